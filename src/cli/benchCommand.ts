@@ -1,0 +1,127 @@
+/**
+ * `npm run bench:engine`: how much of generation time is model time, what speedup speculative
+ * decoding gets over the KV-cache baseline, how that compares with Leviathan's prediction, and
+ * how our baseline compares with transformers.js generate() on the same model. Everything is
+ * measured side by side in one run and reported as ratios (absolute times on shared machines
+ * are noise).
+ */
+import { AutoModelForCausalLM, AutoTokenizer } from '@huggingface/transformers';
+import Table from 'cli-table3';
+import { cpus } from 'node:os';
+import { BaselineRun } from '../core/decoding/baseline';
+import { SpeculativeRun } from '../core/decoding/speculative';
+import { measureCostRatio } from '../core/experiment/costRatio';
+import { median } from '../core/experiment/stats';
+import { SEED_PROMPT } from '../core/experiment/sweep';
+import { bestPredictedK, expectedSpeedup } from '../core/experiment/theory';
+import { loadPair, releasePair } from '../core/model/pair';
+
+export interface BenchOptions {
+  target: string;
+  draft: string;
+  maxNewTokens: number;
+  k: number[];
+  repeats: number;
+}
+
+const f = (v: number, d = 3): string => v.toFixed(d);
+
+export async function benchCommand(opts: BenchOptions): Promise<void> {
+  const pair = await loadPair(opts.target, opts.draft);
+  const runOpts = { prompt: SEED_PROMPT, maxNewTokens: opts.maxNewTokens };
+  const log = (s: string): void => void process.stderr.write(s + '\n');
+
+  // Warm up both sessions, then measure c.
+  await new BaselineRun(pair, runOpts).runToEnd();
+  await new SpeculativeRun(pair, 4, runOpts).runToEnd();
+  const cost = await measureCostRatio(pair.target.lm, pair.draft!.lm);
+  log(`cost ratio c = ${f(cost.c)} (draft ${f(cost.draftMs)} ms / target ${f(cost.targetMs)} ms)`);
+
+  // Interleave the configurations inside each repeat so machine noise hits them alike.
+  const times = new Map<string, number[]>();
+  const shares = new Map<string, number[]>();
+  const accept = new Map<number, number>();
+  let baselineTokens = 0;
+  const add = (m: Map<string, number[]>, key: string, v: number): void => {
+    m.set(key, [...(m.get(key) ?? []), v]);
+  };
+  for (let r = 0; r < opts.repeats; r++) {
+    log(`repeat ${r + 1}/${opts.repeats}`);
+    const base = await new BaselineRun(pair, runOpts).runToEnd();
+    baselineTokens = base.metrics.newTokens;
+    add(times, 'baseline', base.metrics.timeS);
+    add(shares, 'baseline', base.metrics.targetRunS / base.metrics.timeS);
+    for (const k of opts.k) {
+      const spec = await new SpeculativeRun(pair, k, runOpts).runToEnd();
+      if (spec.outputTokenIds.join() !== base.outputTokenIds.join()) {
+        throw new Error(`K=${k}: speculative output differs from the baseline`);
+      }
+      add(times, `K=${k}`, spec.metrics.timeS);
+      add(shares, `K=${k}`, (spec.metrics.targetRunS + spec.metrics.draftRunS) / spec.metrics.timeS);
+      accept.set(k, spec.metrics.acceptanceRate ?? 0);
+    }
+  }
+  const alpha = accept.get(1) ?? NaN;
+  const baseT = median(times.get('baseline')!);
+
+  // transformers.js generate() on the same target model, same prompt, same provider (CPU).
+  const tjs = await transformersJsTokensPerSecond(opts.target, opts.maxNewTokens, opts.repeats);
+  await releasePair(pair);
+
+  const table = new Table({
+    head: ['run', 'time (s)', 'session.run share', 'speedup', 'predicted', 'measured/predicted', 'acceptance'],
+  });
+  table.push(['baseline', f(baseT, 4), f(median(shares.get('baseline')!)), '1.00x', '-', '-', '-']);
+  let bestK = opts.k[0]!;
+  for (const k of opts.k) {
+    const t = median(times.get(`K=${k}`)!);
+    const speedup = baseT / t;
+    if (speedup > baseT / median(times.get(`K=${bestK}`)!)) bestK = k;
+    const predicted = expectedSpeedup(alpha, cost.c, k);
+    table.push([
+      `K=${k}`,
+      f(t, 4),
+      f(median(shares.get(`K=${k}`)!)),
+      `${f(speedup, 2)}x`,
+      `${f(predicted, 2)}x`,
+      f(speedup / predicted, 2),
+      f(accept.get(k)!, 3),
+    ]);
+  }
+  const bestSpeedup = baseT / median(times.get(`K=${bestK}`)!);
+  const ours = baselineTokens / baseT;
+  const allShares = [...shares.values()].flat();
+  const out = (s = ''): void => void process.stdout.write(s + '\n');
+  out(`SpecDec Studio engine benchmark: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
+  out(`pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, CPU, medians of ${opts.repeats}`);
+  out(`alpha (K=1 acceptance) = ${f(alpha)}, c = ${f(cost.c)}`);
+  out(table.toString());
+  out(`session.run share of generation time: min ${f(Math.min(...allShares))}, median ${f(median(allShares))}  (bar >= 0.90)`);
+  out(`best K = ${bestK}: ${f(bestSpeedup, 2)}x over the KV-cache baseline  (bar >= 1.3x); predicted best K = ${bestPredictedK(alpha, cost.c)}`);
+  out(`measured / predicted speedup at best K: ${f(bestSpeedup / expectedSpeedup(alpha, cost.c, bestK), 2)}  (bar >= 0.85)`);
+  out(`baseline tokens/s: ours ${f(ours, 1)}, transformers.js generate() ${f(tjs, 1)}, ratio ${f(ours / tjs, 2)}  (bar >= 1.00)`);
+}
+
+async function transformersJsTokensPerSecond(dir: string, maxNewTokens: number, repeats: number): Promise<number> {
+  const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  const model = await AutoModelForCausalLM.from_pretrained(dir, {
+    local_files_only: true,
+    device: 'cpu',
+    dtype: 'fp32',
+  });
+  const inputs = tokenizer(SEED_PROMPT);
+  const rates: number[] = [];
+  for (let r = 0; r < repeats + 1; r++) {
+    const t0 = performance.now();
+    const out = (await model.generate({
+      ...inputs,
+      max_new_tokens: maxNewTokens,
+      do_sample: false,
+    })) as { dims: number[] };
+    const dt = (performance.now() - t0) / 1000;
+    const newTokens = out.dims[1]! - (inputs.input_ids as { dims: number[] }).dims[1]!;
+    if (r > 0) rates.push(newTokens / dt); // the first call is a warm-up
+  }
+  await model.dispose();
+  return median(rates);
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/** `specdec`: SpecDec Studio's command line over src/core. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SpecDecError, describeError } from '../core/errors';
+import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
+import { EMBEDDED_PAIR } from './paths';
+import { sweepCommand } from './sweepCommand';
+import { benchCommand } from './benchCommand';
+
+function int(name: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    return Number(value);
+  };
+}
+
+function kList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.some((p) => !/^-?\d+$/.test(p))) {
+    throw new InvalidArgumentError('K values must be whole numbers separated by commas, e.g. 1,2,4.');
+  }
+  return parts.map(Number);
+}
+
+const program = new Command('specdec')
+  .description('SpecDec Studio: speculative decoding experiments on ONNX GPT-2 models')
+  .showHelpAfterError(false)
+  .configureOutput({ outputError: (str, write) => write(`specdec: ${str.replace(/^error: /, 'error: ')}`) });
+
+program
+  .command('sweep')
+  .description('greedy baseline, then speculative decoding for each K: time, passes, acceptance')
+  .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
+  .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
+  .option('--prompt <text>', 'prompt', SEED_PROMPT)
+  .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
+  .option('--k <list>', 'draft lengths to test', kList, DEFAULT_KS)
+  .option('--repeats <n>', 'measured repeats of every run', int('--repeats'), 1)
+  .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), 1)
+  .option('--csv <file>', 'write one CSV row per run')
+  .option('--json', 'print one JSON document on stdout and nothing else')
+  .addOption(new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'))
+  .action(sweepCommand);
+
+program
+  .command('bench')
+  .description('engine benchmark on the embedded pair: session.run share, speedups, theory, transformers.js')
+  .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
+  .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
+  .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
+  .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
+  .option('--repeats <n>', 'measured repeats', int('--repeats'), 5)
+  .action(benchCommand);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const msg = err instanceof SpecDecError ? err.message : describeError(err);
+  process.stderr.write(`specdec: error: ${msg}\n`);
+  process.exitCode = 2;
+});

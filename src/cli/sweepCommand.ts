@@ -1,0 +1,152 @@
+/** `specdec sweep`: the exercise's K sweep from the command line. */
+import { writeFileSync } from 'node:fs';
+import { SingleBar, Presets } from 'cli-progress';
+import Table from 'cli-table3';
+import { loadPair, releasePair } from '../core/model/pair';
+import { runRecord, runsToCsv } from '../core/experiment/report';
+import {
+  runSweep,
+  summarize,
+  type SweepConfig,
+  type SweepRun,
+  type SweepSummaryRow,
+} from '../core/experiment/sweep';
+
+export interface SweepCliOptions {
+  target: string;
+  draft: string;
+  prompt: string;
+  maxNewTokens: number;
+  k: number[];
+  repeats: number;
+  warmup: number;
+  csv?: string;
+  json?: boolean;
+  kvCache: boolean;
+}
+
+const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
+
+export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
+  const pair = await loadPair(opts.target, opts.draft);
+  const config: SweepConfig = {
+    prompt: opts.prompt,
+    maxNewTokens: opts.maxNewTokens,
+    ks: opts.k,
+    repeats: opts.repeats,
+    warmup: opts.warmup,
+    noKvCache: !opts.kvCache,
+  };
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      format: '{bar} {value}/{total} runs | {label} | {tokens} tokens',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    Presets.shades_classic,
+  );
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  let tokens = 0;
+  let result;
+  try {
+    result = await runSweep(
+      pair,
+      config,
+      {
+        onRunStart: ({ mode, k, repeat, index, total }) => {
+          if (index === 0) bar.start(total, 0, { label: '', tokens: 0 });
+          tokens = 0;
+          const label = mode === 'speculative' ? `K=${k}` : mode;
+          bar.update(index, { label: `${label} (repeat ${repeat + 1}/${opts.repeats})`, tokens });
+        },
+        onEvent: (ev) => {
+          if (ev.type === 'step-end') {
+            tokens = ev.metrics.newTokens;
+            bar.update({ tokens });
+          }
+        },
+        onRunEnd: () => bar.increment(),
+      },
+      controller.signal,
+    );
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigint);
+    await releasePair(pair);
+  }
+  if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs));
+  if (opts.json) {
+    const doc = {
+      config: { ...config, target: pair.target.folder.dir, draft: pair.draft?.folder.dir ?? null },
+      cancelled: result.cancelled,
+      runs: result.runs.map(runRecord),
+    };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return;
+  }
+  printReport(opts, result.runs, result.cancelled);
+}
+
+function printReport(opts: SweepCliOptions, runs: SweepRun[], cancelled: boolean): void {
+  const rows = summarize(runs);
+  const baseline = rows.find((r) => r.mode === 'baseline');
+  const out = (s = ''): void => void process.stdout.write(s + '\n');
+  out(`Prompt: ${JSON.stringify(opts.prompt)}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`);
+  if (baseline) {
+    out(
+      `Baseline (greedy, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses} target passes, ${baseline.newTokens} new tokens`,
+    );
+    out(`Baseline output: ${opts.prompt}${baseline.outputText}`);
+  }
+  const spreadCol = opts.repeats > 1;
+  const table = new Table({
+    head: [
+      'K',
+      'Time (s)',
+      ...(spreadCol ? ['Time spread (s)'] : []),
+      'Target Passes',
+      'Avg Accepted Tokens per Verification',
+      'Draft Passes',
+      'Acceptance Rate',
+      'Speedup',
+      'Identical',
+      'Output Text Sample',
+    ],
+    wordWrap: true,
+    colWidths: [12, 10, ...(spreadCol ? [17] : []), 8, 14, 8, 11, 9, 10, 50],
+  });
+  for (const r of rows) {
+    table.push([
+      label(r),
+      fmt(r.timeS.median, 4),
+      ...(spreadCol ? [`${fmt(r.timeS.min, 4)}-${fmt(r.timeS.max, 4)}`] : []),
+      String(r.targetPasses),
+      fmt(r.tokensPerTargetPass),
+      String(r.draftPasses),
+      fmt(r.acceptanceRate),
+      r.speedup ? `${fmt(r.speedup.median)}x` : '-',
+      r.identical ? 'yes' : 'NO',
+      sample(opts.prompt + r.outputText),
+    ]);
+  }
+  out(table.toString());
+  const spec = rows.filter((r) => r.mode === 'speculative' && r.speedup);
+  const best = spec.reduce<SweepSummaryRow | null>(
+    (b, r) => (!b || r.speedup!.median > b.speedup!.median ? r : b),
+    null,
+  );
+  if (best) out(`Best K: ${best.k} (${fmt(best.speedup!.median)}x the baseline)`);
+  if (cancelled) out('Cancelled: the rows above are the runs that finished.');
+}
+
+function label(r: SweepSummaryRow): string {
+  return r.mode === 'speculative' ? String(r.k) : r.mode;
+}
+
+function sample(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 150 ? `${flat.slice(0, 150)}...` : flat;
+}

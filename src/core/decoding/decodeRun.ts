@@ -1,0 +1,216 @@
+/**
+ * What every decoding run shares: the token context, the stop rules, the metrics and the event
+ * stream. A run advances one step per `nextStep()` call, so a consumer can stream it to the end
+ * (`events()`, `runToEnd()`) or pull exactly one step at a time (the app's step-through).
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  DecodeMode,
+  EmitKind,
+  EngineEvent,
+  RunEndEvent,
+  RunMetrics,
+  StopReason,
+} from '../../shared/events';
+import { SpecDecError } from '../errors';
+import type { ModelPair } from '../model/pair';
+
+export const MAX_K = 64;
+
+export interface RunOptions {
+  prompt: string;
+  maxNewTokens: number;
+  /** compute draft/target probabilities for the events (costs a softmax per row) */
+  reportProbabilities?: boolean;
+  signal?: AbortSignal;
+  runId?: string;
+}
+
+export interface RunResult {
+  runId: string;
+  mode: DecodeMode;
+  k: number | null;
+  metrics: RunMetrics;
+  stopReason: StopReason;
+  outputTokenIds: number[];
+  outputText: string;
+}
+
+export abstract class DecodeRun {
+  readonly runId: string;
+  readonly promptTokenIds: number[];
+  protected readonly context: number[];
+  protected readonly reportProbabilities: boolean;
+  protected step = 0;
+  protected readonly m = {
+    newTokens: 0,
+    verificationSteps: 0,
+    draftedTokens: 0,
+    acceptedTokens: 0,
+    corrections: 0,
+    bonuses: 0,
+    targetOnlyTokens: 0,
+  };
+  private elapsedMs = 0;
+  private started = false;
+  private stopReason: StopReason | null = null;
+  private end: RunEndEvent | null = null;
+
+  protected constructor(
+    protected readonly pair: ModelPair,
+    readonly mode: DecodeMode,
+    readonly k: number | null,
+    protected readonly options: RunOptions,
+  ) {
+    if (options.prompt.trim() === '') {
+      throw new SpecDecError('PROMPT_EMPTY', 'The prompt is empty. Type a prompt to continue.');
+    }
+    if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) {
+      throw new SpecDecError(
+        'MAX_NEW_TOKENS_INVALID',
+        `Max new tokens must be a whole number of at least 1 (got ${options.maxNewTokens}).`,
+      );
+    }
+    this.promptTokenIds = pair.tokenizer.encode(options.prompt);
+    if (this.promptTokenIds.length >= pair.nPositions) {
+      throw new SpecDecError(
+        'PROMPT_TOO_LONG',
+        `The prompt is ${this.promptTokenIds.length} tokens but the models hold ${pair.nPositions} in all. Shorten the prompt so that new tokens fit.`,
+      );
+    }
+    this.context = [...this.promptTokenIds];
+    this.runId = options.runId ?? randomUUID();
+    this.reportProbabilities = options.reportProbabilities ?? false;
+    pair.target.lm.reset();
+    pair.target.lm.resetCounters();
+    pair.draft?.lm.reset();
+    pair.draft?.lm.resetCounters();
+  }
+
+  /** Emit the tokens of one step into `out`; `advance` handles stops and metrics around it. */
+  protected abstract runStep(out: EngineEvent[]): Promise<void>;
+
+  get done(): boolean {
+    return this.end !== null;
+  }
+
+  /** The events of the next step (the first call includes run-start); null after run-end. */
+  async nextStep(): Promise<EngineEvent[] | null> {
+    if (this.end) return null;
+    const out: EngineEvent[] = [];
+    const t0 = performance.now();
+    if (!this.started) {
+      this.started = true;
+      out.push({
+        type: 'run-start',
+        runId: this.runId,
+        mode: this.mode,
+        k: this.k,
+        maxNewTokens: this.options.maxNewTokens,
+        models: { target: this.pair.target.folder.name, draft: this.pair.draft?.folder.name ?? null },
+        promptTokenIds: [...this.promptTokenIds],
+        promptText: this.options.prompt,
+      });
+    }
+    const stop = this.stopBeforeStep();
+    if (stop) {
+      this.stopReason = stop;
+    } else {
+      this.step++;
+      await this.runStep(out);
+      out.push({ type: 'step-end', runId: this.runId, step: this.step, metrics: this.metrics() });
+    }
+    this.elapsedMs += performance.now() - t0;
+    if (this.stopReason) {
+      this.end = this.endEvent();
+      out.push(this.end);
+    }
+    return out;
+  }
+
+  async *events(): AsyncGenerator<EngineEvent> {
+    for (let evs = await this.nextStep(); evs; evs = await this.nextStep()) yield* evs;
+  }
+
+  /** Run the remaining steps (if any) and return the result. */
+  async runToEnd(): Promise<RunResult> {
+    while (await this.nextStep());
+    const end = this.end!;
+    return {
+      runId: this.runId,
+      mode: this.mode,
+      k: this.k,
+      metrics: end.metrics,
+      stopReason: end.stopReason,
+      outputTokenIds: end.outputTokenIds,
+      outputText: end.outputText,
+    };
+  }
+
+  metrics(): RunMetrics {
+    const targetPasses = this.pair.target.lm.passes;
+    const m = this.m;
+    return {
+      ...m,
+      targetPasses,
+      draftPasses: this.pair.draft?.lm.passes ?? 0,
+      acceptanceRate: m.draftedTokens > 0 ? m.acceptedTokens / m.draftedTokens : null,
+      tokensPerTargetPass: targetPasses > 0 ? m.newTokens / targetPasses : null,
+      timeS: this.elapsedMs / 1000,
+      targetRunS: this.pair.target.lm.runMs / 1000,
+      draftRunS: (this.pair.draft?.lm.runMs ?? 0) / 1000,
+    };
+  }
+
+  /** new tokens still allowed */
+  protected get remaining(): number {
+    return this.options.maxNewTokens - this.m.newTokens;
+  }
+
+  /** Append one token and its emit event; returns false when the run must stop after it. */
+  protected emit(
+    out: EngineEvent[],
+    tokenId: number,
+    kind: EmitKind,
+    draftProb: number | null,
+    targetProb: number | null,
+  ): boolean {
+    out.push({
+      type: 'emit',
+      runId: this.runId,
+      step: this.step,
+      position: this.context.length,
+      tokenId,
+      text: this.pair.tokenizer.tokenText(tokenId),
+      kind,
+      draftProb,
+      targetProb,
+    });
+    this.context.push(tokenId);
+    this.m.newTokens++;
+    if (tokenId === this.pair.eosTokenId) {
+      this.stopReason = 'eos';
+      return false;
+    }
+    return true;
+  }
+
+  private stopBeforeStep(): StopReason | null {
+    if (this.options.signal?.aborted) return 'cancelled';
+    if (this.remaining <= 0) return 'max-new-tokens';
+    if (this.context.length >= this.pair.nPositions) return 'context-limit';
+    return null;
+  }
+
+  private endEvent(): RunEndEvent {
+    const outputTokenIds = this.context.slice(this.promptTokenIds.length);
+    return {
+      type: 'run-end',
+      runId: this.runId,
+      metrics: this.metrics(),
+      stopReason: this.stopReason ?? 'max-new-tokens',
+      outputTokenIds,
+      outputText: this.pair.tokenizer.decode(outputTokenIds),
+    };
+  }
+}

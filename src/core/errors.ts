@@ -1,0 +1,27 @@
+/** Errors a user can act on: each carries a stable code and a message that says what to do. */
+export type ErrorCode =
+  | 'MODEL_FOLDER_MISSING'
+  | 'MODEL_FOLDER_INVALID'
+  | 'ONNX_INVALID'
+  | 'ONNX_INTERFACE'
+  | 'TOKENIZER_INVALID'
+  | 'PAIR_MISMATCH'
+  | 'PROMPT_EMPTY'
+  | 'PROMPT_TOO_LONG'
+  | 'K_OUT_OF_RANGE'
+  | 'MAX_NEW_TOKENS_INVALID'
+  | 'BAD_ARGUMENT';
+
+export class SpecDecError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SpecDecError';
+  }
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,44 @@
+/** Sweep results as flat records: the CLI's JSON runs and the CSV rows share this one shape. */
+import { stringify } from 'csv-stringify/sync';
+import type { SweepRun } from './sweep';
+
+export function runRecord(run: SweepRun) {
+  const m = run.metrics;
+  return {
+    mode: run.mode,
+    k: run.k,
+    repeat: run.repeat,
+    timeS: m.timeS,
+    newTokens: m.newTokens,
+    targetPasses: m.targetPasses,
+    draftPasses: m.draftPasses,
+    verificationSteps: m.verificationSteps,
+    draftedTokens: m.draftedTokens,
+    acceptedTokens: m.acceptedTokens,
+    corrections: m.corrections,
+    bonuses: m.bonuses,
+    acceptanceRate: m.acceptanceRate,
+    tokensPerTargetPass: m.tokensPerTargetPass,
+    speedup: run.speedup,
+    identical: run.identical,
+    stopReason: run.stopReason,
+    targetRunS: m.targetRunS,
+    draftRunS: m.draftRunS,
+    outputText: run.outputText,
+    outputTokenIds: run.outputTokenIds,
+  };
+}
+export type RunRecord = ReturnType<typeof runRecord>;
+
+/** CSV: a header row, then one row per run (token ids space-separated in one cell). */
+export function runsToCsv(runs: readonly SweepRun[], extra: Record<string, string> = {}): string {
+  const rows = runs.map((r) => {
+    const rec = runRecord(r);
+    return { ...extra, ...rec, outputTokenIds: rec.outputTokenIds.join(' ') };
+  });
+  if (rows.length === 0) return '';
+  return stringify(rows, {
+    header: true,
+    cast: { boolean: (v) => (v ? 'true' : 'false') },
+  });
+}

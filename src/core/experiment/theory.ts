@@ -1,0 +1,23 @@
+/**
+ * Leviathan et al. (2023): with per-token acceptance probability a and cost ratio c (draft pass
+ * over target pass), K drafts per step give these expectations. They assume a target pass over
+ * K + 1 tokens costs what a one-token pass costs.
+ */
+
+/** expected new tokens per target pass: (1 - a^(K+1)) / (1 - a) */
+export function expectedTokensPerPass(a: number, k: number): number {
+  if (a >= 1) return k + 1;
+  return (1 - a ** (k + 1)) / (1 - a);
+}
+
+/** expected wall-clock speedup over the baseline: (1 - a^(K+1)) / ((1 - a)(K c + 1)) */
+export function expectedSpeedup(a: number, c: number, k: number): number {
+  return expectedTokensPerPass(a, k) / (k * c + 1);
+}
+
+/** the K in [1, maxK] with the best expected speedup */
+export function bestPredictedK(a: number, c: number, maxK = 16): number {
+  let best = 1;
+  for (let k = 2; k <= maxK; k++) if (expectedSpeedup(a, c, k) > expectedSpeedup(a, c, best)) best = k;
+  return best;
+}

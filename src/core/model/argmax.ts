@@ -1,0 +1,40 @@
+/** Greedy choice and probabilities over one logits row. */
+
+/** index of the largest value (the first one on ties, like torch.argmax) */
+export function argmax(row: Float32Array): number {
+  let best = 0;
+  let bestVal = row[0]!;
+  for (let i = 1; i < row.length; i++) {
+    const v = row[i]!;
+    if (v > bestVal) {
+      bestVal = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** gap between the largest and second-largest logit: how close a greedy choice was to a tie */
+export function topMargin(row: Float32Array): number {
+  let a = -Infinity;
+  let b = -Infinity;
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (v > a) {
+      b = a;
+      a = v;
+    } else if (v > b) {
+      b = v;
+    }
+  }
+  return a - b;
+}
+
+/** softmax probability of one token */
+export function probOf(row: Float32Array, token: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return Math.exp(row[token]! - max) / sum;
+}

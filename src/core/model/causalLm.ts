@@ -1,0 +1,194 @@
+/**
+ * A GPT-2 causal LM over onnxruntime-node that owns its KV cache.
+ *
+ * The decoding loops call `forward` once per model pass, so everything here is on the hot path:
+ * per-call JavaScript work (tensor allocation, BigInt conversion, cache copies) competes with a
+ * draft pass of a few hundred microseconds. Input buffers are reused, the cache is handed from
+ * one pass to the next without copying, and cropping copies only when it must.
+ */
+import * as ort from 'onnxruntime-node';
+import { SpecDecError, describeError } from '../errors';
+import type { ModelFolder } from './modelFolder';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+
+export interface CausalLmOptions {
+  executionProvider?: ExecutionProvider;
+  /** threads for one operator; small models are fastest on 1 (the default) */
+  intraOpThreads?: number;
+}
+
+/** The logits of the new positions of one pass, row-major [rows, vocab]. */
+export class Logits {
+  constructor(
+    readonly data: Float32Array,
+    readonly rows: number,
+    readonly vocab: number,
+  ) {}
+
+  row(i: number): Float32Array {
+    return this.data.subarray(i * this.vocab, (i + 1) * this.vocab);
+  }
+}
+
+export class OnnxCausalLM {
+  /** model passes (session.run calls) since creation or the last resetCounters() */
+  passes = 0;
+  /** milliseconds spent inside session.run since creation or the last resetCounters() */
+  runMs = 0;
+
+  private cache: ort.Tensor[];
+  private cacheLen = 0;
+  private readonly ones: BigInt64Array;
+  private readonly pastNames: string[];
+  private readonly presentNames: string[];
+  private readonly hasPositionIds: boolean;
+  private readonly hasUseCacheBranch: boolean;
+
+  private constructor(
+    readonly folder: ModelFolder,
+    private readonly session: ort.InferenceSession,
+    readonly executionProvider: ExecutionProvider,
+  ) {
+    const { nLayer } = folder.config;
+    this.pastNames = [];
+    this.presentNames = [];
+    for (let i = 0; i < nLayer; i++) {
+      for (const kv of ['key', 'value']) {
+        this.pastNames.push(`past_key_values.${i}.${kv}`);
+        this.presentNames.push(`present.${i}.${kv}`);
+      }
+    }
+    const inputs = new Set(session.inputNames);
+    const outputs = new Set(session.outputNames);
+    const missing = [
+      ...['input_ids', 'attention_mask', ...this.pastNames].filter((n) => !inputs.has(n)),
+      ...['logits', ...this.presentNames].filter((n) => !outputs.has(n)),
+    ];
+    if (missing.length > 0) {
+      throw new SpecDecError(
+        'ONNX_INTERFACE',
+        `${folder.onnxPath} does not have the gpt2-with-past interface (missing ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}). Export it with past key/values (e.g. optimum's "text-generation-with-past").`,
+      );
+    }
+    this.hasPositionIds = inputs.has('position_ids');
+    this.hasUseCacheBranch = inputs.has('use_cache_branch');
+    this.ones = new BigInt64Array(folder.config.nPositions).fill(1n);
+    this.cache = this.emptyCache();
+  }
+
+  static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
+    const ep = options.executionProvider ?? 'cpu';
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(folder.onnxPath, {
+        executionProviders: [ep],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: options.intraOpThreads ?? 1,
+        interOpNumThreads: 1,
+      });
+    } catch (err) {
+      throw new SpecDecError(
+        'ONNX_INVALID',
+        `Could not load ${folder.onnxPath}: ${describeError(err).split('\n')[0]}. The file may be truncated or corrupt; re-export or re-download the model.`,
+      );
+    }
+    return new OnnxCausalLM(folder, session, ep);
+  }
+
+  /** tokens currently held in the KV cache */
+  get length(): number {
+    return this.cacheLen;
+  }
+
+  get nPositions(): number {
+    return this.folder.config.nPositions;
+  }
+
+  resetCounters(): void {
+    this.passes = 0;
+    this.runMs = 0;
+  }
+
+  /** Forget the cache (the next forward starts from position 0). */
+  reset(): void {
+    this.cache = this.emptyCache();
+    this.cacheLen = 0;
+  }
+
+  /**
+   * Run the model over `tokens` appended after the cached ones; returns one logits row per token
+   * and extends the cache by tokens.length.
+   */
+  async forward(tokens: readonly number[]): Promise<Logits> {
+    const n = tokens.length;
+    const past = this.cacheLen;
+    const total = past + n;
+    if (n === 0) throw new Error('forward() needs at least one token');
+    if (total > this.nPositions) {
+      throw new Error(`forward() past the context: ${total} > ${this.nPositions}`);
+    }
+    const ids = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) ids[i] = BigInt(tokens[i]!);
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [1, n]),
+      // A prefix view of a long row of ones: same buffer start, no allocation.
+      attention_mask: new ort.Tensor('int64', this.ones.subarray(0, total), [1, total]),
+    };
+    if (this.hasPositionIds) {
+      const pos = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) pos[i] = BigInt(past + i);
+      feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
+    }
+    if (this.hasUseCacheBranch) {
+      feeds.use_cache_branch = new ort.Tensor('bool', [past > 0], [1]);
+    }
+    for (let i = 0; i < this.pastNames.length; i++) feeds[this.pastNames[i]!] = this.cache[i]!;
+
+    const t0 = performance.now();
+    const out = await this.session.run(feeds);
+    this.runMs += performance.now() - t0;
+    this.passes++;
+
+    for (let i = 0; i < this.presentNames.length; i++) this.cache[i] = out[this.presentNames[i]!]!;
+    this.cacheLen = total;
+    const logits = out.logits!;
+    const vocab = logits.dims[2]!;
+    return new Logits(logits.data as Float32Array, n, vocab);
+  }
+
+  /** Keep only the first n cached tokens (drop rejected drafts). */
+  crop(n: number): void {
+    if (n > this.cacheLen || n < 0) throw new Error(`crop(${n}) outside the cache (${this.cacheLen})`);
+    if (n === this.cacheLen) return;
+    if (n === 0) {
+      this.reset();
+      return;
+    }
+    const { nHead, headDim } = this.folder.config;
+    const oldLen = this.cacheLen;
+    // The cache is [1, heads, len, headDim]: each head's rows are contiguous, so a crop is one
+    // memcpy per head.
+    this.cache = this.cache.map((t) => {
+      const src = t.data as Float32Array;
+      const dst = new Float32Array(nHead * n * headDim);
+      for (let h = 0; h < nHead; h++) {
+        const from = h * oldLen * headDim;
+        dst.set(src.subarray(from, from + n * headDim), h * n * headDim);
+      }
+      return new ort.Tensor('float32', dst, [1, nHead, n, headDim]);
+    });
+    this.cacheLen = n;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  private emptyCache(): ort.Tensor[] {
+    const { nHead, headDim } = this.folder.config;
+    return this.pastNames.map(
+      () => new ort.Tensor('float32', new Float32Array(0), [1, nHead, 0, headDim]),
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/** The model folder's tokenizer through transformers.js, strictly offline. */
+import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { SpecDecError, describeError } from '../errors';
+
+export interface TextTokenizer {
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+  /** the text of one token as it would print after the tokens before it */
+  tokenText(id: number): string;
+  vocab(): Map<string, number>;
+  readonly eosTokenId: number | null;
+}
+
+let configured = false;
+function configureOffline(): void {
+  if (configured) return;
+  // Model folders are local paths; never reach for the Hub here (the Hub loader is separate).
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = '/';
+  configured = true;
+}
+
+export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
+  configureOffline();
+  let tok: PreTrainedTokenizer;
+  try {
+    tok = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  } catch (err) {
+    throw new SpecDecError(
+      'TOKENIZER_INVALID',
+      `Could not load the tokenizer in ${dir}: ${describeError(err)}. Check tokenizer.json and tokenizer_config.json.`,
+    );
+  }
+  const textCache = new Map<number, string>();
+  return {
+    encode: (text) => tok.encode(text, { add_special_tokens: false }),
+    decode: (ids) => tok.decode([...ids], { skip_special_tokens: true }),
+    tokenText(id) {
+      let text = textCache.get(id);
+      if (text === undefined) {
+        text = tok.decode([id], { skip_special_tokens: false });
+        textCache.set(id, text);
+      }
+      return text;
+    },
+    vocab: () => tok.get_vocab() as Map<string, number>,
+    eosTokenId: tok.eos_token_id ?? null,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The engine's event stream: one definition for the engine, the CLI, the IPC bridge and the UI.
+ * Schemas validate events where they cross a process boundary; the types are inferred from them.
+ */
+import { z } from 'zod';
+
+export const EmitKind = z.enum(['accepted', 'correction', 'bonus', 'target']);
+export type EmitKind = z.infer<typeof EmitKind>;
+
+export const DecodeMode = z.enum(['baseline', 'baseline-no-cache', 'speculative']);
+export type DecodeMode = z.infer<typeof DecodeMode>;
+
+export const StopReason = z.enum(['max-new-tokens', 'eos', 'context-limit', 'cancelled']);
+export type StopReason = z.infer<typeof StopReason>;
+
+export const RunMetrics = z.object({
+  newTokens: z.number().int(),
+  targetPasses: z.number().int(),
+  draftPasses: z.number().int(),
+  verificationSteps: z.number().int(),
+  draftedTokens: z.number().int(),
+  acceptedTokens: z.number().int(),
+  corrections: z.number().int(),
+  bonuses: z.number().int(),
+  /** new tokens made by target-only steps (baseline steps, or speculative steps with no room to draft) */
+  targetOnlyTokens: z.number().int(),
+  /** accepted / drafted; null when nothing was drafted */
+  acceptanceRate: z.number().nullable(),
+  /** new tokens / target passes */
+  tokensPerTargetPass: z.number().nullable(),
+  timeS: z.number(),
+  /** seconds spent inside the target's and the draft's session.run */
+  targetRunS: z.number(),
+  draftRunS: z.number(),
+});
+export type RunMetrics = z.infer<typeof RunMetrics>;
+
+export const RunStartEvent = z.object({
+  type: z.literal('run-start'),
+  runId: z.string(),
+  mode: DecodeMode,
+  k: z.number().int().nullable(),
+  maxNewTokens: z.number().int(),
+  models: z.object({ target: z.string(), draft: z.string().nullable() }),
+  promptTokenIds: z.array(z.number().int()),
+  promptText: z.string(),
+});
+
+export const DraftEvent = z.object({
+  type: z.literal('draft'),
+  runId: z.string(),
+  step: z.number().int(),
+  /** index of this draft token within its step (0-based) */
+  index: z.number().int(),
+  /** position of the token in the whole sequence (prompt included) */
+  position: z.number().int(),
+  tokenId: z.number().int(),
+  text: z.string(),
+  /** draft model's probability of this token; null when probabilities are not computed */
+  draftProb: z.number().nullable(),
+});
+
+export const VerifyEvent = z.object({
+  type: z.literal('verify'),
+  runId: z.string(),
+  step: z.number().int(),
+  draftedTokenIds: z.array(z.number().int()),
+  verdicts: z.array(z.enum(['accepted', 'rejected', 'unchecked'])),
+  /** the target's greedy choice at each drafted position, then one past the drafts */
+  targetTokenIds: z.array(z.number().int()),
+  /** the target's probability of each drafted token; null when not computed */
+  targetProbs: z.array(z.number()).nullable(),
+  /** smallest gap between the target's top two logits among the checked positions */
+  minLogitMargin: z.number(),
+});
+
+export const EmitEvent = z.object({
+  type: z.literal('emit'),
+  runId: z.string(),
+  step: z.number().int(),
+  position: z.number().int(),
+  tokenId: z.number().int(),
+  text: z.string(),
+  kind: EmitKind,
+  draftProb: z.number().nullable(),
+  targetProb: z.number().nullable(),
+});
+
+export const StepEndEvent = z.object({
+  type: z.literal('step-end'),
+  runId: z.string(),
+  step: z.number().int(),
+  metrics: RunMetrics,
+});
+
+export const RunEndEvent = z.object({
+  type: z.literal('run-end'),
+  runId: z.string(),
+  metrics: RunMetrics,
+  stopReason: StopReason,
+  outputTokenIds: z.array(z.number().int()),
+  outputText: z.string(),
+});
+
+export const EngineEvent = z.discriminatedUnion('type', [
+  RunStartEvent,
+  DraftEvent,
+  VerifyEvent,
+  EmitEvent,
+  StepEndEvent,
+  RunEndEvent,
+]);
+export type EngineEvent = z.infer<typeof EngineEvent>;
+export type RunStartEvent = z.infer<typeof RunStartEvent>;
+export type DraftEvent = z.infer<typeof DraftEvent>;
+export type VerifyEvent = z.infer<typeof VerifyEvent>;
+export type EmitEvent = z.infer<typeof EmitEvent>;
+export type StepEndEvent = z.infer<typeof StepEndEvent>;
+export type RunEndEvent = z.infer<typeof RunEndEvent>;
