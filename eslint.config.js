@@ -26,7 +26,16 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['electron', 'svelte', 'svelte/*', '**/main/**', '**/renderer/**', '**/preload/**'] },
+        {
+          patterns: [
+            'electron',
+            'svelte',
+            'svelte/*',
+            '**/main/**',
+            '**/renderer/**',
+            '**/preload/**',
+          ],
+        },
       ],
     },
   },

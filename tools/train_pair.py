@@ -256,6 +256,8 @@ def main() -> None:
                               f"AdamW (lr {args.draft_lr}), {args.draft_steps} steps of {batch_desc}."}
     write_folder(target.cpu(), bpe, args.out / "brown-pair" / "target", card("target", tcfg, target.num_params(), target_info))
     write_folder(draft.cpu(), bpe, args.out / "brown-pair" / "draft", card("draft", dcfg, draft.num_params(), draft_info))
+    # The held-out documents, so that `npm run measure:pair` can measure perplexity through ONNX.
+    (args.out / "brown-pair" / "heldout.txt").write_text("\n\n".join(heldout_docs) + "\n")
     (args.work / "quality.json").write_text(json.dumps({"target_ppl": t_ppl, "draft_ppl": d_ppl}, indent=2))
     log(f"wrote {args.out / 'brown-pair'}")
 

@@ -57,7 +57,11 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
         throw new Error(`K=${k}: speculative output differs from the baseline`);
       }
       add(times, `K=${k}`, spec.metrics.timeS);
-      add(shares, `K=${k}`, (spec.metrics.targetRunS + spec.metrics.draftRunS) / spec.metrics.timeS);
+      add(
+        shares,
+        `K=${k}`,
+        (spec.metrics.targetRunS + spec.metrics.draftRunS) / spec.metrics.timeS,
+      );
       accept.set(k, spec.metrics.acceptanceRate ?? 0);
     }
   }
@@ -69,7 +73,15 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   await releasePair(pair);
 
   const table = new Table({
-    head: ['run', 'time (s)', 'session.run share', 'speedup', 'predicted', 'measured/predicted', 'acceptance'],
+    head: [
+      'run',
+      'time (s)',
+      'session.run share',
+      'speedup',
+      'predicted',
+      'measured/predicted',
+      'acceptance',
+    ],
   });
   table.push(['baseline', f(baseT, 4), f(median(shares.get('baseline')!)), '1.00x', '-', '-', '-']);
   let bestK = opts.k[0]!;
@@ -92,17 +104,33 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   const ours = baselineTokens / baseT;
   const allShares = [...shares.values()].flat();
   const out = (s = ''): void => void process.stdout.write(s + '\n');
-  out(`SpecDec Studio engine benchmark: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
-  out(`pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, CPU, medians of ${opts.repeats}`);
+  out(
+    `SpecDec Studio engine benchmark: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`,
+  );
+  out(
+    `pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, CPU, medians of ${opts.repeats}`,
+  );
   out(`alpha (K=1 acceptance) = ${f(alpha)}, c = ${f(cost.c)}`);
   out(table.toString());
-  out(`session.run share of generation time: min ${f(Math.min(...allShares))}, median ${f(median(allShares))}  (bar >= 0.90)`);
-  out(`best K = ${bestK}: ${f(bestSpeedup, 2)}x over the KV-cache baseline  (bar >= 1.3x); predicted best K = ${bestPredictedK(alpha, cost.c)}`);
-  out(`measured / predicted speedup at best K: ${f(bestSpeedup / expectedSpeedup(alpha, cost.c, bestK), 2)}  (bar >= 0.85)`);
-  out(`baseline tokens/s: ours ${f(ours, 1)}, transformers.js generate() ${f(tjs, 1)}, ratio ${f(ours / tjs, 2)}  (bar >= 1.00)`);
+  out(
+    `session.run share of generation time: min ${f(Math.min(...allShares))}, median ${f(median(allShares))}  (bar >= 0.90)`,
+  );
+  out(
+    `best K = ${bestK}: ${f(bestSpeedup, 2)}x over the KV-cache baseline  (bar >= 1.3x); predicted best K = ${bestPredictedK(alpha, cost.c)}`,
+  );
+  out(
+    `measured / predicted speedup at best K: ${f(bestSpeedup / expectedSpeedup(alpha, cost.c, bestK), 2)}  (bar >= 0.85)`,
+  );
+  out(
+    `baseline tokens/s: ours ${f(ours, 1)}, transformers.js generate() ${f(tjs, 1)}, ratio ${f(ours / tjs, 2)}  (bar >= 1.00)`,
+  );
 }
 
-async function transformersJsTokensPerSecond(dir: string, maxNewTokens: number, repeats: number): Promise<number> {
+async function transformersJsTokensPerSecond(
+  dir: string,
+  maxNewTokens: number,
+  repeats: number,
+): Promise<number> {
   const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
   const model = await AutoModelForCausalLM.from_pretrained(dir, {
     local_files_only: true,

@@ -9,7 +9,8 @@ import { benchCommand } from './benchCommand';
 
 function int(name: string) {
   return (value: string): number => {
-    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    if (!/^-?\d+$/.test(value.trim()))
+      throw new InvalidArgumentError(`${name} must be a whole number.`);
     return Number(value);
   };
 }
@@ -17,7 +18,9 @@ function int(name: string) {
 function kList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.some((p) => !/^-?\d+$/.test(p))) {
-    throw new InvalidArgumentError('K values must be whole numbers separated by commas, e.g. 1,2,4.');
+    throw new InvalidArgumentError(
+      'K values must be whole numbers separated by commas, e.g. 1,2,4.',
+    );
   }
   return parts.map(Number);
 }
@@ -25,7 +28,9 @@ function kList(value: string): number[] {
 const program = new Command('specdec')
   .description('SpecDec Studio: speculative decoding experiments on ONNX GPT-2 models')
   .showHelpAfterError(false)
-  .configureOutput({ outputError: (str, write) => write(`specdec: ${str.replace(/^error: /, 'error: ')}`) });
+  .configureOutput({
+    outputError: (str, write) => write(`specdec: ${str.replace(/^error: /, 'error: ')}`),
+  });
 
 program
   .command('sweep')
@@ -39,12 +44,16 @@ program
   .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), 1)
   .option('--csv <file>', 'write one CSV row per run')
   .option('--json', 'print one JSON document on stdout and nothing else')
-  .addOption(new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'))
+  .addOption(
+    new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'),
+  )
   .action(sweepCommand);
 
 program
   .command('bench')
-  .description('engine benchmark on the embedded pair: session.run share, speedups, theory, transformers.js')
+  .description(
+    'engine benchmark on the embedded pair: session.run share, speedups, theory, transformers.js',
+  )
   .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
   .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
   .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)

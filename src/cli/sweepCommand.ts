@@ -94,7 +94,9 @@ function printReport(opts: SweepCliOptions, runs: SweepRun[], cancelled: boolean
   const rows = summarize(runs);
   const baseline = rows.find((r) => r.mode === 'baseline');
   const out = (s = ''): void => void process.stdout.write(s + '\n');
-  out(`Prompt: ${JSON.stringify(opts.prompt)}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`);
+  out(
+    `Prompt: ${JSON.stringify(opts.prompt)}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`,
+  );
   if (baseline) {
     out(
       `Baseline (greedy, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses} target passes, ${baseline.newTokens} new tokens`,
@@ -116,7 +118,8 @@ function printReport(opts: SweepCliOptions, runs: SweepRun[], cancelled: boolean
       'Output Text Sample',
     ],
     wordWrap: true,
-    colWidths: [12, 10, ...(spreadCol ? [17] : []), 8, 14, 8, 11, 9, 10, 50],
+    style: { head: [], border: [] },
+    colWidths: [19, 10, ...(spreadCol ? [17] : []), 9, 14, 8, 12, 9, 11, 50],
   });
   for (const r of rows) {
     table.push([

@@ -107,7 +107,10 @@ export abstract class DecodeRun {
         mode: this.mode,
         k: this.k,
         maxNewTokens: this.options.maxNewTokens,
-        models: { target: this.pair.target.folder.name, draft: this.pair.draft?.folder.name ?? null },
+        models: {
+          target: this.pair.target.folder.name,
+          draft: this.pair.draft?.folder.name ?? null,
+        },
         promptTokenIds: [...this.promptTokenIds],
         promptText: this.options.prompt,
       });

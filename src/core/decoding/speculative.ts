@@ -40,7 +40,8 @@ export class SpeculativeRun extends DecodeRun {
     // context (the last draft sits at position len + k - 1 and the target's token after it).
     const k = Math.min(this.k!, this.remaining - 1, this.pair.nPositions - len - 1);
     const withProbs = this.reportProbabilities;
-    const draft = k > 0 ? await this.drafter.propose(context, k, withProbs) : { tokens: [], probs: null };
+    const draft =
+      k > 0 ? await this.drafter.propose(context, k, withProbs) : { tokens: [], probs: null };
     const drafted = draft.tokens;
     drafted.forEach((tokenId, index) =>
       out.push({
@@ -94,11 +95,18 @@ export class SpeculativeRun extends DecodeRun {
 
     let going = true;
     for (let i = 0; i < accepted && going; i++) {
-      going = this.emit(out, drafted[i]!, 'accepted', draft.probs?.[i] ?? null, targetProbs?.[i] ?? null);
+      going = this.emit(
+        out,
+        drafted[i]!,
+        'accepted',
+        draft.probs?.[i] ?? null,
+        targetProbs?.[i] ?? null,
+      );
     }
     if (going) {
       const token = targetTokenIds[accepted]!;
-      const kind = drafted.length === 0 ? 'target' : accepted < drafted.length ? 'correction' : 'bonus';
+      const kind =
+        drafted.length === 0 ? 'target' : accepted < drafted.length ? 'correction' : 'bonus';
       if (kind === 'correction') this.m.corrections++;
       else if (kind === 'bonus') this.m.bonuses++;
       else this.m.targetOnlyTokens++;

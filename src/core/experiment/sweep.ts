@@ -34,7 +34,13 @@ export interface SweepRun extends RunResult {
 }
 
 export interface SweepHooks {
-  onRunStart?(info: { mode: RunResult['mode']; k: number | null; repeat: number; index: number; total: number }): void;
+  onRunStart?(info: {
+    mode: RunResult['mode'];
+    k: number | null;
+    repeat: number;
+    index: number;
+    total: number;
+  }): void;
   onEvent?(event: EngineEvent): void;
   onRunEnd?(run: SweepRun): void;
 }
@@ -57,7 +63,10 @@ export function checkSweepConfig(config: SweepConfig, pair: ModelPair): void {
     ['warmup', config.warmup, 0],
   ] as const) {
     if (!Number.isInteger(v) || v < min) {
-      throw new SpecDecError('BAD_ARGUMENT', `${name} must be a whole number of at least ${min} (got ${v}).`);
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `${name} must be a whole number of at least ${min} (got ${v}).`,
+      );
     }
   }
   const promptTokens = pair.tokenizer.encode(config.prompt).length;
@@ -83,7 +92,11 @@ export async function runSweep(
   signal?: AbortSignal,
 ): Promise<SweepResult> {
   checkSweepConfig(config, pair);
-  const base = { prompt: config.prompt, maxNewTokens: config.maxNewTokens, reportProbabilities: config.reportProbabilities ?? false };
+  const base = {
+    prompt: config.prompt,
+    maxNewTokens: config.maxNewTokens,
+    reportProbabilities: config.reportProbabilities ?? false,
+  };
   const plan: Array<{ mode: RunResult['mode']; k: number | null }> = [
     { mode: 'baseline', k: null },
     ...(config.noKvCache ? [{ mode: 'baseline-no-cache' as const, k: null }] : []),

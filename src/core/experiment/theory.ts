@@ -18,6 +18,7 @@ export function expectedSpeedup(a: number, c: number, k: number): number {
 /** the K in [1, maxK] with the best expected speedup */
 export function bestPredictedK(a: number, c: number, maxK = 16): number {
   let best = 1;
-  for (let k = 2; k <= maxK; k++) if (expectedSpeedup(a, c, k) > expectedSpeedup(a, c, best)) best = k;
+  for (let k = 2; k <= maxK; k++)
+    if (expectedSpeedup(a, c, k) > expectedSpeedup(a, c, best)) best = k;
   return best;
 }

@@ -159,7 +159,8 @@ export class OnnxCausalLM {
 
   /** Keep only the first n cached tokens (drop rejected drafts). */
   crop(n: number): void {
-    if (n > this.cacheLen || n < 0) throw new Error(`crop(${n}) outside the cache (${this.cacheLen})`);
+    if (n > this.cacheLen || n < 0)
+      throw new Error(`crop(${n}) outside the cache (${this.cacheLen})`);
     if (n === this.cacheLen) return;
     if (n === 0) {
       this.reset();

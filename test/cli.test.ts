@@ -1,0 +1,171 @@
+/** `specdec sweep` end to end: JSON and CSV output, and one clear line for each bad argument. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { MICRO_A, MICRO_B, PAIR_TARGET, ROOT, copyFolder } from './helpers';
+
+const run = promisify(execFile);
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+
+async function specdec(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [MAIN, ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const micro = ['--target', MICRO_A, '--draft', MICRO_B];
+
+describe('specdec sweep', () => {
+  it('--json prints one JSON document with every run, and --csv writes one row per run', async () => {
+    const csv = join(mkdtempSync(join(tmpdir(), 'specdec-')), 'out.csv');
+    const r = await specdec([
+      'sweep',
+      ...micro,
+      '--k',
+      '1,3',
+      '--max-new-tokens',
+      '12',
+      '--repeats',
+      '2',
+      '--json',
+      '--csv',
+      csv,
+      '--no-kv-cache',
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      config: { ks: number[] };
+      runs: Array<Record<string, unknown>>;
+    };
+    expect(doc.config.ks).toEqual([1, 3]);
+    // per repeat: baseline, baseline without cache, K=1, K=3
+    expect(doc.runs.map((x) => `${x.mode}:${x.k}:${x.repeat}`)).toEqual([
+      'baseline:null:0',
+      'baseline-no-cache:null:0',
+      'speculative:1:0',
+      'speculative:3:0',
+      'baseline:null:1',
+      'baseline-no-cache:null:1',
+      'speculative:1:1',
+      'speculative:3:1',
+    ]);
+    for (const x of doc.runs) {
+      for (const key of [
+        'timeS',
+        'newTokens',
+        'targetPasses',
+        'draftPasses',
+        'verificationSteps',
+        'draftedTokens',
+        'acceptedTokens',
+        'acceptanceRate',
+        'tokensPerTargetPass',
+        'speedup',
+        'identical',
+        'stopReason',
+        'outputText',
+        'outputTokenIds',
+      ]) {
+        expect(x).toHaveProperty(key);
+      }
+      expect(x.identical).toBe(true);
+      expect(x.newTokens).toBe(12);
+      expect((x.outputTokenIds as number[]).length).toBe(12);
+    }
+    const rows = parse(readFileSync(csv, 'utf8'), { columns: true }) as Array<
+      Record<string, string>
+    >;
+    expect(rows).toHaveLength(8);
+    expect(rows[2]!.mode).toBe('speculative');
+    expect(rows[2]!.k).toBe('1');
+    expect(Number(rows[2]!.targetPasses)).toBe(doc.runs[2]!.targetPasses);
+    expect(rows[2]!.outputText).toBe(doc.runs[2]!.outputText);
+  });
+
+  it("prints the seed's summary table", async () => {
+    const r = await specdec(['sweep', ...micro, '--k', '2', '--max-new-tokens', '8']);
+    expect(r.code).toBe(0);
+    for (const col of [
+      'Time (s)',
+      'Target Passes',
+      'Avg Accepted Tokens per Verification',
+      'Output Text Sample',
+      'Acceptance Rate',
+      'Speedup',
+      'Identical',
+    ]) {
+      expect(r.stdout.replace(/\s+/g, ' ')).toContain(col.split(' ')[0]);
+    }
+    expect(r.stdout).toContain('Baseline (greedy, KV cache)');
+  });
+
+  const corrupt = (() => {
+    const dir = copyFolder(MICRO_A);
+    const onnx = join(dir, 'onnx', 'model.onnx');
+    truncateSync(onnx, Math.floor(statSync(onnx).size / 2));
+    return dir;
+  })();
+
+  const swapped = (() => {
+    // Same size, but two tokens trade ids: the pair check must name the first difference.
+    const dir = copyFolder(MICRO_B);
+    const path = join(dir, 'tokenizer.json');
+    const tok = JSON.parse(readFileSync(path, 'utf8')) as {
+      model: { vocab: Record<string, number> };
+    };
+    const v = tok.model.vocab;
+    [v['Ġthe'], v['and']] = [v['and']!, v['Ġthe']!];
+    writeFileSync(path, JSON.stringify(tok));
+    return dir;
+  })();
+
+  it.each([
+    ['K below 1', ['--k', '0'], /K \(draft length\) must be a whole number from 1 to 64/],
+    ['K above 64', ['--k', '1,65'], /from 1 to 64 \(got 65\)/],
+    ['K not a number', ['--k', 'two'], /K values must be whole numbers/],
+    ['max new tokens below 1', ['--max-new-tokens', '0'], /at least 1/],
+    [
+      'max new tokens past the context',
+      ['--max-new-tokens', '60'],
+      /past the context: the prompt is \d+ tokens and the models hold 64/,
+    ],
+    [
+      'a missing model folder',
+      ['--target', '/nonexistent/model'],
+      /Model folder not found: \/nonexistent\/model/,
+    ],
+    [
+      'a corrupt ONNX file',
+      ['--target', corrupt],
+      /Could not load .*model\.onnx.*truncated or corrupt/,
+    ],
+    [
+      'a pair of different sizes',
+      ['--target', PAIR_TARGET],
+      /different vocabularies: vocab_size 8192 vs 557/,
+    ],
+    [
+      'a pair with different token ids',
+      ['--draft', swapped],
+      /different vocabularies: token "(Ġthe|and)" is id \d+ in the target but id \d+ in the draft/,
+    ],
+    ['an empty prompt', ['--prompt', '  '], /The prompt is empty/],
+  ])('exits non-zero with one clear line for %s', async (_name, args, message) => {
+    const r = await specdec(['sweep', ...micro, '--max-new-tokens', '5', ...args]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^specdec: error: /);
+    expect(lines[0]).toMatch(message);
+  });
+});

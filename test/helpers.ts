@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures', 'models');
+export const MICRO_A = join(FIXTURES, 'micro-a');
+export const MICRO_B = join(FIXTURES, 'micro-b');
+export const PAIR_TARGET = join(ROOT, 'resources', 'models', 'brown-pair', 'target');
+export const PAIR_DRAFT = join(ROOT, 'resources', 'models', 'brown-pair', 'draft');
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** null when Debian's PyTorch is usable, else why not */
+export function torchMissingReason(): string | null {
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return `PyTorch/onnx not importable by ${SYSTEM_PYTHON} (apt-get install python3-torch python3-onnx libopenblas0-pthread)`;
+  }
+}
+
+/** a writable copy of a model folder */
+export function copyFolder(dir: string): string {
+  const dst = join(mkdtempSync(join(tmpdir(), 'specdec-')), 'model');
+  cpSync(dir, dst, { recursive: true });
+  return dst;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
