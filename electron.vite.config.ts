@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { CONTENT_SECURITY_POLICY } from './src/shared/csp';
 
 export default defineConfig({
   main: {
@@ -18,6 +19,12 @@ export default defineConfig({
   renderer: {
     root: resolve('src/renderer'),
     build: { rollupOptions: { input: resolve('src/renderer/index.html') } },
-    plugins: [svelte({ configFile: resolve('svelte.config.js') })],
+    plugins: [
+      svelte({ configFile: resolve('svelte.config.js') }),
+      {
+        name: 'specdec-csp',
+        transformIndexHtml: (html) => html.replace('%SPECDEC_CSP%', CONTENT_SECURITY_POLICY),
+      },
+    ],
   },
 });

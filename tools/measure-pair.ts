@@ -49,7 +49,10 @@ async function perplexity(lm: OnnxCausalLM, ids: number[]): Promise<number> {
 
 async function main(): Promise<void> {
   const pair = await loadPair(EMBEDDED_PAIR.target, EMBEDDED_PAIR.draft);
-  const prompts = readFileSync(PROMPTS, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
+  const prompts = readFileSync(PROMPTS, 'utf8')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   let drafted = 0;
   let accepted = 0;

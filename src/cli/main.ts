@@ -6,6 +6,7 @@ import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
 import { EMBEDDED_PAIR } from './paths';
 import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
+import { serveCommand } from './serveCommand';
 
 function int(name: string) {
   return (value: string): number => {
@@ -60,6 +61,16 @@ program
   .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
   .option('--repeats <n>', 'measured repeats', int('--repeats'), 5)
   .action(benchCommand);
+
+program
+  .command('serve')
+  .description(
+    'serve the app to a browser, with the engine in a worker thread (e.g. on a remote GPU machine)',
+  )
+  .option('--port <n>', 'port (0 picks a free one)', int('--port'), 5199)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--data-dir <dir>', 'where history is kept (default: the platform data folder)')
+  .action(serveCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg = err instanceof SpecDecError ? err.message : describeError(err);

@@ -15,7 +15,7 @@ import type {
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
 
-export const MAX_K = 64;
+export { MAX_K } from '../../shared/protocol';
 
 export interface RunOptions {
   prompt: string;

@@ -1,10 +1,12 @@
 /** Sweep results as flat records: the CLI's JSON runs and the CSV rows share this one shape. */
 import { stringify } from 'csv-stringify/sync';
+import type { RunRow } from '../../shared/protocol';
 import type { SweepRun } from './sweep';
 
-export function runRecord(run: SweepRun) {
+export function runRecord(run: SweepRun): RunRow {
   const m = run.metrics;
   return {
+    runId: run.runId,
     mode: run.mode,
     k: run.k,
     repeat: run.repeat,
@@ -28,7 +30,6 @@ export function runRecord(run: SweepRun) {
     outputTokenIds: run.outputTokenIds,
   };
 }
-export type RunRecord = ReturnType<typeof runRecord>;
 
 /** CSV: a header row, then one row per run (token ids space-separated in one cell). */
 export function runsToCsv(runs: readonly SweepRun[], extra: Record<string, string> = {}): string {

@@ -41,7 +41,8 @@ export interface SweepHooks {
     index: number;
     total: number;
   }): void;
-  onEvent?(event: EngineEvent): void;
+  /** may return a promise: the sweep waits for it (the engine host yields to its event loop) */
+  onEvent?(event: EngineEvent): void | Promise<void>;
   onRunEnd?(run: SweepRun): void;
 }
 
@@ -123,7 +124,7 @@ export async function runSweep(
       if (signal?.aborted) return { runs, cancelled: true };
       hooks.onRunStart?.({ mode, k, repeat, index: index++, total });
       const run = make(mode, k, true);
-      for await (const ev of run.events()) hooks.onEvent?.(ev);
+      for await (const ev of run.events()) await hooks.onEvent?.(ev);
       const result = await run.runToEnd();
       if (result.stopReason === 'cancelled') return { runs, cancelled: true };
       if (mode === 'baseline') baseline = result;

@@ -1,0 +1,54 @@
+/**
+ * Main's side of the engine host: starts the utilityProcess, relays messages both ways (requests
+ * validated before they reach it), and starts a fresh host when one dies.
+ */
+import { utilityProcess, type UtilityProcess } from 'electron';
+import hostPath from './engineHostProcess?modulePath';
+import { HostRequest, type HostMessage } from '../shared/protocol';
+import type { HostOptions } from '../core/host/engineHost';
+
+export class EngineHostProcess {
+  private child: UtilityProcess | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly options: HostOptions,
+    private readonly deliver: (message: HostMessage) => void,
+  ) {}
+
+  start(): void {
+    const child = utilityProcess.fork(hostPath, [], {
+      serviceName: 'SpecDec Studio engine',
+      env: { ...process.env, SPECDEC_HOST_OPTIONS: JSON.stringify(this.options) },
+      stdio: 'inherit',
+    });
+    child.on('message', (m: HostMessage) => this.deliver(m));
+    child.on('exit', (code) => {
+      if (this.child !== child || this.stopping) return;
+      this.child = null;
+      this.deliver({
+        type: 'host-exit',
+        message:
+          code === 0
+            ? 'the engine process exited'
+            : `the engine process ended with code ${code} (a crash or out of memory)`,
+      });
+      this.start();
+    });
+    this.child = child;
+  }
+
+  /** forward a renderer request if it is well-formed; returns false when it was dropped */
+  send(data: unknown): boolean {
+    const parsed = HostRequest.safeParse(data);
+    if (!parsed.success || !this.child) return false;
+    this.child.postMessage(parsed.data);
+    return true;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.child?.kill();
+    this.child = null;
+  }
+}
