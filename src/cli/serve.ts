@@ -1,5 +1,5 @@
 /**
- * `specdec serve`: the renderer in any browser, with the engine host in a worker thread behind a
+ * `specdec serve`: the renderer in any browser, with the engine host in a child process behind a
  * WebSocket bridge. The way to drive a remote GPU machine from a laptop: run it there, tunnel the
  * port (ssh -L), open the printed URL.
  *
@@ -12,7 +12,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HostOptions } from '../core/host/engineHost';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp';
@@ -30,7 +31,7 @@ export interface RunningServer {
   url: string;
   token: string;
   close(): Promise<void>;
-  /** end the engine host as a crash would (tests); a fresh host starts for the next request */
+  /** kill the engine host as a crash would (SIGKILL); a fresh host starts at once */
   killHost(): Promise<void>;
 }
 
@@ -75,7 +76,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 
   // The engine host: restarted whenever it dies, with the reason told to every client.
-  let worker: Worker;
+  let host: ChildProcess;
   let lastReady: HostMessage | null = null;
   let closing = false;
   const spawn = (): void => {
@@ -83,23 +84,25 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       dataDir: options.dataDir,
       embeddedPair: options.embeddedPair,
     };
-    // The CLI runs from TypeScript source: the worker registers tsx before loading the host.
-    const entry = new URL('./hostWorker.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-    worker = new Worker(boot, { eval: true, workerData: hostOptions });
-    worker.on('message', (m: HostMessage) => {
+    const child = fork(fileURLToPath(new URL('./hostProcess.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, SPECDEC_HOST_OPTIONS: JSON.stringify(hostOptions) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (m: HostMessage) => {
       if (m.type === 'ready') lastReady = m;
       broadcast(m);
     });
-    let reason = 'it exited';
-    worker.on('error', (err) => {
-      reason = err.message;
-    });
-    worker.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       if (closing) return;
-      broadcast({ type: 'host-exit', message: `${reason}${code ? ` (exit code ${code})` : ''}` });
+      const how = signal ? `it was stopped by ${signal}` : `it exited with code ${code}`;
+      broadcast({
+        type: 'host-exit',
+        message: `The engine process ended: ${how} (a crash, out of memory, or killed).`,
+      });
       spawn();
     });
+    host = child;
   };
   spawn();
 
@@ -174,7 +177,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           return;
         }
         // The host validates every request against the protocol schema.
-        worker.postMessage(parsed);
+        host.send(parsed as object);
       });
       if (lastReady) ws.send(JSON.stringify(lastReady));
     });
@@ -190,13 +193,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url: `http://${hostForUrl}:${port}/?token=${token}`,
     token,
     async killHost() {
-      await worker.terminate();
+      const dead = new Promise((ok) => host.once('exit', ok));
+      host.kill('SIGKILL');
+      await dead;
     },
     async close() {
       closing = true;
       for (const ws of clients) ws.terminate();
       wss.close();
-      await worker.terminate();
+      const dead = new Promise((ok) => host.once('exit', ok));
+      host.kill();
+      await dead;
       await new Promise<void>((ok) => server.close(() => ok()));
     },
   };

@@ -115,13 +115,14 @@ export abstract class DecodeRun {
         promptText: this.options.prompt,
       });
     }
-    const stop = this.stopBeforeStep();
-    if (stop) {
-      this.stopReason = stop;
-    } else {
+    // Stops are checked before a step (a cancel, or a run that cannot start) and right after
+    // it, so that the step that makes the last token also carries run-end.
+    this.stopReason ??= this.checkStop();
+    if (!this.stopReason) {
       this.step++;
       await this.runStep(out);
       out.push({ type: 'step-end', runId: this.runId, step: this.step, metrics: this.metrics() });
+      this.stopReason ??= this.checkStop();
     }
     this.elapsedMs += performance.now() - t0;
     if (this.stopReason) {
@@ -198,7 +199,7 @@ export abstract class DecodeRun {
     return true;
   }
 
-  private stopBeforeStep(): StopReason | null {
+  private checkStop(): StopReason | null {
     if (this.options.signal?.aborted) return 'cancelled';
     if (this.remaining <= 0) return 'max-new-tokens';
     if (this.context.length >= this.pair.nPositions) return 'context-limit';
