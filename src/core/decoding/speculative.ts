@@ -6,7 +6,7 @@
  */
 import type { EngineEvent } from '../../shared/events';
 import { SpecDecError } from '../errors';
-import { argmax, probOf, topMargin } from '../model/argmax';
+import { argmaxWithMargin, probOf } from '../model/argmax';
 import type { ModelPair } from '../model/pair';
 import { DecodeRun, MAX_K, type RunOptions } from './decodeRun';
 import { ModelDrafter, type Drafter } from './drafter';
@@ -22,6 +22,7 @@ export function checkK(k: number): void {
 
 export class SpeculativeRun extends DecodeRun {
   private readonly drafter: Drafter;
+  private readonly gap = new Float64Array(1);
 
   constructor(pair: ModelPair, k: number, options: RunOptions, drafter?: Drafter) {
     checkK(k);
@@ -64,10 +65,9 @@ export class SpeculativeRun extends DecodeRun {
     let margin = Infinity;
     const targetTokenIds: number[] = [];
     for (let i = 0; i <= drafted.length; i++) {
-      const row = logits.row(base + i);
-      const choice = argmax(row);
+      const choice = argmaxWithMargin(logits.row(base + i), this.gap);
       targetTokenIds.push(choice);
-      if (drafted.length > 0) margin = Math.min(margin, topMargin(row));
+      margin = Math.min(margin, this.gap[0]!);
       if (i === drafted.length || choice !== drafted[i]) break;
       accepted++;
     }

@@ -14,20 +14,26 @@ export function argmax(row: Float32Array): number {
   return best;
 }
 
-/** gap between the largest and second-largest logit: how close a greedy choice was to a tie */
-export function topMargin(row: Float32Array): number {
-  let a = -Infinity;
+/**
+ * argmax and the gap between the largest and second-largest logit (how close the greedy choice
+ * was to a tie) in one pass; the gap is written to out[0].
+ */
+export function argmaxWithMargin(row: Float32Array, out: Float64Array): number {
+  let best = 0;
+  let a = row[0]!;
   let b = -Infinity;
-  for (let i = 0; i < row.length; i++) {
+  for (let i = 1; i < row.length; i++) {
     const v = row[i]!;
     if (v > a) {
       b = a;
       a = v;
+      best = i;
     } else if (v > b) {
       b = v;
     }
   }
-  return a - b;
+  out[0] = a - b;
+  return best;
 }
 
 /** softmax probability of one token */

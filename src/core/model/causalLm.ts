@@ -38,6 +38,8 @@ export class OnnxCausalLM {
   runMs = 0;
 
   private cache: ort.Tensor[];
+  /** one reusable buffer per cache slot, for crops */
+  private readonly cropBuffers: Float32Array[] = [];
   private cacheLen = 0;
   private readonly ones: BigInt64Array;
   private readonly pastNames: string[];
@@ -168,17 +170,23 @@ export class OnnxCausalLM {
     }
     const { nHead, headDim } = this.folder.config;
     const oldLen = this.cacheLen;
+    const size = nHead * n * headDim;
     // The cache is [1, heads, len, headDim]: each head's rows are contiguous, so a crop is one
-    // memcpy per head.
-    this.cache = this.cache.map((t) => {
-      const src = t.data as Float32Array;
-      const dst = new Float32Array(nHead * n * headDim);
+    // copy per head, into a buffer this model keeps for the slot (no allocation per crop). The
+    // source is onnxruntime's output of the last pass, or this same buffer when cropping twice
+    // in a row (copyWithin moves rows left safely then).
+    for (let i = 0; i < this.cache.length; i++) {
+      const src = this.cache[i]!.data as Float32Array;
+      const store = (this.cropBuffers[i] ??= new Float32Array(nHead * this.nPositions * headDim));
       for (let h = 0; h < nHead; h++) {
         const from = h * oldLen * headDim;
-        dst.set(src.subarray(from, from + n * headDim), h * n * headDim);
+        if (src.buffer === store.buffer)
+          store.copyWithin(h * n * headDim, from, from + n * headDim);
+        else store.set(src.subarray(from, from + n * headDim), h * n * headDim);
       }
-      return new ort.Tensor('float32', dst, [1, nHead, n, headDim]);
-    });
+      // A prefix view (byteOffset 0) of the slot's buffer, sized exactly for the tensor.
+      this.cache[i] = new ort.Tensor('float32', store.subarray(0, size), [1, nHead, n, headDim]);
+    }
     this.cacheLen = n;
   }
 
