@@ -11,9 +11,9 @@ import { cpus } from 'node:os';
 import { BaselineRun } from '../core/decoding/baseline';
 import { SpeculativeRun } from '../core/decoding/speculative';
 import { measureCostRatio } from '../core/experiment/costRatio';
-import { median } from '../core/experiment/stats';
+import { median } from '../shared/stats';
 import { SEED_PROMPT } from '../core/experiment/sweep';
-import { bestPredictedK, expectedSpeedup } from '../core/experiment/theory';
+import { bestPredictedK, expectedSpeedup } from '../shared/theory';
 import { loadPair, releasePair } from '../core/model/pair';
 
 export interface BenchOptions {

@@ -10,6 +10,8 @@ import type { HostOptions } from '../core/host/engineHost';
 export class EngineHostProcess {
   private child: UtilityProcess | null = null;
   private stopping = false;
+  /** the host's last `ready`, replayed to a page that loads after the host started */
+  private ready: HostMessage | null = null;
 
   constructor(
     private readonly options: HostOptions,
@@ -22,7 +24,10 @@ export class EngineHostProcess {
       env: { ...process.env, SPECDEC_HOST_OPTIONS: JSON.stringify(this.options) },
       stdio: 'inherit',
     });
-    child.on('message', (m: HostMessage) => this.deliver(m));
+    child.on('message', (m: HostMessage) => {
+      if (m.type === 'ready') this.ready = m;
+      this.deliver(m);
+    });
     child.on('exit', (code) => {
       if (this.child !== child || this.stopping) return;
       this.child = null;
@@ -36,6 +41,11 @@ export class EngineHostProcess {
       this.start();
     });
     this.child = child;
+  }
+
+  /** send the last `ready` again (a page that just loaded missed it) */
+  replayReady(): void {
+    if (this.ready) this.deliver(this.ready);
   }
 
   /** forward a renderer request if it is well-formed; returns false when it was dropped */

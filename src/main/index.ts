@@ -29,6 +29,7 @@ function fromOurWindow(event: Electron.IpcMainEvent | Electron.IpcMainInvokeEven
 function createWindow(): void {
   win = new BrowserWindow(mainWindowOptions(join(__dirname, '../preload/index.cjs')));
   win.once('ready-to-show', () => win?.show());
+  win.webContents.on('did-finish-load', () => host.replayReady());
   win.on('closed', () => (win = null));
   // No navigation away from the app and no new windows; https links open in the system browser.
   win.webContents.on('will-navigate', (e) => e.preventDefault());

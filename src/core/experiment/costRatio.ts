@@ -3,7 +3,7 @@
  * new token on a cache of `cacheTokens` tokens, session.run time only.
  */
 import type { OnnxCausalLM } from '../model/causalLm';
-import { median } from './stats';
+import { median } from '../../shared/stats';
 
 export interface CostRatio {
   c: number;

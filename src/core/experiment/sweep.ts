@@ -8,7 +8,7 @@ import type { DecodeRun, RunResult } from '../decoding/decodeRun';
 import { SpeculativeRun, checkK } from '../decoding/speculative';
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
-import { spread, type Spread } from './stats';
+import { spread, type Spread } from '../../shared/stats';
 
 export const SEED_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
 export const DEFAULT_KS = [1, 2, 3, 4, 5, 8];

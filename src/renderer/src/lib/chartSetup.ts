@@ -1,0 +1,84 @@
+/**
+ * chart.js with only what the studio draws: line charts on linear axes, filled min-max bands,
+ * legend and tooltips. Nothing is fetched: the canvas uses the system font.
+ */
+import {
+  Chart,
+  Filler,
+  Legend,
+  LineController,
+  LineElement,
+  LinearScale,
+  PointElement,
+  Tooltip,
+  type ChartOptions,
+} from 'chart.js';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Legend, Tooltip);
+Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", sans-serif';
+
+export { Chart };
+
+export interface AxisTitles {
+  y: string;
+  /** a right-hand axis for a second quantity */
+  y1?: string;
+  /** left axis as a percentage of 0..1 */
+  yPercent?: boolean;
+}
+
+export function lineOptions(titles: AxisTitles): ChartOptions<'line'> {
+  const options: ChartOptions<'line'> = {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+    scales: {
+      x: {
+        type: 'linear',
+        title: { display: true, text: 'K (draft length)' },
+        ticks: { precision: 0 },
+      },
+      y: {
+        type: 'linear',
+        position: 'left',
+        beginAtZero: true,
+        title: { display: true, text: titles.y },
+        ...(titles.yPercent
+          ? {
+              max: 1,
+              ticks: { callback: (value) => `${Math.round(Number(value) * 100)}%` },
+            }
+          : {}),
+      },
+      ...(titles.y1
+        ? {
+            y1: {
+              type: 'linear' as const,
+              position: 'right' as const,
+              beginAtZero: true,
+              grid: { drawOnChartArea: false },
+              title: { display: true, text: titles.y1 },
+            },
+          }
+        : {}),
+    },
+    plugins: {
+      legend: {
+        position: 'bottom',
+        // Unnamed (a band's lower edge) and empty datasets stay out of the legend.
+        labels: {
+          usePointStyle: true,
+          boxHeight: 7,
+          pointStyleWidth: 18,
+          filter: (item, data) =>
+            item.text !== '' && (data.datasets[item.datasetIndex ?? -1]?.data.length ?? 0) > 0,
+        },
+      },
+      tooltip: {
+        filter: (item) => item.dataset.label !== '',
+      },
+    },
+  };
+  return options;
+}

@@ -1,0 +1,110 @@
+/**
+ * CSV exports: the sweep summary (one row per finished run) and one run's per-step event log.
+ * Quoting is csv-stringify's (its browser build), never hand-written.
+ */
+import { stringify } from 'csv-stringify/browser/esm/sync';
+import type { EngineEvent } from '../../../shared/events';
+import { RunRow } from '../../../shared/protocol';
+
+/** Every RunRow field, in the schema's order, so the export follows the contract. */
+export const SUMMARY_COLUMNS: readonly string[] = RunRow.keyof().options;
+
+export const STEP_COLUMNS = [
+  'runId',
+  'step',
+  'type',
+  'position',
+  'tokenId',
+  'text',
+  'kind',
+  'verdict',
+  'draftProb',
+  'targetProb',
+] as const;
+
+type StepRecord = Record<(typeof STEP_COLUMNS)[number], string | number | null>;
+
+const castOptions = {
+  boolean: (value: boolean): string => (value ? 'true' : 'false'),
+};
+
+export function summaryCsv(rows: readonly RunRow[]): string {
+  const records = rows.map((row) => ({ ...row, outputTokenIds: row.outputTokenIds.join(' ') }));
+  return stringify(records, {
+    header: true,
+    columns: [...SUMMARY_COLUMNS],
+    cast: castOptions,
+  });
+}
+
+/**
+ * One row per draft and per emit event, and one row per drafted token of a verify event (its
+ * verdict and the target's probability), so every token decision is a row of its own.
+ */
+export function stepRecords(events: readonly EngineEvent[]): StepRecord[] {
+  const records: StepRecord[] = [];
+  // draft events of the current step by index: verify rows take position and text from them
+  let drafts: Array<Extract<EngineEvent, { type: 'draft' }>> = [];
+  for (const event of events) {
+    switch (event.type) {
+      case 'draft':
+        if (event.index === 0) drafts = [];
+        drafts[event.index] = event;
+        records.push({
+          runId: event.runId,
+          step: event.step,
+          type: 'draft',
+          position: event.position,
+          tokenId: event.tokenId,
+          text: event.text,
+          kind: 'draft',
+          verdict: null,
+          draftProb: event.draftProb,
+          targetProb: null,
+        });
+        break;
+      case 'verify':
+        event.draftedTokenIds.forEach((tokenId, i) => {
+          const draft = drafts[i]?.step === event.step ? drafts[i] : undefined;
+          records.push({
+            runId: event.runId,
+            step: event.step,
+            type: 'verify',
+            position: draft?.position ?? null,
+            tokenId,
+            text: draft?.text ?? null,
+            kind: null,
+            verdict: event.verdicts[i] ?? null,
+            draftProb: draft?.draftProb ?? null,
+            targetProb: event.targetProbs?.[i] ?? null,
+          });
+        });
+        break;
+      case 'emit':
+        records.push({
+          runId: event.runId,
+          step: event.step,
+          type: 'emit',
+          position: event.position,
+          tokenId: event.tokenId,
+          text: event.text,
+          kind: event.kind,
+          verdict: null,
+          draftProb: event.draftProb,
+          targetProb: event.targetProb,
+        });
+        break;
+      default:
+        break;
+    }
+  }
+  return records;
+}
+
+export function stepsCsv(events: readonly EngineEvent[]): string {
+  return stringify(stepRecords(events), {
+    header: true,
+    columns: [...STEP_COLUMNS],
+    cast: castOptions,
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * Folds a run's engine events into the tokens the stream shows. Pure TypeScript, no Svelte: the
+ * live view applies new events as they arrive, the replay re-folds a prefix of the event list.
+ *
+ * Token objects are never mutated: a verdict or an emit replaces the token with a new object, so
+ * a view holding an older copy of `tokens` stays consistent and keyed lists see what changed.
+ */
+import type { EngineEvent } from '../../../shared/events';
+
+export type TokenKind =
+  'prompt' | 'draft' | 'accepted' | 'rejected' | 'correction' | 'bonus' | 'target';
+
+export interface StreamToken {
+  /** unique within the run, stable across verdicts */
+  readonly key: number;
+  readonly kind: TokenKind;
+  readonly text: string;
+  /** null for the prompt, which is shown as one block */
+  readonly tokenId: number | null;
+  readonly step: number | null;
+  readonly position: number | null;
+  readonly draftProb: number | null;
+  readonly targetProb: number | null;
+  /** a rejected draft the target never judged, because an earlier draft was already rejected */
+  readonly unchecked: boolean;
+  /** prompt block only: how many tokens the prompt has */
+  readonly promptTokens?: number;
+}
+
+export class StreamBuilder {
+  readonly tokens: StreamToken[] = [];
+  /** the step of the last event applied (0 before the first step) */
+  step = 0;
+  done = false;
+  private nextKey = 0;
+  /** indices into `tokens` of the current step's drafts, by draft index */
+  private drafts: number[] = [];
+
+  reset(): void {
+    this.tokens.length = 0;
+    this.step = 0;
+    this.done = false;
+    this.nextKey = 0;
+    this.drafts = [];
+  }
+
+  apply(event: EngineEvent): void {
+    switch (event.type) {
+      case 'run-start':
+        this.reset();
+        this.push({
+          kind: 'prompt',
+          text: event.promptText,
+          tokenId: null,
+          step: null,
+          position: null,
+          draftProb: null,
+          targetProb: null,
+          unchecked: false,
+          promptTokens: event.promptTokenIds.length,
+        });
+        return;
+      case 'draft':
+        this.step = event.step;
+        this.drafts[event.index] = this.tokens.length;
+        this.push({
+          kind: 'draft',
+          text: event.text,
+          tokenId: event.tokenId,
+          step: event.step,
+          position: event.position,
+          draftProb: event.draftProb,
+          targetProb: null,
+          unchecked: false,
+        });
+        return;
+      case 'verify':
+        this.step = event.step;
+        event.verdicts.forEach((verdict, i) => {
+          const at = this.drafts[i];
+          const token = at === undefined ? undefined : this.tokens[at];
+          if (at === undefined || !token) return;
+          this.tokens[at] = {
+            ...token,
+            kind: verdict === 'accepted' ? 'accepted' : 'rejected',
+            unchecked: verdict === 'unchecked',
+            targetProb: event.targetProbs?.[i] ?? null,
+          };
+        });
+        return;
+      case 'emit': {
+        this.step = event.step;
+        if (event.kind === 'accepted') {
+          // The accepted draft is already on screen: give it the emit's probabilities.
+          const at = this.drafts.find((i) => this.tokens[i]?.position === event.position);
+          const token = at === undefined ? undefined : this.tokens[at];
+          if (at !== undefined && token) {
+            this.tokens[at] = {
+              ...token,
+              kind: 'accepted',
+              draftProb: event.draftProb ?? token.draftProb,
+              targetProb: event.targetProb ?? token.targetProb,
+            };
+            return;
+          }
+        }
+        this.push({
+          kind: event.kind,
+          text: event.text,
+          tokenId: event.tokenId,
+          step: event.step,
+          position: event.position,
+          draftProb: event.draftProb,
+          targetProb: event.targetProb,
+          unchecked: false,
+        });
+        return;
+      }
+      case 'step-end':
+        this.step = event.step;
+        this.drafts = [];
+        return;
+      case 'run-end':
+        this.done = true;
+        this.drafts = [];
+        return;
+    }
+  }
+
+  private push(token: Omit<StreamToken, 'key'>): void {
+    this.tokens.push({ key: this.nextKey++, ...token });
+  }
+}
+
+/** The tokens after the first `count` events, folded from scratch. */
+export function tokensAt(events: readonly EngineEvent[], count: number): StreamToken[] {
+  const builder = new StreamBuilder();
+  for (let i = 0; i < Math.min(count, events.length); i++) builder.apply(events[i]!);
+  return builder.tokens;
+}

@@ -1,0 +1,29 @@
+/** What went wrong, in plain words: host errors (with the control they concern) and engine exits. */
+import { fieldForCode, type SetupField } from '../lib/hostErrors';
+
+export interface HostErrorNotice {
+  message: string;
+  field: SetupField | null;
+}
+
+export class NoticeState {
+  error = $state.raw<HostErrorNotice | null>(null);
+  /** the engine's last exit message; the banner stays until dismissed or a new run starts */
+  hostExit = $state<string | null>(null);
+
+  showError(code: string, message: string): void {
+    this.error = { message, field: fieldForCode(code) };
+  }
+
+  clearError(): void {
+    this.error = null;
+  }
+
+  showHostExit(message: string): void {
+    this.hostExit = message;
+  }
+
+  clearHostExit(): void {
+    this.hostExit = null;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Every run's event list, kept in memory so any finished run can be replayed or exported.
+ * The event arrays are plain (not reactive): they grow by thousands of events per run and only
+ * the views derived from them need to update, once per frame. `choices` is the reactive list
+ * the run selector shows.
+ */
+import type { EngineEvent, RunEndEvent, RunMetrics, RunStartEvent } from '../../../shared/events';
+import { modeLabel } from '../lib/format';
+
+export interface RunLog {
+  readonly runId: string;
+  readonly start: RunStartEvent;
+  readonly events: EngineEvent[];
+  /** selector label, e.g. "K=3, repeat 2" */
+  readonly label: string;
+  /** selector group, e.g. "Sweep 1 (14:02)" */
+  readonly group: string;
+  end: RunEndEvent | null;
+  /** metrics of the last step-end (tokens so far) */
+  lastMetrics: RunMetrics | null;
+}
+
+export interface RunChoice {
+  runId: string;
+  label: string;
+  group: string;
+  finished: boolean;
+}
+
+export interface RunLabel {
+  label: string;
+  group: string;
+}
+
+export class RunStore {
+  choices = $state.raw<readonly RunChoice[]>([]);
+  // Plain on purpose: thousands of events per run must not each notify the UI; `choices` and the
+  // replay's per-frame sync are the reactive surface.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly logs = new Map<string, RunLog>();
+  private dirty = false;
+
+  get(runId: string | null): RunLog | null {
+    return runId === null ? null : (this.logs.get(runId) ?? null);
+  }
+
+  /**
+   * Store a batch of events; a run-start opens a new log named by `name`. Returns the ids of
+   * runs that started in this batch, in order.
+   */
+  append(events: readonly EngineEvent[], name: (start: RunStartEvent) => RunLabel): string[] {
+    const started: string[] = [];
+    for (const event of events) {
+      let log = this.logs.get(event.runId);
+      if (event.type === 'run-start') {
+        const { label, group } = name(event);
+        log = {
+          runId: event.runId,
+          start: event,
+          events: [],
+          label,
+          group,
+          end: null,
+          lastMetrics: null,
+        };
+        this.logs.set(event.runId, log);
+        started.push(event.runId);
+        this.dirty = true;
+      }
+      if (!log) {
+        console.warn(`Dropped a ${event.type} event of an unknown run ${event.runId}`);
+        continue;
+      }
+      log.events.push(event);
+      if (event.type === 'step-end') log.lastMetrics = event.metrics;
+      else if (event.type === 'run-end') {
+        log.end = event;
+        log.lastMetrics = event.metrics;
+        this.dirty = true;
+      }
+    }
+    return started;
+  }
+
+  /** Refresh the selector's list (once per frame, only when a run started or ended). */
+  publish(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.choices = [...this.logs.values()].map((log) => ({
+      runId: log.runId,
+      label: log.label,
+      group: log.group,
+      finished: log.end !== null,
+    }));
+  }
+}
+
+/** "Baseline" / "K=3", with the repeat when there are several. */
+export function runLabel(start: RunStartEvent, repeat: number | null, repeats: number): string {
+  const base = modeLabel(start.mode, start.k);
+  return repeat !== null && repeats > 1 ? `${base}, repeat ${repeat + 1}` : base;
+}

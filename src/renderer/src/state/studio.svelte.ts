@@ -1,0 +1,304 @@
+/**
+ * The whole studio: one state object per concern, wired to the bridge. Messages from the host
+ * are routed here; event batches are stored at once and drawn once per animation frame.
+ */
+import type { EngineEvent, RunStartEvent } from '../../../shared/events';
+import type { HostMessage, HostRequest } from '../../../shared/protocol';
+import { MAX_K } from '../../../shared/protocol';
+import type { Connection, StudioBridge } from '../bridge';
+import { stepsCsv, summaryCsv } from '../lib/csv';
+import { clockTime, fileStamp } from '../lib/format';
+import { FrameScheduler } from '../lib/frame';
+import { newRequestId } from '../lib/ids';
+import { parseWhole } from '../lib/setupValidation';
+import { HistoryState } from './history.svelte';
+import { LiveState } from './live.svelte';
+import { NoticeState } from './notices.svelte';
+import { ReplayState } from './replay.svelte';
+import { ResultsState } from './results.svelte';
+import { RunStore, runLabel, type RunLabel } from './runs.svelte';
+import { SetupState } from './setup.svelte';
+import { SweepState } from './sweep.svelte';
+
+export interface EmbeddedPair {
+  target: string;
+  draft: string;
+}
+
+export class Studio {
+  readonly setup = new SetupState();
+  readonly runs = new RunStore();
+  readonly replay = new ReplayState(this.runs);
+  readonly sweep = new SweepState();
+  readonly live = new LiveState();
+  readonly history = new HistoryState();
+  readonly results = new ResultsState(this.sweep, this.history);
+  readonly notices = new NoticeState();
+  connection = $state.raw<Connection>({ state: 'connecting', retryInMs: null });
+  /** the embedded pair's names, from the host's ready message */
+  embeddedPair = $state.raw<EmbeddedPair | null>(null);
+  /** a save failed or was refused */
+  exportMessage = $state<string | null>(null);
+
+  readonly bridgeKind: StudioBridge['kind'];
+  private readonly bridge: StudioBridge;
+  private readonly frame = new FrameScheduler(() => this.drawFrame());
+  private hasOpened = false;
+
+  constructor(bridge: StudioBridge) {
+    this.bridge = bridge;
+    this.bridgeKind = bridge.kind;
+  }
+
+  /** Subscribe to the bridge and ask for the history; returns the clean-up. */
+  start(): () => void {
+    const offMessage = this.bridge.onMessage((message) => this.handle(message));
+    const offConnection = this.bridge.onConnection((connection) => {
+      this.connection = connection;
+      if (connection.state !== 'open') return;
+      // After a reconnect the list may have changed while we were away.
+      if (this.hasOpened) this.refreshHistory();
+      this.hasOpened = true;
+    });
+    this.refreshHistory();
+    return () => {
+      offMessage();
+      offConnection();
+      this.frame.cancel();
+      this.replay.pause();
+    };
+  }
+
+  get connected(): boolean {
+    return this.connection.state === 'open';
+  }
+
+  /** A sweep or a step of a live run is in flight on the engine. */
+  get engineBusy(): boolean {
+    return this.sweep.running || this.live.status === 'waiting';
+  }
+
+  get canRun(): boolean {
+    return this.connected && !this.engineBusy && this.setup.sweepSettings !== null;
+  }
+
+  // ----- actions -----
+
+  runSweep(): void {
+    const settings = this.setup.sweepSettings;
+    if (!settings || this.engineBusy) return;
+    this.notices.clearError();
+    this.notices.clearHostExit();
+    this.history.closeEntry();
+    this.live.end(); // the engine drops its live run when a sweep starts
+    this.replay.clear();
+    const requestId = newRequestId('sweep');
+    this.sweep.start(requestId, settings);
+    this.send({ type: 'sweep', requestId, settings });
+  }
+
+  cancelSweep(): void {
+    const { requestId } = this.sweep;
+    if (!this.sweep.running || requestId === null || this.sweep.cancelRequested) return;
+    this.sweep.cancelRequested = true;
+    this.send({ type: 'cancel', requestId });
+  }
+
+  startLive(): void {
+    if (this.engineBusy) return;
+    const k = parseWhole(this.live.kText, 'K', 1, MAX_K);
+    this.live.kError = k.ok ? null : k.message;
+    if (!k.ok) return;
+    const settings = this.setup.liveSettings(k.value);
+    if (!settings) {
+      this.live.error = 'Fix the prompt and max new tokens in the set-up first.';
+      return;
+    }
+    this.notices.clearHostExit();
+    const requestId = newRequestId('live');
+    this.live.start(requestId);
+    this.replay.clear();
+    this.send({ type: 'live-start', requestId, settings });
+  }
+
+  nextLive(): void {
+    const { requestId } = this.live;
+    if (!this.live.canNext || requestId === null) return;
+    this.live.next();
+    this.send({ type: 'live-next', requestId });
+  }
+
+  refreshHistory(): void {
+    const requestId = newRequestId('history');
+    this.history.requestList(requestId);
+    this.send({ type: 'history-list', requestId });
+  }
+
+  loadHistory(id: string): void {
+    const requestId = newRequestId('history');
+    this.history.requestEntry(requestId, id);
+    this.send({ type: 'history-get', requestId, id });
+  }
+
+  showCurrentSweep(): void {
+    this.history.closeEntry();
+  }
+
+  selectRun(runId: string): void {
+    this.replay.select(runId);
+  }
+
+  /** Go back to following the run that is streaming now (or the newest one). */
+  followLatest(): void {
+    const runId = this.sweep.currentRunId ?? this.live.runId ?? this.runs.choices.at(-1)?.runId;
+    if (runId) this.replay.follow(runId);
+    this.frame.schedule();
+  }
+
+  async chooseFolder(role: 'target' | 'draft'): Promise<void> {
+    const dir = await this.bridge.chooseModelFolder();
+    if (dir === null) return;
+    if (role === 'target') this.setup.targetDir = dir;
+    else this.setup.draftDir = dir;
+  }
+
+  async exportSummary(): Promise<void> {
+    const rows = this.results.rows;
+    if (rows.length === 0) return;
+    await this.save(`specdec-summary-${fileStamp()}.csv`, summaryCsv(rows));
+  }
+
+  async exportSteps(): Promise<void> {
+    const log = this.runs.get(this.replay.runId);
+    if (!log) return;
+    const name = log.label
+      .replace(/[^\w-]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase();
+    await this.save(`specdec-steps-${name}-${fileStamp()}.csv`, stepsCsv(log.events));
+  }
+
+  // ----- messages -----
+
+  private send(request: HostRequest): void {
+    this.bridge.send(request);
+  }
+
+  private async save(name: string, text: string): Promise<void> {
+    this.exportMessage = null;
+    try {
+      await this.bridge.saveText(name, text);
+    } catch (err) {
+      this.exportMessage = `Could not save ${name}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  private handle(message: HostMessage): void {
+    switch (message.type) {
+      case 'ready':
+        // A (fresh) engine is up: its names, and its view of the history (a sweep that died
+        // with the last engine is listed as failed now).
+        this.embeddedPair = message.embeddedPair;
+        this.refreshHistory();
+        return;
+      case 'events':
+        if (this.sweep.owns(message.requestId)) this.storeSweepEvents(message.events);
+        else if (this.live.owns(message.requestId)) this.storeLiveEvents(message.events);
+        return;
+      case 'sweep-progress':
+        if (this.sweep.owns(message.requestId)) this.sweep.onProgress(message);
+        return;
+      case 'sweep-row':
+        if (this.sweep.owns(message.requestId)) this.sweep.onRow(message.row);
+        return;
+      case 'sweep-done':
+        if (!this.sweep.owns(message.requestId)) return;
+        this.sweep.onDone(message.cancelled, message.historyId);
+        this.refreshHistory();
+        return;
+      case 'live-step':
+        if (!this.live.owns(message.requestId)) return;
+        this.storeLiveEvents(message.events);
+        this.live.onStep(message.done);
+        return;
+      case 'history-list':
+        this.history.onList(message.requestId, message.entries);
+        return;
+      case 'history-entry':
+        this.history.onEntry(message.requestId, message.entry);
+        return;
+      case 'error':
+        this.onError(message.requestId, message.code, message.message);
+        return;
+      case 'host-exit':
+        this.onHostExit(message.message);
+        return;
+    }
+  }
+
+  private onError(requestId: string | null, code: string, message: string): void {
+    if (this.live.owns(requestId)) {
+      this.live.fail(message);
+      return;
+    }
+    if (this.sweep.owns(requestId)) {
+      this.frame.flush();
+      this.sweep.fail(message);
+      this.refreshHistory(); // the host saved the finished rows of a failed sweep
+    } else if (this.history.owns(requestId)) {
+      this.history.settle();
+    } else if (requestId !== null) {
+      return; // another window's request (the serve mode tells every client)
+    }
+    this.notices.showError(code, message);
+  }
+
+  private onHostExit(message: string): void {
+    this.frame.flush();
+    this.notices.showHostExit(message);
+    this.sweep.fail(`The engine stopped unexpectedly (${message}).`);
+    this.live.fail(`The engine stopped unexpectedly (${message}). Start the run again.`);
+    this.history.settle();
+  }
+
+  private storeSweepEvents(events: readonly EngineEvent[]): void {
+    const group = this.sweep.group;
+    const started = this.runs.append(events, (start) => this.sweepRunLabel(start, group));
+    const latest = started.at(-1);
+    if (latest) {
+      this.sweep.currentRunId = latest;
+      if (this.replay.following) this.replay.follow(latest);
+    }
+    this.frame.schedule();
+  }
+
+  private sweepRunLabel(start: RunStartEvent, group: string): RunLabel {
+    const progress = this.sweep.progress;
+    const repeat =
+      progress && progress.mode === start.mode && progress.k === start.k ? progress.repeat : null;
+    return { label: runLabel(start, repeat, this.sweep.settings?.repeats ?? 1), group };
+  }
+
+  private storeLiveEvents(events: readonly EngineEvent[]): void {
+    const started = this.runs.append(events, (start) => ({
+      // called once per run-start, not per batch (toLocaleTimeString is slow)
+      label: `Step by step, K=${start.k ?? '?'} (${clockTime(Date.now())})`,
+      group: 'Step by step',
+    }));
+    const latest = started.at(-1);
+    if (latest) {
+      this.live.runId = latest;
+      // Stepping is the point of this mode: always show it.
+      this.replay.follow(latest);
+    }
+    this.frame.schedule();
+  }
+
+  /** Once per animation frame: draw the events that arrived since the last frame. */
+  private drawFrame(): void {
+    this.replay.sync();
+    this.runs.publish();
+    const current = this.runs.get(this.sweep.currentRunId);
+    if (current) this.sweep.tokensSoFar = current.lastMetrics?.newTokens ?? 0;
+  }
+}

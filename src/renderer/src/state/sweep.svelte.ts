@@ -1,0 +1,82 @@
+/** The K sweep in progress (or the last one): its progress, its finished rows and how it ended. */
+import type { DecodeMode } from '../../../shared/events';
+import type { RunRow, SweepSettings } from '../../../shared/protocol';
+import { clockTime } from '../lib/format';
+
+export type SweepStatus = 'idle' | 'running' | 'finished' | 'cancelled' | 'failed';
+
+export interface SweepProgress {
+  /** 0-based index of the run in progress */
+  index: number;
+  total: number;
+  mode: DecodeMode;
+  k: number | null;
+  /** 0-based */
+  repeat: number;
+}
+
+export class SweepState {
+  status = $state<SweepStatus>('idle');
+  requestId = $state<string | null>(null);
+  settings = $state.raw<SweepSettings | null>(null);
+  progress = $state.raw<SweepProgress | null>(null);
+  /** new tokens of the run in progress, from its latest step-end */
+  tokensSoFar = $state(0);
+  rows = $state.raw<readonly RunRow[]>([]);
+  cancelRequested = $state(false);
+  /** why it failed, in plain words */
+  failure = $state<string | null>(null);
+  historyId = $state<string | null>(null);
+  /** the run of this sweep that is streaming now */
+  currentRunId = $state<string | null>(null);
+  /** how many sweeps this window has started (names the run groups) */
+  number = 0;
+  /** names this sweep's runs in the run selector, e.g. "Sweep 2 (14:02)" */
+  group = '';
+
+  get running(): boolean {
+    return this.status === 'running';
+  }
+
+  start(requestId: string, settings: SweepSettings): void {
+    this.number++;
+    this.group = `Sweep ${this.number} (${clockTime(Date.now())})`;
+    this.status = 'running';
+    this.requestId = requestId;
+    this.settings = settings;
+    this.progress = null;
+    this.tokensSoFar = 0;
+    this.rows = [];
+    this.cancelRequested = false;
+    this.failure = null;
+    this.historyId = null;
+    this.currentRunId = null;
+  }
+
+  owns(requestId: string | null): boolean {
+    return requestId !== null && requestId === this.requestId;
+  }
+
+  onProgress(progress: SweepProgress): void {
+    this.progress = progress;
+    this.tokensSoFar = 0;
+  }
+
+  onRow(row: RunRow): void {
+    this.rows = [...this.rows, row];
+  }
+
+  onDone(cancelled: boolean, historyId: string): void {
+    this.status = cancelled ? 'cancelled' : 'finished';
+    this.historyId = historyId;
+    this.currentRunId = null;
+  }
+
+  /** The sweep ended without sweep-done (an error, the engine died): its rows stay. */
+  fail(message: string): void {
+    if (this.status !== 'running') return;
+    this.status = 'failed';
+    this.failure = message;
+    this.currentRunId = null;
+  }
+}

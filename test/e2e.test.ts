@@ -1,0 +1,198 @@
+/**
+ * End to end in real Chromium against `serve`, on the embedded pair: run a sweep, see coloured
+ * tokens, step back and forth, see the charts drawn, export and parse the CSV, cancel mid-run and
+ * keep finished rows, survive the engine dying, reload and find the run in History.
+ * Screenshots go to docs/screenshots (the README shows them).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/cli/serve';
+import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const missing = existsSync(CHROMIUM)
+  ? null
+  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (missing) return;
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-')),
+    rendererDir: join(ROOT, 'out', 'renderer'),
+    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(60_000);
+  await page.goto(server.url);
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const rows = (): Promise<number> =>
+  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
+
+async function setKs(ks: number[]): Promise<void> {
+  const chips = page.locator('[data-testid^="k-chip-"]');
+  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
+  await page.getByTestId('k-add-input').fill(ks.join(', '));
+  await page.getByTestId('k-add-button').click();
+}
+
+async function runSweep(maxNewTokens: number, ks: number[]): Promise<void> {
+  await page.getByTestId('max-new-tokens-input').fill(String(maxNewTokens));
+  await setKs(ks);
+  await page.getByTestId('run-button').click();
+}
+
+const idle = (): Promise<void> =>
+  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
+
+describe.skipIf(missing !== null)(
+  `the app in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    it('runs the seed sweep and colours every token by kind', async () => {
+      await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+      await runSweep(60, [1, 2, 3, 4, 5, 8]);
+      await expect.poll(rows, { timeout: 120_000 }).toBe(7);
+      await idle();
+      const kinds = await page
+        .getByTestId('token')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+      expect(kinds).toContain('prompt');
+      expect(kinds.some((k) => k === 'accepted')).toBe(true);
+      expect(kinds.some((k) => k === 'correction' || k === 'bonus')).toBe(true);
+      await expect.poll(() => page.getByTestId('best-k-row').count()).toBe(1);
+      await page.screenshot({ path: join(SHOTS, 'sweep.png'), fullPage: true });
+    });
+
+    it('steps back and forth through a finished run, with buttons and keys', async () => {
+      const label = page.getByTestId('step-label');
+      const before = await label.textContent();
+      await page.getByTestId('step-back').click();
+      await page.getByTestId('step-back').click();
+      const back = await label.textContent();
+      expect(back).not.toBe(before);
+      await page.getByTestId('step-forward').click();
+      expect(await label.textContent()).not.toBe(back);
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      expect(await label.textContent()).not.toBe(before);
+      await page.getByTestId('token-stream').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'step-through.png') });
+    });
+
+    it('draws the charts', async () => {
+      for (const id of ['chart-time', 'chart-passes', 'chart-acceptance']) {
+        const painted = await page.getByTestId(id).evaluate((el) => {
+          const canvas = el instanceof HTMLCanvasElement ? el : el.querySelector('canvas')!;
+          const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+          return n;
+        });
+        expect(painted, id).toBeGreaterThan(1000);
+      }
+      await page.getByTestId('chart-time').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'charts.png') });
+    });
+
+    it('exports the summary and the step log as CSV', async () => {
+      const [summary] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('export-summary').click(),
+      ]);
+      const sumRows = parse(readFileSync(await summary.path(), 'utf8'), { columns: true }) as Array<
+        Record<string, string>
+      >;
+      expect(sumRows).toHaveLength(7);
+      expect(sumRows.filter((r) => r.mode === 'speculative').map((r) => r.k)).toEqual([
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '8',
+      ]);
+      expect(sumRows.every((r) => r.identical === 'true')).toBe(true);
+      const [steps] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('export-steps').click(),
+      ]);
+      const stepRows = parse(readFileSync(await steps.path(), 'utf8'), { columns: true }) as Array<
+        Record<string, string>
+      >;
+      expect(stepRows.length).toBeGreaterThan(10);
+      expect(stepRows.some((r) => r.type === 'emit')).toBe(true);
+    });
+
+    it('cancels mid-run and keeps the finished rows', async () => {
+      await runSweep(300, [1, 2, 3, 4, 5, 6, 7, 8]);
+      await expect.poll(rows, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+      await page.getByTestId('cancel-button').click();
+      await idle();
+      const kept = await rows();
+      expect(kept).toBeGreaterThanOrEqual(1);
+      expect(kept).toBeLessThan(9);
+    });
+
+    it('says so when the engine dies, keeps finished rows, and runs again on a fresh engine', async () => {
+      await runSweep(300, [1, 2, 3, 4, 5, 6, 7, 8]);
+      await expect.poll(rows, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+      await server.killHost();
+      await page.getByTestId('host-exit-banner').waitFor({ state: 'visible' });
+      expect(await rows()).toBeGreaterThanOrEqual(1);
+      await page.screenshot({ path: join(SHOTS, 'engine-stopped.png') });
+      await idle();
+      await runSweep(20, [2]);
+      await expect.poll(rows, { timeout: 120_000 }).toBe(2);
+      await idle();
+    });
+
+    it('finds earlier runs in History after a reload', async () => {
+      await page.reload();
+      const items = page.getByTestId('history-item');
+      await expect.poll(() => items.count()).toBeGreaterThanOrEqual(3);
+      await items.last().click();
+      await expect.poll(rows).toBe(7);
+      await page.getByTestId('history-list').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'history.png') });
+    });
+
+    it('stays smooth while a long run streams: no long task over 100 ms', async () => {
+      await page.evaluate(() => {
+        const w = window as unknown as { longTasks: number[] };
+        w.longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) w.longTasks.push(e.duration);
+        }).observe({ type: 'longtask', buffered: false });
+      });
+      await runSweep(440, [4]);
+      await expect.poll(rows, { timeout: 180_000 }).toBe(2);
+      await idle();
+      const longTasks = await page.evaluate(
+        () => (window as unknown as { longTasks: number[] }).longTasks,
+      );
+      expect(Math.max(0, ...longTasks)).toBeLessThan(100);
+    });
+  },
+);

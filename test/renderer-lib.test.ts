@@ -1,0 +1,288 @@
+/** The renderer's pure logic: the results table's arithmetic, the token stream, replay stops, CSV, validation, chart data. */
+import assert from 'node:assert/strict';
+import { summarizeRows, bestRow, median, outputSample } from '../src/renderer/src/lib/summary';
+import { StreamBuilder } from '../src/renderer/src/lib/stream';
+import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
+import { summaryCsv, stepsCsv, SUMMARY_COLUMNS } from '../src/renderer/src/lib/csv';
+import { addKs, parseWhole } from '../src/renderer/src/lib/setupValidation';
+import {
+  acceptanceChartData,
+  timeChartData,
+  expectedTokensPerPass,
+} from '../src/renderer/src/lib/chartData';
+import type { RunRow } from '../src/shared/protocol';
+import type { EngineEvent } from '../src/shared/events';
+import { it } from 'vitest';
+
+it('renderer logic: summary, stream, replay, CSV, validation and charts behave as the UI needs', () => {
+  const row = (p: Partial<RunRow>): RunRow => ({
+    runId: 'r',
+    mode: 'speculative',
+    k: 1,
+    repeat: 0,
+    timeS: 1,
+    newTokens: 10,
+    targetPasses: 5,
+    draftPasses: 9,
+    verificationSteps: 4,
+    draftedTokens: 9,
+    acceptedTokens: 6,
+    corrections: 1,
+    bonuses: 1,
+    acceptanceRate: 0.6,
+    tokensPerTargetPass: 2,
+    speedup: 2,
+    identical: true,
+    stopReason: 'max-new-tokens',
+    targetRunS: 0,
+    draftRunS: 0,
+    outputText: 'x'.repeat(300),
+    outputTokenIds: [1, 2],
+    ...p,
+  });
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+  const rows = [
+    row({ mode: 'baseline', k: null, timeS: 2, speedup: 1, repeat: 0 }),
+    row({ mode: 'baseline', k: null, timeS: 4, speedup: 1, repeat: 1 }),
+    row({ k: 3, timeS: 1, speedup: 2 }),
+    row({ k: 3, timeS: 2, speedup: 2, repeat: 1 }),
+    row({ k: 1, timeS: 1.5, speedup: 1.5 }),
+    row({ k: 2, speedup: null, timeS: 1 }),
+  ];
+  const s = summarizeRows(rows);
+  assert.deepEqual(
+    s.map((r) => r.k),
+    [null, 1, 2, 3],
+  );
+  assert.equal(s[0]!.timeS.median, 3);
+  assert.equal(s[0]!.timeS.min, 2);
+  assert.equal(s[3]!.timeS.median, 1.5);
+  assert.equal(s[2]!.speedup!.median, 3, 'fallback speedup = baseline median / time');
+  assert.equal(bestRow(s)!.k, 2);
+  assert.equal(s[1]!.outputSample.length, 150);
+  assert.equal(outputSample('abc'), 'abc');
+  // stream
+  const ev: EngineEvent[] = [
+    {
+      type: 'run-start',
+      runId: 'a',
+      mode: 'speculative',
+      k: 3,
+      maxNewTokens: 10,
+      models: { target: 't', draft: 'd' },
+      promptTokenIds: [1, 2],
+      promptText: 'Hi',
+    },
+    {
+      type: 'draft',
+      runId: 'a',
+      step: 1,
+      index: 0,
+      position: 2,
+      tokenId: 5,
+      text: ' a',
+      draftProb: 0.9,
+    },
+    {
+      type: 'draft',
+      runId: 'a',
+      step: 1,
+      index: 1,
+      position: 3,
+      tokenId: 6,
+      text: ' b',
+      draftProb: 0.8,
+    },
+    {
+      type: 'draft',
+      runId: 'a',
+      step: 1,
+      index: 2,
+      position: 4,
+      tokenId: 7,
+      text: ' c',
+      draftProb: 0.7,
+    },
+    {
+      type: 'verify',
+      runId: 'a',
+      step: 1,
+      draftedTokenIds: [5, 6, 7],
+      verdicts: ['accepted', 'rejected', 'unchecked'],
+      targetTokenIds: [5, 8, 9],
+      targetProbs: [0.5, 0.1, 0.2],
+      minLogitMargin: 1,
+    },
+    {
+      type: 'emit',
+      runId: 'a',
+      step: 1,
+      position: 2,
+      tokenId: 5,
+      text: ' a',
+      kind: 'accepted',
+      draftProb: 0.9,
+      targetProb: 0.5,
+    },
+    {
+      type: 'emit',
+      runId: 'a',
+      step: 1,
+      position: 3,
+      tokenId: 8,
+      text: ' z',
+      kind: 'correction',
+      draftProb: null,
+      targetProb: 0.6,
+    },
+    {
+      type: 'step-end',
+      runId: 'a',
+      step: 1,
+      metrics: {
+        newTokens: 2,
+        targetPasses: 2,
+        draftPasses: 3,
+        verificationSteps: 1,
+        draftedTokens: 3,
+        acceptedTokens: 1,
+        corrections: 1,
+        bonuses: 0,
+        targetOnlyTokens: 0,
+        acceptanceRate: 1 / 3,
+        tokensPerTargetPass: 1,
+        timeS: 0.1,
+        targetRunS: 0,
+        draftRunS: 0,
+      },
+    },
+    {
+      type: 'emit',
+      runId: 'a',
+      step: 2,
+      position: 4,
+      tokenId: 9,
+      text: ' y',
+      kind: 'target',
+      draftProb: null,
+      targetProb: null,
+    },
+    {
+      type: 'step-end',
+      runId: 'a',
+      step: 2,
+      metrics: {
+        newTokens: 3,
+        targetPasses: 3,
+        draftPasses: 3,
+        verificationSteps: 1,
+        draftedTokens: 3,
+        acceptedTokens: 1,
+        corrections: 1,
+        bonuses: 0,
+        targetOnlyTokens: 1,
+        acceptanceRate: 1 / 3,
+        tokensPerTargetPass: 1,
+        timeS: 0.1,
+        targetRunS: 0,
+        draftRunS: 0,
+      },
+    },
+    {
+      type: 'run-end',
+      runId: 'a',
+      metrics: {
+        newTokens: 3,
+        targetPasses: 3,
+        draftPasses: 3,
+        verificationSteps: 1,
+        draftedTokens: 3,
+        acceptedTokens: 1,
+        corrections: 1,
+        bonuses: 0,
+        targetOnlyTokens: 1,
+        acceptanceRate: 1 / 3,
+        tokensPerTargetPass: 1,
+        timeS: 0.1,
+        targetRunS: 0,
+        draftRunS: 0,
+      },
+      stopReason: 'max-new-tokens',
+      outputTokenIds: [5, 8, 9],
+      outputText: ' a z y',
+    },
+  ];
+  const b = new StreamBuilder();
+  for (const e of ev.slice(0, 4)) b.apply(e);
+  assert.deepEqual(
+    b.tokens.map((t) => t.kind),
+    ['prompt', 'draft', 'draft', 'draft'],
+  );
+  for (const e of ev.slice(4)) b.apply(e);
+  assert.deepEqual(
+    b.tokens.map((t) => t.kind),
+    ['prompt', 'accepted', 'rejected', 'rejected', 'correction', 'target'],
+  );
+  assert.deepEqual(
+    b.tokens.map((t) => t.unchecked),
+    [false, false, false, true, false, false],
+  );
+  assert.equal(b.tokens[1]!.targetProb, 0.5);
+  assert.equal(b.done, true);
+  const idx = buildReplayIndex(ev);
+  assert.deepEqual(
+    idx.stops.map((x) => x.cursor),
+    [1, 2, 3, 4, 6, 8, 11],
+  );
+  assert.deepEqual(
+    idx.steps.map((x) => [x.step, x.drafts, x.lastStop]),
+    [
+      [0, 0, 0],
+      [1, 3, 5],
+      [2, 0, 6],
+    ],
+  );
+  assert.deepEqual(
+    idx.stops.map((st) => describeStop(ev, st, idx.steps[st.step]!.drafts)),
+    [
+      'the prompt',
+      'draft 1 of 3',
+      'draft 2 of 3',
+      'draft 3 of 3',
+      'verified: 1 accepted, 2 rejected',
+      'correction token',
+      'target token',
+    ],
+  );
+  // csv
+  const csv = summaryCsv([row({ outputText: 'a, "b"\nc' })]);
+  assert.equal(csv.split('\n')[0], SUMMARY_COLUMNS.join(','));
+  assert.ok(csv.includes('"a, ""b""\nc"'));
+  assert.ok(csv.includes(',true,'));
+  assert.ok(csv.includes(',1 2\n') || csv.endsWith(',1 2\n'));
+  const st = stepsCsv(ev).trim().split('\n');
+  assert.equal(st.length, 1 + 3 + 3 + 3, st.join('\n'));
+  // validation
+  assert.deepEqual(addKs([1, 2], '3, 5'), { ok: true, ks: [1, 2, 3, 5] });
+  assert.equal(addKs([1, 2], '2').ok, false);
+  assert.equal(addKs([1], '65').ok, false);
+  assert.equal(addKs([1], '1.5').ok, false);
+  assert.equal(addKs([1], '3 3').ok, false);
+  assert.equal(parseWhole('0', 'x', 1, 5).ok, false);
+  // charts
+  const td = timeChartData(s);
+  assert.equal(td.datasets.length, 4);
+  assert.deepEqual(
+    td.datasets[0]!.data.map((p) => p.x),
+    [1, 2, 3],
+  );
+  assert.deepEqual(td.datasets[3]!.data, [
+    { x: 1, y: 3 },
+    { x: 3, y: 3 },
+  ]);
+  assert.equal(td.datasets[1]!.data.length, 3, 'band when repeats > 1');
+  assert.ok(Math.abs(expectedTokensPerPass(0.5, 1) - 1.5) < 1e-12);
+  assert.equal(expectedTokensPerPass(1, 4), 5);
+  assert.equal(acceptanceChartData(s).datasets.length, 8);
+});
