@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { providerUnavailable } from '../src/core/model/executionProvider';
 import { MICRO_A, MICRO_B, PAIR_TARGET, ROOT, copyFolder } from './helpers';
 
 const run = promisify(execFile);
@@ -106,6 +107,59 @@ describe('specdec sweep', () => {
       expect(r.stdout.replace(/\s+/g, ' ')).toContain(col.split(' ')[0]);
     }
     expect(r.stdout).toContain('Baseline (greedy, KV cache)');
+  });
+
+  it('names the execution provider in use, in the JSON config and in every run', async () => {
+    const r = await specdec([
+      'sweep',
+      ...micro,
+      '--k',
+      '2',
+      '--max-new-tokens',
+      '4',
+      '--json',
+      '--ep',
+      'cpu',
+    ]);
+    const doc = JSON.parse(r.stdout) as {
+      config: { executionProviders: unknown };
+      runs: Array<{ executionProviders: unknown }>;
+    };
+    expect(doc.config.executionProviders).toEqual({ target: 'cpu', draft: 'cpu' });
+    for (const run of doc.runs)
+      expect(run.executionProviders).toEqual({ target: 'cpu', draft: 'cpu' });
+  });
+
+  it('says why an unavailable execution provider cannot be used', async (ctx) => {
+    const reason = providerUnavailable('cuda');
+    if (reason === null) return ctx.skip('CUDA is available on this machine');
+    const r = await specdec([
+      'sweep',
+      ...micro,
+      '--k',
+      '2',
+      '--max-new-tokens',
+      '4',
+      '--ep',
+      'cuda',
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `specdec: error: The cuda execution provider is not available here (${reason}). Use --ep auto or --ep cpu; the README's GPU set-up lists what cuda needs.`,
+    ]);
+    const auto = await specdec([
+      'sweep',
+      ...micro,
+      '--k',
+      '2',
+      '--max-new-tokens',
+      '4',
+      '--ep',
+      'auto',
+    ]);
+    expect(auto.code).toBe(0);
+    expect(auto.stderr).toContain(`cuda: ${reason}`);
+    expect(auto.stderr).toMatch(/; using (cpu|webgpu)/);
   });
 
   const corrupt = (() => {

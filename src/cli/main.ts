@@ -3,7 +3,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError } from '../core/errors';
 import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
+import { EXECUTION_PROVIDERS } from '../core/model/executionProvider';
 import { EMBEDDED_PAIR } from './paths';
+
+const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
 import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
 import { serveCommand } from './serveCommand';
@@ -47,6 +50,17 @@ program
   .option('--json', 'print one JSON document on stdout and nothing else')
   .addOption(
     new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'),
+  )
+  .addOption(
+    new Option('--ep <provider>', 'execution provider for both models')
+      .choices(EP_CHOICES)
+      .default('auto'),
+  )
+  .addOption(
+    new Option('--target-ep <provider>', 'execution provider for the target').choices(EP_CHOICES),
+  )
+  .addOption(
+    new Option('--draft-ep <provider>', 'execution provider for the draft').choices(EP_CHOICES),
   )
   .action(sweepCommand);
 

@@ -2,9 +2,11 @@
 import { writeFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
+import type { ExecutionProviderChoice } from '../core/model/executionProvider';
 import { loadPair, releasePair } from '../core/model/pair';
 import { runRecord, runsToCsv } from '../core/experiment/report';
 import {
+  checkSweepConfig,
   runSweep,
   summarize,
   type SweepConfig,
@@ -23,12 +25,22 @@ export interface SweepCliOptions {
   csv?: string;
   json?: boolean;
   kvCache: boolean;
+  ep: ExecutionProviderChoice;
+  targetEp?: ExecutionProviderChoice;
+  draftEp?: ExecutionProviderChoice;
 }
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
 
 export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
-  const pair = await loadPair(opts.target, opts.draft);
+  const pair = await loadPair(opts.target, opts.draft, {
+    target: { executionProvider: opts.targetEp ?? opts.ep },
+    draft: { executionProvider: opts.draftEp ?? opts.ep },
+  });
+  const providers = {
+    target: pair.target.lm.executionProvider,
+    draft: pair.draft?.lm.executionProvider ?? null,
+  };
   const config: SweepConfig = {
     prompt: opts.prompt,
     maxNewTokens: opts.maxNewTokens,
@@ -37,6 +49,16 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     warmup: opts.warmup,
     noKvCache: !opts.kvCache,
   };
+  try {
+    checkSweepConfig(config, pair);
+  } catch (err) {
+    await releasePair(pair);
+    throw err;
+  }
+  for (const m of [pair.target, pair.draft]) {
+    if (m?.lm.providerFallback)
+      process.stderr.write(`${m.folder.name}: ${m.lm.providerFallback}\n`);
+  }
   const bar = new SingleBar(
     {
       stream: process.stderr,
@@ -77,23 +99,38 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     process.off('SIGINT', onSigint);
     await releasePair(pair);
   }
-  if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs));
+  const providerColumns = {
+    targetProvider: providers.target,
+    draftProvider: providers.draft ?? '',
+  };
+  if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs, providerColumns));
   if (opts.json) {
     const doc = {
-      config: { ...config, target: pair.target.folder.dir, draft: pair.draft?.folder.dir ?? null },
+      config: {
+        ...config,
+        target: pair.target.folder.dir,
+        draft: pair.draft?.folder.dir ?? null,
+        executionProviders: providers,
+      },
       cancelled: result.cancelled,
-      runs: result.runs.map(runRecord),
+      runs: result.runs.map((r) => ({ ...runRecord(r), executionProviders: providers })),
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return;
   }
-  printReport(opts, result.runs, result.cancelled);
+  printReport(opts, result.runs, result.cancelled, providers);
 }
 
-function printReport(opts: SweepCliOptions, runs: SweepRun[], cancelled: boolean): void {
+function printReport(
+  opts: SweepCliOptions,
+  runs: SweepRun[],
+  cancelled: boolean,
+  providers: { target: string; draft: string | null },
+): void {
   const rows = summarize(runs);
   const baseline = rows.find((r) => r.mode === 'baseline');
   const out = (s = ''): void => void process.stdout.write(s + '\n');
+  out(`Execution providers: target ${providers.target}, draft ${providers.draft}`);
   out(
     `Prompt: ${JSON.stringify(opts.prompt)}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`,
   );

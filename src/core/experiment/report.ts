@@ -32,7 +32,10 @@ export function runRecord(run: SweepRun): RunRow {
 }
 
 /** CSV: a header row, then one row per run (token ids space-separated in one cell). */
-export function runsToCsv(runs: readonly SweepRun[], extra: Record<string, string> = {}): string {
+export function runsToCsv(
+  runs: readonly SweepRun[],
+  extra: Record<string, string | number> = {},
+): string {
   const rows = runs.map((r) => {
     const rec = runRecord(r);
     return { ...extra, ...rec, outputTokenIds: rec.outputTokenIds.join(' ') };

@@ -62,7 +62,9 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     if (loaded?.key === key) return loaded.pair;
     if (loaded) await releasePair(loaded.pair);
     loaded = null;
-    loaded = { key, pair: await loadPair(target, draft) };
+    // GPU execution providers where present, the CPU otherwise.
+    const auto = { executionProvider: 'auto' as const };
+    loaded = { key, pair: await loadPair(target, draft, { target: auto, draft: auto }) };
     return loaded.pair;
   }
 

@@ -8,12 +8,18 @@
  */
 import * as ort from 'onnxruntime-node';
 import { SpecDecError, describeError } from '../errors';
+import {
+  createSession,
+  describeFallback,
+  type ExecutionProvider,
+  type ExecutionProviderChoice,
+  type ProviderSession,
+} from './executionProvider';
 import type { ModelFolder } from './modelFolder';
 
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
-
 export interface CausalLmOptions {
-  executionProvider?: ExecutionProvider;
+  /** default cpu; auto tries GPU providers first and falls back */
+  executionProvider?: ExecutionProviderChoice;
   /** threads for one operator; small models are fastest on 1 (the default) */
   intraOpThreads?: number;
 }
@@ -47,11 +53,19 @@ export class OnnxCausalLM {
   private readonly hasPositionIds: boolean;
   private readonly hasUseCacheBranch: boolean;
 
+  readonly executionProvider: ExecutionProvider;
+  /** why the providers tried before this one failed, or null */
+  readonly providerFallback: string | null;
+  private readonly session: ort.InferenceSession;
+
   private constructor(
     readonly folder: ModelFolder,
-    private readonly session: ort.InferenceSession,
-    readonly executionProvider: ExecutionProvider,
+    opened: ProviderSession,
   ) {
+    const session = opened.session;
+    this.session = session;
+    this.executionProvider = opened.provider;
+    this.providerFallback = describeFallback(opened);
     const { nLayer } = folder.config;
     this.pastNames = [];
     this.presentNames = [];
@@ -81,21 +95,32 @@ export class OnnxCausalLM {
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
     const ep = options.executionProvider ?? 'cpu';
-    let session: ort.InferenceSession;
+    let opened: ProviderSession;
     try {
-      session = await ort.InferenceSession.create(folder.onnxPath, {
-        executionProviders: [ep],
+      opened = await createSession(folder.onnxPath, ep, {
         graphOptimizationLevel: 'all',
         intraOpNumThreads: options.intraOpThreads ?? 1,
         interOpNumThreads: 1,
       });
     } catch (err) {
+      const reason = describeError(err).split('\n')[0];
+      // A provider that cannot start is not a broken file: tell the two apart on the CPU.
+      if (ep !== 'cpu' && ep !== 'auto') {
+        const onCpu = await createSession(folder.onnxPath, 'cpu', {}).catch(() => null);
+        if (onCpu) {
+          await onCpu.session.release();
+          throw new SpecDecError(
+            'EXECUTION_PROVIDER',
+            `The ${ep} execution provider is not available here (${reason}). Use --ep auto or --ep cpu; the README's GPU set-up lists what ${ep} needs.`,
+          );
+        }
+      }
       throw new SpecDecError(
         'ONNX_INVALID',
-        `Could not load ${folder.onnxPath}: ${describeError(err).split('\n')[0]}. The file may be truncated or corrupt; re-export or re-download the model.`,
+        `Could not load ${folder.onnxPath}: ${reason}. The file may be truncated or corrupt; re-export or re-download the model.`,
       );
     }
-    return new OnnxCausalLM(folder, session, ep);
+    return new OnnxCausalLM(folder, opened);
   }
 
   /** tokens currently held in the KV cache */
