@@ -5,7 +5,7 @@
  * schemas on arrival.
  */
 import { z } from 'zod';
-import { EngineEvent, DecodeMode, StopReason } from './events';
+import { EngineEvent, DecodeMode, RunMetrics, StopReason } from './events';
 
 export const MAX_K = 64;
 
@@ -43,28 +43,17 @@ export const HostRequest = z.discriminatedUnion('type', [
 ]);
 export type HostRequest = z.infer<typeof HostRequest>;
 
-/** One finished run of a sweep (the CLI's JSON run record plus the run's id). */
-export const RunRow = z.object({
+/** One finished run of a sweep: its metrics (see events.ts) and what it was compared with. */
+export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   runId: z.string(),
   mode: DecodeMode,
   k: z.number().int().nullable(),
   repeat: z.number().int(),
-  timeS: z.number(),
-  newTokens: z.number().int(),
-  targetPasses: z.number().int(),
-  draftPasses: z.number().int(),
-  verificationSteps: z.number().int(),
-  draftedTokens: z.number().int(),
-  acceptedTokens: z.number().int(),
-  corrections: z.number().int(),
-  bonuses: z.number().int(),
-  acceptanceRate: z.number().nullable(),
-  tokensPerTargetPass: z.number().nullable(),
+  /** baseline time of the same repeat / this run's time */
   speedup: z.number().nullable(),
+  /** output token ids equal the baseline's of the same repeat */
   identical: z.boolean(),
   stopReason: StopReason,
-  targetRunS: z.number(),
-  draftRunS: z.number(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int()),
 });
