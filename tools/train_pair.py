@@ -37,8 +37,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--n-positions", type=int, default=512)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--target-steps", type=int, default=1500)
-    p.add_argument("--draft-steps", type=int, default=800)
+    p.add_argument("--target-steps", type=int, default=1600)
+    p.add_argument("--draft-steps", type=int, default=500)
+    # A 2-layer 128-wide draft distilled for 800 steps came within 4% of the target's held-out
+    # perplexity (203 vs 195): too close for the pair to teach anything. One layer keeps the
+    # draft clearly weaker and cheaper while it still agrees with the target most of the time.
+    p.add_argument("--draft-layers", type=int, default=1)
+    p.add_argument("--draft-embd", type=int, default=128)
     p.add_argument("--target-lr", type=float, default=2e-3)
     p.add_argument("--draft-lr", type=float, default=3e-3)
     p.add_argument("--threads", type=int, default=2)
@@ -213,16 +218,19 @@ def main() -> None:
 
     train_ids, heldout_ids = stream_of(train_docs), stream_of(heldout_docs)
     log(f"train tokens {len(train_ids)}, held-out tokens {len(heldout_ids)}, vocab {bpe.vocab_size}")
-    gen = torch.Generator().manual_seed(args.seed)
-    stream = Stream(train_ids, args.seq_len, args.n_positions, gen)
+    # Each model draws its batches from its own seeded generator, so that `--stage draft` (which
+    # reuses the target checkpoint) trains exactly the draft that a full run trains.
+    def stream() -> Stream:
+        return Stream(train_ids, args.seq_len, args.n_positions, torch.Generator().manual_seed(args.seed))
 
     tcfg = GPT2Config(vocab_size=bpe.vocab_size, n_positions=args.n_positions, n_embd=256, n_layer=4, n_head=4)
-    dcfg = GPT2Config(vocab_size=bpe.vocab_size, n_positions=args.n_positions, n_embd=128, n_layer=2, n_head=2)
+    dcfg = GPT2Config(vocab_size=bpe.vocab_size, n_positions=args.n_positions, n_embd=args.draft_embd,
+                      n_layer=args.draft_layers, n_head=max(1, args.draft_embd // 64))
     target = GPT2LM(tcfg).to(args.device)
     ckpt = args.work / "target.pt"
     if args.stage in ("all", "target"):
         log(f"target: {target.num_params() / 1e6:.2f}M params, {args.target_steps} steps")
-        train(target, stream, args.target_steps, args.target_lr, args.batch, args.device, log, "target")
+        train(target, stream(), args.target_steps, args.target_lr, args.batch, args.device, log, "target")
         torch.save(target.state_dict(), ckpt)
     else:
         target.load_state_dict(torch.load(ckpt))
@@ -235,7 +243,7 @@ def main() -> None:
     torch.manual_seed(args.seed + 1)
     draft = GPT2LM(dcfg).to(args.device)
     log(f"draft: {draft.num_params() / 1e6:.2f}M params, {args.draft_steps} steps, distilled")
-    train(draft, stream, args.draft_steps, args.draft_lr, args.batch, args.device, log, "draft", teacher=target)
+    train(draft, stream(), args.draft_steps, args.draft_lr, args.batch, args.device, log, "draft", teacher=target)
     draft.eval()
     d_ppl = perplexity(draft, heldout_ids, args.seq_len, args.device)
     log(f"draft held-out perplexity {d_ppl:.1f}")
