@@ -82,6 +82,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
       'measured/predicted',
       'acceptance',
     ],
+    style: { head: [], border: [] },
   });
   table.push(['baseline', f(baseT, 4), f(median(shares.get('baseline')!)), '1.00x', '-', '-', '-']);
   let bestK = opts.k[0]!;
