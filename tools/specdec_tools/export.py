@@ -24,7 +24,7 @@ def export_onnx(model: GPT2LM, path: Path) -> None:
     model = model.eval()
     inputs, outputs = io_names(cfg.n_layer)
     past_len, seq_len = 3, 2
-    dummy = (
+    example = (
         torch.zeros(1, seq_len, dtype=torch.long),
         torch.ones(1, past_len + seq_len, dtype=torch.long),
         torch.arange(past_len, past_len + seq_len).unsqueeze(0),
@@ -44,7 +44,7 @@ def export_onnx(model: GPT2LM, path: Path) -> None:
     with torch.no_grad():
         torch.onnx.export(
             model,
-            dummy,
+            example,
             str(path),
             input_names=inputs,
             output_names=outputs,

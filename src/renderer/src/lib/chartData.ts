@@ -38,7 +38,7 @@ function points(rows: readonly SummaryRow[], pick: Pick, of: keyof Spread): Poin
   return out;
 }
 
-/** The x range a baseline line spans: the K values measured (or a short stub around 1). */
+/** The x range a baseline line spans: the K values measured (or a short span around 1). */
 function kRange(rows: readonly SummaryRow[]): [number, number] {
   const ks = rows.map((r) => r.k).filter((k): k is number => k !== null);
   if (ks.length === 0) return [0.5, 1.5];
