@@ -4,6 +4,7 @@
  * the rest of the UI sees only StudioBridge.
  */
 import type { EngineBridge } from '../../shared/protocol';
+import { parseHostMessage } from './lib/hostMessage';
 import { WebSocketBridge } from './webSocketBridge';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -35,7 +36,11 @@ function electronBridge(api: EngineBridge): StudioBridge {
   return {
     kind: 'electron',
     send: (request) => api.send(request),
-    onMessage: (listener) => api.onMessage(listener),
+    onMessage: (listener) =>
+      api.onMessage((data) => {
+        const message = parseHostMessage(data);
+        if (message) listener(message);
+      }),
     chooseModelFolder: () => api.chooseModelFolder(),
     saveText: (name, text) => api.saveText(name, text),
     onConnection(listener) {

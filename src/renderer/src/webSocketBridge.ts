@@ -4,8 +4,9 @@
  * Every incoming message is validated against the protocol; a closed socket is reopened with
  * exponential backoff, and requests made meanwhile wait in a queue.
  */
-import { HostMessage, type HostRequest } from '../../shared/protocol';
+import type { HostRequest } from '../../shared/protocol';
 import type { Connection, StudioBridge } from './bridge';
+import { parseHostMessage } from './lib/hostMessage';
 import { downloadText } from './lib/download';
 
 const FIRST_RETRY_MS = 500;
@@ -111,11 +112,8 @@ export class WebSocketBridge implements StudioBridge {
       console.warn('Dropped a message that is not JSON:', data.slice(0, 200));
       return;
     }
-    const parsed = HostMessage.safeParse(json);
-    if (!parsed.success) {
-      console.warn('Dropped a message outside the protocol:', parsed.error.issues[0]?.message);
-      return;
-    }
-    for (const listener of this.listeners) listener(parsed.data);
+    const message = parseHostMessage(json);
+    if (!message) return;
+    for (const listener of this.listeners) listener(message);
   }
 }
