@@ -4,7 +4,7 @@
  * Every incoming message is validated against the protocol; a closed socket is reopened with
  * exponential backoff, and requests made meanwhile wait in a queue.
  */
-import type { HostRequest } from '../../shared/protocol';
+import type { HostMessage, HostRequest } from '../../shared/protocol';
 import type { Connection, StudioBridge } from './bridge';
 import { parseHostMessage } from './lib/hostMessage';
 import { downloadText } from './lib/download';
