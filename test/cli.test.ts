@@ -213,6 +213,11 @@ describe('specdec sweep', () => {
       /different vocabularies: token "(Ġthe|and)" is id \d+ in the target but id \d+ in the draft/,
     ],
     ['an empty prompt', ['--prompt', '  '], /The prompt is empty/],
+    [
+      'p-min outside (0, 1)',
+      ['--policy', 'confidence', '--p-min', '1.5'],
+      /--p-min must be a number between 0 and 1/,
+    ],
   ])('exits non-zero with one clear line for %s', async (_name, args, message) => {
     const r = await specdec(['sweep', ...micro, '--max-new-tokens', '5', ...args]);
     expect(r.code).not.toBe(0);

@@ -19,6 +19,13 @@ function int(name: string) {
   };
 }
 
+function probability(value: string): number {
+  const x = Number(value);
+  if (!(x > 0 && x < 1))
+    throw new InvalidArgumentError('--p-min must be a number between 0 and 1.');
+  return x;
+}
+
 function kList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.some((p) => !/^-?\d+$/.test(p))) {
@@ -50,6 +57,28 @@ program
   .option('--json', 'print one JSON document on stdout and nothing else')
   .addOption(
     new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'),
+  )
+  .addOption(
+    new Option(
+      '--policy <name>',
+      'draft length per step: fixed K, heuristic (+2/-1), confidence (stop below --p-min)',
+    )
+      .choices(['fixed', 'heuristic', 'confidence'])
+      .default('fixed'),
+  )
+  .option(
+    '--p-min <x>',
+    "confidence policy: stop drafting when the draft's top probability is below x",
+    probability,
+    0.5,
+  )
+  .addOption(
+    new Option(
+      '--drafter <kind>',
+      'who drafts: the draft model, or prompt lookup (n-gram matches in the context)',
+    )
+      .choices(['model', 'prompt-lookup'])
+      .default('model'),
   )
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')

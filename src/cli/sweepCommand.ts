@@ -2,6 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
+import type { DraftPolicyName } from '../core/decoding/draftLength';
+import type { DrafterKind } from '../core/decoding/drafter';
 import type { ExecutionProviderChoice } from '../core/model/executionProvider';
 import { loadPair, releasePair } from '../core/model/pair';
 import { runRecord, runsToCsv } from '../core/experiment/report';
@@ -25,6 +27,9 @@ export interface SweepCliOptions {
   csv?: string;
   json?: boolean;
   kvCache: boolean;
+  policy: DraftPolicyName;
+  pMin: number;
+  drafter: DrafterKind;
   ep: ExecutionProviderChoice;
   targetEp?: ExecutionProviderChoice;
   draftEp?: ExecutionProviderChoice;
@@ -48,6 +53,9 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     repeats: opts.repeats,
     warmup: opts.warmup,
     noKvCache: !opts.kvCache,
+    policy: opts.policy,
+    pMin: opts.pMin,
+    drafter: opts.drafter,
   };
   try {
     checkSweepConfig(config, pair);

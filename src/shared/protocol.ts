@@ -54,6 +54,13 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** output token ids equal the baseline's of the same repeat */
   identical: z.boolean(),
   stopReason: StopReason,
+  /** draft length policy and drafter (null for baselines) */
+  policy: z.string().nullable().optional(),
+  drafter: z.string().nullable().optional(),
+  /** tokens drafted at each step */
+  kPerStep: z.array(z.number().int()).optional(),
+  /** how often the i-th drafted token of a step was accepted */
+  acceptanceByPosition: z.array(z.number()).optional(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int()),
 });

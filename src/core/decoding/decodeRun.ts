@@ -26,7 +26,17 @@ export interface RunOptions {
   runId?: string;
 }
 
-export interface RunResult {
+/** What only some runs have: how drafting went (empty for baselines). */
+export interface RunDetails {
+  policy: string | null;
+  drafter: string | null;
+  /** tokens drafted at each step */
+  kPerStep: number[];
+  /** share of steps whose i-th drafted token was accepted, for i = 0, 1, ... */
+  acceptanceByPosition: number[];
+}
+
+export interface RunResult extends RunDetails {
   runId: string;
   mode: DecodeMode;
   k: number | null;
@@ -87,6 +97,10 @@ export abstract class DecodeRun {
     pair.draft?.lm.resetCounters();
   }
 
+  protected details(): RunDetails {
+    return { policy: null, drafter: null, kPerStep: [], acceptanceByPosition: [] };
+  }
+
   /** Emit the tokens of one step into `out`; `advance` handles stops and metrics around it. */
   protected abstract runStep(out: EngineEvent[]): Promise<void>;
 
@@ -141,6 +155,7 @@ export abstract class DecodeRun {
     while (await this.nextStep());
     const end = this.end!;
     return {
+      ...this.details(),
       runId: this.runId,
       mode: this.mode,
       k: this.k,

@@ -18,16 +18,24 @@ export interface Drafter {
   rollback(keep: number): void;
 }
 
-/** Greedy drafting with a small model on its own KV cache. */
+export type DrafterKind = 'model' | 'prompt-lookup';
+
+/**
+ * Greedy drafting with a small model on its own KV cache. With `pMin`, the draft ends at the
+ * first token whose probability under the draft model falls below it (Hugging Face's assistant
+ * confidence threshold): tokens after a doubtful one are unlikely to be accepted.
+ */
 export class ModelDrafter implements Drafter {
   constructor(
     private readonly lm: OnnxCausalLM,
     private readonly eosTokenId: number | null,
+    private readonly pMin: number | null = null,
   ) {}
 
   async propose(context: readonly number[], k: number, withProbs: boolean): Promise<Draft> {
     const tokens: number[] = [];
     const probs: number[] | null = withProbs ? [] : null;
+    const needProb = withProbs || this.pMin !== null;
     // The first pass also feeds whatever the draft has not seen yet (the prompt, or the target's
     // correction/bonus token and any accepted drafts it never fed).
     let feed: number[] = context.slice(this.lm.length);
@@ -35,9 +43,12 @@ export class ModelDrafter implements Drafter {
       const logits = await this.lm.forward(feed);
       const row = logits.row(logits.rows - 1);
       const token = argmax(row);
+      const p = needProb ? probOf(row, token) : 0;
       tokens.push(token);
-      probs?.push(probOf(row, token));
+      probs?.push(p);
       if (token === this.eosTokenId) break;
+      // The draft ends at its first doubtful token: the target checks it and what came before.
+      if (this.pMin !== null && p < this.pMin) break;
       feed = [token];
     }
     return { tokens, probs };
@@ -45,5 +56,34 @@ export class ModelDrafter implements Drafter {
 
   rollback(keep: number): void {
     if (keep < this.lm.length) this.lm.crop(keep);
+  }
+}
+
+/**
+ * Prompt-lookup drafting (no draft model): find the latest earlier place where the context's last
+ * n tokens occurred (n from maxNgram down to 1) and propose the tokens that followed it there.
+ * Strong when the output repeats the prompt (summaries, code edits) and free to run.
+ */
+export class PromptLookupDrafter implements Drafter {
+  constructor(private readonly maxNgram = 3) {}
+
+  propose(context: readonly number[], k: number): Promise<Draft> {
+    const len = context.length;
+    for (let n = Math.min(this.maxNgram, len - 1); n >= 1; n--) {
+      // latest start s < len - n with context[s..s+n) equal to the last n tokens
+      for (let s = len - n - 1; s >= 0; s--) {
+        let match = true;
+        for (let j = 0; j < n && match; j++) match = context[s + j] === context[len - n + j];
+        if (match) {
+          const tokens = context.slice(s + n, Math.min(s + n + k, len));
+          if (tokens.length > 0) return Promise.resolve({ tokens, probs: null });
+        }
+      }
+    }
+    return Promise.resolve({ tokens: [], probs: null });
+  }
+
+  rollback(): void {
+    // no state: every proposal is computed from the context
   }
 }

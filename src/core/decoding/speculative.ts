@@ -8,8 +8,22 @@ import type { EngineEvent } from '../../shared/events';
 import { SpecDecError } from '../errors';
 import { argmaxWithMargin, probOf } from '../model/argmax';
 import type { ModelPair } from '../model/pair';
-import { DecodeRun, MAX_K, type RunOptions } from './decodeRun';
-import { ModelDrafter, type Drafter } from './drafter';
+import { DecodeRun, MAX_K, type RunDetails, type RunOptions } from './decodeRun';
+import {
+  FixedDraftLength,
+  HeuristicDraftLength,
+  type DraftLengthPolicy,
+  type DraftPolicyName,
+} from './draftLength';
+import { ModelDrafter, PromptLookupDrafter, type Drafter, type DrafterKind } from './drafter';
+
+export interface SpeculativeOptions extends RunOptions {
+  /** how many tokens to draft per step (default fixed K; K is the cap of the others) */
+  policy?: DraftPolicyName;
+  /** the confidence policy's threshold on the draft's top probability */
+  pMin?: number;
+  drafter?: DrafterKind;
+}
 
 export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
@@ -22,15 +36,43 @@ export function checkK(k: number): void {
 
 export class SpeculativeRun extends DecodeRun {
   private readonly drafter: Drafter;
+  private readonly lengths: DraftLengthPolicy;
   private readonly gap = new Float64Array(1);
+  private readonly policyName: DraftPolicyName;
+  private readonly drafterKind: DrafterKind;
+  private readonly kPerStep: number[] = [];
+  private readonly draftedAt: number[] = [];
+  private readonly acceptedAt: number[] = [];
 
-  constructor(pair: ModelPair, k: number, options: RunOptions, drafter?: Drafter) {
+  constructor(pair: ModelPair, k: number, options: SpeculativeOptions, drafter?: Drafter) {
     checkK(k);
-    if (!drafter && !pair.draft) {
+    const policy = options.policy ?? 'fixed';
+    const kind = options.drafter ?? 'model';
+    const pMin = options.pMin ?? 0.5;
+    if (policy === 'confidence' && !(pMin > 0 && pMin < 1)) {
+      throw new SpecDecError('BAD_ARGUMENT', `--p-min must be between 0 and 1 (got ${pMin}).`);
+    }
+    if (!drafter && kind === 'model' && !pair.draft) {
       throw new SpecDecError('BAD_ARGUMENT', 'Speculative decoding needs a draft model.');
     }
     super(pair, 'speculative', k, options);
-    this.drafter = drafter ?? new ModelDrafter(pair.draft!.lm, pair.eosTokenId);
+    this.policyName = policy;
+    this.drafterKind = kind;
+    this.lengths = policy === 'heuristic' ? new HeuristicDraftLength(k) : new FixedDraftLength(k);
+    this.drafter =
+      drafter ??
+      (kind === 'prompt-lookup'
+        ? new PromptLookupDrafter()
+        : new ModelDrafter(pair.draft!.lm, pair.eosTokenId, policy === 'confidence' ? pMin : null));
+  }
+
+  protected override details(): RunDetails {
+    return {
+      policy: this.policyName,
+      drafter: this.drafterKind,
+      kPerStep: [...this.kPerStep],
+      acceptanceByPosition: this.draftedAt.map((d, i) => (this.acceptedAt[i] ?? 0) / d),
+    };
   }
 
   protected async runStep(out: EngineEvent[]): Promise<void> {
@@ -39,7 +81,7 @@ export class SpeculativeRun extends DecodeRun {
     const len = context.length;
     // Never draft past max new tokens (the target adds one token after the drafts) or past the
     // context (the last draft sits at position len + k - 1 and the target's token after it).
-    const k = Math.min(this.k!, this.remaining - 1, this.pair.nPositions - len - 1);
+    const k = Math.min(this.lengths.next(), this.remaining - 1, this.pair.nPositions - len - 1);
     const withProbs = this.reportProbabilities;
     const draft =
       k > 0 ? await this.drafter.propose(context, k, withProbs) : { tokens: [], probs: null };
@@ -75,6 +117,12 @@ export class SpeculativeRun extends DecodeRun {
       ? drafted.map((tokenId, i) => probOf(logits.row(base + i), tokenId))
       : null;
 
+    this.lengths.observe(drafted.length, accepted);
+    this.kPerStep.push(drafted.length);
+    for (let i = 0; i < drafted.length; i++) {
+      this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
+      if (i < accepted) this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + 1;
+    }
     if (drafted.length > 0) {
       this.m.verificationSteps++;
       this.m.draftedTokens += drafted.length;

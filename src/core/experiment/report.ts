@@ -26,6 +26,10 @@ export function runRecord(run: SweepRun): RunRow {
     stopReason: run.stopReason,
     targetRunS: m.targetRunS,
     draftRunS: m.draftRunS,
+    policy: run.policy,
+    drafter: run.drafter,
+    kPerStep: run.kPerStep,
+    acceptanceByPosition: run.acceptanceByPosition,
     outputText: run.outputText,
     outputTokenIds: run.outputTokenIds,
   };
@@ -38,7 +42,13 @@ export function runsToCsv(
 ): string {
   const rows = runs.map((r) => {
     const rec = runRecord(r);
-    return { ...extra, ...rec, outputTokenIds: rec.outputTokenIds.join(' ') };
+    return {
+      ...extra,
+      ...rec,
+      kPerStep: rec.kPerStep?.join(' '),
+      acceptanceByPosition: rec.acceptanceByPosition?.map((r) => r.toFixed(4)).join(' '),
+      outputTokenIds: rec.outputTokenIds.join(' '),
+    };
   });
   if (rows.length === 0) return '';
   return stringify(rows, {

@@ -5,6 +5,8 @@
 import type { EngineEvent } from '../../shared/events';
 import { BaselineRun } from '../decoding/baseline';
 import type { DecodeRun, RunResult } from '../decoding/decodeRun';
+import type { DraftPolicyName } from '../decoding/draftLength';
+import type { DrafterKind } from '../decoding/drafter';
 import { SpeculativeRun, checkK } from '../decoding/speculative';
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
@@ -23,6 +25,10 @@ export interface SweepConfig {
   /** also run the baseline without a KV cache (re-running the whole sequence each step) */
   noKvCache: boolean;
   reportProbabilities?: boolean;
+  /** draft length policy, its threshold, and the drafter (see SpeculativeOptions) */
+  policy?: DraftPolicyName;
+  pMin?: number;
+  drafter?: DrafterKind;
 }
 
 export interface SweepRun extends RunResult {
@@ -105,14 +111,21 @@ export async function runSweep(
   ];
   const make = (mode: RunResult['mode'], k: number | null, withSignal: boolean): DecodeRun => {
     const options = { ...base, ...(withSignal && signal ? { signal } : {}) };
-    if (mode === 'speculative') return new SpeculativeRun(pair, k!, options);
+    if (mode === 'speculative') {
+      return new SpeculativeRun(pair, k!, {
+        ...options,
+        ...(config.policy ? { policy: config.policy } : {}),
+        ...(config.pMin !== undefined ? { pMin: config.pMin } : {}),
+        ...(config.drafter ? { drafter: config.drafter } : {}),
+      });
+    }
     return new BaselineRun(pair, options, mode === 'baseline');
   };
 
   // Warm-up: let onnxruntime plan its kernels and allocators before anything is timed.
   for (let w = 0; w < config.warmup && !signal?.aborted; w++) {
     await make('baseline', null, false).runToEnd();
-    if (pair.draft) await make('speculative', config.ks[0]!, false).runToEnd();
+    await make('speculative', config.ks[0]!, false).runToEnd();
   }
 
   const runs: SweepRun[] = [];
