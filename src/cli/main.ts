@@ -72,6 +72,10 @@ program
     probability,
     0.5,
   )
+  .option('--temperature <t>', 'sample at this temperature (0 = greedy, the default)', Number, 0)
+  .option('--top-k <n>', 'sample from the n most likely tokens (0 = all)', int('--top-k'), 0)
+  .option('--top-p <p>', 'sample from the smallest set of tokens reaching probability p', Number, 1)
+  .option('--seed <n>', 'random seed for sampling', int('--seed'), 0)
   .addOption(
     new Option(
       '--drafter <kind>',

@@ -30,6 +30,10 @@ export interface SweepCliOptions {
   policy: DraftPolicyName;
   pMin: number;
   drafter: DrafterKind;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
   ep: ExecutionProviderChoice;
   targetEp?: ExecutionProviderChoice;
   draftEp?: ExecutionProviderChoice;
@@ -56,6 +60,16 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     policy: opts.policy,
     pMin: opts.pMin,
     drafter: opts.drafter,
+    ...(opts.temperature !== 0
+      ? {
+          sampling: {
+            temperature: opts.temperature,
+            topK: opts.topK,
+            topP: opts.topP,
+            seed: opts.seed,
+          },
+        }
+      : {}),
   };
   try {
     checkSweepConfig(config, pair);
@@ -144,7 +158,7 @@ function printReport(
   );
   if (baseline) {
     out(
-      `Baseline (greedy, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses} target passes, ${baseline.newTokens} new tokens`,
+      `Baseline (${opts.temperature !== 0 ? `sampled at T=${opts.temperature}` : 'greedy'}, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses} target passes, ${baseline.newTokens} new tokens`,
     );
     out(`Baseline output: ${opts.prompt}${baseline.outputText}`);
   }

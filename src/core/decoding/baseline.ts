@@ -3,6 +3,7 @@ import type { EngineEvent } from '../../shared/events';
 import { argmax, probOf } from '../model/argmax';
 import type { ModelPair } from '../model/pair';
 import { DecodeRun, type RunOptions } from './decodeRun';
+import { sample, warp } from './sampling';
 
 export class BaselineRun extends DecodeRun {
   /**
@@ -22,8 +23,14 @@ export class BaselineRun extends DecodeRun {
     if (!this.useCache) lm.reset();
     const logits = await lm.forward(this.context.slice(lm.length));
     const row = logits.row(logits.rows - 1);
-    const token = argmax(row);
     this.m.targetOnlyTokens++;
+    if (this.sampling) {
+      const p = warp(row, this.sampling);
+      const token = sample(p, this.random);
+      this.emit(out, token, 'target', null, p[token]!);
+      return;
+    }
+    const token = argmax(row);
     this.emit(out, token, 'target', null, this.reportProbabilities ? probOf(row, token) : null);
   }
 }

@@ -14,6 +14,7 @@ import type {
 } from '../../shared/events';
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
+import { checkSampling, seededRandom, type SamplingParams } from './sampling';
 
 export { MAX_K } from '../../shared/protocol';
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   reportProbabilities?: boolean;
   signal?: AbortSignal;
   runId?: string;
+  /** sample instead of greedy decoding (temperature, top-k, top-p, seed) */
+  sampling?: SamplingParams;
 }
 
 /** What only some runs have: how drafting went (empty for baselines). */
@@ -51,6 +54,9 @@ export abstract class DecodeRun {
   readonly promptTokenIds: number[];
   protected readonly context: number[];
   protected readonly reportProbabilities: boolean;
+  protected readonly sampling: SamplingParams | null;
+  /** the run's seeded random source (sampling only) */
+  protected readonly random: () => number;
   protected step = 0;
   protected readonly m = {
     newTokens: 0,
@@ -91,6 +97,9 @@ export abstract class DecodeRun {
     this.context = [...this.promptTokenIds];
     this.runId = options.runId ?? randomUUID();
     this.reportProbabilities = options.reportProbabilities ?? false;
+    this.sampling = options.sampling ?? null;
+    if (this.sampling) checkSampling(this.sampling);
+    this.random = seededRandom(this.sampling?.seed ?? 0);
     pair.target.lm.reset();
     pair.target.lm.resetCounters();
     pair.draft?.lm.reset();

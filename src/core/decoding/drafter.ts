@@ -4,16 +4,30 @@
  */
 import { argmax, probOf } from '../model/argmax';
 import type { OnnxCausalLM } from '../model/causalLm';
+import { sample, warp, type SamplingParams } from './sampling';
 
 export interface Draft {
   tokens: number[];
   /** the drafter's probability of each token, when asked for */
   probs: number[] | null;
+  /** when sampling: the distribution each token was drawn from (absent: a certain proposal) */
+  dists?: Float64Array[];
+}
+
+/** How a sampling drafter draws: the warp settings and the run's random source. */
+export interface DraftSampler {
+  params: SamplingParams;
+  random: () => number;
 }
 
 export interface Drafter {
   /** Propose up to k tokens to follow `context` (fewer if it drafts an end of text). */
-  propose(context: readonly number[], k: number, withProbs: boolean): Promise<Draft>;
+  propose(
+    context: readonly number[],
+    k: number,
+    withProbs: boolean,
+    sampler?: DraftSampler,
+  ): Promise<Draft>;
   /** The first `keep` tokens of the context are final: forget any state past them. */
   rollback(keep: number): void;
 }
@@ -32,9 +46,15 @@ export class ModelDrafter implements Drafter {
     private readonly pMin: number | null = null,
   ) {}
 
-  async propose(context: readonly number[], k: number, withProbs: boolean): Promise<Draft> {
+  async propose(
+    context: readonly number[],
+    k: number,
+    withProbs: boolean,
+    sampler?: DraftSampler,
+  ): Promise<Draft> {
     const tokens: number[] = [];
     const probs: number[] | null = withProbs ? [] : null;
+    const dists: Float64Array[] | undefined = sampler ? [] : undefined;
     const needProb = withProbs || this.pMin !== null;
     // The first pass also feeds whatever the draft has not seen yet (the prompt, or the target's
     // correction/bonus token and any accepted drafts it never fed).
@@ -42,8 +62,17 @@ export class ModelDrafter implements Drafter {
     while (tokens.length < k) {
       const logits = await this.lm.forward(feed);
       const row = logits.row(logits.rows - 1);
-      const token = argmax(row);
-      const p = needProb ? probOf(row, token) : 0;
+      let token: number;
+      let p: number;
+      if (sampler) {
+        const q = warp(row, sampler.params);
+        token = sample(q, sampler.random);
+        p = q[token]!;
+        dists!.push(q);
+      } else {
+        token = argmax(row);
+        p = needProb ? probOf(row, token) : 0;
+      }
       tokens.push(token);
       probs?.push(p);
       if (token === this.eosTokenId) break;
@@ -51,7 +80,7 @@ export class ModelDrafter implements Drafter {
       if (this.pMin !== null && p < this.pMin) break;
       feed = [token];
     }
-    return { tokens, probs };
+    return { tokens, probs, ...(dists ? { dists } : {}) };
   }
 
   rollback(keep: number): void {

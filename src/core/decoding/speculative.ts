@@ -7,6 +7,7 @@
 import type { EngineEvent } from '../../shared/events';
 import { SpecDecError } from '../errors';
 import { argmaxWithMargin, probOf } from '../model/argmax';
+import type { Logits } from '../model/causalLm';
 import type { ModelPair } from '../model/pair';
 import { DecodeRun, MAX_K, type RunDetails, type RunOptions } from './decodeRun';
 import {
@@ -15,7 +16,14 @@ import {
   type DraftLengthPolicy,
   type DraftPolicyName,
 } from './draftLength';
-import { ModelDrafter, PromptLookupDrafter, type Drafter, type DrafterKind } from './drafter';
+import {
+  ModelDrafter,
+  PromptLookupDrafter,
+  type Draft,
+  type Drafter,
+  type DrafterKind,
+} from './drafter';
+import { residualSample, sample, warp, type SamplingParams } from './sampling';
 
 export interface SpeculativeOptions extends RunOptions {
   /** how many tokens to draft per step (default fixed K; K is the cap of the others) */
@@ -23,6 +31,11 @@ export interface SpeculativeOptions extends RunOptions {
   /** the confidence policy's threshold on the draft's top probability */
   pMin?: number;
   drafter?: DrafterKind;
+  /**
+   * The draw after a rejection; only the statistical test replaces it (with a broken one, to
+   * show that the test notices).
+   */
+  residual?: typeof residualSample;
 }
 
 export function checkK(k: number): void {
@@ -43,6 +56,7 @@ export class SpeculativeRun extends DecodeRun {
   private readonly kPerStep: number[] = [];
   private readonly draftedAt: number[] = [];
   private readonly acceptedAt: number[] = [];
+  private readonly residual: typeof residualSample;
 
   constructor(pair: ModelPair, k: number, options: SpeculativeOptions, drafter?: Drafter) {
     checkK(k);
@@ -57,6 +71,7 @@ export class SpeculativeRun extends DecodeRun {
     }
     super(pair, 'speculative', k, options);
     this.policyName = policy;
+    this.residual = options.residual ?? residualSample;
     this.drafterKind = kind;
     this.lengths = policy === 'heuristic' ? new HeuristicDraftLength(k) : new FixedDraftLength(k);
     this.drafter =
@@ -83,8 +98,11 @@ export class SpeculativeRun extends DecodeRun {
     // context (the last draft sits at position len + k - 1 and the target's token after it).
     const k = Math.min(this.lengths.next(), this.remaining - 1, this.pair.nPositions - len - 1);
     const withProbs = this.reportProbabilities;
-    const draft =
-      k > 0 ? await this.drafter.propose(context, k, withProbs) : { tokens: [], probs: null };
+    const sampler = this.sampling ? { params: this.sampling, random: this.random } : undefined;
+    const draft: Draft =
+      k > 0
+        ? await this.drafter.propose(context, k, withProbs, sampler)
+        : { tokens: [], probs: null };
     const drafted = draft.tokens;
     drafted.forEach((tokenId, index) =>
       out.push({
@@ -103,19 +121,9 @@ export class SpeculativeRun extends DecodeRun {
     const fed = context.slice(target.length);
     const logits = await target.forward(drafted.length > 0 ? fed.concat(drafted) : fed);
     const base = logits.rows - drafted.length - 1; // row predicting the token at position len
-    let accepted = 0;
-    let margin = Infinity;
-    const targetTokenIds: number[] = [];
-    for (let i = 0; i <= drafted.length; i++) {
-      const choice = argmaxWithMargin(logits.row(base + i), this.gap);
-      targetTokenIds.push(choice);
-      margin = Math.min(margin, this.gap[0]!);
-      if (i === drafted.length || choice !== drafted[i]) break;
-      accepted++;
-    }
-    const targetProbs = withProbs
-      ? drafted.map((tokenId, i) => probOf(logits.row(base + i), tokenId))
-      : null;
+    const { accepted, targetTokenIds, targetProbs, finalProb, margin } = this.sampling
+      ? this.verifySampled(logits, base, draft, this.sampling)
+      : this.verifyGreedy(logits, base, drafted);
 
     this.lengths.observe(drafted.length, accepted);
     this.kPerStep.push(drafted.length);
@@ -158,8 +166,7 @@ export class SpeculativeRun extends DecodeRun {
       if (kind === 'correction') this.m.corrections++;
       else if (kind === 'bonus') this.m.bonuses++;
       else this.m.targetOnlyTokens++;
-      const row = logits.row(base + accepted);
-      this.emit(out, token, kind, null, withProbs ? probOf(row, token) : null);
+      this.emit(out, token, kind, null, finalProb);
     }
 
     // Both caches keep only what is now final: the context minus its last (pending) token.
@@ -167,4 +174,73 @@ export class SpeculativeRun extends DecodeRun {
     if (target.length > keep) target.crop(keep);
     this.drafter.rollback(keep);
   }
+
+  /** Greedy: accept while the target's argmax equals the draft; then the target's argmax. */
+  private verifyGreedy(logits: Logits, base: number, drafted: readonly number[]): Verdict {
+    let accepted = 0;
+    let margin = Infinity;
+    const targetTokenIds: number[] = [];
+    for (let i = 0; i <= drafted.length; i++) {
+      const choice = argmaxWithMargin(logits.row(base + i), this.gap);
+      targetTokenIds.push(choice);
+      margin = Math.min(margin, this.gap[0]!);
+      if (i === drafted.length || choice !== drafted[i]) break;
+      accepted++;
+    }
+    const withProbs = this.reportProbabilities;
+    const targetProbs = withProbs ? drafted.map((t, i) => probOf(logits.row(base + i), t)) : null;
+    const final = targetTokenIds[accepted]!;
+    const finalProb = withProbs ? probOf(logits.row(base + accepted), final) : null;
+    return { accepted, targetTokenIds, targetProbs, finalProb, margin };
+  }
+
+  /**
+   * Sampling: modified rejection sampling (see sampling.ts). A drafter without distributions
+   * (prompt lookup) proposed its tokens with certainty: q is one-hot on the proposal.
+   */
+  private verifySampled(logits: Logits, base: number, draft: Draft, s: SamplingParams): Verdict {
+    const drafted = draft.tokens;
+    const targetTokenIds: number[] = [];
+    const targetProbs: number[] = [];
+    let margin = Infinity;
+    for (let i = 0; i <= drafted.length; i++) {
+      const row = logits.row(base + i);
+      argmaxWithMargin(row, this.gap);
+      margin = Math.min(margin, this.gap[0]!);
+      const p = warp(row, s);
+      if (i === drafted.length) {
+        const bonus = sample(p, this.random);
+        targetTokenIds.push(bonus);
+        return { accepted: i, targetTokenIds, targetProbs, finalProb: p[bonus]!, margin };
+      }
+      const x = drafted[i]!;
+      const q = draft.dists?.[i] ?? oneHot(x, p.length);
+      targetProbs.push(p[x]!);
+      if (this.random() < Math.min(1, p[x]! / q[x]!)) {
+        targetTokenIds.push(x);
+        continue;
+      }
+      const correction = this.residual(p, q, this.random);
+      targetTokenIds.push(correction);
+      return { accepted: i, targetTokenIds, targetProbs, finalProb: p[correction]!, margin };
+    }
+    throw new Error('unreachable');
+  }
+}
+
+interface Verdict {
+  accepted: number;
+  /** the target's token at each checked position: accepted drafts, then the final token */
+  targetTokenIds: number[];
+  targetProbs: number[] | null;
+  /** the target's probability of the final (correction, bonus or target-only) token */
+  finalProb: number | null;
+  /** smallest top-two logit gap among the checked rows */
+  margin: number;
+}
+
+function oneHot(token: number, size: number): Float64Array {
+  const q = new Float64Array(size);
+  q[token] = 1;
+  return q;
 }

@@ -7,6 +7,7 @@ import { BaselineRun } from '../decoding/baseline';
 import type { DecodeRun, RunResult } from '../decoding/decodeRun';
 import type { DraftPolicyName } from '../decoding/draftLength';
 import type { DrafterKind } from '../decoding/drafter';
+import { checkSampling, type SamplingParams } from '../decoding/sampling';
 import { SpeculativeRun, checkK } from '../decoding/speculative';
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
@@ -29,6 +30,8 @@ export interface SweepConfig {
   policy?: DraftPolicyName;
   pMin?: number;
   drafter?: DrafterKind;
+  /** sample (same seed for every run) instead of greedy decoding */
+  sampling?: SamplingParams;
 }
 
 export interface SweepRun extends RunResult {
@@ -76,6 +79,7 @@ export function checkSweepConfig(config: SweepConfig, pair: ModelPair): void {
       );
     }
   }
+  if (config.sampling) checkSampling(config.sampling);
   const promptTokens = pair.tokenizer.encode(config.prompt).length;
   const room = pair.nPositions - promptTokens;
   if (!Number.isInteger(config.maxNewTokens) || config.maxNewTokens < 1) {
@@ -103,6 +107,7 @@ export async function runSweep(
     prompt: config.prompt,
     maxNewTokens: config.maxNewTokens,
     reportProbabilities: config.reportProbabilities ?? false,
+    ...(config.sampling ? { sampling: config.sampling } : {}),
   };
   const plan: Array<{ mode: RunResult['mode']; k: number | null }> = [
     { mode: 'baseline', k: null },

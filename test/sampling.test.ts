@@ -1,0 +1,126 @@
+/**
+ * Speculative sampling keeps the target's distribution: over many seeded runs the first generated
+ * token follows the target's own (warped) next-token distribution, by a chi-square test with a
+ * false-alarm rate of 0.1%. The same test rejects a deliberately broken residual step.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BaselineRun } from '../src/core/decoding/baseline';
+import { sample, seededRandom, warp, type SamplingParams } from '../src/core/decoding/sampling';
+import { SpeculativeRun } from '../src/core/decoding/speculative';
+import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
+import { MICRO_A, MICRO_B } from './helpers';
+
+const PROMPT = 'The old man said';
+const RUNS = 3000;
+const PARAMS = { temperature: 2, topK: 0, topP: 1 };
+
+/** Wilson-Hilferty approximation of the chi-square quantile for a 0.1% false-alarm rate. */
+function chiSquareCritical(df: number): number {
+  const z = 3.0902; // standard normal quantile at 0.999
+  const a = 2 / (9 * df);
+  return df * (1 - a + z * Math.sqrt(a)) ** 3;
+}
+
+/** chi-square statistic of observed counts against expected probabilities (small bins pooled) */
+function chiSquare(
+  counts: Map<number, number>,
+  p: Float64Array,
+  n: number,
+): { stat: number; df: number } {
+  let stat = 0;
+  let bins = 0;
+  let restObs = 0;
+  let restExp = 0;
+  for (let t = 0; t < p.length; t++) {
+    const exp = p[t]! * n;
+    const obs = counts.get(t) ?? 0;
+    if (exp >= 5) {
+      stat += (obs - exp) ** 2 / exp;
+      bins++;
+    } else {
+      restObs += obs;
+      restExp += exp;
+    }
+  }
+  if (restExp > 0) {
+    stat += (restObs - restExp) ** 2 / restExp;
+    bins++;
+  }
+  return { stat, df: bins - 1 };
+}
+
+let pair: ModelPair;
+let firstTokenDist: Float64Array;
+
+beforeAll(async () => {
+  pair = await loadPair(MICRO_A, MICRO_B);
+  const lm = pair.target.lm;
+  lm.reset();
+  const logits = await lm.forward(pair.tokenizer.encode(PROMPT));
+  firstTokenDist = warp(logits.row(logits.rows - 1), { ...PARAMS, seed: 0 });
+});
+afterAll(() => releasePair(pair));
+
+/** the first generated token of RUNS seeded runs, counted; and how drafting went */
+async function firstTokens(
+  make: (sampling: SamplingParams) => SpeculativeRun | BaselineRun,
+): Promise<{ counts: Map<number, number>; accepted: number; corrections: number }> {
+  const counts = new Map<number, number>();
+  let accepted = 0;
+  let corrections = 0;
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const r = await make({ ...PARAMS, seed }).runToEnd();
+    const t = r.outputTokenIds[0]!;
+    counts.set(t, (counts.get(t) ?? 0) + 1);
+    accepted += r.metrics.acceptedTokens;
+    corrections += r.metrics.corrections;
+  }
+  return { counts, accepted, corrections };
+}
+
+describe('speculative sampling', () => {
+  it('the test itself: plain target sampling passes it', async () => {
+    const { counts } = await firstTokens(
+      (sampling) => new BaselineRun(pair, { prompt: PROMPT, maxNewTokens: 1, sampling }),
+    );
+    const { stat, df } = chiSquare(counts, firstTokenDist, RUNS);
+    expect(df).toBeGreaterThan(3);
+    expect(stat).toBeLessThan(chiSquareCritical(df));
+  });
+
+  it('matches the target distribution, with drafts accepted and rejected', async () => {
+    const { counts, accepted, corrections } = await firstTokens(
+      (sampling) => new SpeculativeRun(pair, 3, { prompt: PROMPT, maxNewTokens: 3, sampling }),
+    );
+    expect(accepted).toBeGreaterThan(100);
+    expect(corrections).toBeGreaterThan(100);
+    const { stat, df } = chiSquare(counts, firstTokenDist, RUNS);
+    expect(stat).toBeLessThan(chiSquareCritical(df));
+  });
+
+  it('fails the test when the residual step is broken (sampling the correction from p instead of max(0, p - q))', async () => {
+    const { counts } = await firstTokens(
+      (sampling) =>
+        new SpeculativeRun(pair, 3, {
+          prompt: PROMPT,
+          maxNewTokens: 3,
+          sampling,
+          residual: (p, _q, random) => sample(p, random),
+        }),
+    );
+    const { stat, df } = chiSquare(counts, firstTokenDist, RUNS);
+    expect(stat).toBeGreaterThan(chiSquareCritical(df));
+  });
+
+  it('is reproducible for a seed', async () => {
+    const run = (seed: number) =>
+      new SpeculativeRun(pair, 4, {
+        prompt: PROMPT,
+        maxNewTokens: 20,
+        sampling: { ...PARAMS, seed },
+      }).runToEnd();
+    expect((await run(7)).outputTokenIds).toEqual((await run(7)).outputTokenIds);
+    expect((await run(7)).outputTokenIds).not.toEqual((await run(8)).outputTokenIds);
+    expect(seededRandom(1)()).toBe(seededRandom(1)());
+  });
+});
