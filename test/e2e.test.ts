@@ -2,7 +2,8 @@
  * End to end in real Chromium against `serve`, on the embedded pair: run a sweep, see coloured
  * tokens, step back and forth, see the charts drawn, export and parse the CSV, cancel mid-run and
  * keep finished rows, survive the engine dying, reload and find the run in History.
- * Screenshots go to docs/screenshots (the README shows them).
+ * Screenshots go to test-results/screenshots; with UPDATE_SCREENSHOTS=1 to docs/screenshots, which
+ * the README shows.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM)
   ? null
   : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : join(ROOT, 'test-results', 'screenshots');
 
 let server: RunningServer;
 let browser: Browser;
