@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { providerUnavailable } from '../src/core/model/executionProvider';
+import { expectedSpeedup } from '../src/shared/theory';
 import { MICRO_A, MICRO_B, PAIR_TARGET, ROOT, copyFolder } from './helpers';
 
 const run = promisify(execFile);
@@ -90,6 +91,40 @@ describe('specdec sweep', () => {
     expect(rows[2]!.k).toBe('1');
     expect(Number(rows[2]!.targetPasses)).toBe(doc.runs[2]!.targetPasses);
     expect(rows[2]!.outputText).toBe(doc.runs[2]!.outputText);
+  });
+
+  it('puts theory beside measurement: alpha from K=1, a measured c, predicted speedup per run', async () => {
+    const r = await specdec([
+      'sweep',
+      ...micro,
+      '--k',
+      '1,4',
+      '--max-new-tokens',
+      '12',
+      '--json',
+      '--ep',
+      'cpu',
+    ]);
+    const doc = JSON.parse(r.stdout) as {
+      theory: { alpha: number; c: number; bestK: number };
+      runs: Array<{
+        mode: string;
+        k: number | null;
+        acceptanceRate: number | null;
+        predictedSpeedup: number | null;
+      }>;
+    };
+    const k1 = doc.runs.find((x) => x.k === 1)!;
+    expect(doc.theory.alpha).toBe(k1.acceptanceRate);
+    expect(doc.theory.c).toBeGreaterThan(0);
+    for (const run of doc.runs) {
+      if (run.mode !== 'speculative') expect(run.predictedSpeedup).toBeNull();
+      else
+        expect(run.predictedSpeedup).toBeCloseTo(
+          expectedSpeedup(doc.theory.alpha, doc.theory.c, run.k!),
+          12,
+        );
+    }
   });
 
   it("prints the seed's summary table", async () => {

@@ -6,7 +6,10 @@ import type { DraftPolicyName } from '../core/decoding/draftLength';
 import type { DrafterKind } from '../core/decoding/drafter';
 import type { ExecutionProviderChoice } from '../core/model/executionProvider';
 import { loadPair, releasePair } from '../core/model/pair';
+import { measureCostRatio, type CostRatio } from '../core/experiment/costRatio';
 import { runRecord, runsToCsv } from '../core/experiment/report';
+import { median } from '../shared/stats';
+import { bestPredictedK, expectedSpeedup } from '../shared/theory';
 import {
   checkSweepConfig,
   runSweep,
@@ -95,6 +98,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   process.once('SIGINT', onSigint);
   let tokens = 0;
   let result;
+  let cost: CostRatio | null = null;
   try {
     result = await runSweep(
       pair,
@@ -116,6 +120,10 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       },
       controller.signal,
     );
+    // The cost ratio c for Leviathan's prediction, measured on the same models and machine.
+    if (pair.draft && opts.drafter === 'model' && !result.cancelled) {
+      cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 100);
+    }
   } finally {
     bar.stop();
     process.off('SIGINT', onSigint);
@@ -125,6 +133,9 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     targetProvider: providers.target,
     draftProvider: providers.draft ?? '',
   };
+  const theory = predict(result.runs, cost);
+  const predicted = (r: SweepRun): number | null =>
+    theory && r.mode === 'speculative' ? expectedSpeedup(theory.alpha, theory.c, r.k!) : null;
   if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs, providerColumns));
   if (opts.json) {
     const doc = {
@@ -135,12 +146,32 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         executionProviders: providers,
       },
       cancelled: result.cancelled,
-      runs: result.runs.map((r) => ({ ...runRecord(r), executionProviders: providers })),
+      theory,
+      runs: result.runs.map((r) => ({
+        ...runRecord(r),
+        predictedSpeedup: predicted(r),
+        executionProviders: providers,
+      })),
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return;
   }
   printReport(opts, result.runs, result.cancelled, providers);
+  if (theory) {
+    process.stdout.write(
+      `Theory (Leviathan et al.): alpha = ${fmt(theory.alpha, 3)} (K=1 acceptance), c = ${fmt(theory.c, 3)} -> predicted best K = ${theory.bestK} (${fmt(expectedSpeedup(theory.alpha, theory.c, theory.bestK))}x)\n`,
+    );
+  }
+}
+
+/** alpha from the sweep's own K=1 runs and the measured c; null without both */
+function predict(runs: readonly SweepRun[], cost: CostRatio | null) {
+  const rates = runs
+    .filter((r) => r.mode === 'speculative' && r.k === 1 && r.metrics.acceptanceRate !== null)
+    .map((r) => r.metrics.acceptanceRate!);
+  if (!cost || rates.length === 0) return null;
+  const alpha = median(rates);
+  return { alpha, c: cost.c, bestK: bestPredictedK(alpha, cost.c) };
 }
 
 function printReport(
