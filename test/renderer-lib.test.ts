@@ -1,6 +1,6 @@
 /** The renderer's pure logic: the results table's arithmetic, the token stream, replay stops, CSV, validation, chart data. */
 import assert from 'node:assert/strict';
-import { summarizeRows, bestRow, median, outputSample } from '../src/renderer/src/lib/summary';
+import { summarizeRows, bestRow, median, outputSample } from '../src/shared/summary';
 import { StreamBuilder } from '../src/renderer/src/lib/stream';
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
 import { summaryCsv, stepsCsv, SUMMARY_COLUMNS } from '../src/renderer/src/lib/csv';
@@ -20,6 +20,7 @@ it('renderer logic: summary, stream, replay, CSV, validation and charts behave a
     mode: 'speculative',
     k: 1,
     repeat: 0,
+    promptIndex: 0,
     timeS: 1,
     newTokens: 10,
     targetPasses: 5,

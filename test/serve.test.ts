@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/cli/serve';
-import type { HostMessage, HostRequest, SweepSettings } from '../src/shared/protocol';
+import type { HostMessage, HostRequest, PairChoice, SweepSettings } from '../src/shared/protocol';
 import { MICRO_A, MICRO_B, ROOT } from './helpers';
 
 let server: RunningServer;
@@ -64,12 +64,22 @@ async function connect(): Promise<{
   };
 }
 
+const pairOf = (target: string | null): PairChoice => ({
+  target: { source: target, dtype: 'fp32', ep: 'auto' },
+  draft: { source: null, dtype: 'fp32', ep: 'auto' },
+  offline: false,
+});
+
 const settings = (over: Partial<SweepSettings> = {}): SweepSettings => ({
-  pair: { targetDir: null, draftDir: null },
-  prompt: 'The old man said',
+  pair: pairOf(null),
+  prompts: ['The old man said'],
   maxNewTokens: 30,
   ks: [1, 2, 4],
   repeats: 1,
+  policies: ['fixed'],
+  drafters: ['model'],
+  pMin: 0.5,
+  sampling: null,
   ...over,
 });
 
@@ -135,7 +145,7 @@ describe('the engine host over the bridge', () => {
     c.send({
       type: 'sweep',
       requestId: 'bad2',
-      settings: settings({ pair: { targetDir: '/no/such/folder', draftDir: null } }),
+      settings: settings({ pair: pairOf('/no/such/folder') }),
     });
     const err2 = await c.next((m) => m.type === 'error' && m.requestId === 'bad2');
     expect(err2.type === 'error' && err2.message).toMatch(/Model folder not found/);
@@ -175,10 +185,14 @@ describe('the engine host over the bridge', () => {
       type: 'live-start',
       requestId: 'l1',
       settings: {
-        pair: { targetDir: null, draftDir: null },
+        pair: pairOf(null),
         prompt: 'The old man said',
         maxNewTokens: 6,
         k: 2,
+        policy: 'fixed',
+        drafter: 'model',
+        pMin: 0.5,
+        sampling: null,
       },
     });
     const first = await c.next((m) => m.type === 'live-step' && m.requestId === 'l1');

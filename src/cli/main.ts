@@ -3,13 +3,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError } from '../core/errors';
 import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
-import { EXECUTION_PROVIDERS } from '../core/model/executionProvider';
+import { DRAFTERS, DRAFT_POLICIES, EXECUTION_PROVIDERS } from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
-
-const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
 import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
 import { serveCommand } from './serveCommand';
+
+const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
 
 function int(name: string) {
   return (value: string): number => {
@@ -36,6 +36,20 @@ function kList(value: string): number[] {
   return parts.map(Number);
 }
 
+/** a comma-separated list of names from `choices`, each at most once */
+function nameList<T extends string>(flag: string, choices: readonly T[]) {
+  return (value: string): T[] => {
+    const names = value.split(',').map((s) => s.trim());
+    const bad = names.find((n) => !(choices as readonly string[]).includes(n));
+    if (bad !== undefined) {
+      throw new InvalidArgumentError(
+        `${flag} takes ${choices.join(', ')} (or several, comma-separated); got "${bad}".`,
+      );
+    }
+    return [...new Set(names)] as T[];
+  };
+}
+
 const program = new Command('specdec')
   .description('SpecDec Studio: speculative decoding experiments on ONNX GPT-2 models')
   .showHelpAfterError(false)
@@ -49,6 +63,10 @@ program
   .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
   .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
   .option('--prompt <text>', 'prompt', SEED_PROMPT)
+  .option(
+    '--prompts-file <file>',
+    'a prompt set, one prompt per line (replaces --prompt); results per K over all prompts and per prompt',
+  )
   .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
   .option('--k <list>', 'draft lengths to test', kList, DEFAULT_KS)
   .option('--repeats <n>', 'measured repeats of every run', int('--repeats'), 1)
@@ -58,13 +76,11 @@ program
   .addOption(
     new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'),
   )
-  .addOption(
-    new Option(
-      '--policy <name>',
-      'draft length per step: fixed K, heuristic (+2/-1), confidence (stop below --p-min)',
-    )
-      .choices(['fixed', 'heuristic', 'confidence'])
-      .default('fixed'),
+  .option(
+    '--policy <names>',
+    'draft length per step: fixed K, heuristic (+2/-1), confidence (stop below --p-min); several compare side by side',
+    nameList('--policy', DRAFT_POLICIES),
+    ['fixed'],
   )
   .option(
     '--p-min <x>',
@@ -76,13 +92,11 @@ program
   .option('--top-k <n>', 'sample from the n most likely tokens (0 = all)', int('--top-k'), 0)
   .option('--top-p <p>', 'sample from the smallest set of tokens reaching probability p', Number, 1)
   .option('--seed <n>', 'random seed for sampling', int('--seed'), 0)
-  .addOption(
-    new Option(
-      '--drafter <kind>',
-      'who drafts: the draft model, or prompt lookup (n-gram matches in the context)',
-    )
-      .choices(['model', 'prompt-lookup'])
-      .default('model'),
+  .option(
+    '--drafter <kinds>',
+    'who drafts: the draft model, prompt lookup (n-gram matches in the context), or both: model,prompt-lookup',
+    nameList('--drafter', DRAFTERS),
+    ['model'],
   )
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')

@@ -83,6 +83,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const hostOptions: HostOptions = {
       dataDir: options.dataDir,
       embeddedPair: options.embeddedPair,
+      ...(options.hubHost ? { hubHost: options.hubHost } : {}),
     };
     const child = fork(fileURLToPath(new URL('./hostProcess.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],

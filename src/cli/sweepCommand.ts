@@ -1,28 +1,34 @@
 /** `specdec sweep`: the exercise's K sweep from the command line. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
-import type { DraftPolicyName } from '../core/decoding/draftLength';
-import type { DrafterKind } from '../core/decoding/drafter';
-import type { ExecutionProviderChoice } from '../core/model/executionProvider';
+import type { DraftPolicyName, DrafterKind, ExecutionProviderChoice } from '../shared/decoding';
+import type { RunRow } from '../shared/protocol';
+import {
+  bestRow,
+  comparesStrategies,
+  summarizeByPrompt,
+  summarizeRows,
+  variantLabel,
+  type SummaryRow,
+} from '../shared/summary';
+import { expectedSpeedup, predictFromSweep } from '../shared/theory';
+import { SpecDecError, describeError } from '../core/errors';
 import { loadPair, releasePair } from '../core/model/pair';
 import { measureCostRatio, type CostRatio } from '../core/experiment/costRatio';
 import { runRecord, runsToCsv } from '../core/experiment/report';
-import { median } from '../shared/stats';
-import { bestPredictedK, expectedSpeedup } from '../shared/theory';
 import {
   checkSweepConfig,
   runSweep,
-  summarize,
   type SweepConfig,
   type SweepRun,
-  type SweepSummaryRow,
 } from '../core/experiment/sweep';
 
 export interface SweepCliOptions {
   target: string;
   draft: string;
   prompt: string;
+  promptsFile?: string;
   maxNewTokens: number;
   k: number[];
   repeats: number;
@@ -30,9 +36,9 @@ export interface SweepCliOptions {
   csv?: string;
   json?: boolean;
   kvCache: boolean;
-  policy: DraftPolicyName;
+  policy: DraftPolicyName[];
   pMin: number;
-  drafter: DrafterKind;
+  drafter: DrafterKind[];
   temperature: number;
   topK: number;
   topP: number;
@@ -44,7 +50,32 @@ export interface SweepCliOptions {
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
 
+/** One prompt per line; blank lines are skipped, so a file can be grouped with them. */
+export function readPromptsFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      `Cannot read the prompts file ${file}: ${describeError(err)}. Give a text file with one prompt per line.`,
+    );
+  }
+  const prompts = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (prompts.length === 0) {
+    throw new SpecDecError(
+      'PROMPT_EMPTY',
+      `The prompts file ${file} has no prompts. Put one prompt on each line.`,
+    );
+  }
+  return prompts;
+}
+
 export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
+  const prompts = opts.promptsFile ? readPromptsFile(opts.promptsFile) : [opts.prompt];
   const pair = await loadPair(opts.target, opts.draft, {
     target: { executionProvider: opts.targetEp ?? opts.ep },
     draft: { executionProvider: opts.draftEp ?? opts.ep },
@@ -54,15 +85,15 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     draft: pair.draft?.lm.executionProvider ?? null,
   };
   const config: SweepConfig = {
-    prompt: opts.prompt,
+    prompts,
     maxNewTokens: opts.maxNewTokens,
     ks: opts.k,
     repeats: opts.repeats,
     warmup: opts.warmup,
     noKvCache: !opts.kvCache,
-    policy: opts.policy,
+    policies: opts.policy,
     pMin: opts.pMin,
-    drafter: opts.drafter,
+    drafters: opts.drafter,
     ...(opts.temperature !== 0
       ? {
           sampling: {
@@ -97,6 +128,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   let tokens = 0;
+  const strategies = opts.policy.length > 1 || opts.drafter.length > 1;
   let result;
   let cost: CostRatio | null = null;
   try {
@@ -104,11 +136,13 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       pair,
       config,
       {
-        onRunStart: ({ mode, k, repeat, index, total }) => {
-          if (index === 0) bar.start(total, 0, { label: '', tokens: 0 });
+        onRunStart: (run) => {
+          if (run.index === 0) bar.start(run.total, 0, { label: '', tokens: 0 });
           tokens = 0;
-          const label = mode === 'speculative' ? `K=${k}` : mode;
-          bar.update(index, { label: `${label} (repeat ${repeat + 1}/${opts.repeats})`, tokens });
+          const where =
+            prompts.length > 1 ? `, prompt ${run.promptIndex + 1}/${prompts.length}` : '';
+          const label = `${variantLabel(run, strategies)} (repeat ${run.repeat + 1}/${opts.repeats}${where})`;
+          bar.update(run.index, { label, tokens });
         },
         onEvent: (ev) => {
           if (ev.type === 'step-end') {
@@ -121,7 +155,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       controller.signal,
     );
     // The cost ratio c for Leviathan's prediction, measured on the same models and machine.
-    if (pair.draft && opts.drafter === 'model' && !result.cancelled) {
+    if (pair.draft && opts.drafter.includes('model') && !result.cancelled) {
       cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 100);
     }
   } finally {
@@ -129,14 +163,13 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     process.off('SIGINT', onSigint);
     await releasePair(pair);
   }
-  const providerColumns = {
-    targetProvider: providers.target,
-    draftProvider: providers.draft ?? '',
-  };
-  const theory = predict(result.runs, cost);
+  const rows = result.runs.map((r) => runRecord(r, providers));
+  const theory = predictFromSweep(rows, cost?.c ?? null);
   const predicted = (r: SweepRun): number | null =>
-    theory && r.mode === 'speculative' ? expectedSpeedup(theory.alpha, theory.c, r.k!) : null;
-  if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs, providerColumns));
+    theory && r.mode === 'speculative' && r.drafter === 'model'
+      ? expectedSpeedup(theory.alpha, theory.c, r.k!)
+      : null;
+  if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs, providers));
   if (opts.json) {
     const doc = {
       config: {
@@ -147,16 +180,18 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       },
       cancelled: result.cancelled,
       theory,
-      runs: result.runs.map((r) => ({
-        ...runRecord(r),
+      runs: result.runs.map((r, i) => ({
+        ...rows[i]!,
         predictedSpeedup: predicted(r),
         executionProviders: providers,
       })),
+      summary: summarizeRows(rows),
+      ...(prompts.length > 1 ? { byPrompt: summarizeByPrompt(rows) } : {}),
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return;
   }
-  printReport(opts, result.runs, result.cancelled, providers);
+  printReport(opts, prompts, rows, result.cancelled, providers);
   if (theory) {
     process.stdout.write(
       `Theory (Leviathan et al.): alpha = ${fmt(theory.alpha, 3)} (K=1 acceptance), c = ${fmt(theory.c, 3)} -> predicted best K = ${theory.bestK} (${fmt(expectedSpeedup(theory.alpha, theory.c, theory.bestK))}x)\n`,
@@ -164,36 +199,63 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   }
 }
 
-/** alpha from the sweep's own K=1 runs and the measured c; null without both */
-function predict(runs: readonly SweepRun[], cost: CostRatio | null) {
-  const rates = runs
-    .filter((r) => r.mode === 'speculative' && r.k === 1 && r.metrics.acceptanceRate !== null)
-    .map((r) => r.metrics.acceptanceRate!);
-  if (!cost || rates.length === 0) return null;
-  const alpha = median(rates);
-  return { alpha, c: cost.c, bestK: bestPredictedK(alpha, cost.c) };
-}
-
 function printReport(
   opts: SweepCliOptions,
-  runs: SweepRun[],
+  prompts: readonly string[],
+  runs: readonly RunRow[],
   cancelled: boolean,
   providers: { target: string; draft: string | null },
 ): void {
-  const rows = summarize(runs);
+  const rows = summarizeRows(runs);
   const baseline = rows.find((r) => r.mode === 'baseline');
+  const strategies = comparesStrategies(rows);
   const out = (s = ''): void => void process.stdout.write(s + '\n');
   out(`Execution providers: target ${providers.target}, draft ${providers.draft}`);
-  out(
-    `Prompt: ${JSON.stringify(opts.prompt)}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`,
-  );
+  const promptLine =
+    prompts.length > 1
+      ? `Prompts: ${prompts.length} from ${opts.promptsFile} (medians and spread over prompts x repeats)`
+      : `Prompt: ${JSON.stringify(prompts[0])}`;
+  out(`${promptLine}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`);
   if (baseline) {
     out(
-      `Baseline (${opts.temperature !== 0 ? `sampled at T=${opts.temperature}` : 'greedy'}, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses} target passes, ${baseline.newTokens} new tokens`,
+      `Baseline (${opts.temperature !== 0 ? `sampled at T=${opts.temperature}` : 'greedy'}, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses.median} target passes, ${baseline.newTokens.median} new tokens`,
     );
-    out(`Baseline output: ${opts.prompt}${baseline.outputText}`);
+    if (prompts.length === 1) out(`Baseline output: ${prompts[0]}${baseline.outputSample}`);
   }
-  const spreadCol = opts.repeats > 1;
+  out(summaryTable(rows, strategies, prompts.length === 1 ? prompts[0]! : null).toString());
+  if (prompts.length > 1) {
+    out('Per prompt (median over repeats): speedup of each configuration');
+    const byPrompt = summarizeByPrompt(runs);
+    const spec = rows.filter((r) => r.mode === 'speculative');
+    const table = new Table({
+      head: ['#', 'Prompt', ...spec.map((r) => variantLabel(r, strategies)), 'Best'],
+      style: { head: [], border: [] },
+    });
+    for (const { promptIndex, rows: pr } of byPrompt) {
+      const best = bestRow(pr);
+      table.push([
+        String(promptIndex + 1),
+        sample(prompts[promptIndex] ?? '', 40),
+        ...spec.map((r) => {
+          const s = pr.find((x) => x.key === r.key)?.speedup;
+          return s ? `${fmt(s.median)}x` : '-';
+        }),
+        best ? variantLabel(best, strategies) : '-',
+      ]);
+    }
+    out(table.toString());
+  }
+  const best = bestRow(rows);
+  if (best) {
+    out(`Best: ${variantLabel(best, true)} (${fmt(best.speedup!.median)}x the baseline)`);
+  }
+  if (cancelled) out('Cancelled: the rows above are the runs that finished.');
+}
+
+function summaryTable(rows: readonly SummaryRow[], strategies: boolean, prompt: string | null) {
+  const spreadCol = rows.some((r) => r.repeats > 1);
+  const range = (s: { min: number; max: number }, d: number): string =>
+    `${fmt(s.min, d)}-${fmt(s.max, d)}`;
   const table = new Table({
     head: [
       'K',
@@ -204,42 +266,45 @@ function printReport(
       'Draft Passes',
       'Acceptance Rate',
       'Speedup',
+      ...(spreadCol ? ['Speedup spread'] : []),
       'Identical',
-      'Output Text Sample',
+      ...(prompt !== null ? ['Output Text Sample'] : []),
     ],
     wordWrap: true,
     style: { head: [], border: [] },
-    colWidths: [19, 10, ...(spreadCol ? [17] : []), 9, 14, 8, 12, 9, 11, 50],
+    colWidths: [
+      strategies ? 30 : 19,
+      10,
+      ...(spreadCol ? [17] : []),
+      9,
+      14,
+      8,
+      12,
+      9,
+      ...(spreadCol ? [12] : []),
+      11,
+      ...(prompt !== null ? [50] : []),
+    ],
   });
   for (const r of rows) {
     table.push([
-      label(r),
+      variantLabel(r, strategies),
       fmt(r.timeS.median, 4),
-      ...(spreadCol ? [`${fmt(r.timeS.min, 4)}-${fmt(r.timeS.max, 4)}`] : []),
-      String(r.targetPasses),
-      fmt(r.tokensPerTargetPass),
-      String(r.draftPasses),
-      fmt(r.acceptanceRate),
+      ...(spreadCol ? [range(r.timeS, 4)] : []),
+      String(r.targetPasses.median),
+      fmt(r.tokensPerTargetPass?.median ?? null),
+      String(r.draftPasses.median),
+      fmt(r.acceptanceRate?.median ?? null),
       r.speedup ? `${fmt(r.speedup.median)}x` : '-',
-      r.identical ? 'yes' : 'NO',
-      sample(opts.prompt + r.outputText),
+      ...(spreadCol ? [r.speedup ? range(r.speedup, 2) : '-'] : []),
+      r.identicalCount === r.repeats ? 'yes' : `NO (${r.identicalCount}/${r.repeats})`,
+      ...(prompt !== null ? [sample(prompt + r.outputSample, 150)] : []),
     ]);
   }
-  out(table.toString());
-  const spec = rows.filter((r) => r.mode === 'speculative' && r.speedup);
-  const best = spec.reduce<SweepSummaryRow | null>(
-    (b, r) => (!b || r.speedup!.median > b.speedup!.median ? r : b),
-    null,
-  );
-  if (best) out(`Best K: ${best.k} (${fmt(best.speedup!.median)}x the baseline)`);
-  if (cancelled) out('Cancelled: the rows above are the runs that finished.');
+  return table;
 }
 
-function label(r: SweepSummaryRow): string {
-  return r.mode === 'speculative' ? String(r.k) : r.mode;
-}
-
-function sample(text: string): string {
+function sample(text: string, chars: number): string {
   const flat = text.replace(/\s+/g, ' ');
-  return flat.length > 150 ? `${flat.slice(0, 150)}...` : flat;
+  return flat.length > chars ? `${flat.slice(0, chars)}...` : flat;
 }

@@ -11,7 +11,14 @@ export type ErrorCode =
   | 'PROMPT_TOO_LONG'
   | 'K_OUT_OF_RANGE'
   | 'MAX_NEW_TOKENS_INVALID'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'HUB_UNREACHABLE'
+  | 'HUB_NOT_FOUND'
+  | 'HUB_FILE_MISSING'
+  | 'HUB_INTERRUPTED'
+  | 'HUB_OFFLINE'
+  | 'DISK_FULL'
+  | 'CANCELLED';
 
 export class SpecDecError extends Error {
   constructor(

@@ -6,22 +6,55 @@
  */
 import { z } from 'zod';
 import { EngineEvent, DecodeMode, RunMetrics, StopReason } from './events';
+import {
+  DrafterKind,
+  DraftPolicyName,
+  Dtype,
+  ExecutionProviderChoice,
+  SamplingParams,
+} from './decoding';
 
 export const MAX_K = 64;
+export const MAX_PROMPTS = 200;
 
-/** A model pair chosen in the UI: null folders mean the embedded pair. */
+/**
+ * One model of the pair. `source` is null for the embedded pair's model, else a local folder, a
+ * Hub repo id (`Xenova/gpt2`) or a catalog name (`gpt2-medium`); see src/shared/catalog.ts.
+ */
+export const ModelChoice = z.object({
+  source: z.string().min(1).nullable(),
+  /** the ONNX weights to fetch for a Hub model (ignored for folders) */
+  dtype: Dtype,
+  ep: ExecutionProviderChoice,
+});
+export type ModelChoice = z.infer<typeof ModelChoice>;
+
 export const PairChoice = z.object({
-  targetDir: z.string().min(1).nullable(),
-  draftDir: z.string().min(1).nullable(),
+  target: ModelChoice,
+  draft: ModelChoice,
+  /** use only the download cache, never the network */
+  offline: z.boolean(),
 });
 export type PairChoice = z.infer<typeof PairChoice>;
 
+/** How speculative runs draft and verify: shared by sweeps and live step-through. */
+const DecodeChoices = {
+  pMin: z.number().gt(0).lt(1),
+  /** null: greedy decoding */
+  sampling: SamplingParams.nullable(),
+};
+
 export const SweepSettings = z.object({
   pair: PairChoice,
-  prompt: z.string(),
+  /** a prompt set: every run is made for each prompt */
+  prompts: z.array(z.string()).min(1).max(MAX_PROMPTS),
   maxNewTokens: z.number().int(),
   ks: z.array(z.number().int()).min(1).max(16),
   repeats: z.number().int().min(1).max(20),
+  /** compared side by side: every K is run for each policy and each drafter */
+  policies: z.array(DraftPolicyName).min(1),
+  drafters: z.array(DrafterKind).min(1),
+  ...DecodeChoices,
 });
 export type SweepSettings = z.infer<typeof SweepSettings>;
 
@@ -30,8 +63,44 @@ export const LiveSettings = z.object({
   prompt: z.string(),
   maxNewTokens: z.number().int(),
   k: z.number().int(),
+  policy: DraftPolicyName,
+  drafter: DrafterKind,
+  ...DecodeChoices,
 });
 export type LiveSettings = z.infer<typeof LiveSettings>;
+
+/** Leviathan et al.'s prediction from a sweep's measured alpha (K=1 acceptance) and cost ratio c. */
+export const Theory = z.object({
+  alpha: z.number(),
+  c: z.number(),
+  bestK: z.number().int(),
+});
+export type Theory = z.infer<typeof Theory>;
+
+/** A model as loaded: what it is, where it came from, which execution provider runs it. */
+export const LoadedModelInfo = z.object({
+  name: z.string(),
+  dir: z.string(),
+  /** the Hub repo it was downloaded from; null for a local folder */
+  repo: z.string().nullable(),
+  provider: z.string(),
+  /** why the preferred providers were not used ("cuda: libcudart.so.12 not found; using cpu") */
+  fallback: z.string().nullable(),
+});
+export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
+
+/** Download progress over all files of one request (both models). */
+export const DownloadProgress = z.object({
+  repo: z.string(),
+  file: z.string(),
+  loadedBytes: z.number(),
+  /** bytes of all files still to fetch in this request; null while unknown */
+  totalBytes: z.number().nullable(),
+  bytesPerSecond: z.number(),
+  /** null while unknown */
+  etaS: z.number().nullable(),
+});
+export type DownloadProgress = z.infer<typeof DownloadProgress>;
 
 export const HostRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sweep'), requestId: z.string(), settings: SweepSettings }),
@@ -40,6 +109,8 @@ export const HostRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('live-next'), requestId: z.string() }),
   z.object({ type: z.literal('history-list'), requestId: z.string() }),
   z.object({ type: z.literal('history-get'), requestId: z.string(), id: z.string() }),
+  /** fetch (or find in the cache) both models of a pair without running anything */
+  z.object({ type: z.literal('download'), requestId: z.string(), pair: PairChoice }),
 ]);
 export type HostRequest = z.infer<typeof HostRequest>;
 
@@ -49,6 +120,8 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   mode: DecodeMode,
   k: z.number().int().nullable(),
   repeat: z.number().int(),
+  /** index into the sweep's prompt set */
+  promptIndex: z.number().int(),
   /** baseline time of the same repeat / this run's time */
   speedup: z.number().nullable(),
   /** output token ids equal the baseline's of the same repeat */
@@ -61,6 +134,9 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   kPerStep: z.array(z.number().int()).optional(),
   /** how often the i-th drafted token of a step was accepted */
   acceptanceByPosition: z.array(z.number()).optional(),
+  /** execution providers the models ran on */
+  targetProvider: z.string().optional(),
+  draftProvider: z.string().nullable().optional(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int()),
 });
@@ -72,6 +148,7 @@ export const HistoryEntry = z.object({
   settings: SweepSettings,
   models: z.object({ target: z.string(), draft: z.string() }),
   rows: z.array(RunRow),
+  theory: Theory.nullable(),
   /** finished | cancelled | failed (host died or an error) */
   status: z.enum(['running', 'finished', 'cancelled', 'failed']),
 });
@@ -83,7 +160,9 @@ export const HistorySummary = HistoryEntry.pick({
   status: true,
   models: true,
 }).extend({
+  /** the first prompt of the set, and how many there are */
   prompt: z.string(),
+  prompts: z.number().int(),
   ks: z.array(z.number().int()),
   runs: z.number().int(),
 });
@@ -94,6 +173,26 @@ export const HostMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('ready'),
     embeddedPair: z.object({ target: z.string(), draft: z.string() }),
+    /** where Hub downloads are cached */
+    cacheDir: z.string(),
+  }),
+  /** the pair a request runs on, once loaded */
+  z.object({
+    type: z.literal('models-loaded'),
+    requestId: z.string(),
+    target: LoadedModelInfo,
+    draft: LoadedModelInfo,
+  }),
+  z.object({
+    type: z.literal('download-progress'),
+    requestId: z.string(),
+    progress: DownloadProgress,
+  }),
+  z.object({
+    type: z.literal('download-done'),
+    requestId: z.string(),
+    /** bytes fetched over the network (0 when both models came from the cache) */
+    downloadedBytes: z.number(),
   }),
   /** engine events of a run, batched (about one animation frame's worth per message) */
   z.object({ type: z.literal('events'), requestId: z.string(), events: z.array(EngineEvent) }),
@@ -105,6 +204,9 @@ export const HostMessage = z.discriminatedUnion('type', [
     mode: DecodeMode,
     k: z.number().int().nullable(),
     repeat: z.number().int(),
+    promptIndex: z.number().int(),
+    policy: DraftPolicyName.nullable(),
+    drafter: DrafterKind.nullable(),
   }),
   z.object({ type: z.literal('sweep-row'), requestId: z.string(), row: RunRow }),
   z.object({
@@ -112,6 +214,8 @@ export const HostMessage = z.discriminatedUnion('type', [
     requestId: z.string(),
     cancelled: z.boolean(),
     historyId: z.string(),
+    /** null when the sweep had no K=1 model-drafted run or was cancelled */
+    theory: Theory.nullable(),
   }),
   z.object({
     type: z.literal('live-step'),

@@ -3,6 +3,7 @@
  * over target pass), K drafts per step give these expectations. They assume a target pass over
  * K + 1 tokens costs what a one-token pass costs.
  */
+import { median } from './stats';
 
 /** expected new tokens per target pass: (1 - a^(K+1)) / (1 - a) */
 export function expectedTokensPerPass(a: number, k: number): number {
@@ -21,4 +22,30 @@ export function bestPredictedK(a: number, c: number, maxK = 16): number {
   for (let k = 2; k <= maxK; k++)
     if (expectedSpeedup(a, c, k) > expectedSpeedup(a, c, best)) best = k;
   return best;
+}
+
+/** Rows that carry what the prediction needs (RunRow has these fields). */
+interface AcceptanceRow {
+  mode: string;
+  k: number | null;
+  drafter?: string | null | undefined;
+  acceptanceRate: number | null;
+}
+
+/**
+ * The prediction for a sweep: alpha is the median acceptance of its K=1 model-drafted runs
+ * (one draft per step measures the per-token acceptance directly), c the measured cost ratio.
+ * Null without both.
+ */
+export function predictFromSweep(
+  rows: readonly AcceptanceRow[],
+  c: number | null,
+): { alpha: number; c: number; bestK: number } | null {
+  const rates = rows
+    .filter((r) => r.mode === 'speculative' && r.k === 1 && (r.drafter ?? 'model') === 'model')
+    .map((r) => r.acceptanceRate)
+    .filter((a): a is number => a !== null);
+  if (c === null || rates.length === 0) return null;
+  const alpha = median(rates);
+  return { alpha, c, bestK: bestPredictedK(alpha, c) };
 }

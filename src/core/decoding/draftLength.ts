@@ -4,7 +4,8 @@
  */
 import { MAX_K } from '../../shared/protocol';
 
-export type DraftPolicyName = 'fixed' | 'heuristic' | 'confidence';
+import type { DraftPolicyName } from '../../shared/decoding';
+export type { DraftPolicyName };
 
 export interface DraftLengthPolicy {
   /** the most tokens to draft at the next step */

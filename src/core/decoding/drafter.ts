@@ -32,7 +32,7 @@ export interface Drafter {
   rollback(keep: number): void;
 }
 
-export type DrafterKind = 'model' | 'prompt-lookup';
+export type { DrafterKind } from '../../shared/decoding';
 
 /**
  * Greedy drafting with a small model on its own KV cache. With `pMin`, the draft ends at the

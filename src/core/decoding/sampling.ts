@@ -7,15 +7,8 @@
  */
 import { SpecDecError } from '../errors';
 
-export interface SamplingParams {
-  /** > 0; 0 or absent means greedy */
-  temperature: number;
-  /** keep the k most likely tokens (0 = off) */
-  topK: number;
-  /** keep the smallest set of tokens whose probability reaches p (1 = off) */
-  topP: number;
-  seed: number;
-}
+import type { SamplingParams } from '../../shared/decoding';
+export type { SamplingParams };
 
 export function checkSampling(s: SamplingParams): void {
   const bad = (msg: string): never => {

@@ -3,13 +3,20 @@ import { stringify } from 'csv-stringify/sync';
 import type { RunRow } from '../../shared/protocol';
 import type { SweepRun } from './sweep';
 
-export function runRecord(run: SweepRun): RunRow {
+/** the execution providers a sweep ran on, recorded with every run */
+export interface Providers {
+  target: string;
+  draft: string | null;
+}
+
+export function runRecord(run: SweepRun, providers?: Providers): RunRow {
   const m = run.metrics;
   return {
     runId: run.runId,
     mode: run.mode,
     k: run.k,
     repeat: run.repeat,
+    promptIndex: run.promptIndex,
     timeS: m.timeS,
     newTokens: m.newTokens,
     targetPasses: m.targetPasses,
@@ -30,20 +37,17 @@ export function runRecord(run: SweepRun): RunRow {
     drafter: run.drafter,
     kPerStep: run.kPerStep,
     acceptanceByPosition: run.acceptanceByPosition,
+    ...(providers ? { targetProvider: providers.target, draftProvider: providers.draft } : {}),
     outputText: run.outputText,
     outputTokenIds: run.outputTokenIds,
   };
 }
 
 /** CSV: a header row, then one row per run (token ids space-separated in one cell). */
-export function runsToCsv(
-  runs: readonly SweepRun[],
-  extra: Record<string, string | number> = {},
-): string {
+export function runsToCsv(runs: readonly SweepRun[], providers?: Providers): string {
   const rows = runs.map((r) => {
-    const rec = runRecord(r);
+    const rec = runRecord(r, providers);
     return {
-      ...extra,
       ...rec,
       kPerStep: rec.kPerStep?.join(' '),
       acceptanceByPosition: rec.acceptanceByPosition?.map((r) => r.toFixed(4)).join(' '),

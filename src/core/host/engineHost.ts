@@ -5,21 +5,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { env } from '@huggingface/transformers';
 import type { EngineEvent } from '../../shared/events';
 import {
   HostRequest,
   type HistoryEntry,
   type HostMessage,
   type LiveSettings,
+  type LoadedModelInfo,
+  type ModelChoice,
   type PairChoice,
   type SweepSettings,
 } from '../../shared/protocol';
+import { predictFromSweep } from '../../shared/theory';
 import { SpeculativeRun } from '../decoding/speculative';
 import { SpecDecError, describeError } from '../errors';
+import { measureCostRatio } from '../experiment/costRatio';
 import { runRecord } from '../experiment/report';
 import { runSweep } from '../experiment/sweep';
-import { loadPair, releasePair, type ModelPair } from '../model/pair';
+import { resolveModels } from '../hub/hub';
+import { openPair, type ModelSpec } from '../hub/openPair';
+import { releasePair, type ModelPair } from '../model/pair';
 import { HistoryStore } from './historyStore';
 
 export interface HostPort {
@@ -28,9 +33,11 @@ export interface HostPort {
 }
 
 export interface HostOptions {
-  /** user data folder: history and the transformers.js cache live here */
+  /** user data folder: history and the model download cache live here */
   dataDir: string;
   embeddedPair: { target: string; draft: string };
+  /** a Hub mirror (default huggingface.co) */
+  hubHost?: string;
 }
 
 /** Events go out at most about once per animation frame. */
@@ -41,12 +48,17 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 export function startEngineHost(port: HostPort, options: HostOptions): void {
   // transformers.js' default cache lies inside its package, read-only inside an asar.
-  env.cacheDir = join(options.dataDir, 'transformers-cache');
+  const cacheDir = join(options.dataDir, 'models');
+  const hubHost = options.hubHost ?? process.env.SPECDEC_HUB_HOST;
   const history = new HistoryStore(join(options.dataDir, 'history'));
   const sweeps = new Map<string, AbortController>();
   const activeHistory = new Set<string>();
   let live: { requestId: string; run: SpeculativeRun } | null = null;
-  let loaded: { key: string; pair: ModelPair } | null = null;
+  let loaded: {
+    key: string;
+    pair: ModelPair;
+    info: { target: LoadedModelInfo; draft: LoadedModelInfo };
+  } | null = null;
   let busy = false;
 
   const post = (m: HostMessage): void => port.post(m);
@@ -55,17 +67,66 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     post({ type: 'error', requestId, code, message: describeError(err) });
   };
 
-  async function pairFor(choice: PairChoice): Promise<ModelPair> {
-    const target = choice.targetDir ?? options.embeddedPair.target;
-    const draft = choice.draftDir ?? options.embeddedPair.draft;
-    const key = `${target}\n${draft}`;
-    if (loaded?.key === key) return loaded.pair;
-    if (loaded) await releasePair(loaded.pair);
-    loaded = null;
-    // GPU execution providers where present, the CPU otherwise.
-    const auto = { executionProvider: 'auto' as const };
-    loaded = { key, pair: await loadPair(target, draft, { target: auto, draft: auto }) };
+  const spec = (m: ModelChoice, embedded: string): ModelSpec => ({
+    source: m.source ?? embedded,
+    dtype: m.dtype,
+    ep: m.ep,
+  });
+  const hubOptions = (requestId: string, choice: PairChoice, signal: AbortSignal) => ({
+    cacheDir,
+    offline: choice.offline,
+    signal,
+    ...(hubHost ? { hubHost } : {}),
+    onProgress: (progress: import('../../shared/protocol').DownloadProgress) =>
+      post({ type: 'download-progress', requestId, progress }),
+  });
+
+  /** The pair a request runs on: downloaded if needed (cancellable), loaded once and kept. */
+  async function pairFor(requestId: string, choice: PairChoice): Promise<ModelPair> {
+    const target = spec(choice.target, options.embeddedPair.target);
+    const draft = spec(choice.draft, options.embeddedPair.draft);
+    const key = JSON.stringify([target, draft]);
+    if (loaded?.key !== key) {
+      if (loaded) await releasePair(loaded.pair);
+      loaded = null;
+      const controller = new AbortController();
+      sweeps.set(requestId, controller);
+      try {
+        const opened = await openPair(
+          target,
+          draft,
+          hubOptions(requestId, choice, controller.signal),
+        );
+        if (opened.downloadedBytes > 0) {
+          post({ type: 'download-done', requestId, downloadedBytes: opened.downloadedBytes });
+        }
+        loaded = { key, pair: opened.pair, info: { target: opened.target, draft: opened.draft! } };
+      } finally {
+        sweeps.delete(requestId);
+      }
+    }
+    post({ type: 'models-loaded', requestId, ...loaded.info });
     return loaded.pair;
+  }
+
+  /** Fetch both models into the cache (or find them there) without loading them. */
+  async function download(requestId: string, choice: PairChoice): Promise<void> {
+    const models = [
+      spec(choice.target, options.embeddedPair.target),
+      spec(choice.draft, options.embeddedPair.draft),
+    ];
+    const controller = new AbortController();
+    sweeps.set(requestId, controller);
+    try {
+      const resolved = await resolveModels(
+        models,
+        hubOptions(requestId, choice, controller.signal),
+      );
+      const bytes = resolved.reduce((s, r) => s + r.downloadedBytes, 0);
+      post({ type: 'download-done', requestId, downloadedBytes: bytes });
+    } finally {
+      sweeps.delete(requestId);
+    }
   }
 
   function batcher(requestId: string) {
@@ -87,7 +148,11 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
   }
 
   async function sweep(requestId: string, settings: SweepSettings): Promise<void> {
-    const pair = await pairFor(settings.pair);
+    const pair = await pairFor(requestId, settings.pair);
+    const providers = {
+      target: pair.target.lm.executionProvider,
+      draft: pair.draft?.lm.executionProvider ?? null,
+    };
     const controller = new AbortController();
     sweeps.set(requestId, controller);
     live = null; // a sweep resets the models' caches under any live run
@@ -95,8 +160,9 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
       createdAt: new Date().toISOString(),
       settings,
-      models: { target: pair.target.folder.name, draft: pair.draft!.folder.name },
+      models: { target: loaded!.info.target.name, draft: loaded!.info.draft.name },
       rows: [],
+      theory: null,
       status: 'running',
     };
     const events = batcher(requestId);
@@ -106,18 +172,22 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       const result = await runSweep(
         pair,
         {
-          prompt: settings.prompt,
+          prompts: settings.prompts,
           maxNewTokens: settings.maxNewTokens,
           ks: settings.ks,
           repeats: settings.repeats,
           warmup: 1,
           noKvCache: false,
           reportProbabilities: true,
+          policies: settings.policies,
+          drafters: settings.drafters,
+          pMin: settings.pMin,
+          ...(settings.sampling ? { sampling: settings.sampling } : {}),
         },
         {
-          onRunStart: ({ mode, k, repeat, index, total }) => {
-            post({ type: 'sweep-progress', requestId, index, total, mode, k, repeat });
-            if (index === 0) history.save(entry);
+          onRunStart: (run) => {
+            post({ type: 'sweep-progress', requestId, ...run });
+            if (run.index === 0) history.save(entry);
           },
           onEvent: async (ev) => {
             events.push(ev);
@@ -128,7 +198,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
           },
           onRunEnd: (run) => {
             events.flush();
-            const row = runRecord(run);
+            const row = runRecord(run, providers);
             entry.rows.push(row);
             history.save(entry);
             post({ type: 'sweep-row', requestId, row });
@@ -137,9 +207,20 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
         controller.signal,
       );
       events.flush();
+      // Theory beside measurement: alpha from the K=1 runs, c measured now on the same models.
+      if (!result.cancelled && pair.draft && settings.drafters.includes('model')) {
+        const cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 60);
+        entry.theory = predictFromSweep(entry.rows, cost.c);
+      }
       entry.status = result.cancelled ? 'cancelled' : 'finished';
       history.save(entry);
-      post({ type: 'sweep-done', requestId, cancelled: result.cancelled, historyId: entry.id });
+      post({
+        type: 'sweep-done',
+        requestId,
+        cancelled: result.cancelled,
+        historyId: entry.id,
+        theory: entry.theory,
+      });
     } catch (err) {
       events.flush();
       if (entry.rows.length > 0) {
@@ -154,12 +235,16 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
   }
 
   async function liveStart(requestId: string, settings: LiveSettings): Promise<void> {
-    const pair = await pairFor(settings.pair);
+    const pair = await pairFor(requestId, settings.pair);
     const run = new SpeculativeRun(pair, settings.k, {
       prompt: settings.prompt,
       maxNewTokens: settings.maxNewTokens,
       reportProbabilities: true,
       runId: requestId,
+      policy: settings.policy,
+      drafter: settings.drafter,
+      pMin: settings.pMin,
+      ...(settings.sampling ? { sampling: settings.sampling } : {}),
     });
     live = { requestId, run };
     await liveNext(requestId);
@@ -203,12 +288,13 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     if (busy) {
       throw new SpecDecError(
         'BAD_ARGUMENT',
-        'The engine is busy with a sweep. Cancel it or wait for it to finish.',
+        'The engine is busy with a sweep or a download. Cancel it or wait for it to finish.',
       );
     }
     busy = true;
     try {
       if (req.type === 'sweep') await sweep(req.requestId, req.settings);
+      else if (req.type === 'download') await download(req.requestId, req.pair);
       else if (req.type === 'live-start') await liveStart(req.requestId, req.settings);
       else await liveNext(req.requestId);
     } finally {
@@ -236,5 +322,6 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       target: label(options.embeddedPair.target),
       draft: label(options.embeddedPair.draft),
     },
+    cacheDir,
   });
 }

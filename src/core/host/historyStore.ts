@@ -39,7 +39,8 @@ export class HistoryStore {
         createdAt: e.createdAt,
         status: e.status === 'running' && !active.has(e.id) ? 'failed' : e.status,
         models: e.models,
-        prompt: e.settings.prompt,
+        prompt: e.settings.prompts[0] ?? '',
+        prompts: e.settings.prompts.length,
         ks: e.settings.ks,
         runs: e.rows.length,
       });

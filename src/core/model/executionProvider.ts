@@ -16,9 +16,12 @@ import * as ort from 'onnxruntime-node';
 // print each of them to stderr as well.
 ort.env.logLevel = 'fatal';
 
-export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
-export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
-export type ExecutionProviderChoice = ExecutionProvider | 'auto';
+import {
+  EXECUTION_PROVIDERS,
+  type ExecutionProvider,
+  type ExecutionProviderChoice,
+} from '../../shared/decoding';
+export { EXECUTION_PROVIDERS, type ExecutionProvider, type ExecutionProviderChoice };
 const AUTO_ORDER: ExecutionProvider[] = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
 
 export interface ProviderSession {

@@ -40,7 +40,8 @@ export interface ModelFolder {
   config: ModelConfig;
 }
 
-export function readModelFolder(dirInput: string): ModelFolder {
+/** `onnxFile`: the decoder to load (a Hub download names it); default the first candidate found */
+export function readModelFolder(dirInput: string, onnxFile?: string): ModelFolder {
   const dir = resolve(dirInput);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new SpecDecError(
@@ -85,11 +86,12 @@ export function readModelFolder(dirInput: string): ModelFolder {
       `${dir} has no tokenizer.json. Copy the tokenizer files of the model into the folder.`,
     );
   }
-  const onnxRel = ONNX_CANDIDATES.find((rel) => existsSync(join(dir, rel)));
+  const candidates = onnxFile ? [onnxFile] : ONNX_CANDIDATES;
+  const onnxRel = candidates.find((rel) => existsSync(join(dir, rel)));
   if (!onnxRel) {
     throw new SpecDecError(
       'MODEL_FOLDER_INVALID',
-      `${dir} has no ONNX decoder (looked for ${ONNX_CANDIDATES.join(', ')}). Export the model to ONNX first.`,
+      `${dir} has no ONNX decoder (looked for ${candidates.join(', ')}). Export the model to ONNX first.`,
     );
   }
   return {

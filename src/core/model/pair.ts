@@ -20,8 +20,13 @@ export interface ModelPair {
   eosTokenId: number | null;
 }
 
-export async function loadModel(dir: string, options: CausalLmOptions = {}): Promise<LoadedModel> {
-  const folder = readModelFolder(dir);
+export interface ModelLoadOptions extends CausalLmOptions {
+  /** the ONNX file inside the folder (Hub downloads name theirs) */
+  onnxFile?: string | null;
+}
+
+export async function loadModel(dir: string, options: ModelLoadOptions = {}): Promise<LoadedModel> {
+  const folder = readModelFolder(dir, options.onnxFile ?? undefined);
   const tokenizer = await loadTokenizer(folder.dir);
   const lm = await OnnxCausalLM.open(folder, options);
   return { folder, lm, tokenizer };
@@ -55,7 +60,7 @@ export function checkSameVocabulary(target: LoadedModel, draft: LoadedModel): vo
 export async function loadPair(
   targetDir: string,
   draftDir: string | null,
-  options: { target?: CausalLmOptions; draft?: CausalLmOptions } = {},
+  options: { target?: ModelLoadOptions; draft?: ModelLoadOptions } = {},
 ): Promise<ModelPair> {
   const target = await loadModel(targetDir, options.target);
   const draft = draftDir === null ? null : await loadModel(draftDir, options.draft);

@@ -6,7 +6,12 @@
  */
 import { expectedTokensPerPass } from '../../../shared/theory';
 import type { ChartData, ChartDataset } from 'chart.js';
-import { baselineRow, speculativeRows, type Spread, type SummaryRow } from './summary';
+import {
+  baselineRow,
+  speculativeRows,
+  type Spread,
+  type SummaryRow,
+} from '../../../shared/summary';
 
 export interface Point {
   x: number;

@@ -1,6 +1,6 @@
 /** The rows the table and charts show: the current sweep's, or a saved sweep picked in history. */
 import type { RunRow } from '../../../shared/protocol';
-import { bestRow, maxRepeats, summarizeRows, type SummaryRow } from '../lib/summary';
+import { bestRow, maxRepeats, summarizeRows, type SummaryRow } from '../../../shared/summary';
 import type { HistoryState } from './history.svelte';
 import type { SweepState } from './sweep.svelte';
 

@@ -46,7 +46,11 @@ export class SetupState {
   }
 
   get pair(): PairChoice {
-    return { targetDir: this.targetDir, draftDir: this.draftDir };
+    return {
+      target: { source: this.targetDir, dtype: 'fp32', ep: 'auto' },
+      draft: { source: this.draftDir, dtype: 'fp32', ep: 'auto' },
+      offline: false,
+    };
   }
 
   /** The sweep to send, or null while a field is wrong. */
@@ -56,10 +60,14 @@ export class SetupState {
     if (!this.valid || !maxNew.ok || !repeats.ok) return null;
     return {
       pair: this.pair,
-      prompt: this.prompt,
+      prompts: [this.prompt],
       maxNewTokens: maxNew.value,
       ks: [...this.ks],
       repeats: repeats.value,
+      policies: ['fixed'],
+      drafters: ['model'],
+      pMin: 0.5,
+      sampling: null,
     };
   }
 
@@ -67,7 +75,16 @@ export class SetupState {
   liveSettings(k: number): LiveSettings | null {
     const maxNew = checkMaxNewTokens(this.maxNewTokensText);
     if (checkPrompt(this.prompt) || !maxNew.ok) return null;
-    return { pair: this.pair, prompt: this.prompt, maxNewTokens: maxNew.value, k };
+    return {
+      pair: this.pair,
+      prompt: this.prompt,
+      maxNewTokens: maxNew.value,
+      k,
+      policy: 'fixed',
+      drafter: 'model',
+      pMin: 0.5,
+      sampling: null,
+    };
   }
 
   /** Add the K value(s) typed in the chip input; keeps the text and says why when refused. */

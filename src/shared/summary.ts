@@ -1,28 +1,27 @@
 /**
- * The results table's arithmetic: one row per (mode, K) with the median over repeats and the
- * min-max spread, and the best K. Pure functions over RunRow, so they can be unit-tested.
+ * A sweep's arithmetic, shared by the CLI table, the app's results table and the analysis: one
+ * row per configuration (mode, drafter, policy, K) with the median over repeats and prompts and
+ * the min-max spread, per-prompt rows, and the best configuration. Pure functions over RunRow.
  */
-import { median } from '../../../shared/stats';
-import type { DecodeMode } from '../../../shared/events';
-import type { RunRow } from '../../../shared/protocol';
+import { median, spreadOf, type Spread } from './stats';
+import type { DecodeMode } from './events';
+import type { RunRow } from './protocol';
 
 /** The exercise's "Output Text Sample" length. */
 export const SAMPLE_CHARS = 150;
 
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  /** how many values (repeats) it summarizes */
-  n: number;
-}
-
 export interface SummaryRow {
-  /** `${mode}:${k}`: stable across updates, for keyed lists */
+  /** `${mode}:${drafter}:${policy}:${k}`: stable across updates, for keyed lists */
   key: string;
   mode: DecodeMode;
   k: number | null;
+  /** null for baselines */
+  drafter: string | null;
+  policy: string | null;
+  /** runs summarized: repeats x prompts */
   repeats: number;
+  /** distinct prompts among them */
+  prompts: number;
   timeS: Spread;
   targetPasses: Spread;
   draftPasses: Spread;
@@ -35,22 +34,26 @@ export interface SummaryRow {
   outputSample: string;
 }
 
-export { median };
+export { median, spreadOf, type Spread };
 
-/** Median, min and max of the non-null values; null when there are none. */
-export function spreadOf(values: ReadonlyArray<number | null>): Spread | null {
-  const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  if (present.length === 0) return null;
-  return {
-    median: median(present),
-    min: Math.min(...present),
-    max: Math.max(...present),
-    n: present.length,
-  };
+type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy'>;
+
+export function groupKey(row: Variant): string {
+  return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}`;
 }
 
-export function groupKey(mode: DecodeMode, k: number | null): string {
-  return `${mode}:${k ?? ''}`;
+/** "K=3", or "K=3 prompt-lookup / heuristic" when the sweep compares drafters or policies */
+export function variantLabel(row: Variant, withStrategy: boolean): string {
+  if (row.mode !== 'speculative') return row.mode;
+  const k = `K=${row.k}`;
+  return withStrategy ? `${k} ${row.drafter ?? 'model'} / ${row.policy ?? 'fixed'}` : k;
+}
+
+/** true when the rows hold more than one drafter or policy */
+export function comparesStrategies(rows: readonly Variant[]): boolean {
+  const spec = rows.filter((r) => r.mode === 'speculative');
+  const kinds = new Set(spec.map((r) => `${r.drafter ?? 'model'}/${r.policy ?? 'fixed'}`));
+  return kinds.size > 1;
 }
 
 export function outputSample(text: string): string {
@@ -63,21 +66,26 @@ const MODE_ORDER: Record<DecodeMode, number> = {
   speculative: 2,
 };
 
-/** Baseline first, then the cache-less baseline, then speculative rows by K. */
+/** Baseline first, then the cache-less baseline, then speculative rows by drafter, policy, K. */
 function compareRows(a: SummaryRow, b: SummaryRow): number {
-  return MODE_ORDER[a.mode] - MODE_ORDER[b.mode] || (a.k ?? 0) - (b.k ?? 0);
+  return (
+    MODE_ORDER[a.mode] - MODE_ORDER[b.mode] ||
+    (a.drafter ?? '').localeCompare(b.drafter ?? '') ||
+    (a.policy ?? '').localeCompare(b.policy ?? '') ||
+    (a.k ?? 0) - (b.k ?? 0)
+  );
 }
 
-/** One row per (mode, K), medians over repeats. */
+/** One row per configuration, medians over repeats and prompts. */
 export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
   const groups = new Map<string, RunRow[]>();
   for (const row of rows) {
-    const key = groupKey(row.mode, row.k);
+    const key = groupKey(row);
     const group = groups.get(key);
     if (group) group.push(row);
     else groups.set(key, [row]);
   }
-  const baselineTime = spreadOf((groups.get(groupKey('baseline', null)) ?? []).map((r) => r.timeS));
+  const baselineTime = spreadOf(rows.filter((r) => r.mode === 'baseline').map((r) => r.timeS));
 
   const summary: SummaryRow[] = [];
   for (const [key, group] of groups) {
@@ -92,7 +100,10 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       key,
       mode: first.mode,
       k: first.k,
+      drafter: first.drafter ?? null,
+      policy: first.policy ?? null,
       repeats: group.length,
+      prompts: new Set(group.map((r) => r.promptIndex)).size,
       timeS: spreadOf(group.map((r) => r.timeS))!,
       targetPasses: spreadOf(group.map((r) => r.targetPasses))!,
       draftPasses: spreadOf(group.map((r) => r.draftPasses))!,
@@ -128,4 +139,15 @@ export function speculativeRows(summary: readonly SummaryRow[]): SummaryRow[] {
 /** Highest repeat count among the rows: spread is only worth showing when it is above 1. */
 export function maxRepeats(summary: readonly SummaryRow[]): number {
   return summary.reduce((m, r) => Math.max(m, r.repeats), 0);
+}
+
+/** The summary of each prompt of a prompt set on its own, in prompt order. */
+export function summarizeByPrompt(
+  rows: readonly RunRow[],
+): Array<{ promptIndex: number; rows: SummaryRow[] }> {
+  const indices = [...new Set(rows.map((r) => r.promptIndex))].sort((a, b) => a - b);
+  return indices.map((promptIndex) => ({
+    promptIndex,
+    rows: summarizeRows(rows.filter((r) => r.promptIndex === promptIndex)),
+  }));
 }

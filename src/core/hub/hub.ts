@@ -1,0 +1,440 @@
+/**
+ * Models from the Hugging Face Hub, fetched with transformers.js' hub support into a cache
+ * folder, then loaded by our own engine like any local folder.
+ *
+ * - The cache is transformers.js' file cache: `{cacheDir}/{repo}/{file}`, i.e. a folder in the
+ *   Hub's layout. Each file is written to a temporary name and renamed when complete, so a
+ *   half-written file never takes a real name.
+ * - A model counts as cached only when our marker `.specdec-{dtype}.json` lists its files with
+ *   the sizes the Hub reported, and the files on disk have them. The marker is written last, so
+ *   an interrupted download is never loaded: the next run deletes leftovers and starts it again.
+ * - A cached model is used without any request; `offline` never makes one.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  ModelFileNotFoundError,
+  ModelRegistry,
+  env,
+} from '@huggingface/transformers';
+import { catalogEntry, isRepoId, onnxFileCandidates, DTYPE_SUFFIX } from '../../shared/catalog';
+import type { Dtype } from '../../shared/decoding';
+import type { DownloadProgress } from '../../shared/protocol';
+import { SpecDecError, describeError } from '../errors';
+
+export const DEFAULT_HUB_HOST = 'https://huggingface.co/';
+
+export interface HubOptions {
+  cacheDir: string;
+  /** a Hub mirror; default huggingface.co */
+  hubHost?: string;
+  /** use the cache only */
+  offline?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+  /** free bytes on the cache's disk (tests replace it) */
+  freeBytes?: (dir: string) => number;
+}
+
+export interface ResolvedModel {
+  /** a folder in Hugging Face layout */
+  dir: string;
+  /** the Hub repo it came from; null for a local folder */
+  repo: string | null;
+  /** the ONNX file inside `dir` to load; null: the folder's default */
+  onnxFile: string | null;
+  /** bytes fetched over the network for it */
+  downloadedBytes: number;
+}
+
+interface Marker {
+  repo: string;
+  dtype: Dtype;
+  onnxFile: string;
+  files: Array<{ file: string; size: number }>;
+}
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+
+/**
+ * A local folder, a catalog name (`gpt2-medium`) or a Hub repo id (`Xenova/gpt2`). Folders win:
+ * an existing folder is never taken for a repo id.
+ */
+export function describeSource(source: string): { kind: 'folder' } | { kind: 'hub'; repo: string } {
+  // Anything spelled like a path is a folder, even a missing one (its error names the folder).
+  if (existsSync(source) || isAbsolute(source) || /^[.~]|\\/.test(source)) {
+    return { kind: 'folder' };
+  }
+  const entry = catalogEntry(source);
+  if (entry) return { kind: 'hub', repo: entry.repos[0]! };
+  if (isRepoId(source)) return { kind: 'hub', repo: source };
+  throw new SpecDecError(
+    'MODEL_FOLDER_MISSING',
+    `"${source}" is not a folder, a catalog model (gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl) or a Hub repo id like Xenova/gpt2.`,
+  );
+}
+
+export async function resolveModel(
+  source: string,
+  dtype: Dtype,
+  options: HubOptions,
+): Promise<ResolvedModel> {
+  const what = describeSource(source);
+  if (what.kind === 'folder') {
+    return { dir: resolve(source), repo: null, onnxFile: null, downloadedBytes: 0 };
+  }
+  const plan = await planDownloads([{ repo: what.repo, dtype }], options);
+  return (await fetchPlanned(plan, options))[0]!;
+}
+
+/** Resolve several models with one progress total (the app's pair: target and draft). */
+export async function resolveModels(
+  models: ReadonlyArray<{ source: string; dtype: Dtype }>,
+  options: HubOptions,
+): Promise<ResolvedModel[]> {
+  const results: Array<ResolvedModel | null> = models.map((m) =>
+    describeSource(m.source).kind === 'folder'
+      ? { dir: resolve(m.source), repo: null, onnxFile: null, downloadedBytes: 0 }
+      : null,
+  );
+  const hub = models.flatMap((m, i) => {
+    const d = describeSource(m.source);
+    return d.kind === 'hub' ? [{ index: i, repo: d.repo, dtype: m.dtype }] : [];
+  });
+  const fetched = await fetchPlanned(await planDownloads(hub, options), options);
+  hub.forEach((h, j) => (results[h.index] = fetched[j]!));
+  return results as ResolvedModel[];
+}
+
+interface Planned {
+  repo: string;
+  dtype: Dtype;
+  dir: string;
+  /** null: already cached */
+  files: Array<{ file: string; size: number | null }> | null;
+  onnxFile: string;
+}
+
+function repoDir(cacheDir: string, repo: string): string {
+  return join(resolve(cacheDir), ...repo.split('/'));
+}
+
+function markerPath(dir: string, dtype: Dtype): string {
+  return join(dir, `.specdec-${dtype}.json`);
+}
+
+/** The marker, when every file it lists is on disk with its size; else null. */
+export function readCompleteMarker(dir: string, dtype: Dtype): Marker | null {
+  try {
+    const marker = JSON.parse(readFileSync(markerPath(dir, dtype), 'utf8')) as Marker;
+    const whole = marker.files.every((f) => {
+      const p = join(dir, f.file);
+      return existsSync(p) && statSync(p).size === f.size;
+    });
+    return whole ? marker : null;
+  } catch {
+    return null;
+  }
+}
+
+function configureHub(options: HubOptions): void {
+  const host = options.hubHost ?? DEFAULT_HUB_HOST;
+  env.remoteHost = host.endsWith('/') ? host : `${host}/`;
+  env.cacheDir = resolve(options.cacheDir);
+  env.useFSCache = true;
+  // Only the Hub (or the mirror) and our cache; never transformers.js' own models folder.
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+}
+
+async function planDownloads(
+  models: ReadonlyArray<{ repo: string; dtype: Dtype }>,
+  options: HubOptions,
+): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  for (const { repo, dtype } of models) {
+    if (dtype === 'fp16') {
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `${repo}: fp16 weights need float16 KV-cache tensors, which the engine does not run yet. Choose fp32 or q8.`,
+      );
+    }
+    const dir = repoDir(options.cacheDir, repo);
+    const marker = readCompleteMarker(dir, dtype);
+    if (marker) {
+      planned.push({ repo, dtype, dir, files: null, onnxFile: marker.onnxFile });
+      continue;
+    }
+    if (options.offline) {
+      throw new SpecDecError(
+        'HUB_OFFLINE',
+        `${repo} (${dtype}) is not in the download cache ${resolve(options.cacheDir)}, and offline mode is on. Run once online to download it, or turn offline mode off.`,
+      );
+    }
+    configureHub(options);
+    const head = (file: string) => metadata(repo, file, options);
+    const config = await head('config.json');
+    if (!config.exists) {
+      throw new SpecDecError(
+        'HUB_NOT_FOUND',
+        `${repo} was not found on ${env.remoteHost} (no config.json), and there is no local folder of that name. Check the repo id (for example Xenova/gpt2) or the folder path, or pick a model from the catalog.`,
+      );
+    }
+    let onnxFile: string | null = null;
+    let onnxSize: number | null = null;
+    for (const candidate of onnxFileCandidates(dtype)) {
+      const m = await head(candidate);
+      if (m.exists) {
+        onnxFile = candidate;
+        onnxSize = m.size ?? null;
+        break;
+      }
+    }
+    if (!onnxFile) {
+      throw new SpecDecError(
+        'HUB_FILE_MISSING',
+        `${repo} has no ${dtype} ONNX decoder (looked for ${onnxFileCandidates(dtype).join(', ')}). Try another dtype, or a repo with an ONNX export.`,
+      );
+    }
+    const files: Array<{ file: string; size: number | null }> = [
+      { file: 'config.json', size: config.size ?? null },
+      { file: onnxFile, size: onnxSize },
+    ];
+    const data = await head(`${onnxFile}_data`);
+    if (data.exists) files.push({ file: `${onnxFile}_data`, size: data.size ?? null });
+    for (const file of TOKENIZER_FILES) {
+      const m = await head(file);
+      if (m.exists) files.push({ file, size: m.size ?? null });
+      else if (file === 'tokenizer.json') {
+        throw new SpecDecError(
+          'HUB_FILE_MISSING',
+          `${repo} has no tokenizer.json. The engine needs the fast tokenizer file; choose a transformers.js-ready repo.`,
+        );
+      }
+    }
+    planned.push({ repo, dtype, dir, files, onnxFile });
+  }
+  const need = planned.reduce(
+    (sum, p) => sum + (p.files ?? []).reduce((s, f) => s + (f.size ?? 0), 0),
+    0,
+  );
+  if (need > 0) {
+    const free = (options.freeBytes ?? freeBytesOn)(nearestExisting(options.cacheDir));
+    if (free < need * 1.05) {
+      throw new SpecDecError(
+        'DISK_FULL',
+        `Not enough disk space for the download: it needs ${mb(need)} and ${mb(free)} is free where the cache is (${resolve(options.cacheDir)}). Free some space or choose another cache folder (--cache-dir).`,
+      );
+    }
+  }
+  return planned;
+}
+
+async function metadata(
+  repo: string,
+  file: string,
+  options: HubOptions,
+): Promise<{ exists: boolean; size?: number }> {
+  try {
+    return await withSignal(options.signal, () =>
+      ModelRegistry.get_file_metadata(repo, file, { cache_dir: resolve(options.cacheDir) }),
+    );
+  } catch (err) {
+    throw hubError(err, repo, options);
+  }
+}
+
+async function fetchPlanned(plan: Planned[], options: HubOptions): Promise<ResolvedModel[]> {
+  const total = plan.reduce(
+    (sum, p) => sum + (p.files ?? []).reduce((s, f) => s + (f.size ?? 0), 0),
+    0,
+  );
+  const unknownSize = plan.some((p) => p.files?.some((f) => f.size === null));
+  const loadedByFile = new Map<string, number>();
+  const started = performance.now();
+  let lastReport = 0;
+  const results: ResolvedModel[] = [];
+  for (const p of plan) {
+    if (!p.files) {
+      results.push({ dir: p.dir, repo: p.repo, onnxFile: p.onnxFile, downloadedBytes: 0 });
+      continue;
+    }
+    removeLeftovers(p.dir, p.dtype);
+    const report = (file: string, loaded: number, force = false): void => {
+      loadedByFile.set(`${p.repo}/${file}`, loaded);
+      const now = performance.now();
+      if (!force && now - lastReport < 100) return;
+      lastReport = now;
+      const done = [...loadedByFile.values()].reduce((a, b) => a + b, 0);
+      const seconds = (now - started) / 1000;
+      const rate = seconds > 0 ? done / seconds : 0;
+      options.onProgress?.({
+        repo: p.repo,
+        file,
+        loadedBytes: done,
+        totalBytes: unknownSize ? null : total,
+        bytesPerSecond: rate,
+        etaS: !unknownSize && rate > 0 ? Math.max(0, (total - done) / rate) : null,
+      });
+    };
+    const progress_callback = (info: unknown): void => {
+      const e = info as { status?: string; file?: string; loaded?: number };
+      if (e.status === 'progress' && typeof e.file === 'string' && typeof e.loaded === 'number') {
+        report(e.file, e.loaded);
+      }
+    };
+    const common = {
+      cache_dir: resolve(options.cacheDir),
+      progress_callback,
+    };
+    const onnxBase = p.onnxFile
+      .replace(/^onnx\//, '')
+      .replace(/\.onnx$/, '')
+      .replace(new RegExp(`${DTYPE_SUFFIX[p.dtype]}$`), '');
+    try {
+      await withSignal(options.signal, async () => {
+        await AutoTokenizer.from_pretrained(p.repo, common);
+        // transformers.js fetches the decoder through its model loader, which also opens a
+        // session on it; we only want the file, so that session is closed at once.
+        const model = await AutoModelForCausalLM.from_pretrained(p.repo, {
+          ...common,
+          dtype: p.dtype,
+          device: 'cpu',
+          model_file_name: onnxBase,
+          use_external_data_format: p.files!.some((f) => f.file.endsWith('_data')),
+        });
+        await model.dispose();
+      });
+    } catch (err) {
+      removeLeftovers(p.dir, p.dtype);
+      throw hubError(err, p.repo, options);
+    }
+    // Every file must be on disk with the size the Hub announced before the marker says so.
+    const files: Marker['files'] = [];
+    for (const f of p.files) {
+      const path = join(p.dir, f.file);
+      const size = existsSync(path) ? statSync(path).size : -1;
+      if (size < 0 || (f.size !== null && size !== f.size)) {
+        removeLeftovers(p.dir, p.dtype);
+        rmSync(path, { force: true });
+        throw new SpecDecError(
+          'HUB_INTERRUPTED',
+          `The download of ${p.repo}/${f.file} is incomplete (${size < 0 ? 'missing' : `${size} of ${f.size} bytes`}); nothing partial was kept. Run again to restart it.`,
+        );
+      }
+      files.push({ file: f.file, size });
+      report(f.file, size, true);
+    }
+    const marker: Marker = { repo: p.repo, dtype: p.dtype, onnxFile: p.onnxFile, files };
+    const tmp = `${markerPath(p.dir, p.dtype)}.tmp`;
+    await writeFile(tmp, JSON.stringify(marker, null, 2));
+    await rename(tmp, markerPath(p.dir, p.dtype));
+    results.push({
+      dir: p.dir,
+      repo: p.repo,
+      onnxFile: p.onnxFile,
+      downloadedBytes: files.reduce((s, f) => s + f.size, 0),
+    });
+  }
+  return results;
+}
+
+/** Temporary files of an interrupted download (transformers.js writes `{file}.tmp.{pid}.{id}`). */
+function removeLeftovers(dir: string, dtype: Dtype): void {
+  rmSync(markerPath(dir, dtype), { force: true });
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (/\.tmp\.[^/\\]+$/.test(entry)) rmSync(join(dir, entry), { force: true });
+  }
+}
+
+/** Only one download runs at a time per process, so one abortable fetch is enough. */
+const defaultFetch = env.fetch;
+async function withSignal<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  if (signal?.aborted) throw new SpecDecError('CANCELLED', 'The download was cancelled.');
+  env.fetch = signal
+    ? (input: string | URL, init?: RequestInit) => defaultFetch(input, { ...init, signal })
+    : defaultFetch;
+  try {
+    return await work();
+  } finally {
+    env.fetch = defaultFetch;
+  }
+}
+
+function hubError(err: unknown, repo: string, options: HubOptions): SpecDecError {
+  if (err instanceof SpecDecError) return err;
+  const host = options.hubHost ?? DEFAULT_HUB_HOST;
+  if (options.signal?.aborted) {
+    return new SpecDecError(
+      'CANCELLED',
+      `The download of ${repo} was cancelled; nothing partial was kept.`,
+    );
+  }
+  const code = errorCode(err);
+  const msg = describeError(err);
+  if (code === 'ENOSPC') {
+    return new SpecDecError(
+      'DISK_FULL',
+      `The disk holding the cache (${resolve(options.cacheDir)}) is full; the download of ${repo} was stopped and nothing partial was kept. Free some space or choose another cache folder (--cache-dir).`,
+    );
+  }
+  if (err instanceof ModelFileNotFoundError) {
+    return new SpecDecError(
+      'HUB_NOT_FOUND',
+      `${repo}: ${msg} Check the repo id, or whether the repo needs a token (set HF_TOKEN).`,
+    );
+  }
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ENETUNREACH' ||
+    /fetch failed/i.test(msg)
+  ) {
+    return new SpecDecError(
+      'HUB_UNREACHABLE',
+      `Cannot reach ${host} to download ${repo} (${code ?? msg}). Check the network connection, point at a mirror (--hub-host), or use models already in the cache (--offline).`,
+    );
+  }
+  if (/terminated|other side closed|ECONNRESET|aborted/i.test(msg) || code === 'UND_ERR_SOCKET') {
+    return new SpecDecError(
+      'HUB_INTERRUPTED',
+      `The download of ${repo} from ${host} was cut off (${code ?? msg}); nothing partial was kept. Run again to restart it.`,
+    );
+  }
+  return new SpecDecError('HUB_UNREACHABLE', `Downloading ${repo} from ${host} failed: ${msg}`);
+}
+
+/** the error's code, or its cause's (fetch wraps socket errors in a TypeError) */
+function errorCode(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+function nearestExisting(dir: string): string {
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    const up = resolve(d, '..');
+    if (up === d) break;
+    d = up;
+  }
+  return d;
+}
+
+function freeBytesOn(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+function mb(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}

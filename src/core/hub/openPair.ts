@@ -1,0 +1,47 @@
+/** From what a user names (folders, repo ids, catalog names) to a loaded, checked model pair. */
+import type { Dtype, ExecutionProviderChoice } from '../../shared/decoding';
+import type { LoadedModelInfo } from '../../shared/protocol';
+import { loadPair, type LoadedModel, type ModelPair } from '../model/pair';
+import { resolveModels, type HubOptions, type ResolvedModel } from './hub';
+
+export interface ModelSpec {
+  /** a local folder, a Hub repo id or a catalog name */
+  source: string;
+  dtype: Dtype;
+  ep: ExecutionProviderChoice;
+}
+
+export interface OpenedPair {
+  pair: ModelPair;
+  target: LoadedModelInfo;
+  draft: LoadedModelInfo | null;
+  /** bytes fetched from the Hub (0 when everything was local or cached) */
+  downloadedBytes: number;
+}
+
+export async function openPair(
+  target: ModelSpec,
+  draft: ModelSpec | null,
+  hub: HubOptions,
+): Promise<OpenedPair> {
+  const specs = draft ? [target, draft] : [target];
+  const resolved = await resolveModels(specs, hub);
+  const [t, d] = resolved as [ResolvedModel, ResolvedModel | undefined];
+  const pair = await loadPair(t.dir, d?.dir ?? null, {
+    target: { executionProvider: target.ep, onnxFile: t.onnxFile },
+    draft: { executionProvider: draft?.ep ?? 'cpu', onnxFile: d?.onnxFile ?? null },
+  });
+  const info = (m: LoadedModel, r: ResolvedModel): LoadedModelInfo => ({
+    name: r.repo ?? m.folder.name,
+    dir: m.folder.dir,
+    repo: r.repo,
+    provider: m.lm.executionProvider,
+    fallback: m.lm.providerFallback,
+  });
+  return {
+    pair,
+    target: info(pair.target, t),
+    draft: pair.draft && d ? info(pair.draft, d) : null,
+    downloadedBytes: resolved.reduce((s, r) => s + r.downloadedBytes, 0),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Names shared by the engine, the CLI and the UI: draft-length policies, drafters, sampling
+ * settings and execution providers. The engine's implementations live in src/core.
+ */
+import { z } from 'zod';
+
+export const DRAFT_POLICIES = ['fixed', 'heuristic', 'confidence'] as const;
+export const DraftPolicyName = z.enum(DRAFT_POLICIES);
+export type DraftPolicyName = z.infer<typeof DraftPolicyName>;
+
+export const DRAFTERS = ['model', 'prompt-lookup'] as const;
+export const DrafterKind = z.enum(DRAFTERS);
+export type DrafterKind = z.infer<typeof DrafterKind>;
+
+/** Sampling instead of greedy decoding; the same seed is used for every run of a sweep. */
+export const SamplingParams = z.object({
+  /** above 0 (greedy decoding is "no sampling", not temperature 0) */
+  temperature: z.number().gt(0).max(10),
+  /** keep the k most likely tokens (0 = off) */
+  topK: z.number().int().min(0),
+  /** keep the smallest set of tokens whose probability reaches p (1 = off) */
+  topP: z.number().gt(0).max(1),
+  seed: z.number().int(),
+});
+export type SamplingParams = z.infer<typeof SamplingParams>;
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+export const ExecutionProviderChoice = z.enum(['auto', ...EXECUTION_PROVIDERS]);
+export type ExecutionProviderChoice = z.infer<typeof ExecutionProviderChoice>;
+
+/** ONNX weight variants the Hub's GPT-2 repos offer; q8 is the `_quantized` file. */
+export const DTYPES = ['fp32', 'fp16', 'q8'] as const;
+export const Dtype = z.enum(DTYPES);
+export type Dtype = z.infer<typeof Dtype>;
