@@ -282,8 +282,10 @@ async function fetchPlanned(plan: Planned[], options: HubOptions): Promise<Resol
     };
     const progress_callback = (info: unknown): void => {
       const e = info as { status?: string; file?: string; loaded?: number };
-      if (e.status === 'progress' && typeof e.file === 'string' && typeof e.loaded === 'number') {
-        report(e.file, e.loaded);
+      // Only the files we asked for count (transformers.js also fetches generation_config.json).
+      const counted = p.files!.some((f) => f.file === e.file);
+      if (e.status === 'progress' && counted && typeof e.loaded === 'number') {
+        report(e.file!, e.loaded);
       }
     };
     const common = {
