@@ -5,9 +5,11 @@
  * a cut-off file, a missing file, no network, a full disk and a cancel each give a clear error
  * and leave nothing in the cache that could be loaded.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadProgress } from '../src/shared/protocol';
 import { SpecDecError } from '../src/core/errors';
@@ -16,7 +18,7 @@ import { openPair } from '../src/core/hub/openPair';
 import { releasePair } from '../src/core/model/pair';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import { BaselineRun } from '../src/core/decoding/baseline';
-import { PAIR_DRAFT, PAIR_TARGET } from './helpers';
+import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
 import { startHubServer, type HubServer } from './hubServer';
 
 const TARGET = 'specdec/brown-target';
@@ -225,5 +227,56 @@ describe('download errors', () => {
     } finally {
       hub.throttleBytesPerS = null;
     }
+  });
+});
+
+describe('specdec sweep with Hub models', () => {
+  const run = promisify(execFile);
+  async function specdec(args: string[]) {
+    try {
+      const { stdout, stderr } = await run(
+        join(ROOT, 'node_modules', '.bin', 'tsx'),
+        [join(ROOT, 'src', 'cli', 'main.ts'), 'sweep', ...args],
+        { cwd: ROOT },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      return err as { code: number; stdout: string; stderr: string };
+    }
+  }
+  const cacheDir = freshCache();
+  const small = ['--max-new-tokens', '8', '--k', '2', '--warmup', '0', '--json'];
+
+  it('downloads repo ids given as --target/--draft, then runs from the cache offline', async () => {
+    const hubArgs = ['--target', TARGET, '--draft', DRAFT, '--cache-dir', cacheDir];
+    const first = await specdec([...hubArgs, '--hub-host', hub.url, ...small]);
+    expect(first.code).toBe(0);
+    const doc = JSON.parse(first.stdout) as {
+      config: { target: string; draft: string };
+      runs: Array<{ identical: boolean; targetProvider: string }>;
+    };
+    expect(doc.config).toMatchObject({ target: TARGET, draft: DRAFT });
+    expect(doc.runs.every((r) => r.identical && r.targetProvider === 'cpu')).toBe(true);
+    expect(first.stderr).toMatch(/Downloading .*100%/);
+
+    const before = hub.requests.length;
+    const offline = await specdec([
+      ...hubArgs,
+      '--offline',
+      '--hub-host',
+      'http://127.0.0.1:1/',
+      ...small,
+    ]);
+    expect(offline.code).toBe(0);
+    expect(hub.requests.length).toBe(before);
+  });
+
+  it('--pair seed asks for gpt2 and gpt2-medium, and says what to do when they are not cached', async () => {
+    const r = await specdec(['--pair', 'seed', '--offline', '--cache-dir', freshCache(), ...small]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Xenova\/gpt2-medium \(fp32\) is not in the download cache/);
+    const both = await specdec(['--pair', 'seed', '--target', TARGET, ...small]);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/--pair.*cannot be used with.*--target/);
   });
 });

@@ -60,8 +60,35 @@ const program = new Command('specdec')
 program
   .command('sweep')
   .description('greedy baseline, then speculative decoding for each K: time, passes, acceptance')
-  .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
-  .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
+  .option(
+    '--target <model>',
+    'target: a model folder, a Hub repo id (Xenova/gpt2-medium) or a catalog name (gpt2-medium)',
+    EMBEDDED_PAIR.target,
+  )
+  .option(
+    '--draft <model>',
+    'draft: a folder, a Hub repo id or a catalog name',
+    EMBEDDED_PAIR.draft,
+  )
+  .addOption(
+    new Option(
+      '--pair <name>',
+      "seed: the exercise's pair, gpt2 drafting for gpt2-medium, from the Hub",
+    )
+      .choices(['seed'])
+      .conflicts(['target', 'draft']),
+  )
+  .addOption(
+    new Option(
+      '--dtype <dtype>',
+      'ONNX weights to fetch for Hub models (fp16 is not supported yet)',
+    )
+      .choices(['fp32', 'q8'])
+      .default('fp32'),
+  )
+  .option('--cache-dir <dir>', 'where Hub downloads are kept (default: the platform cache folder)')
+  .option('--hub-host <url>', 'a Hugging Face Hub mirror (default https://huggingface.co)')
+  .option('--offline', 'use only models already in the cache; never touch the network')
   .option('--prompt <text>', 'prompt', SEED_PROMPT)
   .option(
     '--prompts-file <file>',
@@ -72,6 +99,10 @@ program
   .option('--repeats <n>', 'measured repeats of every run', int('--repeats'), 1)
   .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), 1)
   .option('--csv <file>', 'write one CSV row per run')
+  .option(
+    '--report <file>',
+    'write the analysis (the five discussion questions, answered from the numbers) as Markdown, with SVG charts beside it',
+  )
   .option('--json', 'print one JSON document on stdout and nothing else')
   .addOption(
     new Option('--no-kv-cache', 'also run the baseline without a KV cache, as the notebook does'),

@@ -1,4 +1,5 @@
 /** Locations inside the repository (the CLI runs from source through tsx). */
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -7,3 +8,16 @@ export const EMBEDDED_PAIR = {
   target: join(REPO_ROOT, 'resources', 'models', 'brown-pair', 'target'),
   draft: join(REPO_ROOT, 'resources', 'models', 'brown-pair', 'draft'),
 };
+
+/** The platform's cache folder for Hub downloads (`--cache-dir` overrides it). */
+export function defaultCacheDir(): string {
+  const home = homedir();
+  if (process.platform === 'win32')
+    return join(
+      process.env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'),
+      'SpecDec Studio',
+      'Cache',
+    );
+  if (process.platform === 'darwin') return join(home, 'Library', 'Caches', 'SpecDec Studio');
+  return join(process.env.XDG_CACHE_HOME ?? join(home, '.cache'), 'specdec-studio');
+}

@@ -14,9 +14,15 @@ import {
 } from '../shared/summary';
 import { expectedSpeedup, predictFromSweep } from '../shared/theory';
 import { SpecDecError, describeError } from '../core/errors';
-import { loadPair, releasePair } from '../core/model/pair';
+import { releasePair } from '../core/model/pair';
+import { openPair } from '../core/hub/openPair';
+import type { Dtype } from '../shared/decoding';
+import { SEED_PAIR } from '../shared/catalog';
+import { defaultCacheDir } from './paths';
+import { downloadBar } from './downloadProgress';
 import { measureCostRatio, type CostRatio } from '../core/experiment/costRatio';
 import { runRecord, runsToCsv } from '../core/experiment/report';
+import { writeAnalysisReport } from './analysisReport';
 import {
   checkSweepConfig,
   runSweep,
@@ -25,8 +31,15 @@ import {
 } from '../core/experiment/sweep';
 
 export interface SweepCliOptions {
+  /** a folder, a Hub repo id or a catalog name */
   target: string;
   draft: string;
+  /** `seed`: gpt2 drafts for gpt2-medium, from the Hub (overrides --target/--draft) */
+  pair?: 'seed';
+  dtype: Dtype;
+  cacheDir?: string;
+  hubHost?: string;
+  offline?: boolean;
   prompt: string;
   promptsFile?: string;
   maxNewTokens: number;
@@ -34,6 +47,8 @@ export interface SweepCliOptions {
   repeats: number;
   warmup: number;
   csv?: string;
+  /** write the analysis as Markdown to this file, with SVG charts beside it */
+  report?: string;
   json?: boolean;
   kvCache: boolean;
   policy: DraftPolicyName[];
@@ -76,10 +91,29 @@ export function readPromptsFile(file: string): string[] {
 
 export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   const prompts = opts.promptsFile ? readPromptsFile(opts.promptsFile) : [opts.prompt];
-  const pair = await loadPair(opts.target, opts.draft, {
-    target: { executionProvider: opts.targetEp ?? opts.ep },
-    draft: { executionProvider: opts.draftEp ?? opts.ep },
-  });
+  const sources = opts.pair === 'seed' ? SEED_PAIR : { target: opts.target, draft: opts.draft };
+  const bar = downloadBar();
+  const download = new AbortController();
+  const onSigintDuringDownload = (): void => download.abort();
+  process.once('SIGINT', onSigintDuringDownload);
+  let opened;
+  try {
+    opened = await openPair(
+      { source: sources.target, dtype: opts.dtype, ep: opts.targetEp ?? opts.ep },
+      { source: sources.draft, dtype: opts.dtype, ep: opts.draftEp ?? opts.ep },
+      {
+        cacheDir: opts.cacheDir ?? defaultCacheDir(),
+        offline: opts.offline ?? false,
+        signal: download.signal,
+        onProgress: (p) => bar.update(p),
+        ...(opts.hubHost ? { hubHost: opts.hubHost } : {}),
+      },
+    );
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigintDuringDownload);
+  }
+  const pair = opened.pair;
   const providers = {
     target: pair.target.lm.executionProvider,
     draft: pair.draft?.lm.executionProvider ?? null,
@@ -115,7 +149,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     if (m?.lm.providerFallback)
       process.stderr.write(`${m.folder.name}: ${m.lm.providerFallback}\n`);
   }
-  const bar = new SingleBar(
+  const runBar = new SingleBar(
     {
       stream: process.stderr,
       format: '{bar} {value}/{total} runs | {label} | {tokens} tokens',
@@ -137,20 +171,20 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       config,
       {
         onRunStart: (run) => {
-          if (run.index === 0) bar.start(run.total, 0, { label: '', tokens: 0 });
+          if (run.index === 0) runBar.start(run.total, 0, { label: '', tokens: 0 });
           tokens = 0;
           const where =
             prompts.length > 1 ? `, prompt ${run.promptIndex + 1}/${prompts.length}` : '';
           const label = `${variantLabel(run, strategies)} (repeat ${run.repeat + 1}/${opts.repeats}${where})`;
-          bar.update(run.index, { label, tokens });
+          runBar.update(run.index, { label, tokens });
         },
         onEvent: (ev) => {
           if (ev.type === 'step-end') {
             tokens = ev.metrics.newTokens;
-            bar.update({ tokens });
+            runBar.update({ tokens });
           }
         },
-        onRunEnd: () => bar.increment(),
+        onRunEnd: () => runBar.increment(),
       },
       controller.signal,
     );
@@ -159,7 +193,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 100);
     }
   } finally {
-    bar.stop();
+    runBar.stop();
     process.off('SIGINT', onSigint);
     await releasePair(pair);
   }
@@ -170,12 +204,23 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       ? expectedSpeedup(theory.alpha, theory.c, r.k!)
       : null;
   if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs, providers));
+  if (opts.report) {
+    const written = writeAnalysisReport(opts.report, {
+      rows,
+      theory,
+      prompts,
+      models: { target: pair.target.folder.name, draft: pair.draft?.folder.name ?? 'none' },
+      settings: { ...config, ks: opts.k, sampling: config.sampling ?? null },
+      status: result.cancelled ? 'cancelled' : 'finished',
+    });
+    process.stderr.write(`Report: ${written.join(', ')}\n`);
+  }
   if (opts.json) {
     const doc = {
       config: {
         ...config,
-        target: pair.target.folder.dir,
-        draft: pair.draft?.folder.dir ?? null,
+        target: opened.target.repo ?? pair.target.folder.dir,
+        draft: opened.draft?.repo ?? pair.draft?.folder.dir ?? null,
         executionProviders: providers,
       },
       cancelled: result.cancelled,
