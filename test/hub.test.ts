@@ -33,6 +33,9 @@ beforeAll(async () => {
     [TARGET]: PAIR_TARGET,
     [DRAFT]: PAIR_DRAFT,
     'specdec/config-only': configOnly,
+    // stand-ins for the seed pair, so --pair seed can be run end to end
+    'Xenova/gpt2-medium': PAIR_TARGET,
+    'Xenova/gpt2': PAIR_DRAFT,
   });
 });
 afterAll(async () => hub?.close());
@@ -232,11 +235,11 @@ describe('download errors', () => {
 
 describe('specdec sweep with Hub models', () => {
   const run = promisify(execFile);
-  async function specdec(args: string[]) {
+  async function specdec(args: string[], command = 'sweep') {
     try {
       const { stdout, stderr } = await run(
         join(ROOT, 'node_modules', '.bin', 'tsx'),
-        [join(ROOT, 'src', 'cli', 'main.ts'), 'sweep', ...args],
+        [join(ROOT, 'src', 'cli', 'main.ts'), command, ...args],
         { cwd: ROOT },
       );
       return { code: 0, stdout, stderr };
@@ -278,5 +281,27 @@ describe('specdec sweep with Hub models', () => {
     const both = await specdec(['--pair', 'seed', '--target', TARGET, ...small]);
     expect(both.code).not.toBe(0);
     expect(both.stderr).toMatch(/--pair.*cannot be used with.*--target/);
+  });
+
+  it('--pair seed fetches gpt2 and gpt2-medium from the Hub, and `specdec models` lists them as cached', async () => {
+    const seedCache = freshCache();
+    const r = await specdec([
+      '--pair',
+      'seed',
+      '--cache-dir',
+      seedCache,
+      '--hub-host',
+      hub.url,
+      ...small,
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { config: { target: string; draft: string } };
+    expect(doc.config).toMatchObject({ target: 'Xenova/gpt2-medium', draft: 'Xenova/gpt2' });
+    const models = await specdec(['--cache-dir', seedCache], 'models');
+    expect(models.code).toBe(0);
+    const line = (name: string) => models.stdout.split('\n').find((l) => l.includes(`│ ${name} `));
+    expect(line('gpt2')).toMatch(/│ fp32\s+│$/);
+    expect(line('gpt2-medium')).toMatch(/│ fp32\s+│$/);
+    expect(line('gpt2-large')).toMatch(/│ -\s+│$/);
   });
 });

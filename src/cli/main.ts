@@ -8,6 +8,7 @@ import { EMBEDDED_PAIR } from './paths';
 import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
 import { serveCommand } from './serveCommand';
+import { modelsCommand } from './modelsCommand';
 
 const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
 
@@ -153,6 +154,12 @@ program
   .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
   .option('--repeats <n>', 'measured repeats', int('--repeats'), 5)
   .action(benchCommand);
+
+program
+  .command('models')
+  .description('the GPT-2 models offered from the Hub, their sizes, and which are cached')
+  .option('--cache-dir <dir>', 'the download cache (default: the platform cache folder)')
+  .action(modelsCommand);
 
 program
   .command('serve')

@@ -210,7 +210,15 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       theory,
       prompts,
       models: { target: pair.target.folder.name, draft: pair.draft?.folder.name ?? 'none' },
-      settings: { ...config, ks: opts.k, sampling: config.sampling ?? null },
+      settings: {
+        maxNewTokens: opts.maxNewTokens,
+        ks: opts.k,
+        repeats: opts.repeats,
+        policies: opts.policy,
+        drafters: opts.drafter,
+        noKvCache: !opts.kvCache,
+        sampling: config.sampling ?? null,
+      },
       status: result.cancelled ? 'cancelled' : 'finished',
     });
     process.stderr.write(`Report: ${written.join(', ')}\n`);
