@@ -41,6 +41,8 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   const times = new Map<string, number[]>();
   const shares = new Map<string, number[]>();
   const accept = new Map<number, number>();
+  /** share of speculative generation time spent cropping both KV caches */
+  const cropShares: number[] = [];
   let baselineTokens = 0;
   const add = (m: Map<string, number[]>, key: string, v: number): void => {
     m.set(key, [...(m.get(key) ?? []), v]);
@@ -52,7 +54,11 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     add(times, 'baseline', base.metrics.timeS);
     add(shares, 'baseline', base.metrics.targetRunS / base.metrics.timeS);
     for (const k of opts.k) {
+      const lms = [pair.target.lm, pair.draft!.lm];
+      const cropBefore = lms.reduce((s, lm) => s + lm.cropMs, 0);
       const spec = await new SpeculativeRun(pair, k, runOpts).runToEnd();
+      const cropMs = lms.reduce((s, lm) => s + lm.cropMs, 0) - cropBefore;
+      cropShares.push(cropMs / 1000 / spec.metrics.timeS);
       if (spec.outputTokenIds.join() !== base.outputTokenIds.join()) {
         throw new Error(`K=${k}: speculative output differs from the baseline`);
       }
@@ -115,6 +121,9 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   out(table.toString());
   out(
     `session.run share of generation time: min ${f(Math.min(...allShares))}, median ${f(median(allShares))}  (bar >= 0.90)`,
+  );
+  out(
+    `KV-cache crops (cache in JS memory, kept prefix copied per head): median ${f(100 * median(cropShares), 2)}%, max ${f(100 * Math.max(...cropShares), 2)}% of speculative generation time`,
   );
   out(
     `best K = ${bestK}: ${f(bestSpeedup, 2)}x over the KV-cache baseline  (bar >= 1.3x); predicted best K = ${bestPredictedK(alpha, cost.c)}`,

@@ -42,6 +42,8 @@ export class OnnxCausalLM {
   passes = 0;
   /** milliseconds spent inside session.run since creation or the last resetCounters() */
   runMs = 0;
+  /** milliseconds spent cropping the KV cache (copying the kept prefix) */
+  cropMs = 0;
 
   private cache: ort.Tensor[];
   /** one reusable buffer per cache slot, for crops */
@@ -135,6 +137,7 @@ export class OnnxCausalLM {
   resetCounters(): void {
     this.passes = 0;
     this.runMs = 0;
+    this.cropMs = 0;
   }
 
   /** Forget the cache (the next forward starts from position 0). */
@@ -193,6 +196,7 @@ export class OnnxCausalLM {
       this.reset();
       return;
     }
+    const t0 = performance.now();
     const { nHead, headDim } = this.folder.config;
     const oldLen = this.cacheLen;
     const size = nHead * n * headDim;
@@ -213,6 +217,7 @@ export class OnnxCausalLM {
       this.cache[i] = new ort.Tensor('float32', store.subarray(0, size), [1, nHead, n, headDim]);
     }
     this.cacheLen = n;
+    this.cropMs += performance.now() - t0;
   }
 
   async release(): Promise<void> {
