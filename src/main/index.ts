@@ -58,7 +58,9 @@ ipcMain.handle(IPC.saveText, async (event, name: unknown, text: unknown) => {
     return false;
   const r = await dialog.showSaveDialog(win, {
     defaultPath: name,
-    filters: [{ name: 'CSV', extensions: ['csv'] }],
+    filters: name.toLowerCase().endsWith('.md')
+      ? [{ name: 'Markdown', extensions: ['md'] }]
+      : [{ name: 'CSV', extensions: ['csv'] }],
   });
   if (r.canceled || !r.filePath) return false;
   await writeFile(r.filePath, text, 'utf8');

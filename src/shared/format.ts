@@ -1,19 +1,35 @@
-/** Sizes and durations for people: download progress in the CLI and the app. */
+/**
+ * Sizes and durations for people: download progress in the CLI and the app. Decimal units, as
+ * the Hub and disk tools show sizes. Unknown values (a total not announced, a rate not yet
+ * measured) are shown as a dash.
+ */
 
-/** 1.4 GB, 355.0 MB, 12.3 kB, 512 B (decimal units, as the Hub shows sizes) */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '?';
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${Math.round(bytes)} B`;
+const DASH = '-';
+const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;
+
+/** 0 B, 950 B, 1.5 kB, 12.3 MB, 1.42 GB */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return DASH;
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  let unit: (typeof UNITS)[number] = UNITS[0];
+  for (const u of UNITS) {
+    value /= 1000;
+    unit = u;
+    if (value < 1000) break;
+  }
+  return `${value.toFixed(unit === 'GB' || unit === 'TB' ? 2 : 1)} ${unit}`;
 }
 
-/** 45 s, 3 min 05 s, 1 h 02 min */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+/** time left: "less than 1 s", "42 s", "3 min 05 s", "1 h 02 min" */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
+    return DASH;
+  }
   const s = Math.round(seconds);
+  if (s < 1) return 'less than 1 s';
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  const minutes = Math.floor(s / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }

@@ -11,14 +11,15 @@ export interface TextTokenizer {
   readonly eosTokenId: number | null;
 }
 
-let configured = false;
+/**
+ * Set on every load: the Hub loader (src/core/hub/hub.ts) switches transformers.js' shared env to
+ * remote-only while it downloads, so a flag set once would leave every later folder load refused.
+ */
 function configureOffline(): void {
-  if (configured) return;
   // Model folders are local paths; never reach for the Hub here (the Hub loader is separate).
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = '/';
-  configured = true;
 }
 
 export async function loadTokenizer(dir: string): Promise<TextTokenizer> {

@@ -1,14 +1,20 @@
 /**
  * Chart data from the summary rows: the measured curve over K, the baseline as a horizontal line
  * and, with repeats, a min-max band. Pure (types only from chart.js), so it can be unit-tested.
- * Every chart always has the same datasets in the same order (empty when not applicable), so an
- * in-place update never reshuffles them and the band's `fill: '+1'` keeps pointing at its pair.
+ * With one drafter and policy every chart always has the same datasets in the same order (empty
+ * when not applicable), so an in-place update never reshuffles them and the band's `fill: '+1'`
+ * keeps pointing at its pair. A sweep comparing drafters or policies gets one line per
+ * strategy (drafter / policy) instead, without bands (the table gives the spread).
  */
-import { expectedTokensPerPass } from '../../../shared/theory';
+import { expectedSpeedup, expectedTokensPerPass } from '../../../shared/theory';
 import type { ChartData, ChartDataset } from 'chart.js';
+import type { RunRow, Theory } from '../../../shared/protocol';
 import {
   baselineRow,
+  groupKey,
+  median,
   speculativeRows,
+  variantLabel,
   type Spread,
   type SummaryRow,
 } from '../../../shared/summary';
@@ -31,6 +37,75 @@ export const COLORS = {
   perPassBand: 'rgba(180, 83, 9, 0.14)',
   theory: '#7c3aed',
 } as const;
+
+/** datasets the legend lists (named and not empty): the chart grows to make room for them */
+export function legendEntries(data: LineData): number {
+  return data.datasets.filter((d) => d.label !== '' && d.data.length > 0).length;
+}
+
+/** a chart's height: room for the plot plus one legend line per entry past the third */
+export function chartHeight(data: LineData): string {
+  return `${17 + Math.max(0, legendEntries(data) - 3) * 1.6}rem`;
+}
+
+/** one colour per strategy or configuration, in order (repeats past the end) */
+export const PALETTE: readonly string[] = [
+  '#2563eb',
+  '#dc2626',
+  '#15803d',
+  '#b45309',
+  '#7c3aed',
+  '#0891b2',
+  '#be185d',
+  '#4d7c0f',
+  '#6b7280',
+  '#1e3a8a',
+  '#9a3412',
+  '#0f766e',
+];
+
+export function paletteColor(i: number): string {
+  return PALETTE[i % PALETTE.length]!;
+}
+
+export interface StrategyGroup {
+  /** "model / fixed" */
+  name: string;
+  drafter: string;
+  policy: string;
+  /** its speculative rows, by K */
+  rows: SummaryRow[];
+}
+
+/** The speculative rows split by drafter and policy, in the summary's order. */
+export function strategyGroups(summary: readonly SummaryRow[]): StrategyGroup[] {
+  const groups: StrategyGroup[] = [];
+  for (const row of speculativeRows(summary)) {
+    const drafter = row.drafter ?? 'model';
+    const policy = row.policy ?? 'fixed';
+    let group = groups.find((g) => g.drafter === drafter && g.policy === policy);
+    if (!group) {
+      group = { name: `${drafter} / ${policy}`, drafter, policy, rows: [] };
+      groups.push(group);
+    }
+    group.rows.push(row);
+  }
+  return groups;
+}
+
+/**
+ * The strategy Leviathan's formula describes: the draft model drafting a fixed K (else the draft
+ * model with the first policy, else the first strategy); null without speculative rows.
+ */
+export function theoryReference(summary: readonly SummaryRow[]): StrategyGroup | null {
+  const groups = strategyGroups(summary);
+  return (
+    groups.find((g) => g.drafter === 'model' && g.policy === 'fixed') ??
+    groups.find((g) => g.drafter === 'model') ??
+    groups[0] ??
+    null
+  );
+}
 
 type Pick = (row: SummaryRow) => Spread | null;
 
@@ -120,6 +195,15 @@ function baselineLine(
 }
 
 function measuredChart(summary: readonly SummaryRow[], pick: Pick): LineData {
+  const groups = strategyGroups(summary);
+  if (groups.length > 1) {
+    return {
+      datasets: [
+        ...groups.map((g, i) => line(g.name, points(g.rows, pick, 'median'), paletteColor(i))),
+        baselineLine(summary, pick, 'Baseline'),
+      ],
+    };
+  }
   const rows = speculativeRows(summary);
   const showSpread = rows.some((r) => r.repeats > 1);
   return {
@@ -149,13 +233,38 @@ export function acceptanceChartData(summary: readonly SummaryRow[]): LineData {
   const showSpread = rows.some((r) => r.repeats > 1);
   const acceptance: Pick = (r) => r.acceptanceRate;
   const perPass: Pick = (r) => r.tokensPerTargetPass;
-  const alpha = rows.find((r) => r.k === 1)?.acceptanceRate?.median ?? null;
+  const reference = theoryReference(summary)?.rows ?? [];
+  const alpha = reference.find((r) => r.k === 1)?.acceptanceRate?.median ?? null;
   const theory =
     alpha === null
       ? []
-      : rows.flatMap((r) =>
+      : reference.flatMap((r) =>
           r.k === null ? [] : [{ x: r.k, y: expectedTokensPerPass(alpha, r.k) }],
         );
+  const theoryLine = line('Expected (theory)', theory, COLORS.theory, {
+    yAxisID: 'y1',
+    pointStyle: 'line',
+    borderDash: [3, 3],
+    pointRadius: 2,
+    borderWidth: 1.5,
+  });
+  const groups = strategyGroups(summary);
+  if (groups.length > 1) {
+    return {
+      datasets: [
+        ...groups.flatMap((g, i) => [
+          line(`${g.name} acceptance`, points(g.rows, acceptance, 'median'), paletteColor(i)),
+          line(`${g.name} tokens / pass`, points(g.rows, perPass, 'median'), paletteColor(i), {
+            yAxisID: 'y1',
+            pointStyle: 'triangle',
+            borderDash: [6, 3],
+          }),
+        ]),
+        theoryLine,
+        baselineLine(summary, perPass, 'Baseline tokens per pass', 'y1'),
+      ],
+    };
+  }
   return {
     datasets: [
       line('Acceptance rate', points(rows, acceptance, 'median'), COLORS.acceptance),
@@ -164,14 +273,109 @@ export function acceptanceChartData(summary: readonly SummaryRow[]): LineData {
         yAxisID: 'y1',
       }),
       ...band(rows, perPass, 'Tokens per pass min-max', COLORS.perPassBand, showSpread, 'y1'),
-      line('Expected (theory)', theory, COLORS.theory, {
-        yAxisID: 'y1',
-        pointStyle: 'line',
-        borderDash: [3, 3],
-        pointRadius: 2,
-        borderWidth: 1.5,
-      }),
+      theoryLine,
       baselineLine(summary, perPass, 'Baseline tokens per pass', 'y1'),
+    ],
+  };
+}
+
+/**
+ * (d) Acceptance by draft position: one line per configuration (drafter, policy, K) with the
+ * median over its runs of the share of steps whose i-th drafted token was accepted
+ * (x = position 1, 2, ...). Lines run as far as any of the configuration's runs drafted.
+ */
+export function positionChartData(rows: readonly RunRow[], withStrategy: boolean): LineData {
+  const configs = new Map<string, RunRow[]>();
+  for (const row of rows) {
+    if (row.mode !== 'speculative' || !row.acceptanceByPosition?.length) continue;
+    const key = groupKey(row);
+    const group = configs.get(key);
+    if (group) group.push(row);
+    else configs.set(key, [row]);
+  }
+  const ordered = [...configs.values()].sort(
+    (a, b) =>
+      (a[0]!.drafter ?? '').localeCompare(b[0]!.drafter ?? '') ||
+      (a[0]!.policy ?? '').localeCompare(b[0]!.policy ?? '') ||
+      (a[0]!.k ?? 0) - (b[0]!.k ?? 0),
+  );
+  return {
+    datasets: ordered.map((group, i) => {
+      const length = Math.max(...group.map((r) => r.acceptanceByPosition?.length ?? 0));
+      const data: Point[] = [];
+      for (let p = 0; p < length; p++) {
+        const shares = group
+          .map((r) => r.acceptanceByPosition?.[p])
+          .filter((v): v is number => v !== undefined);
+        if (shares.length > 0) data.push({ x: p + 1, y: median(shares) });
+      }
+      return line(variantLabel(group[0]!, withStrategy), data, paletteColor(i));
+    }),
+  };
+}
+
+/** the best K by median speedup among a strategy's rows; null when none has a speedup */
+export function measuredBestK(rows: readonly SummaryRow[]): SummaryRow | null {
+  let best: SummaryRow | null = null;
+  for (const row of rows) {
+    if (row.k === null || row.speedup === null) continue;
+    if (!best || row.speedup.median > best.speedup!.median) best = row;
+  }
+  return best;
+}
+
+/**
+ * (e) Theory beside measurement, for the reference strategy (see theoryReference): measured
+ * speedup and tokens per target pass at each K as points, Leviathan's expected speedup
+ * (1 - a^(K+1)) / ((1 - a)(Kc + 1)) and expected tokens per pass (1 - a^(K+1)) / (1 - a) as
+ * dashed curves over K = 1..max K swept. Speedup on the left axis, tokens per pass on the right.
+ */
+export function theoryChartData(summary: readonly SummaryRow[], theory: Theory | null): LineData {
+  const reference = theoryReference(summary)?.rows ?? [];
+  const ks = speculativeRows(summary)
+    .map((r) => r.k)
+    .filter((k): k is number => k !== null);
+  const maxK = ks.length > 0 ? Math.max(...ks) : 0;
+  const curve = (f: (t: Theory, k: number) => number): Point[] =>
+    theory ? Array.from({ length: maxK }, (_, i) => ({ x: i + 1, y: f(theory, i + 1) })) : [];
+  const dots = (pick: Pick): Point[] => points(reference, pick, 'median');
+  const dotStyle: Partial<LineDataset> = { showLine: false, pointRadius: 4 };
+  const curveStyle: Partial<LineDataset> = {
+    pointStyle: 'line',
+    borderDash: [5, 4],
+    pointRadius: 0,
+    borderWidth: 1.5,
+  };
+  return {
+    datasets: [
+      line(
+        'Measured speedup',
+        dots((r) => r.speedup),
+        COLORS.measured,
+        dotStyle,
+      ),
+      line(
+        'Expected speedup',
+        curve((t, k) => expectedSpeedup(t.alpha, t.c, k)),
+        COLORS.measured,
+        curveStyle,
+      ),
+      line(
+        'Measured tokens / pass',
+        dots((r) => r.tokensPerTargetPass),
+        COLORS.perPass,
+        {
+          ...dotStyle,
+          pointStyle: 'triangle',
+          yAxisID: 'y1',
+        },
+      ),
+      line(
+        'Expected tokens / pass',
+        curve((t, k) => expectedTokensPerPass(t.alpha, k)),
+        COLORS.perPass,
+        { ...curveStyle, yAxisID: 'y1' },
+      ),
     ],
   };
 }

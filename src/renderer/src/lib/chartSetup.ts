@@ -20,6 +20,10 @@ Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", sans-serif';
 export { Chart };
 
 export interface AxisTitles {
+  /** the x axis (default: K) */
+  x?: string;
+  /** the x axis' lowest value (default: chosen by chart.js) */
+  xMin?: number;
   y: string;
   /** a right-hand axis for a second quantity */
   y1?: string;
@@ -36,7 +40,8 @@ export function lineOptions(titles: AxisTitles): ChartOptions<'line'> {
     scales: {
       x: {
         type: 'linear',
-        title: { display: true, text: 'K (draft length)' },
+        title: { display: true, text: titles.x ?? 'K (draft length)' },
+        ...(titles.xMin !== undefined ? { min: titles.xMin } : {}),
         ticks: { precision: 0 },
       },
       y: {

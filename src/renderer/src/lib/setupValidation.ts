@@ -2,7 +2,8 @@
  * The set-up form's checks, in plain words, before anything is sent. The host checks again
  * (context length, model folders) and its answers are shown beside these.
  */
-import { MAX_K } from '../../../shared/protocol';
+import type { SamplingParams } from '../../../shared/decoding';
+import { MAX_K, MAX_PROMPTS } from '../../../shared/protocol';
 
 export const DEFAULT_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
 export const DEFAULT_MAX_NEW_TOKENS = 100;
@@ -77,4 +78,131 @@ export function addKs(ks: readonly number[], text: string): KAddResult {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// ----- prompt sets, draft-length policies, drafters, sampling -----
+
+export type PromptSetResult = { ok: true; prompts: string[] } | { ok: false; message: string };
+
+/**
+ * A prompt set typed or loaded one prompt per line. Blank lines are skipped; each other line is
+ * a prompt as written (only a Windows line end is dropped).
+ */
+export function parsePromptSet(text: string): PromptSetResult {
+  const prompts = text.split('\n').map((line) => line.replace(/\r$/, ''));
+  const kept = prompts.filter((line) => line.trim() !== '');
+  if (kept.length === 0) {
+    return {
+      ok: false,
+      message: 'The prompt set is empty. Give at least one prompt, one per line.',
+    };
+  }
+  if (kept.length > MAX_PROMPTS) {
+    return {
+      ok: false,
+      message: `A prompt set holds at most ${MAX_PROMPTS} prompts (there are ${kept.length}).`,
+    };
+  }
+  return { ok: true, prompts: kept };
+}
+
+export type ParsedNumber = { ok: true; value: number } | { ok: false; message: string };
+
+/** A decimal number typed in a text field ("0.8", ".5", "1e-1"). */
+function parseDecimal(text: string, what: string): ParsedNumber {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, message: `Enter ${what}.` };
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) {
+    return { ok: false, message: `${capitalize(what)} must be a number (got "${trimmed}").` };
+  }
+  return { ok: true, value };
+}
+
+/** The confidence policy's threshold: stop drafting below this draft probability. */
+export function checkPMin(text: string): ParsedNumber {
+  const parsed = parseDecimal(text, 'p-min');
+  if (!parsed.ok) return parsed;
+  if (parsed.value <= 0 || parsed.value >= 1) {
+    return {
+      ok: false,
+      message: `P-min must be above 0 and below 1 (got ${parsed.value}).`,
+    };
+  }
+  return parsed;
+}
+
+export function checkTemperature(text: string): ParsedNumber {
+  const parsed = parseDecimal(text, 'temperature');
+  if (!parsed.ok) return parsed;
+  if (parsed.value <= 0 || parsed.value > 10) {
+    return {
+      ok: false,
+      message: `Temperature must be above 0 and at most 10 (got ${parsed.value}). For temperature 0, choose Greedy.`,
+    };
+  }
+  return parsed;
+}
+
+export function checkTopK(text: string): ParsedInt {
+  return parseWhole(text, 'top-k', 0, 1_000_000);
+}
+
+export function checkTopP(text: string): ParsedNumber {
+  const parsed = parseDecimal(text, 'top-p');
+  if (!parsed.ok) return parsed;
+  if (parsed.value <= 0 || parsed.value > 1) {
+    return {
+      ok: false,
+      message: `Top-p must be above 0 and at most 1 (got ${parsed.value}).`,
+    };
+  }
+  return parsed;
+}
+
+export function checkSeed(text: string): ParsedInt {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, message: 'Enter a seed.' };
+  if (!/^[+-]?\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
+    return { ok: false, message: `The seed must be a whole number (got "${trimmed}").` };
+  }
+  return { ok: true, value: Number(trimmed) };
+}
+
+export interface SamplingTexts {
+  temperature: string;
+  topK: string;
+  topP: string;
+  seed: string;
+}
+
+export type SamplingField = keyof SamplingTexts;
+
+export type SamplingResult =
+  | { ok: true; value: SamplingParams }
+  | { ok: false; errors: Partial<Record<SamplingField, string>> };
+
+/** The sampling settings as typed, checked field by field. */
+export function checkSampling(texts: SamplingTexts): SamplingResult {
+  const temperature = checkTemperature(texts.temperature);
+  const topK = checkTopK(texts.topK);
+  const topP = checkTopP(texts.topP);
+  const seed = checkSeed(texts.seed);
+  if (temperature.ok && topK.ok && topP.ok && seed.ok) {
+    return {
+      ok: true,
+      value: {
+        temperature: temperature.value,
+        topK: topK.value,
+        topP: topP.value,
+        seed: seed.value,
+      },
+    };
+  }
+  const errors: Partial<Record<SamplingField, string>> = {};
+  if (!temperature.ok) errors.temperature = temperature.message;
+  if (!topK.ok) errors.topK = topK.message;
+  if (!topP.ok) errors.topP = topP.message;
+  if (!seed.ok) errors.seed = seed.message;
+  return { ok: false, errors };
 }

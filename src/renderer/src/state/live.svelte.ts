@@ -15,6 +15,8 @@ export class LiveState {
   /** the run id of the current live run (from its run-start) */
   runId = $state<string | null>(null);
   steps = $state(0);
+  /** drafter, policy and decoding of the current live run, e.g. "model / heuristic, greedy" */
+  strategy = $state('');
 
   get active(): boolean {
     return this.status === 'waiting' || this.status === 'ready';
@@ -28,8 +30,9 @@ export class LiveState {
     return requestId !== null && requestId === this.requestId;
   }
 
-  start(requestId: string): void {
+  start(requestId: string, strategy: string): void {
     this.requestId = requestId;
+    this.strategy = strategy;
     this.status = 'waiting';
     this.error = null;
     this.runId = null;

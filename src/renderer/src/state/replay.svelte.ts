@@ -2,6 +2,7 @@
  * What the token stream shows: either a run as it streams in ("following", updated once per
  * frame) or a finished run replayed stop by stop (back, forward, play, scrub over steps).
  */
+import { kPerStepFromIndex, kPerStepFromTokens } from '../lib/kPerStep';
 import { buildReplayIndex, describeStop, EMPTY_INDEX, type ReplayIndex } from '../lib/replayIndex';
 import { StreamBuilder, type StreamToken } from '../lib/stream';
 import type { RunLog, RunStore } from './runs.svelte';
@@ -46,6 +47,15 @@ export class ReplayState {
     if (this.step === 0) return null;
     if (!this.following) return this.index.steps[this.step]?.drafts ?? null;
     return this.tokens.filter((t) => t.step === this.step && DRAFTED.has(t.kind)).length;
+  }
+
+  /**
+   * the K used at every step of the run on screen: the whole run once it is indexed (finished),
+   * else the steps streamed so far
+   */
+  get kPerStep(): number[] {
+    if (this.index.steps.length > 0) return kPerStepFromIndex(this.index);
+    return kPerStepFromTokens(this.tokens, this.step);
   }
 
   /** what the replay stop on screen shows ("draft 2 of 3"); null while following */

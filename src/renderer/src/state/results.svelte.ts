@@ -1,6 +1,13 @@
 /** The rows the table and charts show: the current sweep's, or a saved sweep picked in history. */
-import type { RunRow } from '../../../shared/protocol';
-import { bestRow, maxRepeats, summarizeRows, type SummaryRow } from '../../../shared/summary';
+import type { RunRow, Theory } from '../../../shared/protocol';
+import {
+  bestRow,
+  comparesStrategies,
+  maxRepeats,
+  summarizeByPrompt,
+  summarizeRows,
+  type SummaryRow,
+} from '../../../shared/summary';
 import type { HistoryState } from './history.svelte';
 import type { SweepState } from './sweep.svelte';
 
@@ -10,7 +17,14 @@ export class ResultsState {
 
   readonly summary: SummaryRow[] = $derived(summarizeRows(this.rows));
   readonly best: SummaryRow | null = $derived(bestRow(this.summary));
+  /** the most runs summarized in one row (repeats x prompts) */
   readonly repeats: number = $derived(maxRepeats(this.summary));
+  /** the rows hold more than one drafter or policy: labels name them */
+  readonly withStrategy: boolean = $derived(comparesStrategies(this.rows));
+  /** each prompt's own summary, in prompt order */
+  readonly byPrompt: Array<{ promptIndex: number; rows: SummaryRow[] }> = $derived(
+    summarizeByPrompt(this.rows),
+  );
 
   constructor(sweep: SweepState, history: HistoryState) {
     this.sweep = sweep;
@@ -23,5 +37,15 @@ export class ResultsState {
 
   get rows(): readonly RunRow[] {
     return this.history.entry?.rows ?? this.sweep.rows;
+  }
+
+  /** the prompt set the rows were made from */
+  get prompts(): readonly string[] {
+    return (this.history.entry?.settings ?? this.sweep.settings)?.prompts ?? [];
+  }
+
+  /** Leviathan's prediction for the sweep shown (null while it runs, or without a K=1 run) */
+  get theory(): Theory | null {
+    return this.history.entry ? this.history.entry.theory : this.sweep.theory;
   }
 }

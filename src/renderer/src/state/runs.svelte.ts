@@ -95,8 +95,26 @@ export class RunStore {
   }
 }
 
-/** "Baseline" / "K=3", with the repeat when there are several. */
-export function runLabel(start: RunStartEvent, repeat: number | null, repeats: number): string {
-  const base = modeLabel(start.mode, start.k);
-  return repeat !== null && repeats > 1 ? `${base}, repeat ${repeat + 1}` : base;
+export interface RunLabelParts {
+  /** 0-based; null when unknown */
+  repeat: number | null;
+  repeats: number;
+  /** named when the sweep compares policies or drafters */
+  strategy: { policy: string | null; drafter: string | null } | null;
+  /** 0-based; named when the sweep has several prompts */
+  promptIndex: number | null;
+}
+
+/**
+ * "Baseline" / "K=3", with the drafter and policy when the sweep compares them, the prompt when
+ * there are several and the repeat when there are several: "K=3 model / heuristic, prompt 2".
+ */
+export function runLabel(start: RunStartEvent, parts: RunLabelParts): string {
+  let label = modeLabel(start.mode, start.k);
+  if (start.mode === 'speculative' && parts.strategy) {
+    label += ` ${parts.strategy.drafter ?? 'model'} / ${parts.strategy.policy ?? 'fixed'}`;
+  }
+  if (parts.promptIndex !== null) label += `, prompt ${parts.promptIndex + 1}`;
+  if (parts.repeat !== null && parts.repeats > 1) label += `, repeat ${parts.repeat + 1}`;
+  return label;
 }

@@ -1,6 +1,11 @@
-/** The set-up form: model pair, prompt, max new tokens, K chips, repeats, and their checks. */
+/**
+ * The set-up form: model pair, prompt (or prompt set), max new tokens, K chips, repeats, draft
+ * length policies, drafters, greedy or sampled decoding, and their checks.
+ */
+import type { DrafterKind, DraftPolicyName, SamplingParams } from '../../../shared/decoding';
 import type { LiveSettings, PairChoice, SweepSettings } from '../../../shared/protocol';
 import type { SetupField } from '../lib/hostErrors';
+import { PairState } from './pair.svelte';
 import {
   DEFAULT_KS,
   DEFAULT_MAX_NEW_TOKENS,
@@ -9,16 +14,29 @@ import {
   addKs,
   checkKs,
   checkMaxNewTokens,
+  checkPMin,
   checkPrompt,
   checkRepeats,
+  checkSampling,
+  parsePromptSet,
+  type SamplingField,
+  type SamplingResult,
 } from '../lib/setupValidation';
 
-export type FieldErrors = Partial<Record<SetupField, string>>;
+/** every checked control: the host's fields, and the prompt set and decoding choices */
+export type FormField = SetupField | 'promptSet' | 'policies' | 'drafters' | 'pMin' | SamplingField;
+export type FieldErrors = Partial<Record<FormField, string>>;
+
+export type PromptMode = 'single' | 'set';
+export type DecodingMode = 'greedy' | 'sampling';
+
+/** The order the checkboxes list them in, and the order a sweep runs them. */
+const POLICY_ORDER: readonly DraftPolicyName[] = ['fixed', 'heuristic', 'confidence'];
+const DRAFTER_ORDER: readonly DrafterKind[] = ['model', 'prompt-lookup'];
 
 export class SetupState {
-  /** a model folder per role; null means the embedded pair's */
-  targetDir = $state<string | null>(null);
-  draftDir = $state<string | null>(null);
+  /** per role: the embedded model (default), a local folder or a Hub model; see pair.svelte.ts */
+  readonly models = new PairState();
   prompt = $state(DEFAULT_PROMPT);
   maxNewTokensText = $state(String(DEFAULT_MAX_NEW_TOKENS));
   ks = $state.raw<readonly number[]>([...DEFAULT_KS]);
@@ -27,15 +45,43 @@ export class SetupState {
   /** why the last add was refused (a duplicate, out of range) */
   kMessage = $state<string | null>(null);
   repeatsText = $state(String(DEFAULT_REPEATS));
+  /** one prompt, or a set typed (or loaded from a file) one per line */
+  promptMode = $state<PromptMode>('single');
+  promptSetText = $state('');
+  /** the draft-length policies and drafters compared (each K runs with every one) */
+  policies = $state.raw<readonly DraftPolicyName[]>(['fixed']);
+  drafters = $state.raw<readonly DrafterKind[]>(['model']);
+  /** the confidence policy's threshold */
+  pMinText = $state('0.5');
+  decoding = $state<DecodingMode>('greedy');
+  temperatureText = $state('0.8');
+  topKText = $state('0');
+  topPText = $state('1');
+  seedText = $state('1');
 
   readonly errors: FieldErrors = $derived.by(() => {
     const errors: FieldErrors = {};
-    const prompt = checkPrompt(this.prompt);
-    if (prompt) errors.prompt = prompt;
+    if (this.promptMode === 'single') {
+      const prompt = checkPrompt(this.prompt);
+      if (prompt) errors.prompt = prompt;
+    } else {
+      const set = parsePromptSet(this.promptSetText);
+      if (!set.ok) errors.promptSet = set.message;
+    }
+    if (this.policies.length === 0) errors.policies = 'Choose at least one draft-length policy.';
+    if (this.drafters.length === 0) errors.drafters = 'Choose at least one drafter.';
+    if (this.policies.includes('confidence')) {
+      const pMin = checkPMin(this.pMinText);
+      if (!pMin.ok) errors.pMin = pMin.message;
+    }
+    const sampling = this.checkedSampling;
+    if (sampling && !sampling.ok) Object.assign(errors, sampling.errors);
     const maxNew = checkMaxNewTokens(this.maxNewTokensText);
     if (!maxNew.ok) errors.maxNewTokens = maxNew.message;
     const ks = checkKs(this.ks);
     if (ks) errors.ks = ks;
+    const pair = this.models.error;
+    if (pair) errors.pair = pair;
     const repeats = checkRepeats(this.repeatsText);
     if (!repeats.ok) errors.repeats = repeats.message;
     return errors;
@@ -45,45 +91,112 @@ export class SetupState {
     return Object.keys(this.errors).length === 0;
   }
 
+  /** the prompts a sweep runs: the single prompt, or the set's non-blank lines */
+  get prompts(): string[] {
+    if (this.promptMode === 'single') return [this.prompt];
+    const set = parsePromptSet(this.promptSetText);
+    return set.ok ? set.prompts : [];
+  }
+
+  /** prompts in the set as typed: its non-blank lines (1 in single-prompt mode) */
+  get promptSetSize(): number {
+    if (this.promptMode === 'single') return 1;
+    return this.promptSetText.split('\n').filter((line) => line.trim() !== '').length;
+  }
+
+  /** null when decoding greedily */
+  private get checkedSampling(): SamplingResult | null {
+    if (this.decoding === 'greedy') return null;
+    return checkSampling({
+      temperature: this.temperatureText,
+      topK: this.topKText,
+      topP: this.topPText,
+      seed: this.seedText,
+    });
+  }
+
+  /** null: greedy; undefined: a sampling field is wrong */
+  private get sampling(): SamplingParams | null | undefined {
+    const checked = this.checkedSampling;
+    if (checked === null) return null;
+    return checked.ok ? checked.value : undefined;
+  }
+
+  /** p-min as sent: the typed threshold when it is valid, else the default (unused then) */
+  private get pMin(): number {
+    const pMin = checkPMin(this.pMinText);
+    return pMin.ok ? pMin.value : 0.5;
+  }
+
+  togglePolicy(policy: DraftPolicyName, on: boolean): void {
+    this.policies = POLICY_ORDER.filter((p) => (p === policy ? on : this.policies.includes(p)));
+  }
+
+  toggleDrafter(drafter: DrafterKind, on: boolean): void {
+    this.drafters = DRAFTER_ORDER.filter((d) => (d === drafter ? on : this.drafters.includes(d)));
+  }
+
+  /** Switch to the prompt-set mode, starting the set from the single prompt when it is empty. */
+  setPromptMode(mode: PromptMode): void {
+    if (mode === 'set' && this.promptSetText.trim() === '') this.promptSetText = this.prompt;
+    this.promptMode = mode;
+  }
+
   get pair(): PairChoice {
-    return {
-      target: { source: this.targetDir, dtype: 'fp32', ep: 'auto' },
-      draft: { source: this.draftDir, dtype: 'fp32', ep: 'auto' },
-      offline: false,
-    };
+    return this.models.pair;
   }
 
   /** The sweep to send, or null while a field is wrong. */
   get sweepSettings(): SweepSettings | null {
     const maxNew = checkMaxNewTokens(this.maxNewTokensText);
     const repeats = checkRepeats(this.repeatsText);
-    if (!this.valid || !maxNew.ok || !repeats.ok) return null;
+    const sampling = this.sampling;
+    if (!this.valid || !maxNew.ok || !repeats.ok || sampling === undefined) return null;
     return {
       pair: this.pair,
-      prompts: [this.prompt],
+      prompts: this.prompts,
       maxNewTokens: maxNew.value,
       ks: [...this.ks],
       repeats: repeats.value,
-      policies: ['fixed'],
-      drafters: ['model'],
-      pMin: 0.5,
-      sampling: null,
+      policies: [...this.policies],
+      drafters: [...this.drafters],
+      pMin: this.pMin,
+      sampling,
     };
   }
 
-  /** Settings for a step-by-step run with one K; null while prompt or max new tokens is wrong. */
+  /** what a step-by-step run uses: the first prompt, policy and drafter, the same decoding */
+  get liveChoice(): { policy: DraftPolicyName; drafter: DrafterKind; sampling: boolean } {
+    return {
+      policy: this.policies[0] ?? 'fixed',
+      drafter: this.drafters[0] ?? 'model',
+      sampling: this.decoding === 'sampling',
+    };
+  }
+
+  /**
+   * Settings for a step-by-step run with one K: the first prompt, the first chosen policy and
+   * drafter, the same decoding. Null while one of those fields is wrong.
+   */
   liveSettings(k: number): LiveSettings | null {
     const maxNew = checkMaxNewTokens(this.maxNewTokensText);
-    if (checkPrompt(this.prompt) || !maxNew.ok) return null;
+    const prompt = this.prompts[0];
+    const sampling = this.sampling;
+    const e = this.errors;
+    const wrong = e.pair ?? e.prompt ?? e.promptSet ?? e.policies ?? e.drafters ?? e.pMin;
+    if (prompt === undefined || wrong !== undefined || !maxNew.ok || sampling === undefined) {
+      return null;
+    }
+    const { policy, drafter } = this.liveChoice;
     return {
       pair: this.pair,
-      prompt: this.prompt,
+      prompt,
       maxNewTokens: maxNew.value,
       k,
-      policy: 'fixed',
-      drafter: 'model',
-      pMin: 0.5,
-      sampling: null,
+      policy,
+      drafter,
+      pMin: this.pMin,
+      sampling,
     };
   }
 
@@ -107,8 +220,6 @@ export class SetupState {
 
   /** Set a folder typed as a path (browser mode): blank means the embedded model. */
   setDir(role: 'target' | 'draft', text: string): void {
-    const dir = text.trim() === '' ? null : text.trim();
-    if (role === 'target') this.targetDir = dir;
-    else this.draftDir = dir;
+    this.models.role(role).useFolder(text);
   }
 }

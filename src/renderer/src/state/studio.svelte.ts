@@ -11,6 +11,7 @@ import { clockTime, fileStamp } from '../lib/format';
 import { FrameScheduler } from '../lib/frame';
 import { newRequestId } from '../lib/ids';
 import { parseWhole } from '../lib/setupValidation';
+import { DownloadState } from './download.svelte';
 import { HistoryState } from './history.svelte';
 import { LiveState } from './live.svelte';
 import { NoticeState } from './notices.svelte';
@@ -34,6 +35,8 @@ export class Studio {
   readonly history = new HistoryState();
   readonly results = new ResultsState(this.sweep, this.history);
   readonly notices = new NoticeState();
+  /** Hub downloads and the models the engine loaded */
+  readonly download = new DownloadState();
   connection = $state.raw<Connection>({ state: 'connecting', retryInMs: null });
   /** the embedded pair's names, from the host's ready message */
   embeddedPair = $state.raw<EmbeddedPair | null>(null);
@@ -75,7 +78,7 @@ export class Studio {
 
   /** A sweep or a step of a live run is in flight on the engine. */
   get engineBusy(): boolean {
-    return this.sweep.running || this.live.status === 'waiting';
+    return this.sweep.running || this.live.status === 'waiting' || this.download.busy;
   }
 
   get canRun(): boolean {
@@ -94,6 +97,7 @@ export class Studio {
     this.replay.clear();
     const requestId = newRequestId('sweep');
     this.sweep.start(requestId, settings);
+    this.download.track(requestId, 'sweep');
     this.send({ type: 'sweep', requestId, settings });
   }
 
@@ -111,12 +115,15 @@ export class Studio {
     if (!k.ok) return;
     const settings = this.setup.liveSettings(k.value);
     if (!settings) {
-      this.live.error = 'Fix the prompt and max new tokens in the set-up first.';
+      this.live.error =
+        'Fix the marked set-up fields first (prompt, max new tokens, policy, drafter, sampling).';
       return;
     }
     this.notices.clearHostExit();
     const requestId = newRequestId('live');
-    this.live.start(requestId);
+    const decoding = settings.sampling ? 'sampled' : 'greedy';
+    this.live.start(requestId, `${settings.drafter} / ${settings.policy}, ${decoding}`);
+    this.download.track(requestId, 'live');
     this.replay.clear();
     this.send({ type: 'live-start', requestId, settings });
   }
@@ -158,8 +165,30 @@ export class Studio {
   async chooseFolder(role: 'target' | 'draft'): Promise<void> {
     const dir = await this.bridge.chooseModelFolder();
     if (dir === null) return;
-    if (role === 'target') this.setup.targetDir = dir;
-    else this.setup.draftDir = dir;
+    this.setup.models.role(role).useFolder(dir);
+  }
+
+  /** Fetch the chosen Hub models into the cache (or find them there) without running anything. */
+  downloadModels(): void {
+    if (this.engineBusy || !this.connected || this.setup.models.error) return;
+    this.notices.clearError();
+    const requestId = newRequestId('download');
+    this.download.start(requestId);
+    this.send({ type: 'download', requestId, pair: this.setup.pair });
+  }
+
+  /** Stop the download on show: a sweep's through the sweep's own cancel. */
+  cancelDownload(): void {
+    const { requestId } = this.download;
+    if (this.download.status !== 'downloading' || requestId === null) return;
+    if (this.sweep.owns(requestId)) {
+      this.cancelSweep();
+      this.download.cancelRequested = true;
+      return;
+    }
+    if (this.download.cancelRequested) return;
+    this.download.cancelRequested = true;
+    this.send({ type: 'cancel', requestId });
   }
 
   async exportSummary(): Promise<void> {
@@ -176,6 +205,11 @@ export class Studio {
       .replace(/^-|-$/g, '')
       .toLowerCase();
     await this.save(`specdec-steps-${name}-${fileStamp()}.csv`, stepsCsv(log.events));
+  }
+
+  /** The analysis report, as built by the analysis panel (charts embedded as PNG data URIs). */
+  async exportAnalysis(markdown: string): Promise<void> {
+    await this.save(`specdec-analysis-${fileStamp()}.md`, markdown);
   }
 
   // ----- messages -----
@@ -199,6 +233,7 @@ export class Studio {
         // A (fresh) engine is up: its names, and its view of the history (a sweep that died
         // with the last engine is listed as failed now).
         this.embeddedPair = message.embeddedPair;
+        this.download.cacheDir = message.cacheDir;
         this.refreshHistory();
         return;
       case 'events':
@@ -213,7 +248,7 @@ export class Studio {
         return;
       case 'sweep-done':
         if (!this.sweep.owns(message.requestId)) return;
-        this.sweep.onDone(message.cancelled, message.historyId);
+        this.sweep.onDone(message.cancelled, message.historyId, message.theory);
         this.refreshHistory();
         return;
       case 'live-step':
@@ -227,6 +262,15 @@ export class Studio {
       case 'history-entry':
         this.history.onEntry(message.requestId, message.entry);
         return;
+      case 'download-progress':
+        this.download.onProgress(message.requestId, message.progress);
+        return;
+      case 'download-done':
+        this.download.onDone(message.requestId, message.downloadedBytes);
+        return;
+      case 'models-loaded':
+        this.download.onLoaded(message.requestId, { target: message.target, draft: message.draft });
+        return;
       case 'error':
         this.onError(message.requestId, message.code, message.message);
         return;
@@ -237,16 +281,26 @@ export class Studio {
   }
 
   private onError(requestId: string | null, code: string, message: string): void {
+    // a download on show stops, whichever request it belongs to
+    this.download.onError(requestId, code, message);
     if (this.live.owns(requestId)) {
       this.live.fail(message);
       return;
     }
     if (this.sweep.owns(requestId)) {
       this.frame.flush();
+      // Cancel during the models' download: the user asked for it, so it is no failure.
+      if (code === 'CANCELLED') {
+        this.sweep.cancelBeforeStart();
+        return;
+      }
       this.sweep.fail(message);
       this.refreshHistory(); // the host saved the finished rows of a failed sweep
     } else if (this.history.owns(requestId)) {
       this.history.settle();
+    } else if (this.download.owns(requestId)) {
+      // a cancel the user asked for is shown in the download panel, not as an error
+      if (code === 'CANCELLED') return;
     } else if (requestId !== null) {
       return; // another window's request (the serve mode tells every client)
     }
@@ -256,6 +310,7 @@ export class Studio {
   private onHostExit(message: string): void {
     this.frame.flush();
     this.notices.showHostExit(message);
+    this.download.onHostExit(message);
     this.sweep.fail(`The engine stopped unexpectedly (${message}).`);
     this.live.fail(`The engine stopped unexpectedly (${message}). Start the run again.`);
     this.history.settle();
@@ -274,15 +329,27 @@ export class Studio {
 
   private sweepRunLabel(start: RunStartEvent, group: string): RunLabel {
     const progress = this.sweep.progress;
-    const repeat =
-      progress && progress.mode === start.mode && progress.k === start.k ? progress.repeat : null;
-    return { label: runLabel(start, repeat, this.sweep.settings?.repeats ?? 1), group };
+    const settings = this.sweep.settings;
+    const matches = progress !== null && progress.mode === start.mode && progress.k === start.k;
+    return {
+      label: runLabel(start, {
+        repeat: matches ? progress.repeat : null,
+        repeats: settings?.repeats ?? 1,
+        // name the strategy and the prompt only when the sweep has several
+        strategy:
+          matches && settings && settings.policies.length + settings.drafters.length > 2
+            ? { policy: progress.policy, drafter: progress.drafter }
+            : null,
+        promptIndex: matches && (settings?.prompts.length ?? 1) > 1 ? progress.promptIndex : null,
+      }),
+      group,
+    };
   }
 
   private storeLiveEvents(events: readonly EngineEvent[]): void {
     const started = this.runs.append(events, (start) => ({
       // called once per run-start, not per batch (toLocaleTimeString is slow)
-      label: `Step by step, K=${start.k ?? '?'} (${clockTime(Date.now())})`,
+      label: `Step by step, K=${start.k ?? '?'} ${this.live.strategy} (${clockTime(Date.now())})`,
       group: 'Step by step',
     }));
     const latest = started.at(-1);

@@ -1,6 +1,7 @@
 /** The K sweep in progress (or the last one): its progress, its finished rows and how it ended. */
 import type { DecodeMode } from '../../../shared/events';
-import type { RunRow, SweepSettings } from '../../../shared/protocol';
+import type { DrafterKind, DraftPolicyName } from '../../../shared/decoding';
+import type { RunRow, SweepSettings, Theory } from '../../../shared/protocol';
 import { clockTime } from '../lib/format';
 
 export type SweepStatus = 'idle' | 'running' | 'finished' | 'cancelled' | 'failed';
@@ -13,6 +14,11 @@ export interface SweepProgress {
   k: number | null;
   /** 0-based */
   repeat: number;
+  /** 0-based index into the prompt set */
+  promptIndex: number;
+  /** null for baselines */
+  policy: DraftPolicyName | null;
+  drafter: DrafterKind | null;
 }
 
 export class SweepState {
@@ -27,6 +33,8 @@ export class SweepState {
   /** why it failed, in plain words */
   failure = $state<string | null>(null);
   historyId = $state<string | null>(null);
+  /** Leviathan's prediction from this sweep (sweep-done); null until then or without one */
+  theory = $state.raw<Theory | null>(null);
   /** the run of this sweep that is streaming now */
   currentRunId = $state<string | null>(null);
   /** how many sweeps this window has started (names the run groups) */
@@ -50,6 +58,7 @@ export class SweepState {
     this.cancelRequested = false;
     this.failure = null;
     this.historyId = null;
+    this.theory = null;
     this.currentRunId = null;
   }
 
@@ -66,9 +75,17 @@ export class SweepState {
     this.rows = [...this.rows, row];
   }
 
-  onDone(cancelled: boolean, historyId: string): void {
+  onDone(cancelled: boolean, historyId: string, theory: Theory | null): void {
     this.status = cancelled ? 'cancelled' : 'finished';
     this.historyId = historyId;
+    this.theory = theory;
+    this.currentRunId = null;
+  }
+
+  /** Cancelled before any run started (during the models' download): nothing to keep. */
+  cancelBeforeStart(): void {
+    if (this.status !== 'running') return;
+    this.status = 'cancelled';
     this.currentRunId = null;
   }
 

@@ -1,0 +1,84 @@
+/**
+ * The model pair as chosen in the set-up: per role, where the model comes from (the embedded
+ * pair's model by default, a local folder or a Hub model), its weight type and its execution
+ * provider; and whether to use cached downloads only. Nothing here is saved anywhere.
+ */
+import { SEED_PAIR } from '../../../shared/catalog';
+import type { Dtype, ExecutionProviderChoice } from '../../../shared/decoding';
+import type { ModelChoice, PairChoice } from '../../../shared/protocol';
+import { checkModelSource, type SourceKind } from '../lib/modelChoice';
+
+export type Role = 'target' | 'draft';
+
+export class ModelRoleState {
+  kind = $state<SourceKind>('embedded');
+  /** a folder path (picked with the app's dialog, or typed in a browser) */
+  folder = $state('');
+  /** a Hub repo id or a catalog name, as typed or picked from the catalog */
+  repo = $state('');
+  dtype = $state<Dtype>('fp32');
+  ep = $state<ExecutionProviderChoice>('auto');
+
+  /** why this choice cannot be sent, or null */
+  get error(): string | null {
+    return checkModelSource(this.kind, this.kind === 'folder' ? this.folder : this.repo);
+  }
+
+  /** what the host is told: null for the embedded model */
+  get source(): string | null {
+    if (this.kind === 'folder') return this.folder.trim() || null;
+    if (this.kind === 'hub') return this.repo.trim() || null;
+    return null;
+  }
+
+  get choice(): ModelChoice {
+    return { source: this.source, dtype: this.dtype, ep: this.ep };
+  }
+
+  /** a Hub model (by repo id or catalog name) */
+  useHub(repo: string): void {
+    this.kind = 'hub';
+    this.repo = repo;
+  }
+
+  /** a folder; blank means the embedded model */
+  useFolder(dir: string): void {
+    const trimmed = dir.trim();
+    this.folder = trimmed;
+    this.kind = trimmed === '' ? 'embedded' : 'folder';
+  }
+}
+
+export class PairState {
+  readonly target = new ModelRoleState();
+  readonly draft = new ModelRoleState();
+  /** use the download cache only, never the network */
+  offline = $state(false);
+
+  role(role: Role): ModelRoleState {
+    return role === 'target' ? this.target : this.draft;
+  }
+
+  get pair(): PairChoice {
+    return { target: this.target.choice, draft: this.draft.choice, offline: this.offline };
+  }
+
+  /** the first role's problem, for the form as a whole */
+  get error(): string | null {
+    const target = this.target.error;
+    if (target) return `Target model: ${target}`;
+    const draft = this.draft.error;
+    return draft ? `Draft model: ${draft}` : null;
+  }
+
+  /** at least one model comes from the Hub (so there is something to download) */
+  get usesHub(): boolean {
+    return this.target.kind === 'hub' || this.draft.kind === 'hub';
+  }
+
+  /** The exercise's pair from the Hub: gpt2 drafts for gpt2-medium. */
+  seed(): void {
+    this.target.useHub(SEED_PAIR.target);
+    this.draft.useHub(SEED_PAIR.draft);
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * The analysis over synthetic sweeps: the five answers carry the sweep's own numbers (best K,
+ * pass reduction, speedup and its spread, identical or not), and partial sweeps, missing theory,
+ * no speculative rows, one K, sampling, drafter/policy comparisons and prompt sets are said as such.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  analysisMarkdown,
+  analyzeSweep,
+  type AnalysisInput,
+  type AnalysisSettings,
+} from '../src/shared/analysis';
+import { analysisChartsSvg } from '../src/shared/analysisCharts';
+import type { RunRow, Theory } from '../src/shared/protocol';
+import { escapeXml, lineChartSvg, niceStep } from '../src/shared/svgChart';
+import { bestPredictedK, expectedTokensPerPass } from '../src/shared/theory';
+
+const N = 100;
+
+interface Spec {
+  k: number | null;
+  timeS: number;
+  passes: number;
+  drafted?: number;
+  accepted?: number;
+  repeat?: number;
+  promptIndex?: number;
+  identical?: boolean;
+  drafter?: string;
+  policy?: string;
+  baselineTime?: number;
+  mode?: RunRow['mode'];
+}
+
+let runNo = 0;
+
+function row(s: Spec): RunRow {
+  const mode = s.mode ?? (s.k === null ? 'baseline' : 'speculative');
+  const spec = mode === 'speculative';
+  const drafted = spec ? (s.drafted ?? 0) : 0;
+  const accepted = spec ? (s.accepted ?? 0) : 0;
+  const baselineTime = s.baselineTime ?? 1;
+  return {
+    runId: `run-${runNo++}`,
+    mode,
+    k: spec ? s.k : null,
+    repeat: s.repeat ?? 0,
+    promptIndex: s.promptIndex ?? 0,
+    newTokens: N,
+    targetPasses: s.passes,
+    draftPasses: drafted,
+    verificationSteps: spec ? s.passes : 0,
+    draftedTokens: drafted,
+    acceptedTokens: accepted,
+    corrections: spec ? s.passes - 5 : 0,
+    bonuses: spec ? 5 : 0,
+    acceptanceRate: spec && drafted > 0 ? accepted / drafted : null,
+    tokensPerTargetPass: N / s.passes,
+    timeS: s.timeS,
+    targetRunS: s.timeS * 0.8,
+    draftRunS: spec ? s.timeS * 0.15 : 0,
+    speedup: baselineTime / s.timeS,
+    identical: s.identical ?? true,
+    stopReason: 'max-new-tokens',
+    policy: spec ? (s.policy ?? 'fixed') : null,
+    drafter: spec ? (s.drafter ?? 'model') : null,
+    outputText: ' the same continuation',
+    outputTokenIds: [1, 2, 3],
+  };
+}
+
+/** K=2 is fastest; time rises past it; passes fall with K. */
+function greedyRows(repeat = 0, jitter = 0, promptIndex = 0): RunRow[] {
+  const base = 1 + jitter;
+  const opts = { repeat, promptIndex, baselineTime: base };
+  return [
+    row({ k: null, timeS: base, passes: 100, ...opts }),
+    row({ k: 1, timeS: 0.8 + jitter, passes: 60, drafted: 60, accepted: 40, ...opts }),
+    row({ k: 2, timeS: 0.6 + jitter, passes: 40, drafted: 80, accepted: 60, ...opts }),
+    row({ k: 3, timeS: 0.7 + jitter, passes: 35, drafted: 105, accepted: 65, ...opts }),
+    row({ k: 4, timeS: 0.9 + jitter, passes: 33, drafted: 132, accepted: 67, ...opts }),
+  ];
+}
+
+const settings = (over: Partial<AnalysisSettings> = {}): AnalysisSettings => ({
+  maxNewTokens: N,
+  ks: [1, 2, 3, 4],
+  repeats: 1,
+  policies: ['fixed'],
+  drafters: ['model'],
+  sampling: null,
+  ...over,
+});
+
+const alpha = 40 / 60;
+const theory: Theory = { alpha, c: 0.1, bestK: bestPredictedK(alpha, 0.1) };
+
+function input(over: Partial<AnalysisInput> = {}): AnalysisInput {
+  return {
+    rows: greedyRows(),
+    theory,
+    prompts: ['Artificial intelligence is'],
+    models: { target: 'target-model', draft: 'draft-model' },
+    settings: settings(),
+    status: 'finished',
+    ...over,
+  };
+}
+
+const section = (a: ReturnType<typeof analyzeSweep>, id: string) =>
+  a.sections.find((s) => s.id === id)!;
+const text = (a: ReturnType<typeof analyzeSweep>, id: string): string => {
+  const s = section(a, id);
+  return [s.answer, ...s.points].join(' ');
+};
+
+describe('analyzeSweep', () => {
+  it('answers the five questions in order from the numbers of a finished greedy sweep', () => {
+    const a = analyzeSweep(input());
+    expect(a.sections.map((s) => [s.number, s.id])).toEqual([
+      [1, 'passes'],
+      [2, 'time'],
+      [3, 'accepted'],
+      [4, 'tradeoffs'],
+      [5, 'baseline'],
+    ]);
+    expect(a.measuredBestK).toBe(2);
+    expect(a.best?.k).toBe(2);
+    expect(a.best?.speedup.median).toBeCloseTo(1 / 0.6, 12);
+    expect(a.notes).toEqual([]);
+    expect(a.runsDone).toBe(5);
+    expect(a.runsPlanned).toBe(5);
+
+    // 1: baseline 100 passes, 33 at K=4 (67% fewer) to 60 at K=1 (40% fewer)
+    const passes = section(a, 'passes').answer;
+    expect(passes).toContain("from the baseline's 100 to between 33 (K=4, 67% fewer)");
+    expect(passes).toContain('60 (K=1, 40% fewer)');
+    expect(text(a, 'passes')).toContain('100 / 3.03 = 33.0 passes (measured: 33)');
+    expect(text(a, 'passes')).toContain('Passes fell with every larger K, from 60 at K=1 to 33');
+
+    // 2: K=2 fastest, time rises past it
+    const time = text(a, 'time');
+    expect(section(a, 'time').answer).toBe(
+      "The fastest K was K=2 at 0.600 s, 1.67x the baseline's 1.000 s.",
+    );
+    expect(time).toContain('Past K=2 time rose with every larger K: K=3 0.700 s and K=4 0.900 s');
+    expect(time).toContain("K=2 is this sweep's optimum");
+    expect(time).toContain('c = 0.100');
+
+    // 3: tokens per pass rises, acceptance falls; theory comparison
+    const acc = text(a, 'accepted');
+    expect(section(a, 'accepted').answer).toContain('rose from 1.67 at K=1 to 3.03 at K=4');
+    expect(section(a, 'accepted').answer).toContain('fell from 66.7% to 50.8%');
+    expect(acc).toContain(`${expectedTokensPerPass(alpha, 4).toFixed(2)} at K=4`);
+    const k4 = a.series.find((p) => p.k === 4)!;
+    expect(k4.expectedTokensPerPass).toBeCloseTo(expectedTokensPerPass(alpha, 4), 12);
+    expect(k4.wastedDrafts).toBe(132 - 67);
+
+    // 4: predicted vs measured best K; wasted drafts
+    const trade = text(a, 'tradeoffs');
+    expect(a.predictedBestK).toBe(theory.bestK);
+    expect(section(a, 'tradeoffs').answer).toContain(
+      `Leviathan's formula predicts K=${theory.bestK} as best`,
+    );
+    expect(section(a, 'tradeoffs').answer).toContain('this sweep measured K=2 as best');
+    expect(trade).toContain('K=1 drafted 60 tokens per run and wasted 20 of them (33%');
+    expect(trade).toContain('K=4 drafted 132 tokens per run and wasted 65 of them (49%');
+
+    // 5: best vs baseline, lossless
+    expect(section(a, 'baseline').answer).toBe(
+      'The best configuration, K=2, needed 40 target passes instead of 100 (60% fewer) and took 0.600 s instead of 1.000 s: a speedup of 1.67x.',
+    );
+    expect(text(a, 'baseline')).toContain(
+      "all 4 speculative runs reproduced the baseline's tokens exactly",
+    );
+    expect(text(a, 'baseline')).toContain('lossless');
+  });
+
+  it('gives the speedup spread with repeats, and says when the runner-up overlaps', () => {
+    const rows = [...greedyRows(0, 0), ...greedyRows(1, 0.05), ...greedyRows(2, -0.05)];
+    const a = analyzeSweep(input({ rows, settings: settings({ repeats: 3 }) }));
+    expect(a.best?.k).toBe(2);
+    expect(a.best?.runs).toBe(3);
+    // speedups of K=2: 1/0.6, 1.05/0.65, 0.95/0.55
+    expect(section(a, 'baseline').answer).toContain(
+      `${(1.05 / 0.65).toFixed(2)}x to ${(0.95 / 0.55).toFixed(2)}x over its 3 runs`,
+    );
+    // K=3 spans 0.65..0.75 s, K=2 0.55..0.65 s: they touch
+    expect(text(a, 'time')).toContain('The runner-up K=3');
+    expect(text(a, 'time')).toContain('not clearly separated');
+    expect(a.summary.rows.find((r) => r[0] === 'K=2')![2]).toBe('0.600 (0.550 to 0.650)');
+  });
+
+  it('says which greedy runs differed from the baseline', () => {
+    const rows = greedyRows().map((r) => (r.k === 3 ? { ...r, identical: false } : r));
+    const a = analyzeSweep(input({ rows }));
+    expect(text(a, 'baseline')).toContain(
+      "1 of 4 speculative runs differed from the baseline's tokens: K=3 (1 of 1)",
+    );
+    expect(text(a, 'baseline')).not.toContain('reproduced');
+  });
+
+  it('does not expect identical outputs from a sampled sweep', () => {
+    const rows = greedyRows().map((r) =>
+      r.mode === 'speculative' && r.k !== 2 ? { ...r, identical: false } : r,
+    );
+    const sampling = { temperature: 0.8, topK: 0, topP: 1, seed: 7 };
+    const a = analyzeSweep(input({ rows, settings: settings({ sampling }) }));
+    expect(a.decoding).toBe('sampled');
+    const five = text(a, 'baseline');
+    expect(five).toContain('identical outputs are not expected');
+    expect(five).toContain('1 of 4 speculative runs happened to match');
+    expect(five).toContain("keeps the target's output distribution");
+    expect(five).not.toContain('differed');
+    expect(a.context.join(' ')).toContain('sampled (temperature 0.8');
+  });
+
+  it('names the missing runs of a cancelled sweep and answers from the finished ones', () => {
+    const rows = greedyRows().filter((r) => r.k === null || r.k <= 2);
+    const a = analyzeSweep(input({ rows, theory: null, status: 'cancelled' }));
+    expect(a.runsDone).toBe(3);
+    expect(a.runsPlanned).toBe(5);
+    expect(a.missing).toEqual(['K=3 (0 of 1 run)', 'K=4 (0 of 1 run)']);
+    expect(a.notes).toContain(
+      'The sweep was cancelled after 3 of 5 planned runs; the answers use the finished runs only.',
+    );
+    expect(a.notes).toContain('Missing runs: K=3 (0 of 1 run) and K=4 (0 of 1 run).');
+    expect(a.notes.join(' ')).toContain('the cost ratio c is only measured after a sweep finishes');
+    expect(a.measuredBestK).toBe(2);
+    expect(text(a, 'time')).toContain('K=2 is the largest K tested');
+    // no theory: no predicted K, but the expectation from the K=1 acceptance remains
+    expect(a.predictedBestK).toBeNull();
+    expect(section(a, 'tradeoffs').answer).toContain(
+      'without a measured cost ratio c there is no predicted best K',
+    );
+    expect(text(a, 'accepted')).toContain('a = 0.667 (the K=1 acceptance)');
+    expect(analysisMarkdown(a)).toContain('> Missing runs: K=3 (0 of 1 run) and K=4 (0 of 1 run).');
+  });
+
+  it('counts missing repeats and prompts, not only missing K values', () => {
+    const rows = [...greedyRows(0), ...greedyRows(1).slice(0, 3)];
+    const a = analyzeSweep(
+      input({ rows, settings: settings({ repeats: 2 }), status: 'failed', theory: null }),
+    );
+    expect(a.missing).toEqual(['K=3 (1 of 2 runs)', 'K=4 (1 of 2 runs)']);
+    expect(a.notes[0]).toContain('stopped early');
+  });
+
+  it('says why there is no theory when the sweep has no K=1 run', () => {
+    const rows = greedyRows().filter((r) => r.k !== 1);
+    const a = analyzeSweep(input({ rows, theory: null, settings: settings({ ks: [2, 3, 4] }) }));
+    expect(a.alpha).toBeNull();
+    expect(a.notes.join(' ')).toContain('no finished K=1 run drafted by the model');
+    expect(a.series.every((p) => p.expectedTokensPerPass === null)).toBe(true);
+    expect(text(a, 'accepted')).not.toContain('Leviathan');
+  });
+
+  it('says so when no speculative run finished', () => {
+    const rows = greedyRows().filter((r) => r.mode !== 'speculative');
+    const a = analyzeSweep(input({ rows, theory: null, status: 'cancelled' }));
+    expect(a.series).toEqual([]);
+    expect(a.best).toBeNull();
+    expect(a.notes).toContain('No speculative run finished.');
+    expect(section(a, 'passes').answer).toBe(
+      'No speculative run finished; the baseline made 100 target passes for 100 new tokens.',
+    );
+    expect(section(a, 'time').answer).toBe(
+      'No speculative run finished; the baseline took 1.000 s.',
+    );
+    expect(section(a, 'baseline').answer).toContain('nothing to compare with the baseline');
+    expect(analysisChartsSvg(a)).toEqual({});
+    const md = analysisMarkdown(a, { time: 'x-time.svg' });
+    expect(md).not.toContain('x-time.svg');
+  });
+
+  it('handles a single K and a sweep without a baseline', () => {
+    const one = analyzeSweep(
+      input({
+        rows: greedyRows().filter((r) => r.k === null || r.k === 3),
+        settings: settings({ ks: [3] }),
+        theory: null,
+      }),
+    );
+    expect(one.notes).toContain('Only K=3 was measured, so trends over K cannot be seen.');
+    expect(section(one, 'passes').answer).toBe(
+      "With K=3 the target made 35 passes instead of the baseline's 100 (65% fewer).",
+    );
+    expect(text(one, 'tradeoffs')).toContain('Only K=3 was tested');
+
+    const noBase = analyzeSweep(
+      input({ rows: greedyRows().filter((r) => r.k !== null), status: 'failed' }),
+    );
+    expect(noBase.baseline).toBeNull();
+    expect(noBase.notes.join(' ')).toContain('No baseline run finished');
+    expect(noBase.missing).toEqual(['Baseline (0 of 1 run)']);
+    // without a baseline the fastest K is the one with the lowest time
+    expect(noBase.measuredBestK).toBe(2);
+    expect(section(noBase, 'baseline').answer).toContain('No baseline run finished');
+  });
+
+  it('says when speculation saved nothing', () => {
+    const rows = [
+      row({ k: null, timeS: 1, passes: 100 }),
+      row({ k: 1, timeS: 1.5, passes: 100, drafted: 99, accepted: 0 }),
+      row({ k: 2, timeS: 2, passes: 100, drafted: 198, accepted: 0 }),
+    ];
+    const a = analyzeSweep(input({ rows, settings: settings({ ks: [1, 2] }), theory: null }));
+    expect(section(a, 'passes').answer).toBe(
+      'Speculative decoding did not reduce the target passes: every K needed 100, the same as the baseline.',
+    );
+    expect(section(a, 'time').answer).toContain('No K beat the baseline');
+    expect(text(a, 'time')).toContain('No draft was accepted at any K');
+    expect(text(a, 'tradeoffs')).toContain('did not raise tokens per pass');
+    expect(section(a, 'baseline').answer).toContain('the same 100 target passes as the baseline');
+    expect(section(a, 'baseline').answer).toContain('slower');
+  });
+
+  it('compares drafters and prompts: the best per drafter and the spread over prompts', () => {
+    const lookup = (promptIndex: number, t: number): RunRow[] =>
+      [1, 2, 3, 4].map((k) =>
+        row({
+          k,
+          timeS: t + k * 0.05,
+          passes: 70,
+          drafted: 40,
+          accepted: 30,
+          drafter: 'prompt-lookup',
+          promptIndex,
+        }),
+      );
+    const rows = [
+      ...greedyRows(0, 0, 0),
+      ...lookup(0, 0.8),
+      // on the second prompt prompt lookup wins
+      ...greedyRows(0, 0.2, 1).map((r) => ({ ...r, speedup: 1.2 / r.timeS })),
+      ...lookup(1, 0.5).map((r) => ({ ...r, speedup: 1.2 / r.timeS })),
+    ];
+    const a = analyzeSweep(
+      input({
+        rows,
+        prompts: ['first prompt', 'second prompt'],
+        settings: settings({ drafters: ['model', 'prompt-lookup'] }),
+      }),
+    );
+    expect(a.seriesLabel).toBe('model / fixed');
+    expect(a.notes.join(' ')).toContain('questions 1 to 4 are answered for model / fixed');
+    const five = section(a, 'baseline');
+    expect(five.points.join(' ')).toContain('Best per drafter / policy: model / fixed at K=');
+    expect(five.points.join(' ')).toContain('prompt-lookup / fixed at K=1');
+    expect(five.tables.map((t) => t.caption)).toEqual([
+      'Best K per drafter / policy',
+      'Per prompt (medians over repeats)',
+    ]);
+    const perPrompt = five.tables[1]!;
+    expect(perPrompt.rows.map((r) => r[3])).toEqual([
+      'K=2 model / fixed',
+      'K=1 prompt-lookup / fixed',
+    ]);
+    expect(five.points.join(' ')).toMatch(/Across 2 prompts .* on median \(min .*, max .*\)/);
+    expect(a.context.join(' ')).toContain('2 prompts');
+  });
+});
+
+describe('analysisMarkdown', () => {
+  it('has the five sections, the results table and the images where given', () => {
+    const a = analyzeSweep(input());
+    const md = analysisMarkdown(a, {
+      time: 'r-time.svg',
+      passes: 'r-passes.svg',
+      acceptance: 'data:image/png;base64,AAAA',
+    });
+    const headings = md.split('\n').filter((l) => l.startsWith('## '));
+    expect(headings).toEqual([
+      '## Results',
+      '## 1. Impact of K on target model passes',
+      '## 2. Impact of K on wall-clock time',
+      '## 3. Impact of K on average accepted tokens',
+      '## 4. Trade-offs of K',
+      '## 5. Comparison to baseline',
+    ]);
+    expect(md).toContain('| Configuration | Runs | Time (s) | Speedup |');
+    expect(md).toContain('| K=2 | 1 | 0.600 | 1.67x | 40 | 2.50 | 75.0% | 80 | 20 | 1/1 |');
+    expect(md).toContain('![Time and speedup vs K](r-time.svg)');
+    expect(md).toContain('![Target passes vs K](r-passes.svg)');
+    expect(md).toContain('(data:image/png;base64,AAAA)');
+    // the time image sits in section 2
+    expect(md.indexOf('r-time.svg')).toBeGreaterThan(md.indexOf('## 2.'));
+    expect(md.indexOf('r-time.svg')).toBeLessThan(md.indexOf('## 3.'));
+  });
+
+  it('escapes table cells', () => {
+    const a = analyzeSweep(input({ prompts: ['a | b', 'c'], rows: greedyRows() }));
+    expect(analysisMarkdown(a)).toContain('a \\| b');
+  });
+});
+
+describe('lineChartSvg', () => {
+  it('draws one polyline per series with points, axes, and escaped labels', () => {
+    const svg = lineChartSvg({
+      title: 'T <&> "x"',
+      xLabel: 'K',
+      yLabel: 'Time',
+      y2Label: 'Speedup',
+      series: [
+        {
+          label: 'a',
+          points: [
+            { x: 1, y: 0.5 },
+            { x: 2, y: 0.25 },
+          ],
+          color: '#000',
+        },
+        { label: 'b', points: [{ x: 1, y: 1.2 }], color: '#111', axis: 'right', dashed: true },
+        { label: 'empty', points: [], color: '#222' },
+      ],
+    });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain(escapeXml('T <&> "x"'));
+    expect(svg).not.toContain('T <&>');
+    const polylines = svg.match(/<polyline points="([^"]+)"/g) ?? [];
+    expect(polylines).toHaveLength(2);
+    expect(svg).toContain('stroke-dasharray="6 4"');
+    expect(svg).not.toContain('NaN');
+    expect(niceStep(0.37)).toBe(0.1);
+    expect(niceStep(230)).toBe(50);
+  });
+
+  it('draws the analysis charts from the series', () => {
+    const charts = analysisChartsSvg(analyzeSweep(input()));
+    expect(Object.keys(charts).sort()).toEqual(['acceptance', 'passes', 'time']);
+    for (const svg of Object.values(charts)) {
+      expect(svg).toMatch(/^<svg /);
+      expect(svg).toMatch(/<polyline points="[\d.]+,[\d.]+( [\d.]+,[\d.]+)+"/);
+      expect(svg).not.toContain('NaN');
+    }
+    expect(charts.acceptance).toContain('Tokens per pass (theory)');
+  });
+});

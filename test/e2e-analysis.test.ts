@@ -1,0 +1,164 @@
+/**
+ * The analysis panel end to end in real Chromium against `serve`, on the embedded pair: a small
+ * sweep, the five answers with the same best K as the results table, the Markdown export with the
+ * charts embedded as PNG data URIs, and the panel for a sweep opened from History.
+ * Screenshot: test-results/screenshots/analysis.png (docs/screenshots with UPDATE_SCREENSHOTS=1).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/cli/serve';
+import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const missing = existsSync(CHROMIUM)
+  ? null
+  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
+const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : join(ROOT, 'test-results', 'screenshots');
+
+const HEADINGS = [
+  '1. Impact of K on target model passes',
+  '2. Impact of K on wall-clock time',
+  '3. Impact of K on average accepted tokens',
+  '4. Trade-offs of K',
+  '5. Comparison to baseline',
+];
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (missing) return;
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-analysis-')),
+    rendererDir: join(ROOT, 'out', 'renderer'),
+    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(60_000);
+  await page.goto(server.url);
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const rows = (): Promise<number> =>
+  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
+
+async function setKs(ks: number[]): Promise<void> {
+  const chips = page.locator('[data-testid^="k-chip-"]');
+  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
+  await page.getByTestId('k-add-input').fill(ks.join(', '));
+  await page.getByTestId('k-add-button').click();
+}
+
+const idle = (): Promise<void> =>
+  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
+
+/** The panel's five questions: their headings and answers. */
+async function questions(): Promise<Array<{ id: string; heading: string; answer: string }>> {
+  return page.getByTestId('analysis-question').evaluateAll((els) =>
+    els.map((el) => ({
+      id: el.getAttribute('data-question') ?? '',
+      heading: el.querySelector('h3')?.textContent?.trim() ?? '',
+      answer: el.querySelector('[data-testid="analysis-answer"]')?.textContent?.trim() ?? '',
+    })),
+  );
+}
+
+describe.skipIf(missing !== null)(
+  `the analysis panel in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    it('answers the five questions from a finished sweep, with the best K of the results table', async () => {
+      await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+      await expect(page.getByTestId('analysis-panel').count()).resolves.toBe(0);
+      await page.getByTestId('max-new-tokens-input').fill('24');
+      await setKs([1, 2, 3]);
+      await page.getByTestId('run-button').click();
+      await expect.poll(rows, { timeout: 120_000 }).toBe(4);
+      await idle();
+      // the theory arrives with sweep-done, after the cost ratio is measured
+      await page.getByTestId('analysis-predicted-k').waitFor({ state: 'visible' });
+
+      const panel = page.getByTestId('analysis-panel');
+      await panel.waitFor({ state: 'visible' });
+      const qs = await questions();
+      expect(qs.map((q) => q.id)).toEqual(['passes', 'time', 'accepted', 'tradeoffs', 'baseline']);
+      expect(qs.map((q) => q.heading)).toEqual(HEADINGS);
+      for (const q of qs) expect(q.answer.length, q.id).toBeGreaterThan(20);
+
+      const bestK = await page.getByTestId('best-k-row').getAttribute('data-k');
+      expect(bestK).toMatch(/^[123]$/);
+      expect(await page.getByTestId('analysis-best-k').getAttribute('data-k')).toBe(bestK);
+      const [, time, , , baseline] = qs;
+      expect(time!.answer).toContain(`The fastest K was K=${bestK} at`);
+      expect(baseline!.answer).toContain(`The best configuration, K=${bestK}, needed`);
+      // greedy on the embedded pair: lossless
+      expect(await panel.textContent()).toContain("reproduced the baseline's tokens exactly");
+      // a finished sweep has no notes about missing runs
+      expect(await page.getByTestId('analysis-notes').count()).toBe(0);
+
+      await page.getByTestId('analysis-panel').scrollIntoViewIfNeeded();
+      await panel.screenshot({ path: join(SHOTS, 'analysis.png') });
+    });
+
+    it('exports the report as Markdown with the charts as PNG data URIs', async () => {
+      const bestK = await page.getByTestId('best-k-row').getAttribute('data-k');
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('analysis-export').click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/^specdec-analysis-.*\.md$/);
+      const md = readFileSync(await download.path(), 'utf8');
+      for (const h of HEADINGS) expect(md).toContain(`## ${h}`);
+      const images = [...md.matchAll(/!\[[^\]]*\]\((data:image\/png;base64,[A-Za-z0-9+/=]+)\)/g)];
+      expect(images).toHaveLength(3);
+      for (const [, uri] of images) {
+        const png = Buffer.from(uri!.slice('data:image/png;base64,'.length), 'base64');
+        // a PNG signature and more than a blank canvas' worth of data
+        expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+        expect(png.length).toBeGreaterThan(5000);
+      }
+      expect(md).toContain(`**The best configuration, K=${bestK}, needed`);
+      expect(md).toContain('| Configuration | Runs | Time (s) |');
+    });
+
+    it('analyses a sweep opened from History, and names what a cancelled sweep is missing', async () => {
+      await page.getByTestId('max-new-tokens-input').fill('300');
+      await setKs([1, 2, 3, 4, 5, 6, 7, 8]);
+      await page.getByTestId('run-button').click();
+      await expect.poll(rows, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+      await page.getByTestId('cancel-button').click();
+      await idle();
+      const notes = page.getByTestId('analysis-notes');
+      await notes.waitFor({ state: 'visible' });
+      expect(await notes.textContent()).toMatch(/cancelled after \d+ of 9 planned runs/);
+      expect(await notes.textContent()).toContain('Missing runs:');
+      expect(await notes.textContent()).toContain('K=8 (0 of 1 run)');
+
+      // the first sweep, from History: its own analysis again, without notes
+      const items = page.getByTestId('history-item');
+      await expect.poll(() => items.count()).toBeGreaterThanOrEqual(2);
+      await items.last().click();
+      await expect.poll(rows).toBe(4);
+      await expect.poll(() => page.getByTestId('analysis-notes').count()).toBe(0);
+      const bestK = await page.getByTestId('best-k-row').getAttribute('data-k');
+      expect(await page.getByTestId('analysis-best-k').getAttribute('data-k')).toBe(bestK);
+      expect((await questions()).map((q) => q.heading)).toEqual(HEADINGS);
+    });
+  },
+);

@@ -1,0 +1,212 @@
+/**
+ * End to end in real Chromium against `serve`, on the embedded pair: compare draft-length
+ * policies and drafters over a prompt set loaded from a file, see one table row per
+ * configuration and a per-prompt table, the acceptance-by-position and theory charts drawn with
+ * the predicted best K named, the K used at every step of a heuristic run, sampling inputs
+ * checked, a sampled sweep, and the prompt count in History.
+ * Screenshots go to test-results/screenshots; with UPDATE_SCREENSHOTS=1 to docs/screenshots.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/cli/serve';
+import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const missing = existsSync(CHROMIUM)
+  ? null
+  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
+const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : join(ROOT, 'test-results', 'screenshots');
+
+const PROMPTS = ['The old man walked slowly to the', 'In the spring of that year the'];
+const KS = [1, 2, 3];
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (missing) return;
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-decoding-')),
+    rendererDir: join(ROOT, 'out', 'renderer'),
+    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(60_000);
+  await page.goto(server.url);
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const tableRows = (): Promise<number> =>
+  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
+
+const idle = (): Promise<void> =>
+  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
+
+async function setKs(ks: number[]): Promise<void> {
+  const chips = page.locator('[data-testid^="k-chip-"]');
+  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
+  await page.getByTestId('k-add-input').fill(ks.join(', '));
+  await page.getByTestId('k-add-button').click();
+}
+
+/** non-transparent pixels of a chart's canvas */
+function painted(testid: string): Promise<number> {
+  return page.getByTestId(testid).evaluate((el) => {
+    const canvas = el instanceof HTMLCanvasElement ? el : el.querySelector('canvas')!;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+    return n;
+  });
+}
+
+describe.skipIf(missing !== null)(
+  `decoding choices in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    it('compares two policies and both drafters over a prompt set loaded from a file', async () => {
+      await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+      await page.getByTestId('max-new-tokens-input').fill('24');
+      await setKs(KS);
+      await page.getByTestId('policy-heuristic').check();
+      await page.getByTestId('drafter-prompt-lookup').check();
+      expect(await page.getByTestId('policy-fixed').isChecked()).toBe(true);
+      expect(await page.getByTestId('drafter-model').isChecked()).toBe(true);
+      // p-min is only asked for with the confidence policy
+      expect(await page.getByTestId('p-min-input').count()).toBe(0);
+
+      await page.getByTestId('prompt-set-toggle').check();
+      await page.getByTestId('prompt-file-input').setInputFiles({
+        name: 'prompts.txt',
+        mimeType: 'text/plain',
+        // a blank line and a Windows line end: both must be handled
+        buffer: Buffer.from(`${PROMPTS[0]}\r\n\n${PROMPTS[1]}\n`),
+      });
+      await expect
+        .poll(() => page.getByTestId('prompt-set-input').inputValue())
+        .toContain(PROMPTS[1]!);
+      expect(await page.getByTestId('prompt-set-count').textContent()).toMatch(/^\s*2 prompts/);
+
+      await page.getByTestId('run-button').click();
+      // 2 drafters x 2 policies x 3 K, plus the baseline
+      await expect.poll(tableRows, { timeout: 120_000 }).toBe(13);
+      await idle();
+      const labels = await page
+        .locator('[data-testid="results-row"], [data-testid="best-k-row"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-label')));
+      const expected = ['Baseline'];
+      for (const drafter of ['model', 'prompt-lookup'])
+        for (const policy of ['fixed', 'heuristic'])
+          for (const k of KS) expected.push(`K=${k} ${drafter} / ${policy}`);
+      expect(labels).toEqual(expected);
+      expect(await page.getByTestId('best-k-row').count()).toBe(1);
+      // 2 prompts per row: the spread is shown
+      expect(await page.getByTestId('results-table').textContent()).toContain('–');
+
+      const promptRows = page.getByTestId('prompt-row');
+      expect(await promptRows.count()).toBe(2);
+      expect(await promptRows.first().textContent()).toContain('The old man walked');
+      expect(await page.getByTestId('prompt-best').first().textContent()).toMatch(/K=\d/);
+
+      await page.getByTestId('results-table').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'strategies.png'), fullPage: true });
+    });
+
+    it('draws acceptance by position and theory beside measurement, naming both best Ks', async () => {
+      expect(await painted('chart-position-acceptance')).toBeGreaterThan(1000);
+      expect(await painted('chart-theory')).toBeGreaterThan(1000);
+      await expect
+        .poll(() => page.getByTestId('theory-best-k').textContent())
+        .toMatch(/Predicted best K: K=\d+/);
+      expect(await page.getByTestId('measured-best-k').textContent()).toMatch(
+        /Measured best K: K=\d+/,
+      );
+      await page.getByTestId('chart-theory').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'theory.png') });
+    });
+
+    it('shows the K used at every step of a heuristic run, and it changes', async () => {
+      const select = page.getByTestId('run-select');
+      const value = await select
+        .locator('option', { hasText: 'K=3 model / heuristic, prompt 1' })
+        .getAttribute('value');
+      expect(value).toBeTruthy();
+      await select.selectOption(value!);
+      const strip = page.getByTestId('k-strip');
+      await strip.waitFor({ state: 'visible' });
+      const ks = ((await strip.getAttribute('data-ks')) ?? '').split(' ').map(Number);
+      expect(ks.length).toBeGreaterThan(2);
+      expect(ks[0]).toBe(3);
+      // +2 after a fully accepted step, -1 otherwise: step 2 never drafts what step 1 did
+      expect(ks[1]).not.toBe(3);
+      expect(new Set(ks).size).toBeGreaterThan(1);
+
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Shift+ArrowRight');
+      await page.keyboard.press('Shift+ArrowRight');
+      const label = page.getByTestId('step-label');
+      await expect.poll(() => label.textContent()).toMatch(/Step 2 of \d+/);
+      expect(await label.textContent()).toContain(`K=${ks[1]} (K=3 set)`);
+      await page.getByTestId('token-stream').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'k-per-step.png') });
+    });
+
+    it('checks the sampling inputs and runs a sampled sweep', async () => {
+      await page.getByTestId('decoding-sampling').check();
+      await page.getByTestId('temperature-input').fill('0');
+      const error = page.getByTestId('temperature-error');
+      await error.waitFor({ state: 'visible' });
+      expect(await error.textContent()).toMatch(/Temperature must be above 0/);
+      await page.getByTestId('top-p-input').fill('1.5');
+      expect(await page.getByTestId('top-p-error').textContent()).toMatch(/Top-p/);
+      await page.getByTestId('run-button').click();
+      expect(await page.getByText('Fix the marked fields first.').isVisible()).toBe(true);
+      await page.getByTestId('temperature-input').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'sampling-invalid.png') });
+
+      await page.getByTestId('temperature-input').fill('0.8');
+      await page.getByTestId('top-p-input').fill('0.95');
+      await page.getByTestId('seed-input').fill('1');
+      expect(await error.count()).toBe(0);
+      // one prompt, one policy, one drafter: a quick sampled sweep
+      await page.getByTestId('policy-heuristic').uncheck();
+      await page.getByTestId('drafter-prompt-lookup').uncheck();
+      await page.getByTestId('prompt-set-toggle').uncheck();
+      await page.getByTestId('run-button').click();
+      await expect.poll(tableRows, { timeout: 120_000 }).toBe(KS.length + 1);
+      await idle();
+      await expect
+        .poll(() => page.getByTestId('progress').getAttribute('data-status'))
+        .toBe('finished');
+      expect(await page.getByTestId('prompt-table').count()).toBe(0);
+    });
+
+    it('lists the prompt set sweep in History with its prompt count and its theory', async () => {
+      const withPrompts = page
+        .getByTestId('history-item')
+        .filter({ has: page.getByTestId('history-prompts') });
+      await expect.poll(() => withPrompts.count()).toBe(1);
+      expect(await withPrompts.getByTestId('history-prompts').textContent()).toBe('2 prompts');
+      await withPrompts.click();
+      await expect.poll(tableRows).toBe(13);
+      expect(await page.getByTestId('prompt-row').count()).toBe(2);
+      expect(await page.getByTestId('theory-best-k').textContent()).toMatch(/K=\d+/);
+    });
+  },
+);
