@@ -4,21 +4,21 @@
  * charts embedded as PNG data URIs, and the panel for a sweep opened from History.
  * Screenshot: test-results/screenshots/analysis.png (docs/screenshots with UPDATE_SCREENSHOTS=1).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../src/cli/serve';
-import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+import {
+  chromiumMissing,
+  idle,
+  openApp,
+  resultRows,
+  setKs,
+  SHOTS,
+  type BrowserApp,
+} from './browserApp';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? join(ROOT, 'docs', 'screenshots')
-  : join(ROOT, 'test-results', 'screenshots');
+const missing = chromiumMissing;
 
 const HEADINGS = [
   '1. Impact of K on target model passes',
@@ -28,46 +28,18 @@ const HEADINGS = [
   '5. Comparison to baseline',
 ];
 
-let server: RunningServer;
-let browser: Browser;
+let app: BrowserApp;
 let page: Page;
 
 beforeAll(async () => {
   if (missing) return;
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-analysis-')),
-    rendererDir: join(ROOT, 'out', 'renderer'),
-    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(60_000);
-  await page.goto(server.url);
-  mkdirSync(SHOTS, { recursive: true });
+  app = await openApp('e2e-analysis');
+  ({ page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
-
-const rows = (): Promise<number> =>
-  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
-
-async function setKs(ks: number[]): Promise<void> {
-  const chips = page.locator('[data-testid^="k-chip-"]');
-  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
-  await page.getByTestId('k-add-input').fill(ks.join(', '));
-  await page.getByTestId('k-add-button').click();
-}
-
-const idle = (): Promise<void> =>
-  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
 
 /** The panel's five questions: their headings and answers. */
 async function questions(): Promise<Array<{ id: string; heading: string; answer: string }>> {
@@ -87,10 +59,10 @@ describe.skipIf(missing !== null)(
       await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
       await expect(page.getByTestId('analysis-panel').count()).resolves.toBe(0);
       await page.getByTestId('max-new-tokens-input').fill('24');
-      await setKs([1, 2, 3]);
+      await setKs(page, [1, 2, 3]);
       await page.getByTestId('run-button').click();
-      await expect.poll(rows, { timeout: 120_000 }).toBe(4);
-      await idle();
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(4);
+      await idle(page);
       // the theory arrives with sweep-done, after the cost ratio is measured
       await page.getByTestId('analysis-predicted-k').waitFor({ state: 'visible' });
 
@@ -139,11 +111,11 @@ describe.skipIf(missing !== null)(
 
     it('analyses a sweep opened from History, and names what a cancelled sweep is missing', async () => {
       await page.getByTestId('max-new-tokens-input').fill('300');
-      await setKs([1, 2, 3, 4, 5, 6, 7, 8]);
+      await setKs(page, [1, 2, 3, 4, 5, 6, 7, 8]);
       await page.getByTestId('run-button').click();
-      await expect.poll(rows, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
       await page.getByTestId('cancel-button').click();
-      await idle();
+      await idle(page);
       const notes = page.getByTestId('analysis-notes');
       await notes.waitFor({ state: 'visible' });
       expect(await notes.textContent()).toMatch(/cancelled after \d+ of 9 planned runs/);
@@ -154,7 +126,7 @@ describe.skipIf(missing !== null)(
       const items = page.getByTestId('history-item');
       await expect.poll(() => items.count()).toBeGreaterThanOrEqual(2);
       await items.last().click();
-      await expect.poll(rows).toBe(4);
+      await expect.poll(() => resultRows(page)).toBe(4);
       await expect.poll(() => page.getByTestId('analysis-notes').count()).toBe(0);
       const bestK = await page.getByTestId('best-k-row').getAttribute('data-k');
       expect(await page.getByTestId('analysis-best-k').getAttribute('data-k')).toBe(bestK);

@@ -6,76 +6,37 @@
  * checked, a sampled sweep, and the prompt count in History.
  * Screenshots go to test-results/screenshots; with UPDATE_SCREENSHOTS=1 to docs/screenshots.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../src/cli/serve';
-import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+import {
+  chromiumMissing,
+  idle,
+  openApp,
+  painted,
+  resultRows,
+  setKs,
+  SHOTS,
+  type BrowserApp,
+} from './browserApp';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? join(ROOT, 'docs', 'screenshots')
-  : join(ROOT, 'test-results', 'screenshots');
+const missing = chromiumMissing;
 
 const PROMPTS = ['The old man walked slowly to the', 'In the spring of that year the'];
 const KS = [1, 2, 3];
 
-let server: RunningServer;
-let browser: Browser;
+let app: BrowserApp;
 let page: Page;
 
 beforeAll(async () => {
   if (missing) return;
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-decoding-')),
-    rendererDir: join(ROOT, 'out', 'renderer'),
-    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(60_000);
-  await page.goto(server.url);
-  mkdirSync(SHOTS, { recursive: true });
+  app = await openApp('e2e-decoding');
+  ({ page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
-
-const tableRows = (): Promise<number> =>
-  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
-
-const idle = (): Promise<void> =>
-  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
-
-async function setKs(ks: number[]): Promise<void> {
-  const chips = page.locator('[data-testid^="k-chip-"]');
-  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
-  await page.getByTestId('k-add-input').fill(ks.join(', '));
-  await page.getByTestId('k-add-button').click();
-}
-
-/** non-transparent pixels of a chart's canvas */
-function painted(testid: string): Promise<number> {
-  return page.getByTestId(testid).evaluate((el) => {
-    const canvas = el instanceof HTMLCanvasElement ? el : el.querySelector('canvas')!;
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    let n = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-    return n;
-  });
-}
 
 describe.skipIf(missing !== null)(
   `decoding choices in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
@@ -83,7 +44,7 @@ describe.skipIf(missing !== null)(
     it('compares two policies and both drafters over a prompt set loaded from a file', async () => {
       await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
       await page.getByTestId('max-new-tokens-input').fill('24');
-      await setKs(KS);
+      await setKs(page, KS);
       await page.getByTestId('policy-heuristic').check();
       await page.getByTestId('drafter-prompt-lookup').check();
       expect(await page.getByTestId('policy-fixed').isChecked()).toBe(true);
@@ -105,8 +66,8 @@ describe.skipIf(missing !== null)(
 
       await page.getByTestId('run-button').click();
       // 2 drafters x 2 policies x 3 K, plus the baseline
-      await expect.poll(tableRows, { timeout: 120_000 }).toBe(13);
-      await idle();
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(13);
+      await idle(page);
       const labels = await page
         .locator('[data-testid="results-row"], [data-testid="best-k-row"]')
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-label')));
@@ -129,8 +90,8 @@ describe.skipIf(missing !== null)(
     });
 
     it('draws acceptance by position and theory beside measurement, naming both best Ks', async () => {
-      expect(await painted('chart-position-acceptance')).toBeGreaterThan(1000);
-      expect(await painted('chart-theory')).toBeGreaterThan(1000);
+      expect(await painted(page, 'chart-position-acceptance')).toBeGreaterThan(1000);
+      expect(await painted(page, 'chart-theory')).toBeGreaterThan(1000);
       await expect
         .poll(() => page.getByTestId('theory-best-k').textContent())
         .toMatch(/Predicted best K: K=\d+/);
@@ -189,8 +150,8 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('drafter-prompt-lookup').uncheck();
       await page.getByTestId('prompt-set-toggle').uncheck();
       await page.getByTestId('run-button').click();
-      await expect.poll(tableRows, { timeout: 120_000 }).toBe(KS.length + 1);
-      await idle();
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(KS.length + 1);
+      await idle(page);
       await expect
         .poll(() => page.getByTestId('progress').getAttribute('data-status'))
         .toBe('finished');
@@ -204,7 +165,7 @@ describe.skipIf(missing !== null)(
       await expect.poll(() => withPrompts.count()).toBe(1);
       expect(await withPrompts.getByTestId('history-prompts').textContent()).toBe('2 prompts');
       await withPrompts.click();
-      await expect.poll(tableRows).toBe(13);
+      await expect.poll(() => resultRows(page)).toBe(13);
       expect(await page.getByTestId('prompt-row').count()).toBe(2);
       expect(await page.getByTestId('theory-best-k').textContent()).toMatch(/K=\d+/);
     });

@@ -6,24 +6,25 @@
  * an unknown repo, and a cancelled download.
  * Screenshots go to test-results/screenshots; with UPDATE_SCREENSHOTS=1 to docs/screenshots.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../src/cli/serve';
 import { formatBytes } from '../src/renderer/src/lib/downloadFormat';
-import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+import { PAIR_DRAFT, PAIR_TARGET } from './helpers';
+import {
+  chromiumMissing,
+  idle,
+  openApp,
+  resultRows,
+  runSweep,
+  SHOTS,
+  type BrowserApp,
+} from './browserApp';
 import { startHubServer, type HubServer } from './hubServer';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? join(ROOT, 'docs', 'screenshots')
-  : join(ROOT, 'test-results', 'screenshots');
+const missing = chromiumMissing;
 
 const TARGET = 'specdec/brown-target';
 const DRAFT = 'specdec/brown-draft';
@@ -33,8 +34,7 @@ const SWEEP_DRAFT = 'specdec/brown-draft-for-sweep';
 const SLOW_TARGET = 'specdec/brown-target-slow';
 
 let hub: HubServer;
-let server: RunningServer;
-let browser: Browser;
+let app: BrowserApp;
 let page: Page;
 
 beforeAll(async () => {
@@ -45,27 +45,12 @@ beforeAll(async () => {
     [SWEEP_DRAFT]: PAIR_DRAFT,
     [SLOW_TARGET]: PAIR_TARGET,
   });
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-hub-')),
-    rendererDir: join(ROOT, 'out', 'renderer'),
-    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
-    hubHost: hub.url,
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(60_000);
-  await page.goto(server.url);
-  mkdirSync(SHOTS, { recursive: true });
+  app = await openApp('e2e-hub', { hubHost: hub.url });
+  ({ page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
   await hub?.close();
 });
 
@@ -73,8 +58,6 @@ const FILES = ['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_co
 const folderBytes = (dir: string): number =>
   FILES.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 
-const rows = (): Promise<number> =>
-  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
 const text = async (testId: string): Promise<string> =>
   ((await page.getByTestId(testId).textContent()) ?? '').replace(/\s+/g, ' ').trim();
 /** the download panel's status, or 'none' while it is not shown */
@@ -92,27 +75,11 @@ async function chooseHub(role: 'target' | 'draft', repo: string): Promise<void> 
   await page.getByTestId(`${role}-repo-input`).fill(repo);
 }
 
-async function setKs(ks: number[]): Promise<void> {
-  const chips = page.locator('[data-testid^="k-chip-"]');
-  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
-  await page.getByTestId('k-add-input').fill(ks.join(', '));
-  await page.getByTestId('k-add-button').click();
-}
-
-async function runSweep(maxNewTokens: number, ks: number[]): Promise<void> {
-  await page.getByTestId('max-new-tokens-input').fill(String(maxNewTokens));
-  await setKs(ks);
-  await page.getByTestId('run-button').click();
-}
-
-const idle = (): Promise<void> =>
-  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
-
 describe.skipIf(missing !== null)(
   `Hub models in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
     it('downloads two typed repo ids with progress to 100%', async () => {
-      await idle();
+      await idle(page);
       // the embedded pair is the default; fp16 is offered only as unavailable
       expect(await page.getByTestId('target-source-kind').inputValue()).toBe('embedded');
       await expect.poll(() => text('target-embedded'), { timeout: 30_000 }).toContain('(embedded)');
@@ -142,9 +109,9 @@ describe.skipIf(missing !== null)(
 
     it('runs a sweep on the downloaded pair from the cache and shows the providers', async () => {
       const before = hub.requests.length;
-      await runSweep(16, [1, 2]);
-      await expect.poll(rows, { timeout: 120_000 }).toBe(3);
-      await idle();
+      await runSweep(page, 16, [1, 2]);
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(3);
+      await idle(page);
       expect(hub.requests.length).toBe(before); // cached: not a single request
       await expect.poll(() => text('loaded-target-name')).toBe(TARGET);
       expect(await text('loaded-draft-name')).toBe(DRAFT);
@@ -172,14 +139,14 @@ describe.skipIf(missing !== null)(
 
     it('a sweep whose draft is not cached shows the same download progress', async () => {
       await page.getByTestId('draft-repo-input').fill(SWEEP_DRAFT);
-      await runSweep(16, [1]);
+      await runSweep(page, 16, [1]);
       await expect.poll(panelStatus, { timeout: 120_000 }).toBe('done');
       expect(await text('download-status')).toBe(
         `Download finished for the sweep: ${formatBytes(folderBytes(PAIR_DRAFT))} fetched.`,
       );
       expect(await text('download-percent')).toBe('100%');
-      await expect.poll(rows, { timeout: 120_000 }).toBe(2);
-      await idle();
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(2);
+      await idle(page);
       expect(await text('loaded-draft-name')).toBe(SWEEP_DRAFT);
     });
 
@@ -218,7 +185,7 @@ describe.skipIf(missing !== null)(
       const message = await text('error-banner');
       expect(message).toContain('specdec/other (fp32) is not in the download cache');
       expect(message).toContain('offline mode is on');
-      await idle();
+      await idle(page);
       expect(hub.requests.length).toBe(before);
       await page.screenshot({ path: join(SHOTS, 'hub-offline.png') });
     });
@@ -234,7 +201,7 @@ describe.skipIf(missing !== null)(
       await expect.poll(panelStatus).toBe('failed');
       const message = await text('error-banner');
       expect(message).toContain('nobody/no-such-model was not found');
-      await idle();
+      await idle(page);
     });
 
     it('cancels a slow download: it stops, says so, and leaves nothing spinning', async () => {
@@ -259,7 +226,7 @@ describe.skipIf(missing !== null)(
         expect(await page.getByTestId('download-bar').count()).toBe(0);
         expect(await page.getByTestId('download-cancel').count()).toBe(0);
         expect(await page.getByTestId('error-banner').count()).toBe(0);
-        await idle();
+        await idle(page);
         expect(await page.getByTestId('download-button').isEnabled()).toBe(true);
         await page.screenshot({ path: join(SHOTS, 'hub-download-cancelled.png') });
       } finally {

@@ -5,78 +5,47 @@
  * Screenshots go to test-results/screenshots; with UPDATE_SCREENSHOTS=1 to docs/screenshots, which
  * the README shows.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../src/cli/serve';
-import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+import type { RunningServer } from '../src/cli/serve';
+import {
+  chromiumMissing,
+  idle,
+  openApp,
+  painted,
+  resultRows,
+  runSweep,
+  SHOTS,
+  type BrowserApp,
+} from './browserApp';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? null
-  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? join(ROOT, 'docs', 'screenshots')
-  : join(ROOT, 'test-results', 'screenshots');
+const missing = chromiumMissing;
 
+let app: BrowserApp;
 let server: RunningServer;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   if (missing) return;
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir: mkdtempSync(join(tmpdir(), 'specdec-e2e-')),
-    rendererDir: join(ROOT, 'out', 'renderer'),
-    embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.setDefaultTimeout(60_000);
-  await page.goto(server.url);
-  mkdirSync(SHOTS, { recursive: true });
+  app = await openApp('e2e');
+  ({ server, page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
-
-const rows = (): Promise<number> =>
-  page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
-
-async function setKs(ks: number[]): Promise<void> {
-  const chips = page.locator('[data-testid^="k-chip-"]');
-  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
-  await page.getByTestId('k-add-input').fill(ks.join(', '));
-  await page.getByTestId('k-add-button').click();
-}
-
-async function runSweep(maxNewTokens: number, ks: number[]): Promise<void> {
-  await page.getByTestId('max-new-tokens-input').fill(String(maxNewTokens));
-  await setKs(ks);
-  await page.getByTestId('run-button').click();
-}
-
-const idle = (): Promise<void> =>
-  expect.poll(() => page.getByTestId('run-button').isEnabled(), { timeout: 120_000 }).toBe(true);
 
 describe.skipIf(missing !== null)(
   `the app in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
     it('runs the seed sweep and colours every token by kind', async () => {
       await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
-      await runSweep(60, [1, 2, 3, 4, 5, 8]);
-      await expect.poll(rows, { timeout: 120_000 }).toBe(7);
-      await idle();
+      await runSweep(page, 60, [1, 2, 3, 4, 5, 8]);
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(7);
+      await idle(page);
       const kinds = await page
         .getByTestId('token')
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
@@ -106,14 +75,7 @@ describe.skipIf(missing !== null)(
 
     it('draws the charts', async () => {
       for (const id of ['chart-time', 'chart-passes', 'chart-acceptance']) {
-        const painted = await page.getByTestId(id).evaluate((el) => {
-          const canvas = el instanceof HTMLCanvasElement ? el : el.querySelector('canvas')!;
-          const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-          let n = 0;
-          for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-          return n;
-        });
-        expect(painted, id).toBeGreaterThan(1000);
+        expect(await painted(page, id), id).toBeGreaterThan(1000);
       }
       await page.getByTestId('chart-time').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(SHOTS, 'charts.png') });
@@ -149,26 +111,26 @@ describe.skipIf(missing !== null)(
     });
 
     it('cancels mid-run and keeps the finished rows', async () => {
-      await runSweep(300, [1, 2, 3, 4, 5, 6, 7, 8]);
-      await expect.poll(rows, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+      await runSweep(page, 300, [1, 2, 3, 4, 5, 6, 7, 8]);
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
       await page.getByTestId('cancel-button').click();
-      await idle();
-      const kept = await rows();
+      await idle(page);
+      const kept = await resultRows(page);
       expect(kept).toBeGreaterThanOrEqual(1);
       expect(kept).toBeLessThan(9);
     });
 
     it('says so when the engine dies, keeps finished rows, and runs again on a fresh engine', async () => {
-      await runSweep(300, [1, 2, 3, 4, 5, 6, 7, 8]);
-      await expect.poll(rows, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+      await runSweep(page, 300, [1, 2, 3, 4, 5, 6, 7, 8]);
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
       await server.killHost();
       await page.getByTestId('host-exit-banner').waitFor({ state: 'visible' });
-      expect(await rows()).toBeGreaterThanOrEqual(1);
+      expect(await resultRows(page)).toBeGreaterThanOrEqual(1);
       await page.screenshot({ path: join(SHOTS, 'engine-stopped.png') });
-      await idle();
-      await runSweep(20, [2]);
-      await expect.poll(rows, { timeout: 120_000 }).toBe(2);
-      await idle();
+      await idle(page);
+      await runSweep(page, 20, [2]);
+      await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(2);
+      await idle(page);
     });
 
     it('finds earlier runs in History after a reload', async () => {
@@ -176,7 +138,7 @@ describe.skipIf(missing !== null)(
       const items = page.getByTestId('history-item');
       await expect.poll(() => items.count()).toBeGreaterThanOrEqual(3);
       await items.last().click();
-      await expect.poll(rows).toBe(7);
+      await expect.poll(() => resultRows(page)).toBe(7);
       await page.getByTestId('history-list').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(SHOTS, 'history.png') });
     });
@@ -189,9 +151,9 @@ describe.skipIf(missing !== null)(
           for (const e of list.getEntries()) w.longTasks.push(e.duration);
         }).observe({ type: 'longtask', buffered: false });
       });
-      await runSweep(440, [4]);
-      await expect.poll(rows, { timeout: 180_000 }).toBe(2);
-      await idle();
+      await runSweep(page, 440, [4]);
+      await expect.poll(() => resultRows(page), { timeout: 180_000 }).toBe(2);
+      await idle(page);
       const longTasks = await page.evaluate(
         () => (window as unknown as { longTasks: number[] }).longTasks,
       );
