@@ -164,11 +164,15 @@ program
 program
   .command('serve')
   .description(
-    'serve the app to a browser, with the engine in a worker thread (e.g. on a remote GPU machine)',
+    'serve the app to a browser, with the engine in a child process (e.g. on a remote GPU machine)',
   )
   .option('--port <n>', 'port (0 picks a free one)', int('--port'), 5199)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .option('--data-dir <dir>', 'where history is kept (default: the platform data folder)')
+  .option(
+    '--data-dir <dir>',
+    'where history and downloaded models are kept (default: the platform data folder)',
+  )
+  .option('--hub-host <url>', 'a Hugging Face Hub mirror for model downloads')
   .action(serveCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -15,6 +15,7 @@ export async function serveCommand(opts: {
   port: number;
   host: string;
   dataDir?: string;
+  hubHost?: string;
 }): Promise<void> {
   const server = await startServer({
     port: opts.port,
@@ -22,6 +23,7 @@ export async function serveCommand(opts: {
     dataDir: opts.dataDir ?? defaultDataDir(),
     rendererDir: join(REPO_ROOT, 'out', 'renderer'),
     embeddedPair: EMBEDDED_PAIR,
+    ...(opts.hubHost ? { hubHost: opts.hubHost } : {}),
   });
   process.stdout.write(`SpecDec Studio is serving at ${server.url}\n`);
   if (opts.host !== '127.0.0.1' && opts.host !== 'localhost') {

@@ -217,9 +217,4 @@ export class SetupState {
     this.ks = this.ks.filter((v) => v !== k);
     this.kMessage = null;
   }
-
-  /** Set a folder typed as a path (browser mode): blank means the embedded model. */
-  setDir(role: 'target' | 'draft', text: string): void {
-    this.models.role(role).useFolder(text);
-  }
 }
