@@ -77,20 +77,10 @@ export function describeSource(source: string): { kind: 'folder' } | { kind: 'hu
   );
 }
 
-export async function resolveModel(
-  source: string,
-  dtype: Dtype,
-  options: HubOptions,
-): Promise<ResolvedModel> {
-  const what = describeSource(source);
-  if (what.kind === 'folder') {
-    return { dir: resolve(source), repo: null, onnxFile: null, downloadedBytes: 0 };
-  }
-  const plan = await planDownloads([{ repo: what.repo, dtype }], options);
-  return (await fetchPlanned(plan, options))[0]!;
-}
-
-/** Resolve several models with one progress total (the app's pair: target and draft). */
+/**
+ * Where each model's folder is: a local folder as it is, a Hub model from the cache or downloaded
+ * now, all downloads of the call under one progress total (the pair: target and draft).
+ */
 export async function resolveModels(
   models: ReadonlyArray<{ source: string; dtype: Dtype }>,
   options: HubOptions,
