@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { RunRow } from '../src/shared/protocol';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'models');
@@ -33,4 +34,34 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** a finished speculative run with plausible counts; override what a test is about */
+export function runRow(p: Partial<RunRow> = {}): RunRow {
+  return {
+    runId: 'r',
+    mode: 'speculative',
+    k: 1,
+    repeat: 0,
+    promptIndex: 0,
+    timeS: 1,
+    newTokens: 10,
+    targetPasses: 5,
+    draftPasses: 9,
+    verificationSteps: 4,
+    draftedTokens: 9,
+    acceptedTokens: 6,
+    corrections: 1,
+    bonuses: 1,
+    acceptanceRate: 0.6,
+    tokensPerTargetPass: 2,
+    speedup: 2,
+    identical: true,
+    stopReason: 'max-new-tokens',
+    targetRunS: 0,
+    draftRunS: 0,
+    outputText: 'x',
+    outputTokenIds: [1, 2],
+    ...p,
+  };
 }

@@ -1,5 +1,6 @@
 /** The renderer's pure logic for prompt sets, decoding choices, K per step and the new charts. */
 import { describe, expect, it } from 'vitest';
+import { runRow } from './helpers';
 import type { RunRow, Theory } from '../src/shared/protocol';
 import { MAX_PROMPTS } from '../src/shared/protocol';
 import { summarizeRows } from '../src/shared/summary';
@@ -26,34 +27,7 @@ import {
 import { describeKPerStep, kPerStepFromTokens } from '../src/renderer/src/lib/kPerStep';
 import type { StreamToken } from '../src/renderer/src/lib/stream';
 
-const row = (p: Partial<RunRow>): RunRow => ({
-  runId: 'r',
-  mode: 'speculative',
-  k: 1,
-  repeat: 0,
-  promptIndex: 0,
-  timeS: 1,
-  newTokens: 10,
-  targetPasses: 5,
-  draftPasses: 9,
-  verificationSteps: 4,
-  draftedTokens: 9,
-  acceptedTokens: 6,
-  corrections: 1,
-  bonuses: 1,
-  acceptanceRate: 0.6,
-  tokensPerTargetPass: 2,
-  speedup: 2,
-  identical: true,
-  stopReason: 'max-new-tokens',
-  targetRunS: 0,
-  draftRunS: 0,
-  outputText: 'x',
-  outputTokenIds: [1, 2],
-  policy: 'fixed',
-  drafter: 'model',
-  ...p,
-});
+const row = runRow;
 
 describe('prompt sets', () => {
   it('keeps non-blank lines as written, drops Windows line ends, and checks the count', () => {

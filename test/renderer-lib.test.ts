@@ -13,34 +13,10 @@ import {
 import type { RunRow } from '../src/shared/protocol';
 import type { EngineEvent } from '../src/shared/events';
 import { it } from 'vitest';
+import { runRow } from './helpers';
 
 it('renderer logic: summary, stream, replay, CSV, validation and charts behave as the UI needs', () => {
-  const row = (p: Partial<RunRow>): RunRow => ({
-    runId: 'r',
-    mode: 'speculative',
-    k: 1,
-    repeat: 0,
-    promptIndex: 0,
-    timeS: 1,
-    newTokens: 10,
-    targetPasses: 5,
-    draftPasses: 9,
-    verificationSteps: 4,
-    draftedTokens: 9,
-    acceptedTokens: 6,
-    corrections: 1,
-    bonuses: 1,
-    acceptanceRate: 0.6,
-    tokensPerTargetPass: 2,
-    speedup: 2,
-    identical: true,
-    stopReason: 'max-new-tokens',
-    targetRunS: 0,
-    draftRunS: 0,
-    outputText: 'x'.repeat(300),
-    outputTokenIds: [1, 2],
-    ...p,
-  });
+  const row = (p: Partial<RunRow>): RunRow => runRow({ outputText: 'x'.repeat(300), ...p });
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
   const rows = [
