@@ -3,37 +3,16 @@
  * policy, every run for each prompt of a prompt file, aggregated per configuration (median and
  * spread) and per prompt.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { RunRow } from '../src/shared/protocol';
 import type { SummaryRow } from '../src/shared/summary';
-import { MICRO_A, MICRO_B, ROOT } from './helpers';
+import { MICRO_A, MICRO_B, specdec as run } from './helpers';
 
-const run = promisify(execFile);
-async function specdec(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [
-        join(ROOT, 'src', 'cli', 'main.ts'),
-        'sweep',
-        '--target',
-        MICRO_A,
-        '--draft',
-        MICRO_B,
-        ...args,
-      ],
-      { cwd: ROOT },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    return err as { code: number; stdout: string; stderr: string };
-  }
-}
+const specdec = (args: string[]) =>
+  run(['sweep', '--target', MICRO_A, '--draft', MICRO_B, ...args]);
 
 const PROMPTS = ['The old man said', '', 'In 1961 the committee', 'She opened the door'];
 

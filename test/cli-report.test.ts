@@ -1,16 +1,10 @@
 /** `specdec sweep --report FILE`: the Markdown analysis and its SVG charts, on the micro fixtures. */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { bestRow, type SummaryRow } from '../src/shared/summary';
-import { MICRO_A, MICRO_B, ROOT } from './helpers';
-
-const run = promisify(execFile);
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+import { MICRO_A, MICRO_B, specdec } from './helpers';
 
 /** Every tag closed in order: a small well-formedness check without an XML parser. */
 function balancedTags(xml: string): boolean {
@@ -29,27 +23,23 @@ describe('specdec sweep --report', () => {
   it('writes the five answers as Markdown, with SVG charts beside it linked by relative paths', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'specdec-report-'));
     const report = join(dir, 'analysis.md');
-    const { stdout, stderr } = await run(
-      TSX,
-      [
-        MAIN,
-        'sweep',
-        '--target',
-        MICRO_A,
-        '--draft',
-        MICRO_B,
-        '--k',
-        '1,2,3',
-        '--max-new-tokens',
-        '12',
-        '--ep',
-        'cpu',
-        '--json',
-        '--report',
-        report,
-      ],
-      { cwd: ROOT },
-    );
+    const { code, stdout, stderr } = await specdec([
+      'sweep',
+      '--target',
+      MICRO_A,
+      '--draft',
+      MICRO_B,
+      '--k',
+      '1,2,3',
+      '--max-new-tokens',
+      '12',
+      '--ep',
+      'cpu',
+      '--json',
+      '--report',
+      report,
+    ]);
+    expect(code).toBe(0);
     // --json still prints one JSON document and nothing else on stdout
     const doc = JSON.parse(stdout) as {
       summary: SummaryRow[];

@@ -1,28 +1,13 @@
 /** `specdec sweep` end to end: JSON and CSV output, and one clear line for each bad argument. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { providerUnavailable } from '../src/core/model/executionProvider';
+import { shortReason } from '../src/core/model/providerProbe';
 import { expectedSpeedup } from '../src/shared/theory';
-import { MICRO_A, MICRO_B, PAIR_TARGET, ROOT, copyFolder } from './helpers';
-
-const run = promisify(execFile);
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-
-async function specdec(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [MAIN, ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { MICRO_A, MICRO_B, PAIR_TARGET, copyFolder, specdec } from './helpers';
 
 const micro = ['--target', MICRO_A, '--draft', MICRO_B];
 
@@ -193,8 +178,9 @@ describe('specdec sweep', () => {
       'auto',
     ]);
     expect(auto.code).toBe(0);
-    expect(auto.stderr).toContain(`cuda: ${reason}`);
-    expect(auto.stderr).toMatch(/; using (cpu|webgpu)/);
+    expect(auto.stderr).toBe('');
+    expect(auto.stdout.split('\n')[0]).toMatch(/^target on (cpu|webgpu) \(/);
+    expect(auto.stdout.split('\n')[0]).toContain(`cuda: ${shortReason('cuda', reason)}`);
   });
 
   const corrupt = (() => {
@@ -253,9 +239,9 @@ describe('specdec sweep', () => {
       ['--policy', 'confidence', '--p-min', '1.5'],
       /--p-min must be a number between 0 and 1/,
     ],
-  ])('exits non-zero with one clear line for %s', async (_name, args, message) => {
+  ])('exits 2 with one clear line for %s', async (_name, args, message) => {
     const r = await specdec(['sweep', ...micro, '--max-new-tokens', '5', ...args]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -22,6 +22,8 @@ import {
   SHOTS,
   type BrowserApp,
 } from './browserApp';
+import { providerUnavailable } from '../src/core/model/executionProvider';
+import { shortReason } from '../src/core/model/providerProbe';
 import { startHubServer, type HubServer } from './hubServer';
 
 const missing = chromiumMissing;
@@ -119,6 +121,19 @@ describe.skipIf(missing !== null)(
       expect(await text('loaded-draft-provider')).toBe('cpu');
       // the draft was asked for cpu: nothing was skipped for it
       expect(await page.getByTestId('loaded-draft-fallback').count()).toBe(0);
+      // the target on auto: one short line of reasons, each provider's details behind it
+      const cuda = providerUnavailable('cuda');
+      if (cuda) {
+        expect(await text('loaded-target-fallback')).toContain(
+          `cuda: ${shortReason('cuda', cuda)}`,
+        );
+      }
+      expect((await page.getByTestId('loaded-models').boundingBox())!.height).toBeLessThan(120);
+      await page.getByTestId('loaded-target-fallback').click();
+      const trials = page.getByTestId('loaded-target-trial');
+      expect(await trials.first().getAttribute('data-provider')).toBe('cpu');
+      expect(await trials.first().textContent()).toMatch(/cpu\s*[\d.]+ ms a pass\s*in use/);
+      await page.getByTestId('loaded-target-fallback').click();
 
       const [summary] = await Promise.all([
         page.waitForEvent('download'),

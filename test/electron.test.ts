@@ -2,6 +2,7 @@
  * A smoke test of the real desktop app, where the Electron binary is installed (a plain
  * `npm install` with internet). It reports itself skipped, with the reason, where it is not.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { _electron as electron } from 'playwright-core';
@@ -45,5 +46,17 @@ describe('the Electron app', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('`npm start` without the binary says it is missing, how to fetch it, and about serve', async (ctx) => {
+    if (!('missing' in electronBinary())) return ctx.skip('the Electron binary is installed');
+    const r = spawnSync(process.execPath, [join(ROOT, 'tools', 'start-app.mjs')], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the Electron binary is not installed');
+    expect(r.stderr).toContain('node node_modules/electron/install.js');
+    expect(r.stderr).toContain('npm run serve');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });

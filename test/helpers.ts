@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { RunRow } from '../src/shared/protocol';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -64,4 +65,31 @@ export function runRow(p: Partial<RunRow> = {}): RunRow {
     outputTokenIds: [1, 2],
     ...p,
   };
+}
+
+/**
+ * The data folder the CLI runs in during tests (the provider probe's cache and log): one per test
+ * process, so the probe runs once per file and never touches the user's own folder.
+ */
+export const TEST_DATA_HOME = mkdtempSync(join(tmpdir(), 'specdec-data-'));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `specdec <args>` from source, as a user runs it; never throws for a non-zero exit. */
+export async function specdec(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+      { cwd: ROOT, env: { ...process.env, XDG_DATA_HOME: TEST_DATA_HOME, ...env } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as CliResult;
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

@@ -5,11 +5,9 @@
  * a cut-off file, a missing file, no network, a full disk and a cancel each give a clear error
  * and leave nothing in the cache that could be loaded.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DownloadProgress } from '../src/shared/protocol';
 import { SpecDecError } from '../src/core/errors';
@@ -18,7 +16,7 @@ import { openPair } from '../src/core/hub/openPair';
 import { releasePair } from '../src/core/model/pair';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import { BaselineRun } from '../src/core/decoding/baseline';
-import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+import { PAIR_DRAFT, PAIR_TARGET, specdec as run } from './helpers';
 import { startHubServer, type HubServer } from './hubServer';
 
 const TARGET = 'specdec/brown-target';
@@ -234,19 +232,7 @@ describe('download errors', () => {
 });
 
 describe('specdec sweep with Hub models', () => {
-  const run = promisify(execFile);
-  async function specdec(args: string[], command = 'sweep') {
-    try {
-      const { stdout, stderr } = await run(
-        join(ROOT, 'node_modules', '.bin', 'tsx'),
-        [join(ROOT, 'src', 'cli', 'main.ts'), command, ...args],
-        { cwd: ROOT },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      return err as { code: number; stdout: string; stderr: string };
-    }
-  }
+  const specdec = (args: string[], command = 'sweep') => run([command, ...args]);
   const cacheDir = freshCache();
   const small = ['--max-new-tokens', '8', '--k', '2', '--warmup', '0', '--json'];
 

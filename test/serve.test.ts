@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/cli/serve';
 import type { HostMessage, HostRequest, PairChoice, SweepSettings } from '../src/shared/protocol';
-import { MICRO_A, MICRO_B, ROOT } from './helpers';
+import { MICRO_A, MICRO_B, ROOT, specdec } from './helpers';
 
 let server: RunningServer;
 let origin: string;
@@ -108,6 +108,17 @@ describe('access control', () => {
   });
 });
 
+describe('start-up', () => {
+  it('`specdec serve` on a busy port says so in one line, names --port and exits 2', async () => {
+    const busy = new URL(server.url).port;
+    const r = await specdec(['serve', '--port', busy]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `specdec: error: Port ${busy} on 127.0.0.1 is already in use (another \`specdec serve\`, or another program). Choose another with --port N, or --port 0 for any free one.`,
+    ]);
+  });
+});
+
 describe('the engine host over the bridge', () => {
   it('runs a sweep: batched events, one row per run, history saved', async () => {
     const c = await connect();
@@ -132,6 +143,20 @@ describe('the engine host over the bridge', () => {
       list.type === 'history-list' &&
         list.entries.some((e) => e.status === 'finished' && e.runs === 4),
     ).toBe(true);
+    c.close();
+  });
+
+  it('checks a request before it opens any model', async () => {
+    const c = await connect();
+    // both wrong: a loaded model would have said "Model folder not found" first
+    c.send({
+      type: 'sweep',
+      requestId: 'first',
+      settings: settings({ ks: [0], pair: pairOf('/no/such/folder') }),
+    });
+    const err = await c.next((m) => m.type === 'error' && m.requestId === 'first');
+    expect(err.type === 'error' && err.message).toMatch(/K \(draft length\) must be/);
+    expect(c.all.some((m) => m.type === 'models-loaded' && m.requestId === 'first')).toBe(false);
     c.close();
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `specdec`: SpecDec Studio's command line over src/core. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError } from '../core/errors';
 import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
 import { DRAFTERS, DRAFT_POLICIES, EXECUTION_PROVIDERS } from '../shared/decoding';
@@ -9,6 +9,12 @@ import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
 import { serveCommand } from './serveCommand';
 import { modelsCommand } from './modelsCommand';
+
+// `specdec sweep | head`: a reader that stops early is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
 
@@ -54,6 +60,7 @@ function nameList<T extends string>(flag: string, choices: readonly T[]) {
 const program = new Command('specdec')
   .description('SpecDec Studio: speculative decoding experiments on ONNX GPT-2 models')
   .showHelpAfterError(false)
+  .exitOverride()
   .configureOutput({
     outputError: (str, write) => write(`specdec: ${str.replace(/^error: /, 'error: ')}`),
   });
@@ -141,6 +148,12 @@ program
   .addOption(
     new Option('--draft-ep <provider>', 'execution provider for the draft').choices(EP_CHOICES),
   )
+  .option(
+    '--data-dir <dir>',
+    'where the execution-provider probe keeps its verdicts and log (default: the platform data folder)',
+  )
+  .option('--reprobe', 'measure the execution providers again instead of using the cached verdict')
+  .option('--verbose', "print the execution-provider probe's details (its log file keeps them too)")
   .action(sweepCommand);
 
 program
@@ -176,6 +189,11 @@ program
   .action(serveCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // commander has printed its message (or the help); a usage error exits 2 like ours
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    return;
+  }
   const msg = err instanceof SpecDecError ? err.message : describeError(err);
   process.stderr.write(`specdec: error: ${msg}\n`);
   process.exitCode = 2;

@@ -21,3 +21,12 @@ export function defaultCacheDir(): string {
   if (process.platform === 'darwin') return join(home, 'Library', 'Caches', 'SpecDec Studio');
   return join(process.env.XDG_CACHE_HOME ?? join(home, '.cache'), 'specdec-studio');
 }
+
+/** The platform's data folder: serve's history and downloads, the provider probe's verdicts. */
+export function defaultDataDir(): string {
+  const home = homedir();
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? home, 'SpecDec Studio');
+  if (process.platform === 'darwin')
+    return join(home, 'Library', 'Application Support', 'SpecDec Studio');
+  return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'specdec-studio');
+}

@@ -16,6 +16,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HostOptions } from '../core/host/engineHost';
+import { SpecDecError } from '../core/errors';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp';
 import type { HostMessage } from '../shared/protocol';
 
@@ -105,7 +106,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     host = child;
   };
-  spawn();
 
   const deny = (res: ServerResponse, status: number, text: string): void => {
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
@@ -184,10 +184,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
 
+  // Listen first: a busy port must fail before an engine process exists to keep us alive.
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'EADDRINUSE'
+          ? new SpecDecError(
+              'BAD_ARGUMENT',
+              `Port ${options.port} on ${options.host} is already in use (another \`specdec serve\`, or another program). Choose another with --port N, or --port 0 for any free one.`,
+            )
+          : err,
+      ),
+    );
     server.listen(options.port, options.host, () => ok());
   });
+  spawn();
   const { port } = server.address() as AddressInfo;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

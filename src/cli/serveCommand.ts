@@ -1,15 +1,7 @@
 /** `specdec serve`: start the server and print the URL with its access token. */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { EMBEDDED_PAIR, REPO_ROOT } from './paths';
+import { EMBEDDED_PAIR, REPO_ROOT, defaultDataDir } from './paths';
 import { startServer } from './serve';
-
-export function defaultDataDir(): string {
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? homedir(), 'SpecDec Studio');
-  if (process.platform === 'darwin')
-    return join(homedir(), 'Library', 'Application Support', 'SpecDec Studio');
-  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'specdec-studio');
-}
 
 export async function serveCommand(opts: {
   port: number;

@@ -18,13 +18,15 @@ import { releasePair } from '../core/model/pair';
 import { openPair } from '../core/hub/openPair';
 import type { Dtype } from '../shared/decoding';
 import { SEED_PAIR } from '../shared/catalog';
-import { defaultCacheDir } from './paths';
+import { defaultCacheDir, defaultDataDir } from './paths';
 import { downloadBar } from './downloadProgress';
 import { measureCostRatio, type CostRatio } from '../core/experiment/costRatio';
-import { runRecord, runsToCsv } from '../core/experiment/report';
+import { pairProviders, runRecord, runsToCsv } from '../core/experiment/report';
+import { probeFiles } from '../core/model/providerProbe';
 import { writeAnalysisReport } from './analysisReport';
 import {
   checkSweepConfig,
+  checkSweepSettings,
   runSweep,
   type SweepConfig,
   type SweepRun,
@@ -61,6 +63,12 @@ export interface SweepCliOptions {
   ep: ExecutionProviderChoice;
   targetEp?: ExecutionProviderChoice;
   draftEp?: ExecutionProviderChoice;
+  /** where the provider probe keeps its verdicts and log */
+  dataDir?: string;
+  /** probe the execution providers again instead of using the cached verdict */
+  reprobe?: boolean;
+  /** print the provider probe's details (also in its log file) */
+  verbose?: boolean;
 }
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
@@ -91,33 +99,6 @@ export function readPromptsFile(file: string): string[] {
 
 export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   const prompts = opts.promptsFile ? readPromptsFile(opts.promptsFile) : [opts.prompt];
-  const sources = opts.pair === 'seed' ? SEED_PAIR : { target: opts.target, draft: opts.draft };
-  const bar = downloadBar();
-  const download = new AbortController();
-  const onSigintDuringDownload = (): void => download.abort();
-  process.once('SIGINT', onSigintDuringDownload);
-  let opened;
-  try {
-    opened = await openPair(
-      { source: sources.target, dtype: opts.dtype, ep: opts.targetEp ?? opts.ep },
-      { source: sources.draft, dtype: opts.dtype, ep: opts.draftEp ?? opts.ep },
-      {
-        cacheDir: opts.cacheDir ?? defaultCacheDir(),
-        offline: opts.offline ?? false,
-        signal: download.signal,
-        onProgress: (p) => bar.update(p),
-        ...(opts.hubHost ? { hubHost: opts.hubHost } : {}),
-      },
-    );
-  } finally {
-    bar.stop();
-    process.off('SIGINT', onSigintDuringDownload);
-  }
-  const pair = opened.pair;
-  const providers = {
-    target: pair.target.lm.executionProvider,
-    draft: pair.draft?.lm.executionProvider ?? null,
-  };
   const config: SweepConfig = {
     prompts,
     maxNewTokens: opts.maxNewTokens,
@@ -139,16 +120,40 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         }
       : {}),
   };
+  // Arguments first: nothing is downloaded, probed or loaded for a request that cannot run.
+  checkSweepSettings(config, true);
+  const sources = opts.pair === 'seed' ? SEED_PAIR : { target: opts.target, draft: opts.draft };
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  const probe = {
+    ...probeFiles(dataDir),
+    reprobe: opts.reprobe ?? false,
+    ...(opts.verbose ? { onLog: (line: string) => process.stderr.write(`probe: ${line}\n`) } : {}),
+  };
+  const bar = downloadBar();
+  const download = new AbortController();
+  const onSigintDuringDownload = (): void => download.abort();
+  process.once('SIGINT', onSigintDuringDownload);
+  let opened;
   try {
-    checkSweepConfig(config, pair);
-  } catch (err) {
-    await releasePair(pair);
-    throw err;
+    opened = await openPair(
+      { source: sources.target, dtype: opts.dtype, ep: opts.targetEp ?? opts.ep },
+      { source: sources.draft, dtype: opts.dtype, ep: opts.draftEp ?? opts.ep },
+      {
+        cacheDir: opts.cacheDir ?? defaultCacheDir(),
+        offline: opts.offline ?? false,
+        signal: download.signal,
+        onProgress: (p) => bar.update(p),
+        ...(opts.hubHost ? { hubHost: opts.hubHost } : {}),
+      },
+      { probe, check: (fit) => checkSweepConfig(config, fit) },
+    );
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigintDuringDownload);
   }
-  for (const m of [pair.target, pair.draft]) {
-    if (m?.lm.providerFallback)
-      process.stderr.write(`${m.folder.name}: ${m.lm.providerFallback}\n`);
-  }
+  const pair = opened.pair;
+  const providers = pairProviders(pair);
+  if (opts.verbose) process.stderr.write(`probe: log in ${probe.logFile}\n`);
   const runBar = new SingleBar(
     {
       stream: process.stderr,
@@ -229,14 +234,18 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         ...config,
         target: opened.target.repo ?? pair.target.folder.dir,
         draft: opened.draft?.repo ?? pair.draft?.folder.dir ?? null,
-        executionProviders: providers,
+        executionProviders: { target: providers.target, draft: providers.draft },
+        providerChoice: {
+          target: pair.target.lm.providerChoice,
+          draft: pair.draft?.lm.providerChoice ?? null,
+        },
       },
       cancelled: result.cancelled,
       theory,
       runs: result.runs.map((r, i) => ({
         ...rows[i]!,
         predictedSpeedup: predicted(r),
-        executionProviders: providers,
+        executionProviders: { target: providers.target, draft: providers.draft },
       })),
       summary: summarizeRows(rows),
       ...(prompts.length > 1 ? { byPrompt: summarizeByPrompt(rows) } : {}),
@@ -244,7 +253,10 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return;
   }
-  printReport(opts, prompts, rows, result.cancelled, providers);
+  printReport(opts, prompts, rows, result.cancelled, [
+    `target on ${pair.target.lm.providerChoice?.summary ?? providers.target}`,
+    ...(pair.draft ? [`draft on ${pair.draft.lm.providerChoice?.summary ?? providers.draft}`] : []),
+  ]);
   if (theory) {
     process.stdout.write(
       `Theory (Leviathan et al.): alpha = ${fmt(theory.alpha, 3)} (K=1 acceptance), c = ${fmt(theory.c, 3)} -> predicted best K = ${theory.bestK} (${fmt(expectedSpeedup(theory.alpha, theory.c, theory.bestK))}x)\n`,
@@ -257,13 +269,13 @@ function printReport(
   prompts: readonly string[],
   runs: readonly RunRow[],
   cancelled: boolean,
-  providers: { target: string; draft: string | null },
+  providerLines: readonly string[],
 ): void {
   const rows = summarizeRows(runs);
   const baseline = rows.find((r) => r.mode === 'baseline');
   const strategies = comparesStrategies(rows);
   const out = (s = ''): void => void process.stdout.write(s + '\n');
-  out(`Execution providers: target ${providers.target}, draft ${providers.draft}`);
+  for (const line of providerLines) out(line);
   const promptLine =
     prompts.length > 1
       ? `Prompts: ${prompts.length} from ${opts.promptsFile} (medians and spread over prompts x repeats)`

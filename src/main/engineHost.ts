@@ -4,6 +4,7 @@
  */
 import { utilityProcess, type UtilityProcess } from 'electron';
 import hostPath from './engineHostProcess?modulePath';
+import probePath from '../core/model/providerProbeChild?modulePath';
 import { HostRequest, type HostMessage } from '../shared/protocol';
 import type { HostOptions } from '../core/host/engineHost';
 
@@ -21,7 +22,13 @@ export class EngineHostProcess {
   start(): void {
     const child = utilityProcess.fork(hostPath, [], {
       serviceName: 'SpecDec Studio engine',
-      env: { ...process.env, SPECDEC_HOST_OPTIONS: JSON.stringify(this.options) },
+      env: {
+        ...process.env,
+        SPECDEC_HOST_OPTIONS: JSON.stringify({
+          ...this.options,
+          probeLauncher: { script: probePath, execArgv: [] },
+        } satisfies HostOptions),
+      },
       stdio: 'inherit',
     });
     child.on('message', (m: HostMessage) => {

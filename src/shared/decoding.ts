@@ -3,6 +3,7 @@
  * settings and execution providers. The engine's implementations live in src/core.
  */
 import { z } from 'zod';
+import { formatMs } from './format';
 
 export const DRAFT_POLICIES = ['fixed', 'heuristic', 'confidence'] as const;
 export const DraftPolicyName = z.enum(DRAFT_POLICIES);
@@ -33,3 +34,39 @@ export type ExecutionProviderChoice = z.infer<typeof ExecutionProviderChoice>;
 export const DTYPES = ['fp32', 'fp16', 'q8'] as const;
 export const Dtype = z.enum(DTYPES);
 export type Dtype = z.infer<typeof Dtype>;
+
+/** One execution provider as the provider probe found it for one model. */
+export const ProviderTrial = z.object({
+  provider: z.enum(EXECUTION_PROVIDERS),
+  /** median time of a one-token pass on it, in ms; null when it did not start or was not timed */
+  medianPassMs: z.number().nullable(),
+  /** why it is not the one in use, in a few words ("no usable adapter"); null for the one in use */
+  reason: z.string().nullable(),
+  /** the full message behind the reason (onnxruntime's, a loader's), for the log and details */
+  detail: z.string().nullable(),
+});
+export type ProviderTrial = z.infer<typeof ProviderTrial>;
+
+/** Which provider runs a model, and why: what was asked, what was tried, what each cost. */
+export const ProviderChoice = z.object({
+  requested: ExecutionProviderChoice,
+  provider: z.enum(EXECUTION_PROVIDERS),
+  trials: z.array(ProviderTrial),
+  /** one line for people: "cpu (webgpu: no usable adapter; cuda: not installed)" */
+  summary: z.string(),
+  /** the verdict came from the probe cache (no process was started) */
+  cached: z.boolean(),
+});
+export type ProviderChoice = z.infer<typeof ProviderChoice>;
+
+/** every trial in a line, for a CSV cell: "cpu 1.21 ms; webgpu 742 ms; cuda: not installed" */
+export function trialsText(choice: ProviderChoice | null): string | null {
+  if (!choice || choice.trials.length === 0) return null;
+  return choice.trials
+    .map((t) =>
+      t.medianPassMs !== null
+        ? `${t.provider} ${formatMs(t.medianPassMs)}`
+        : `${t.provider}: ${t.reason}`,
+    )
+    .join('; ');
+}

@@ -11,6 +11,7 @@ import {
   DraftPolicyName,
   Dtype,
   ExecutionProviderChoice,
+  ProviderChoice,
   SamplingParams,
 } from './decoding';
 
@@ -84,8 +85,8 @@ export const LoadedModelInfo = z.object({
   /** the Hub repo it was downloaded from; null for a local folder */
   repo: z.string().nullable(),
   provider: z.string(),
-  /** why the preferred providers were not used ("cuda: libcudart.so.12 not found; using cpu") */
-  fallback: z.string().nullable(),
+  /** how the provider was chosen: each one tried, its pass time or why it was skipped */
+  providerChoice: ProviderChoice.nullable(),
 });
 export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
 
@@ -137,6 +138,9 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** execution providers the models ran on */
   targetProvider: z.string().optional(),
   draftProvider: z.string().nullable().optional(),
+  /** every provider probed for the model: "cpu 1.21 ms; webgpu 742 ms; cuda: not installed" */
+  targetProviderTrials: z.string().nullable().optional(),
+  draftProviderTrials: z.string().nullable().optional(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int()),
 });

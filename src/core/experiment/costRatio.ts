@@ -11,6 +11,10 @@ export interface CostRatio {
   targetMs: number;
 }
 
+/** Sampling stops after this long once a few samples are in: a slow provider must not stall. */
+const BUDGET_MS = 2000;
+const MIN_SAMPLES = 5;
+
 /** median session.run milliseconds of a one-token pass after `cacheTokens` cached tokens */
 export async function medianPassMs(
   lm: OnnxCausalLM,
@@ -19,6 +23,7 @@ export async function medianPassMs(
 ): Promise<number> {
   const times: number[] = [];
   const warmup = 5;
+  const started = performance.now();
   lm.reset();
   // Any tokens will do for timing: the cost does not depend on which ids they are.
   await lm.forward(Array.from({ length: cacheTokens }, (_, j) => (j * 37) % 256));
@@ -27,6 +32,7 @@ export async function medianPassMs(
     await lm.forward([13]);
     if (i >= warmup) times.push(lm.runMs - before);
     lm.crop(cacheTokens);
+    if (times.length >= MIN_SAMPLES && performance.now() - started > BUDGET_MS) break;
   }
   lm.reset();
   return median(times);

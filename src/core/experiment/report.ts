@@ -1,12 +1,25 @@
 /** Sweep results as flat records: the CLI's JSON runs and the CSV rows share this one shape. */
 import { stringify } from 'csv-stringify/sync';
+import { trialsText } from '../../shared/decoding';
 import type { RunRow } from '../../shared/protocol';
+import type { ModelPair } from '../model/pair';
 import type { SweepRun } from './sweep';
 
-/** the execution providers a sweep ran on, recorded with every run */
+/** the execution providers a sweep ran on and what the probe measured, recorded with every run */
 export interface Providers {
   target: string;
   draft: string | null;
+  targetTrials: string | null;
+  draftTrials: string | null;
+}
+
+export function pairProviders(pair: ModelPair): Providers {
+  return {
+    target: pair.target.lm.executionProvider,
+    draft: pair.draft?.lm.executionProvider ?? null,
+    targetTrials: trialsText(pair.target.lm.providerChoice),
+    draftTrials: trialsText(pair.draft?.lm.providerChoice ?? null),
+  };
 }
 
 export function runRecord(run: SweepRun, providers?: Providers): RunRow {
@@ -37,7 +50,14 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     drafter: run.drafter,
     kPerStep: run.kPerStep,
     acceptanceByPosition: run.acceptanceByPosition,
-    ...(providers ? { targetProvider: providers.target, draftProvider: providers.draft } : {}),
+    ...(providers
+      ? {
+          targetProvider: providers.target,
+          draftProvider: providers.draft,
+          targetProviderTrials: providers.targetTrials,
+          draftProviderTrials: providers.draftTrials,
+        }
+      : {}),
     outputText: run.outputText,
     outputTokenIds: run.outputTokenIds,
   };

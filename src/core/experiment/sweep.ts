@@ -10,7 +10,7 @@ import type { DecodeRun, RunResult } from '../decoding/decodeRun';
 import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun, checkK } from '../decoding/speculative';
 import { SpecDecError } from '../errors';
-import type { ModelPair } from '../model/pair';
+import { pairFit, type ModelPair, type PairFit } from '../model/pair';
 
 export const SEED_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
 export const DEFAULT_KS = [1, 2, 3, 4, 5, 8];
@@ -66,8 +66,11 @@ export interface SweepResult {
   cancelled: boolean;
 }
 
-/** Validate what a user typed before any model work starts. */
-export function checkSweepConfig(config: SweepConfig, pair: ModelPair): void {
+/**
+ * Validate what a user typed, before any model or provider is touched. `hasDraft`: whether a
+ * draft model was named (drafting with the model needs one).
+ */
+export function checkSweepSettings(config: SweepConfig, hasDraft: boolean): void {
   if (config.prompts.length === 0 || config.prompts.length > MAX_PROMPTS) {
     throw new SpecDecError(
       'BAD_ARGUMENT',
@@ -103,9 +106,14 @@ export function checkSweepConfig(config: SweepConfig, pair: ModelPair): void {
       `Max new tokens must be a whole number of at least 1 (got ${config.maxNewTokens}).`,
     );
   }
-  if ((config.drafters ?? ['model']).includes('model') && !pair.draft) {
+  if ((config.drafters ?? ['model']).includes('model') && !hasDraft) {
     throw new SpecDecError('BAD_ARGUMENT', 'Drafting with a model needs a draft model.');
   }
+}
+
+/** The settings, then what needs the pair's folders: every prompt and its tokens fit the context. */
+export function checkSweepConfig(config: SweepConfig, pair: PairFit): void {
+  checkSweepSettings(config, pair.hasDraft);
   config.prompts.forEach((prompt, i) => {
     const promptTokens = pair.tokenizer.encode(prompt).length;
     const room = pair.nPositions - promptTokens;
@@ -125,7 +133,7 @@ export async function runSweep(
   hooks: SweepHooks = {},
   signal?: AbortSignal,
 ): Promise<SweepResult> {
-  checkSweepConfig(config, pair);
+  checkSweepConfig(config, pairFit(pair));
   interface Planned {
     mode: RunResult['mode'];
     k: number | null;

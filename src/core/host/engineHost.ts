@@ -20,11 +20,17 @@ import { predictFromSweep } from '../../shared/theory';
 import { SpeculativeRun } from '../decoding/speculative';
 import { SpecDecError, describeError } from '../errors';
 import { measureCostRatio } from '../experiment/costRatio';
-import { runRecord } from '../experiment/report';
-import { runSweep } from '../experiment/sweep';
+import { pairProviders, runRecord } from '../experiment/report';
+import {
+  checkSweepConfig,
+  checkSweepSettings,
+  runSweep,
+  type SweepConfig,
+} from '../experiment/sweep';
 import { resolveModels } from '../hub/hub';
 import { openPair, type ModelSpec } from '../hub/openPair';
-import { releasePair, type ModelPair } from '../model/pair';
+import { pairFit, releasePair, type ModelPair, type PairFit } from '../model/pair';
+import { probeFiles, type ProbeLauncher } from '../model/providerProbe';
 import { HistoryStore } from './historyStore';
 
 export interface HostPort {
@@ -33,8 +39,10 @@ export interface HostPort {
 }
 
 export interface HostOptions {
-  /** user data folder: history and the model download cache live here */
+  /** user data folder: history, the model download cache and the provider probe live here */
   dataDir: string;
+  /** the provider probe's child script, where the host runs from a bundle (Electron) */
+  probeLauncher?: ProbeLauncher;
   embeddedPair: { target: string; draft: string };
   /** a Hub mirror (default huggingface.co) */
   hubHost?: string;
@@ -81,8 +89,20 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       post({ type: 'download-progress', requestId, progress }),
   });
 
-  /** The pair a request runs on: downloaded if needed (cancellable), loaded once and kept. */
-  async function pairFor(requestId: string, choice: PairChoice): Promise<ModelPair> {
+  const probe = {
+    ...probeFiles(options.dataDir),
+    ...(options.probeLauncher ? { launcher: options.probeLauncher } : {}),
+  };
+
+  /**
+   * The pair a request runs on: downloaded if needed (cancellable), loaded once and kept.
+   * `check` refuses a request the models cannot hold before any session opens.
+   */
+  async function pairFor(
+    requestId: string,
+    choice: PairChoice,
+    check: (fit: PairFit) => void,
+  ): Promise<ModelPair> {
     const target = spec(choice.target, options.embeddedPair.target);
     const draft = spec(choice.draft, options.embeddedPair.draft);
     const key = JSON.stringify([target, draft]);
@@ -96,6 +116,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
           target,
           draft,
           hubOptions(requestId, choice, controller.signal),
+          { probe, check },
         );
         if (opened.downloadedBytes > 0) {
           post({ type: 'download-done', requestId, downloadedBytes: opened.downloadedBytes });
@@ -104,7 +125,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       } finally {
         sweeps.delete(requestId);
       }
-    }
+    } else check(pairFit(loaded.pair));
     post({ type: 'models-loaded', requestId, ...loaded.info });
     return loaded.pair;
   }
@@ -148,11 +169,22 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
   }
 
   async function sweep(requestId: string, settings: SweepSettings): Promise<void> {
-    const pair = await pairFor(requestId, settings.pair);
-    const providers = {
-      target: pair.target.lm.executionProvider,
-      draft: pair.draft?.lm.executionProvider ?? null,
+    const config: SweepConfig = {
+      prompts: settings.prompts,
+      maxNewTokens: settings.maxNewTokens,
+      ks: settings.ks,
+      repeats: settings.repeats,
+      warmup: 1,
+      noKvCache: false,
+      reportProbabilities: true,
+      policies: settings.policies,
+      drafters: settings.drafters,
+      pMin: settings.pMin,
+      ...(settings.sampling ? { sampling: settings.sampling } : {}),
     };
+    checkSweepSettings(config, true);
+    const pair = await pairFor(requestId, settings.pair, (fit) => checkSweepConfig(config, fit));
+    const providers = pairProviders(pair);
     const controller = new AbortController();
     sweeps.set(requestId, controller);
     live = null; // a sweep resets the models' caches under any live run
@@ -171,19 +203,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       activeHistory.add(entry.id);
       const result = await runSweep(
         pair,
-        {
-          prompts: settings.prompts,
-          maxNewTokens: settings.maxNewTokens,
-          ks: settings.ks,
-          repeats: settings.repeats,
-          warmup: 1,
-          noKvCache: false,
-          reportProbabilities: true,
-          policies: settings.policies,
-          drafters: settings.drafters,
-          pMin: settings.pMin,
-          ...(settings.sampling ? { sampling: settings.sampling } : {}),
-        },
+        config,
         {
           onRunStart: (run) => {
             post({ type: 'sweep-progress', requestId, ...run });
@@ -235,7 +255,21 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
   }
 
   async function liveStart(requestId: string, settings: LiveSettings): Promise<void> {
-    const pair = await pairFor(requestId, settings.pair);
+    // a live run is a one-K, one-prompt sweep as far as its settings go
+    const config: SweepConfig = {
+      prompts: [settings.prompt],
+      maxNewTokens: settings.maxNewTokens,
+      ks: [settings.k],
+      repeats: 1,
+      warmup: 0,
+      noKvCache: false,
+      policies: [settings.policy],
+      drafters: [settings.drafter],
+      pMin: settings.pMin,
+      ...(settings.sampling ? { sampling: settings.sampling } : {}),
+    };
+    checkSweepSettings(config, true);
+    const pair = await pairFor(requestId, settings.pair, (fit) => checkSweepConfig(config, fit));
     const run = new SpeculativeRun(pair, settings.k, {
       prompt: settings.prompt,
       maxNewTokens: settings.maxNewTokens,

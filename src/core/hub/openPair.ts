@@ -1,7 +1,7 @@
 /** From what a user names (folders, repo ids, catalog names) to a loaded, checked model pair. */
 import type { Dtype, ExecutionProviderChoice } from '../../shared/decoding';
 import type { LoadedModelInfo } from '../../shared/protocol';
-import { loadPair, type LoadedModel, type ModelPair } from '../model/pair';
+import { loadPair, type LoadPairOptions, type LoadedModel, type ModelPair } from '../model/pair';
 import { resolveModels, type HubOptions, type ResolvedModel } from './hub';
 
 export interface ModelSpec {
@@ -23,6 +23,7 @@ export async function openPair(
   target: ModelSpec,
   draft: ModelSpec | null,
   hub: HubOptions,
+  load: LoadPairOptions = {},
 ): Promise<OpenedPair> {
   const specs = draft ? [target, draft] : [target];
   const resolved = await resolveModels(specs, hub);
@@ -30,13 +31,14 @@ export async function openPair(
   const pair = await loadPair(t.dir, d?.dir ?? null, {
     target: { executionProvider: target.ep, onnxFile: t.onnxFile },
     draft: { executionProvider: draft?.ep ?? 'cpu', onnxFile: d?.onnxFile ?? null },
+    ...load,
   });
   const info = (m: LoadedModel, r: ResolvedModel): LoadedModelInfo => ({
     name: r.repo ?? m.folder.name,
     dir: m.folder.dir,
     repo: r.repo,
     provider: m.lm.executionProvider,
-    fallback: m.lm.providerFallback,
+    providerChoice: m.lm.providerChoice,
   });
   return {
     pair,

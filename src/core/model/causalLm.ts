@@ -8,18 +8,15 @@
  */
 import * as ort from 'onnxruntime-node';
 import { SpecDecError, describeError } from '../errors';
-import {
-  createSession,
-  describeFallback,
-  type ExecutionProvider,
-  type ExecutionProviderChoice,
-  type ProviderSession,
-} from './executionProvider';
+import type { ProviderChoice } from '../../shared/decoding';
+import { createSession, type ExecutionProvider } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
 
 export interface CausalLmOptions {
-  /** default cpu; auto tries GPU providers first and falls back */
-  executionProvider?: ExecutionProviderChoice;
+  /** default cpu; providerProbe.ts chooses one for `auto` */
+  executionProvider?: ExecutionProvider;
+  /** how the provider was chosen, kept for reports */
+  providerChoice?: ProviderChoice;
   /** threads for one operator; small models are fastest on 1 (the default) */
   intraOpThreads?: number;
 }
@@ -55,19 +52,13 @@ export class OnnxCausalLM {
   private readonly hasPositionIds: boolean;
   private readonly hasUseCacheBranch: boolean;
 
-  readonly executionProvider: ExecutionProvider;
-  /** why the providers tried before this one failed, or null */
-  readonly providerFallback: string | null;
-  private readonly session: ort.InferenceSession;
-
   private constructor(
     readonly folder: ModelFolder,
-    opened: ProviderSession,
+    private readonly session: ort.InferenceSession,
+    readonly executionProvider: ExecutionProvider,
+    /** what was asked, tried and measured; null when the provider was simply given */
+    readonly providerChoice: ProviderChoice | null,
   ) {
-    const session = opened.session;
-    this.session = session;
-    this.executionProvider = opened.provider;
-    this.providerFallback = describeFallback(opened);
     const { nLayer } = folder.config;
     this.pastNames = [];
     this.presentNames = [];
@@ -97,20 +88,21 @@ export class OnnxCausalLM {
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
     const ep = options.executionProvider ?? 'cpu';
-    let opened: ProviderSession;
+    const sessionOptions = {
+      graphOptimizationLevel: 'all' as const,
+      intraOpNumThreads: options.intraOpThreads ?? 1,
+      interOpNumThreads: 1,
+    };
+    let session: ort.InferenceSession;
     try {
-      opened = await createSession(folder.onnxPath, ep, {
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: options.intraOpThreads ?? 1,
-        interOpNumThreads: 1,
-      });
+      session = await createSession(folder.onnxPath, ep, sessionOptions);
     } catch (err) {
       const reason = describeError(err).split('\n')[0];
       // A provider that cannot start is not a broken file: tell the two apart on the CPU.
-      if (ep !== 'cpu' && ep !== 'auto') {
+      if (ep !== 'cpu') {
         const onCpu = await createSession(folder.onnxPath, 'cpu', {}).catch(() => null);
         if (onCpu) {
-          await onCpu.session.release();
+          await onCpu.release();
           throw new SpecDecError(
             'EXECUTION_PROVIDER',
             `The ${ep} execution provider is not available here (${reason}). Use --ep auto or --ep cpu; the README's GPU set-up lists what ${ep} needs.`,
@@ -122,7 +114,7 @@ export class OnnxCausalLM {
         `Could not load ${folder.onnxPath}: ${reason}. The file may be truncated or corrupt; re-export or re-download the model.`,
       );
     }
-    return new OnnxCausalLM(folder, opened);
+    return new OnnxCausalLM(folder, session, ep, options.providerChoice ?? null);
   }
 
   /** tokens currently held in the KV cache */

@@ -1,13 +1,13 @@
 /**
- * Choosing onnxruntime's execution provider. `auto` tries what this platform's onnxruntime-node
- * offers, in the order CUDA, DirectML, CoreML, WebGPU, CPU, and keeps each failed attempt's
- * reason so the user sees why ("cuda: Failed to load shared library; using cpu").
+ * onnxruntime's execution providers on this machine: which this build offers, which cannot work
+ * here (found without trying them), and a session on the one chosen (providerProbe.ts chooses).
  *
  * Outputs (logits, KV cache) always come back to JavaScript memory (onnxruntime's default output
  * location), so the KV-cache handling (crop by copy) is the same on every provider.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -23,13 +23,6 @@ import {
 } from '../../shared/decoding';
 export { EXECUTION_PROVIDERS, type ExecutionProvider, type ExecutionProviderChoice };
 const AUTO_ORDER: ExecutionProvider[] = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'];
-
-export interface ProviderSession {
-  session: ort.InferenceSession;
-  provider: ExecutionProvider;
-  /** "name: reason" for each provider tried before the one in use */
-  failed: string[];
-}
 
 /** providers this build of onnxruntime-node knows, in auto's order */
 export function candidateProviders(): ExecutionProvider[] {
@@ -74,36 +67,25 @@ export function providerUnavailable(provider: ExecutionProvider): string | null 
   return null;
 }
 
+/** A session on one provider (providerProbe.ts decides which). */
 export async function createSession(
   path: string,
-  choice: ExecutionProviderChoice,
+  provider: ExecutionProvider,
   options: ort.InferenceSession.SessionOptions,
-): Promise<ProviderSession> {
-  const order = choice === 'auto' ? candidateProviders() : [choice];
-  const failed: string[] = [];
-  for (const provider of order) {
-    const unavailable = providerUnavailable(provider);
-    if (unavailable) {
-      failed.push(`${provider}: ${unavailable}`);
-      if (choice !== 'auto') throw Object.assign(new Error(unavailable), { failed });
-      continue;
-    }
-    try {
-      const session = await ort.InferenceSession.create(path, {
-        ...options,
-        executionProviders: [provider],
-      });
-      return { session, provider, failed };
-    } catch (err) {
-      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
-      failed.push(`${provider}: ${reason}`);
-      if (choice !== 'auto') throw Object.assign(new Error(reason), { failed });
-    }
-  }
-  throw Object.assign(new Error(failed.join('; ')), { failed });
+): Promise<ort.InferenceSession> {
+  if (provider !== 'cpu') quietGpuStart();
+  return ort.InferenceSession.create(path, { ...options, executionProviders: [provider] });
 }
 
-/** "cuda: ...; using cpu" for the user, or null when the first choice worked */
-export function describeFallback(s: ProviderSession): string | null {
-  return s.failed.length === 0 ? null : `${s.failed.join('; ')}; using ${s.provider}`;
+/**
+ * Vulkan's window-system layers print "error: XDG_RUNTIME_DIR is invalid or not set" when the
+ * variable is missing (a service, ssh, a container); a private folder of ours satisfies them.
+ */
+function quietGpuStart(): void {
+  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR) return;
+  try {
+    process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'specdec-runtime-'));
+  } catch {
+    // only a warning is at stake
+  }
 }

@@ -1,7 +1,9 @@
 /** Loading a target (and optionally a draft) and checking that they can work together. */
 import { SpecDecError } from '../errors';
-import { OnnxCausalLM, type CausalLmOptions } from './causalLm';
+import type { ExecutionProviderChoice } from '../../shared/decoding';
+import { OnnxCausalLM } from './causalLm';
 import { readModelFolder, type ModelFolder } from './modelFolder';
+import { chooseProviders, type ProbeOptions } from './providerProbe';
 import { loadTokenizer, type TextTokenizer } from './tokenizer';
 
 export interface LoadedModel {
@@ -20,20 +22,31 @@ export interface ModelPair {
   eosTokenId: number | null;
 }
 
-export interface ModelLoadOptions extends CausalLmOptions {
-  /** the ONNX file inside the folder (Hub downloads name theirs) */
-  onnxFile?: string | null;
+/** What a request is checked against before any session opens: the tokenizer and the context. */
+export interface PairFit {
+  tokenizer: TextTokenizer;
+  nPositions: number;
+  hasDraft: boolean;
 }
 
-export async function loadModel(dir: string, options: ModelLoadOptions = {}): Promise<LoadedModel> {
-  const folder = readModelFolder(dir, options.onnxFile ?? undefined);
-  const tokenizer = await loadTokenizer(folder.dir);
-  const lm = await OnnxCausalLM.open(folder, options);
-  return { folder, lm, tokenizer };
+export const pairFit = (pair: ModelPair): PairFit => ({
+  tokenizer: pair.tokenizer,
+  nPositions: pair.nPositions,
+  hasDraft: pair.draft !== null,
+});
+
+export interface ModelLoadOptions {
+  /** the ONNX file inside the folder (Hub downloads name theirs) */
+  onnxFile?: string | null;
+  /** default cpu; `auto` measures what this machine offers (providerProbe.ts) */
+  executionProvider?: ExecutionProviderChoice;
 }
 
 /** Throws PAIR_MISMATCH naming both models and the first difference, if the vocabularies differ. */
-export function checkSameVocabulary(target: LoadedModel, draft: LoadedModel): void {
+export function checkSameVocabulary(
+  target: Pick<LoadedModel, 'folder' | 'tokenizer'>,
+  draft: Pick<LoadedModel, 'folder' | 'tokenizer'>,
+): void {
   const names = `target ${target.folder.dir} and draft ${draft.folder.dir}`;
   const fail = (what: string): never => {
     throw new SpecDecError(
@@ -57,20 +70,56 @@ export function checkSameVocabulary(target: LoadedModel, draft: LoadedModel): vo
   }
 }
 
+export interface LoadPairOptions {
+  probe?: ProbeOptions;
+  /** throws if the request cannot run on these models (checked before any session opens) */
+  check?: (fit: PairFit) => void;
+}
+
+/**
+ * Both folders are read and the tokenizers checked before a provider is probed or a session
+ * opened, so a broken folder or a mismatched pair fails fast.
+ */
 export async function loadPair(
   targetDir: string,
   draftDir: string | null,
-  options: { target?: ModelLoadOptions; draft?: ModelLoadOptions } = {},
+  options: LoadPairOptions & { target?: ModelLoadOptions; draft?: ModelLoadOptions } = {},
 ): Promise<ModelPair> {
-  const target = await loadModel(targetDir, options.target);
-  const draft = draftDir === null ? null : await loadModel(draftDir, options.draft);
-  if (draft) checkSameVocabulary(target, draft);
-  const nPositions = Math.min(
-    target.folder.config.nPositions,
-    draft?.folder.config.nPositions ?? Infinity,
+  const roles = [
+    { dir: targetDir, opts: options.target ?? {} },
+    ...(draftDir === null ? [] : [{ dir: draftDir, opts: options.draft ?? {} }]),
+  ];
+  const prepared = await Promise.all(
+    roles.map(async ({ dir, opts }) => {
+      const folder = readModelFolder(dir, opts.onnxFile ?? undefined);
+      return { folder, tokenizer: await loadTokenizer(folder.dir), opts };
+    }),
   );
-  const eosTokenId = target.folder.config.eosTokenId ?? target.tokenizer.eosTokenId;
-  return { target, draft, tokenizer: target.tokenizer, nPositions, eosTokenId };
+  if (prepared[1]) checkSameVocabulary(prepared[0]!, prepared[1]);
+  const nPositions = Math.min(...prepared.map((p) => p.folder.config.nPositions));
+  const tokenizer = prepared[0]!.tokenizer;
+  options.check?.({ tokenizer, nPositions, hasDraft: prepared.length > 1 });
+  const choices = await chooseProviders(
+    prepared.map((p) => ({ folder: p.folder, choice: p.opts.executionProvider ?? 'cpu' })),
+    options.probe,
+  );
+  const loaded: LoadedModel[] = [];
+  try {
+    for (const [i, p] of prepared.entries()) {
+      const choice = choices[i]!;
+      const lm = await OnnxCausalLM.open(p.folder, {
+        executionProvider: choice.provider,
+        providerChoice: choice,
+      });
+      loaded.push({ folder: p.folder, tokenizer: p.tokenizer, lm });
+    }
+  } catch (err) {
+    for (const m of loaded) await m.lm.release();
+    throw err;
+  }
+  const [target, draft = null] = loaded as [LoadedModel, LoadedModel?];
+  const eosTokenId = target.folder.config.eosTokenId ?? tokenizer.eosTokenId;
+  return { target, draft, tokenizer, nPositions, eosTokenId };
 }
 
 export async function releasePair(pair: ModelPair): Promise<void> {

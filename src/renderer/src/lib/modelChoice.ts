@@ -31,7 +31,10 @@ export const DTYPE_OPTIONS: ReadonlyArray<{
 ];
 
 export const EP_OPTIONS: ReadonlyArray<{ ep: ExecutionProviderChoice; hint: string }> = [
-  { ep: 'auto', hint: 'The fastest this machine offers: CUDA, DirectML, CoreML, WebGPU, then CPU' },
+  {
+    ep: 'auto',
+    hint: 'The fastest on this machine, measured on the model once (CUDA, DirectML, CoreML, WebGPU or CPU)',
+  },
   { ep: 'cpu', hint: 'Everywhere' },
   { ep: 'cuda', hint: 'Linux x64 with an NVIDIA GPU, CUDA 12 and cuDNN 9' },
   { ep: 'dml', hint: 'Windows with DirectX 12' },

@@ -1,0 +1,119 @@
+/**
+ * The provider probe's child process (see providerProbe.ts): opens each model on each provider
+ * it is asked about and times a few passes at a sweep's shapes. It runs apart from the engine so
+ * that whatever onnxruntime, Dawn or a driver prints goes to the probe's log, and a native crash
+ * ends only this process. It imports nothing but onnxruntime-node.
+ */
+import * as ort from 'onnxruntime-node';
+import type { ProbeChildMessage, ProbeRequest } from './providerProbe';
+
+const send = (m: ProbeChildMessage): void => void process.send?.(m);
+
+/** Tokens in the warm-up prefill: about a prompt's length. */
+const PREFILL = 16;
+
+async function trial(
+  model: ProbeRequest['models'][number],
+  provider: string,
+  request: ProbeRequest,
+  bestMs: number | null,
+): Promise<{ medianPassMs: number; passes: number; createMs: number }> {
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(model.path, {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  const createMs = performance.now() - t0;
+  try {
+    const pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
+    const pastType = (name: string): 'float16' | 'float32' => {
+      const meta = session.inputMetadata.find((m) => m.name === name);
+      return meta?.isTensor && meta.type === 'float16' ? 'float16' : 'float32';
+    };
+    let past: ort.Tensor[] = pastNames.map((name) =>
+      pastType(name) === 'float16'
+        ? new ort.Tensor('float16', new Uint16Array(0), [1, model.nHead, 0, model.headDim])
+        : new ort.Tensor('float32', new Float32Array(0), [1, model.nHead, 0, model.headDim]),
+    );
+    let length = 0;
+    const pass = async (n: number): Promise<number> => {
+      const total = length + n;
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: n }, (_, i) => BigInt((length + i) % model.vocabSize)),
+          [1, n],
+        ),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+      };
+      if (session.inputNames.includes('position_ids')) {
+        feeds.position_ids = new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(length + i)),
+          [1, n],
+        );
+      }
+      if (session.inputNames.includes('use_cache_branch'))
+        feeds.use_cache_branch = new ort.Tensor('bool', [length > 0], [1]);
+      pastNames.forEach((name, i) => (feeds[name] = past[i]!));
+      const start = performance.now();
+      const out = await session.run(feeds);
+      const ms = performance.now() - start;
+      past = pastNames.map((name) => out[name.replace('past_key_values.', 'present.')]!);
+      length = total;
+      return ms;
+    };
+    // Warm-up (kernels compiled, shaders built), then one-token passes over a growing cache,
+    // as the draft and the baseline run them.
+    await pass(Math.min(PREFILL, model.nPositions - request.passes - 1));
+    await pass(1);
+    const times: number[] = [];
+    const started = performance.now();
+    while (times.length < request.passes) {
+      times.push(await pass(1));
+      const spent = performance.now() - started;
+      // Enough to rank: over budget, or far slower than a provider already measured.
+      if (spent > request.budgetMs) break;
+      if (bestMs !== null && times.length >= 1 && Math.min(...times) > 5 * bestMs) break;
+    }
+    times.sort((a, b) => a - b);
+    return {
+      medianPassMs: times[Math.floor((times.length - 1) / 2)]!,
+      passes: times.length,
+      createMs,
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+process.once('message', (request: ProbeRequest) => {
+  void (async () => {
+    for (const [modelIndex, model] of request.models.entries()) {
+      let bestMs: number | null = null;
+      for (const provider of request.providers) {
+        send({ type: 'start', modelIndex, provider });
+        try {
+          const t = await trial(model, provider, request, bestMs);
+          bestMs = bestMs === null ? t.medianPassMs : Math.min(bestMs, t.medianPassMs);
+          send({ type: 'trial', modelIndex, provider, ...t, error: null });
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          send({
+            type: 'trial',
+            modelIndex,
+            provider,
+            medianPassMs: null,
+            passes: 0,
+            createMs: null,
+            error,
+          });
+        }
+      }
+    }
+    send({ type: 'done' });
+    process.disconnect?.();
+  })();
+});
