@@ -3,7 +3,7 @@
  * output never reaches the user, its verdict is cached, and arguments are checked before any of
  * it. The SwiftShader tests run where Debian's chromium ships its software Vulkan driver.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -117,6 +117,23 @@ describe('chooseProviders with a scripted probe', () => {
       );
     },
   );
+});
+
+describe('the bundled probe script the desktop app runs', () => {
+  const gpuReason = providerUnavailable('webgpu');
+  it.skipIf(gpuReason !== null)('is self-contained and measures cpu from out/main', async () => {
+    const chunks = join(ROOT, 'out', 'main', 'chunks');
+    const script = readdirSync(chunks).find((f) => f.startsWith('providerProbeChild-'));
+    expect(script, 'electron-vite emits the probe as its own chunk').toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'specdec-bundled-'));
+    const [choice] = await chooseProviders([{ folder: readModelFolder(MICRO_A), choice: 'auto' }], {
+      ...probeFiles(dir),
+      launcher: { script: join(chunks, script!), execArgv: [] },
+    });
+    const cpu = choice!.trials.find((t) => t.provider === 'cpu')!;
+    expect(cpu.medianPassMs).toBeGreaterThan(0);
+    expect(cpu.detail).toBeNull();
+  });
 });
 
 const vulkanReason = !existsSync(SWIFTSHADER)

@@ -2,11 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { runRow } from './helpers';
 import type { RunRow, Theory } from '../src/shared/protocol';
-import { MAX_PROMPTS } from '../src/shared/protocol';
+import { MAX_PROMPTS, MAX_REQUEST_BYTES } from '../src/shared/protocol';
 import { summarizeRows } from '../src/shared/summary';
 import { expectedSpeedup, expectedTokensPerPass } from '../src/shared/theory';
 import {
   checkPMin,
+  checkPrompt,
   checkSampling,
   checkSeed,
   checkTemperature,
@@ -41,6 +42,23 @@ describe('prompt sets', () => {
     expect(many.ok).toBe(false);
     if (!many.ok) expect(many.message).toContain(`at most ${MAX_PROMPTS}`);
     expect(parsePromptSet('one').ok).toBe(true);
+  });
+
+  it('refuses prompts that would not fit in one request to the engine, before sending', () => {
+    // quotes double in JSON: 600 kB of them is 1.2 MB as sent
+    const quotes = '"'.repeat(600_000);
+    expect(checkPrompt(quotes)).toMatch(
+      /^The prompt is 1\.20 MB as sent; the engine takes at most 1\.03 MB/,
+    );
+    const set = parsePromptSet(Array.from({ length: 20 }, () => 'x'.repeat(60_000)).join('\n'));
+    expect(set).toMatchObject({ ok: false, message: /^The prompt set is 1\.20 MB as sent/ });
+    // what passes here passes the server's limit
+    const fits = Array.from({ length: 17 }, () => 'x'.repeat(60_000));
+    expect(parsePromptSet(fits.join('\n')).ok).toBe(true);
+    const request = { type: 'sweep', requestId: 'r', settings: { prompts: fits } };
+    expect(new TextEncoder().encode(JSON.stringify(request)).length).toBeLessThan(
+      MAX_REQUEST_BYTES,
+    );
   });
 });
 

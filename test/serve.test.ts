@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { connect as connectTo, pairOf, sweepSettings } from './serveClient';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/cli/serve';
-import type { HostMessage, HostRequest, PairChoice, SweepSettings } from '../src/shared/protocol';
 import { MICRO_A, MICRO_B, ROOT, specdec } from './helpers';
 
 let server: RunningServer;
@@ -25,63 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** A client that records every message and can wait for one. */
-async function connect(): Promise<{
-  send(r: HostRequest): void;
-  next(pred: (m: HostMessage) => boolean, timeoutMs?: number): Promise<HostMessage>;
-  all: HostMessage[];
-  close(): void;
-}> {
-  const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, { headers: { cookie, origin } });
-  const all: HostMessage[] = [];
-  const waiters: Array<{ pred: (m: HostMessage) => boolean; resolve: (m: HostMessage) => void }> =
-    [];
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as HostMessage;
-    all.push(m);
-    for (const w of [...waiters]) {
-      if (w.pred(m)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
-  await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
-  return {
-    all,
-    send: (r) => ws.send(JSON.stringify(r)),
-    next: (pred, timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const seen = all.find(pred);
-        if (seen) return resolve(seen);
-        const timer = setTimeout(
-          () => reject(new Error('timed out waiting for a message')),
-          timeoutMs,
-        );
-        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-      }),
-    close: () => ws.close(),
-  };
-}
-
-const pairOf = (target: string | null): PairChoice => ({
-  target: { source: target, dtype: 'fp32', ep: 'auto' },
-  draft: { source: null, dtype: 'fp32', ep: 'auto' },
-  offline: false,
-});
-
-const settings = (over: Partial<SweepSettings> = {}): SweepSettings => ({
-  pair: pairOf(null),
-  prompts: ['The old man said'],
-  maxNewTokens: 30,
-  ks: [1, 2, 4],
-  repeats: 1,
-  policies: ['fixed'],
-  drafters: ['model'],
-  pMin: 0.5,
-  sampling: null,
-  ...over,
-});
+const connect = () => connectTo(server);
+const settings = sweepSettings;
 
 describe('access control', () => {
   it('refuses requests without the token (401) or with a wrong one (403)', async () => {
@@ -173,7 +118,9 @@ describe('the engine host over the bridge', () => {
       settings: settings({ pair: pairOf('/no/such/folder') }),
     });
     const err2 = await c.next((m) => m.type === 'error' && m.requestId === 'bad2');
-    expect(err2.type === 'error' && err2.message).toMatch(/Model folder not found/);
+    expect(err2.type === 'error' && err2.message).toMatch(
+      /^Not a model folder this server can use: \/no\/such\/folder\./,
+    );
     c.send({ type: 'sweep', requestId: 'ok', settings: settings({ ks: [2] }) });
     expect(await c.next((m) => m.type === 'sweep-done' && m.requestId === 'ok')).toBeTruthy();
     c.close();

@@ -8,17 +8,25 @@
  * origin.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { HostOptions } from '../core/host/engineHost';
-import { SpecDecError } from '../core/errors';
+import { RestartPolicy } from '../core/host/restartPolicy';
+import { SpecDecError, describeError } from '../core/errors';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp';
-import type { HostMessage } from '../shared/protocol';
+import {
+  MAX_REQUEST_BYTES,
+  parseRequestText,
+  type HostMessage,
+  type HostRequest,
+} from '../shared/protocol';
 
 export interface ServeOptions extends HostOptions {
   port: number;
@@ -34,6 +42,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** kill the engine host as a crash would (SIGKILL); a fresh host starts at once */
   killHost(): Promise<void>;
+  /** the engine host's process id, null while none runs */
+  hostPid(): number | null;
 }
 
 const COOKIE = 'specdec_token';
@@ -64,62 +74,141 @@ function cookieToken(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
+/** WebSocket clients at once; more are refused (503) before any work. */
+const MAX_CLIENTS = 16;
+/** messages a client may send: a burst of MESSAGE_BURST, refilled at MESSAGES_PER_S */
+const MESSAGE_BURST = 200;
+const MESSAGES_PER_S = 50;
+/** the engine's last stderr kept to explain why it cannot start */
+const STDERR_TAIL = 2000;
+
+/** The Host header values this server answers to: its own address, and loopback names if local. */
+function allowedHosts(listenHost: string, port: number): Set<string> {
+  const names = new Set<string>([listenHost]);
+  const loopback = ['127.0.0.1', 'localhost', '::1'];
+  if (loopback.includes(listenHost)) loopback.forEach((n) => names.add(n));
+  if (listenHost === '0.0.0.0' || listenHost === '::') {
+    // listening everywhere: every address of this machine, and its name
+    names.add(hostname());
+    loopback.forEach((n) => names.add(n));
+    for (const list of Object.values(networkInterfaces()))
+      for (const a of list ?? []) names.add(a.address);
+  }
+  return new Set([...names].map((n) => (n.includes(':') ? `[${n}]:${port}` : `${n}:${port}`)));
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const rendererDir = resolve(options.rendererDir);
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw new Error(`No built renderer in ${rendererDir}. Run \`npm run build\` first.`);
   }
+  const realRendererDir = realpathSync(rendererDir);
   const token = options.token ?? randomBytes(24).toString('hex');
   const clients = new Set<WebSocket>();
+  const sendTo = (ws: WebSocket, m: HostMessage): void => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+  };
   const broadcast = (m: HostMessage): void => {
-    const text = JSON.stringify(m);
-    for (const ws of clients) ws.send(text);
+    for (const ws of clients) sendTo(ws, m);
   };
 
-  // The engine host: restarted whenever it dies, with the reason told to every client.
-  let host: ChildProcess;
+  // The engine host: restarted when it dies (with backoff if it keeps dying at start-up), with
+  // the reason told to every client.
+  let host: ChildProcess | null = null;
   let lastReady: HostMessage | null = null;
   let closing = false;
+  let stderrTail = '';
+  let restartTimer: NodeJS.Timeout | null = null;
+  const restarts = new RestartPolicy();
   const spawn = (): void => {
+    restartTimer = null;
     const hostOptions: HostOptions = {
       dataDir: options.dataDir,
       embeddedPair: options.embeddedPair,
+      remoteClients: true,
       ...(options.hubHost ? { hubHost: options.hubHost } : {}),
     };
     const child = fork(fileURLToPath(new URL('./hostProcess.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, SPECDEC_HOST_OPTIONS: JSON.stringify(hostOptions) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    // a send racing the child's death (EPIPE) is answered by the exit handler below
+    child.on('error', () => {});
     child.on('message', (m: HostMessage) => {
-      if (m.type === 'ready') lastReady = m;
+      if (m.type === 'ready') {
+        lastReady = m;
+        restarts.ready();
+      }
       broadcast(m);
     });
     child.on('exit', (code, signal) => {
+      if (host === child) host = null;
       if (closing) return;
       const how = signal ? `it was stopped by ${signal}` : `it exited with code ${code}`;
+      const delay = restarts.exited();
+      if (delay === null) {
+        const last = stderrTail.trim().split('\n').filter(Boolean).slice(-1)[0] ?? how;
+        broadcast({
+          type: 'host-exit',
+          message: `The engine cannot start: ${last}. Fix that, then send a request again (or restart serve).`,
+        });
+        return;
+      }
       broadcast({
         type: 'host-exit',
         message: `The engine process ended: ${how} (a crash, out of memory, or killed).`,
       });
-      spawn();
+      restartTimer = setTimeout(spawn, delay);
     });
     host = child;
+  };
+  const toHost = (ws: WebSocket, request: HostRequest): void => {
+    if (!host?.connected) {
+      sendTo(ws, {
+        type: 'error',
+        requestId: request.requestId,
+        code: 'INTERNAL',
+        message: 'The engine is restarting; send the request again in a moment.',
+      });
+      if (!host && !restartTimer && !closing) {
+        restarts.reset();
+        spawn();
+      }
+      return;
+    }
+    host.send(request);
   };
 
   const deny = (res: ServerResponse, status: number, text: string): void => {
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
   };
+  let hosts = new Set<string>();
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const serveRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // another name for this address (DNS rebinding) is another site: refuse it
+    if (!hosts.has(req.headers.host ?? '')) return deny(res, 421, 'Unknown Host header.\n');
+    let url: URL;
+    let pathname: string;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      return deny(res, 400, 'Malformed URL.\n');
+    }
     const given = url.searchParams.get('token');
     if (given !== null) {
       if (!sameToken(given, token)) return deny(res, 403, 'Wrong access token.\n');
       url.searchParams.delete('token');
+      // always a path on this server: "//evil.example" or "/\\evil.example" would leave it
+      const location = '/' + url.pathname.replace(/^[/\\]+/, '') + url.search;
       res.writeHead(302, {
         'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        location: url.pathname + url.search,
+        location,
       });
       return void res.end();
     }
@@ -133,11 +222,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (!sameToken(cookie, token)) return deny(res, 403, 'Wrong access token.\n');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return deny(res, 405, 'Method not allowed.\n');
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
-    const file = resolve(rendererDir, rel === '' ? 'index.html' : rel);
-    if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      return deny(res, 404, 'Not found.\n');
-    }
+    const file = staticFile(pathname);
+    if (!file) return deny(res, 404, 'Not found.\n');
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'x-content-type-options': 'nosniff',
@@ -145,42 +231,84 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       'cache-control': 'no-store',
     });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
+  };
+
+  /** a regular file inside the renderer folder, symlinks resolved, or null */
+  const staticFile = (pathname: string): string | null => {
+    const rel = normalize(pathname).replace(/^([/\\])+/, '');
+    const file = resolve(rendererDir, rel === '' ? 'index.html' : rel);
+    try {
+      const real = realpathSync(file);
+      return real.startsWith(realRendererDir + sep) && statSync(real).isFile() ? real : null;
+    } catch {
+      return null;
+    }
+  };
+
+  const server = createServer((req, res) => {
+    try {
+      serveRequest(req, res);
+    } catch (err) {
+      process.stderr.write(`serve: ${describeError(err)}\n`);
+      if (!res.headersSent) deny(res, 500, 'Internal error.\n');
+      else res.destroy();
+    }
+  });
+  // a malformed request or a reset before the request was read: close that socket, nothing else
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST_BYTES });
+  /** refuse an upgrade: the socket is ours until closed, so its errors (a reset) are too */
+  const refuse = (socket: Duplex, status: string): void => {
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  };
   server.on('upgrade', (req, socket, head) => {
-    const origin = req.headers.origin;
-    const ownOrigin = `http://${req.headers.host}`;
-    if (
-      new URL(req.url ?? '/', 'http://x').pathname !== '/ws' ||
-      !sameToken(cookieToken(req), token) ||
-      origin !== ownOrigin
-    ) {
-      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-      return;
+    const origin = req.headers.origin ?? '';
+    const host = req.headers.host ?? '';
+    let path: string | null = null;
+    try {
+      path = new URL(req.url ?? '/', 'http://x').pathname;
+    } catch {
+      // a malformed URL: refused below
     }
+    if (
+      path !== '/ws' ||
+      !hosts.has(host) ||
+      origin !== `http://${host}` ||
+      !sameToken(cookieToken(req), token)
+    ) {
+      return refuse(socket, '403 Forbidden');
+    }
+    if (clients.size >= MAX_CLIENTS) return refuse(socket, '503 Service Unavailable');
+    socket.on('error', () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
-      ws.on('message', (data) => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(String(data));
-        } catch {
-          ws.send(
-            JSON.stringify({
-              type: 'error',
-              requestId: null,
-              code: 'BAD_REQUEST',
-              message: 'Messages must be JSON.',
-            }),
-          );
+      // protocol errors (a frame over the limit, invalid UTF-8, bad opcodes): drop that client
+      ws.on('error', () => ws.terminate());
+      let allowance = MESSAGE_BURST;
+      let last = performance.now();
+      ws.on('message', (data, isBinary) => {
+        const now = performance.now();
+        allowance = Math.min(MESSAGE_BURST, allowance + ((now - last) / 1000) * MESSAGES_PER_S);
+        last = now;
+        if (--allowance < 0) {
+          ws.close(1008, 'too many messages');
           return;
         }
-        // The host validates every request against the protocol schema.
-        host.send(parsed as object);
+        const reply = (message: string): void =>
+          sendTo(ws, { type: 'error', requestId: null, code: 'BAD_REQUEST', message });
+        if (isBinary) return reply('Messages must be JSON text.');
+        const parsed = parseRequestText(String(data));
+        if (!parsed.ok) return reply(parsed.message);
+        toHost(ws, parsed.request);
       });
-      if (lastReady) ws.send(JSON.stringify(lastReady));
+      if (lastReady) sendTo(ws, lastReady);
     });
   });
 
@@ -198,24 +326,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
     server.listen(options.port, options.host, () => ok());
   });
-  spawn();
+  server.on('error', (err) => process.stderr.write(`serve: ${describeError(err)}\n`));
   const { port } = server.address() as AddressInfo;
+  hosts = allowedHosts(options.host, port);
+  spawn();
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${hostForUrl}:${port}/?token=${token}`,
     token,
     async killHost() {
-      const dead = new Promise((ok) => host.once('exit', ok));
+      if (!host) return;
+      const dead = new Promise((ok) => host!.once('exit', ok));
       host.kill('SIGKILL');
       await dead;
     },
+    hostPid: () => host?.pid ?? null,
     async close() {
       closing = true;
+      if (restartTimer) clearTimeout(restartTimer);
       for (const ws of clients) ws.terminate();
       wss.close();
-      const dead = new Promise((ok) => host.once('exit', ok));
-      host.kill();
-      await dead;
+      if (host) {
+        const dead = new Promise((ok) => host!.once('exit', ok));
+        host.kill();
+        await dead;
+      }
+      server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     },
   };

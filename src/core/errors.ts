@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'CANCELLED';
 
 export class SpecDecError extends Error {
+  /** the model folder the error is about, as the request named it (set by loadPair) */
+  subject: string | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -29,6 +32,15 @@ export class SpecDecError extends Error {
     this.name = 'SpecDecError';
   }
 }
+
+/** Errors that describe a folder's contents: a remote client gets only "not a model folder". */
+export const FOLDER_ERRORS: ReadonlySet<ErrorCode> = new Set([
+  'MODEL_FOLDER_MISSING',
+  'MODEL_FOLDER_INVALID',
+  'ONNX_INVALID',
+  'ONNX_INTERFACE',
+  'TOKENIZER_INVALID',
+]);
 
 export function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -5,7 +5,8 @@
 import { utilityProcess, type UtilityProcess } from 'electron';
 import hostPath from './engineHostProcess?modulePath';
 import probePath from '../core/model/providerProbeChild?modulePath';
-import { HostRequest, type HostMessage } from '../shared/protocol';
+import { parseHostRequest, type HostMessage } from '../shared/protocol';
+import { RestartPolicy } from '../core/host/restartPolicy';
 import type { HostOptions } from '../core/host/engineHost';
 
 export class EngineHostProcess {
@@ -13,6 +14,8 @@ export class EngineHostProcess {
   private stopping = false;
   /** the host's last `ready`, replayed to a page that loads after the host started */
   private ready: HostMessage | null = null;
+  private readonly restarts = new RestartPolicy();
+  private restartTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly options: HostOptions,
@@ -20,6 +23,7 @@ export class EngineHostProcess {
   ) {}
 
   start(): void {
+    this.restartTimer = null;
     const child = utilityProcess.fork(hostPath, [], {
       serviceName: 'SpecDec Studio engine',
       env: {
@@ -32,20 +36,26 @@ export class EngineHostProcess {
       stdio: 'inherit',
     });
     child.on('message', (m: HostMessage) => {
-      if (m.type === 'ready') this.ready = m;
+      if (m.type === 'ready') {
+        this.ready = m;
+        this.restarts.ready();
+      }
       this.deliver(m);
     });
     child.on('exit', (code) => {
       if (this.child !== child || this.stopping) return;
       this.child = null;
+      const delay = this.restarts.exited();
       this.deliver({
         type: 'host-exit',
         message:
-          code === 0
-            ? 'the engine process exited'
-            : `the engine process ended with code ${code} (a crash or out of memory)`,
+          delay === null
+            ? `the engine cannot start (it ended with code ${code} several times right after starting); run a sweep to try again, or see the terminal's output`
+            : code === 0
+              ? 'the engine process exited'
+              : `the engine process ended with code ${code} (a crash or out of memory)`,
       });
-      this.start();
+      if (delay !== null) this.restartTimer = setTimeout(() => this.start(), delay);
     });
     this.child = child;
   }
@@ -57,14 +67,23 @@ export class EngineHostProcess {
 
   /** forward a renderer request if it is well-formed; returns false when it was dropped */
   send(data: unknown): boolean {
-    const parsed = HostRequest.safeParse(data);
-    if (!parsed.success || !this.child) return false;
-    this.child.postMessage(parsed.data);
+    const parsed = parseHostRequest(data);
+    if (!parsed.ok) return false;
+    if (!this.child) {
+      // given up after repeated start-up deaths: a new request is a new try
+      if (!this.restartTimer) {
+        this.restarts.reset();
+        this.start();
+      }
+      return false;
+    }
+    this.child.postMessage(parsed.request);
     return true;
   }
 
   stop(): void {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     this.child?.kill();
     this.child = null;
   }

@@ -115,6 +115,66 @@ export const HostRequest = z.discriminatedUnion('type', [
 ]);
 export type HostRequest = z.infer<typeof HostRequest>;
 
+/** A request's JSON text at most (the WebSocket's frame limit too); the UI checks it before sending. */
+export const MAX_REQUEST_BYTES = 1 << 20;
+/** Requests nest about 4 deep; anything far deeper is refused before it is walked. */
+export const MAX_REQUEST_DEPTH = 16;
+
+/** What a request's prompts may take of it, as JSON text (the rest is settings, well under 16 kB). */
+export const MAX_PROMPTS_JSON_BYTES = MAX_REQUEST_BYTES - (16 << 10);
+
+/** Why prompts would not fit in one request, for the UI to say before sending; null if they do. */
+export function promptsTooLarge(prompts: readonly string[]): string | null {
+  const bytes = new TextEncoder().encode(JSON.stringify(prompts)).length;
+  if (bytes <= MAX_PROMPTS_JSON_BYTES) return null;
+  const mb = (n: number): string => `${(n / 1e6).toFixed(2)} MB`;
+  return `The ${prompts.length > 1 ? 'prompt set' : 'prompt'} is ${mb(bytes)} as sent; the engine takes at most ${mb(MAX_PROMPTS_JSON_BYTES)}. Shorten it or split it over several sweeps.`;
+}
+
+/** Whether arrays/objects nest deeper than `max`, found without recursion (no stack to overflow). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+export type ParsedRequest = { ok: true; request: HostRequest } | { ok: false; message: string };
+
+/** A request from outside (a renderer, a WebSocket client): bounded, then validated. */
+export function parseHostRequest(value: unknown): ParsedRequest {
+  if (nestsDeeperThan(value, MAX_REQUEST_DEPTH)) {
+    return { ok: false, message: `Malformed request: nested deeper than ${MAX_REQUEST_DEPTH}.` };
+  }
+  const parsed = HostRequest.safeParse(value);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  return { ok: false, message: `Malformed request${where}: ${issue?.message ?? 'invalid'}` };
+}
+
+/** The same, from a message's text: size first, then JSON, then the request. */
+export function parseRequestText(text: string): ParsedRequest {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_REQUEST_BYTES) {
+    return {
+      ok: false,
+      message: `Request too large: ${bytes} bytes, at most ${MAX_REQUEST_BYTES}. Use a shorter prompt or a smaller prompt set.`,
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'Messages must be JSON.' };
+  }
+  return parseHostRequest(value);
+}
+
 /** One finished run of a sweep: its metrics (see events.ts) and what it was compared with. */
 export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   runId: z.string(),
@@ -220,6 +280,8 @@ export const HostMessage = z.discriminatedUnion('type', [
     historyId: z.string(),
     /** null when the sweep had no K=1 model-drafted run or was cancelled */
     theory: Theory.nullable(),
+    /** why the sweep is not (fully) in the history: "not saved: disk full at <path>"; else null */
+    notSaved: z.string().nullable().optional(),
   }),
   z.object({
     type: z.literal('live-step'),

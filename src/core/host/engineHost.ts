@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { EngineEvent } from '../../shared/events';
 import {
-  HostRequest,
+  parseHostRequest,
+  type HostRequest,
   type HistoryEntry,
   type HostMessage,
   type LiveSettings,
@@ -18,7 +19,7 @@ import {
 } from '../../shared/protocol';
 import { predictFromSweep } from '../../shared/theory';
 import { SpeculativeRun } from '../decoding/speculative';
-import { SpecDecError, describeError } from '../errors';
+import { FOLDER_ERRORS, SpecDecError, describeError } from '../errors';
 import { measureCostRatio } from '../experiment/costRatio';
 import { pairProviders, runRecord } from '../experiment/report';
 import {
@@ -31,7 +32,7 @@ import { resolveModels } from '../hub/hub';
 import { openPair, type ModelSpec } from '../hub/openPair';
 import { pairFit, releasePair, type ModelPair, type PairFit } from '../model/pair';
 import { probeFiles, type ProbeLauncher } from '../model/providerProbe';
-import { HistoryStore } from './historyStore';
+import { HistoryStore, notSavedReason } from './historyStore';
 
 export interface HostPort {
   post(message: HostMessage): void;
@@ -46,7 +47,19 @@ export interface HostOptions {
   embeddedPair: { target: string; draft: string };
   /** a Hub mirror (default huggingface.co) */
   hubHost?: string;
+  /**
+   * the clients are remote (serve): errors about a model folder say only that it is not one, so
+   * that nobody learns which paths exist on this machine or what its files contain
+   */
+  remoteClients?: boolean;
 }
+
+const JOB_NAMES = {
+  sweep: 'a sweep',
+  download: 'a download',
+  'live-start': 'a step-by-step run',
+  'live-next': 'a step-by-step run',
+} as const;
 
 /** Events go out at most about once per animation frame. */
 const BATCH_MS = 16;
@@ -67,10 +80,21 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     pair: ModelPair;
     info: { target: LoadedModelInfo; draft: LoadedModelInfo };
   } | null = null;
-  let busy = false;
+  /** the job running now, in words, or null */
+  let busy: string | null = null;
 
   const post = (m: HostMessage): void => port.post(m);
   const fail = (requestId: string | null, err: unknown): void => {
+    if (options.remoteClients && err instanceof SpecDecError && FOLDER_ERRORS.has(err.code)) {
+      // one answer for "missing" and "broken", and nothing read from the folder
+      post({
+        type: 'error',
+        requestId,
+        code: 'MODEL_FOLDER_INVALID',
+        message: `Not a model folder this server can use: ${err.subject ?? 'one of the folders given'}. Give a folder on the serving machine that holds config.json, tokenizer.json and onnx/model.onnx.`,
+      });
+      return;
+    }
     const code = err instanceof SpecDecError ? err.code : 'INTERNAL';
     post({ type: 'error', requestId, code, message: describeError(err) });
   };
@@ -102,6 +126,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     requestId: string,
     choice: PairChoice,
     check: (fit: PairFit) => void,
+    signal: AbortSignal,
   ): Promise<ModelPair> {
     const target = spec(choice.target, options.embeddedPair.target);
     const draft = spec(choice.draft, options.embeddedPair.draft);
@@ -109,45 +134,28 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     if (loaded?.key !== key) {
       if (loaded) await releasePair(loaded.pair);
       loaded = null;
-      const controller = new AbortController();
-      sweeps.set(requestId, controller);
-      try {
-        const opened = await openPair(
-          target,
-          draft,
-          hubOptions(requestId, choice, controller.signal),
-          { probe, check },
-        );
-        if (opened.downloadedBytes > 0) {
-          post({ type: 'download-done', requestId, downloadedBytes: opened.downloadedBytes });
-        }
-        loaded = { key, pair: opened.pair, info: { target: opened.target, draft: opened.draft! } };
-      } finally {
-        sweeps.delete(requestId);
+      const opened = await openPair(target, draft, hubOptions(requestId, choice, signal), {
+        probe,
+        check,
+      });
+      if (opened.downloadedBytes > 0) {
+        post({ type: 'download-done', requestId, downloadedBytes: opened.downloadedBytes });
       }
+      loaded = { key, pair: opened.pair, info: { target: opened.target, draft: opened.draft! } };
     } else check(pairFit(loaded.pair));
     post({ type: 'models-loaded', requestId, ...loaded.info });
     return loaded.pair;
   }
 
   /** Fetch both models into the cache (or find them there) without loading them. */
-  async function download(requestId: string, choice: PairChoice): Promise<void> {
+  async function download(requestId: string, choice: PairChoice, signal: AbortSignal) {
     const models = [
       spec(choice.target, options.embeddedPair.target),
       spec(choice.draft, options.embeddedPair.draft),
     ];
-    const controller = new AbortController();
-    sweeps.set(requestId, controller);
-    try {
-      const resolved = await resolveModels(
-        models,
-        hubOptions(requestId, choice, controller.signal),
-      );
-      const bytes = resolved.reduce((s, r) => s + r.downloadedBytes, 0);
-      post({ type: 'download-done', requestId, downloadedBytes: bytes });
-    } finally {
-      sweeps.delete(requestId);
-    }
+    const resolved = await resolveModels(models, hubOptions(requestId, choice, signal));
+    const bytes = resolved.reduce((s, r) => s + r.downloadedBytes, 0);
+    post({ type: 'download-done', requestId, downloadedBytes: bytes });
   }
 
   function batcher(requestId: string) {
@@ -168,7 +176,8 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     };
   }
 
-  async function sweep(requestId: string, settings: SweepSettings): Promise<void> {
+  /** what a sweep request runs: checked before any model work (and before "busy") */
+  function sweepConfigOf(settings: SweepSettings): SweepConfig {
     const config: SweepConfig = {
       prompts: settings.prompts,
       maxNewTokens: settings.maxNewTokens,
@@ -183,79 +192,11 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
     };
     checkSweepSettings(config, true);
-    const pair = await pairFor(requestId, settings.pair, (fit) => checkSweepConfig(config, fit));
-    const providers = pairProviders(pair);
-    const controller = new AbortController();
-    sweeps.set(requestId, controller);
-    live = null; // a sweep resets the models' caches under any live run
-    const entry: HistoryEntry = {
-      id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
-      createdAt: new Date().toISOString(),
-      settings,
-      models: { target: loaded!.info.target.name, draft: loaded!.info.draft.name },
-      rows: [],
-      theory: null,
-      status: 'running',
-    };
-    const events = batcher(requestId);
-    let stepsSinceYield = 0;
-    try {
-      activeHistory.add(entry.id);
-      const result = await runSweep(
-        pair,
-        config,
-        {
-          onRunStart: (run) => {
-            post({ type: 'sweep-progress', requestId, ...run });
-            if (run.index === 0) history.save(entry);
-          },
-          onEvent: async (ev) => {
-            events.push(ev);
-            if (ev.type === 'step-end' && ++stepsSinceYield >= 4) {
-              stepsSinceYield = 0;
-              await yieldToEventLoop();
-            }
-          },
-          onRunEnd: (run) => {
-            events.flush();
-            const row = runRecord(run, providers);
-            entry.rows.push(row);
-            history.save(entry);
-            post({ type: 'sweep-row', requestId, row });
-          },
-        },
-        controller.signal,
-      );
-      events.flush();
-      // Theory beside measurement: alpha from the K=1 runs, c measured now on the same models.
-      if (!result.cancelled && pair.draft && settings.drafters.includes('model')) {
-        const cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 60);
-        entry.theory = predictFromSweep(entry.rows, cost.c);
-      }
-      entry.status = result.cancelled ? 'cancelled' : 'finished';
-      history.save(entry);
-      post({
-        type: 'sweep-done',
-        requestId,
-        cancelled: result.cancelled,
-        historyId: entry.id,
-        theory: entry.theory,
-      });
-    } catch (err) {
-      events.flush();
-      if (entry.rows.length > 0) {
-        entry.status = 'failed';
-        history.save(entry);
-      }
-      throw err;
-    } finally {
-      activeHistory.delete(entry.id);
-      sweeps.delete(requestId);
-    }
+    return config;
   }
 
-  async function liveStart(requestId: string, settings: LiveSettings): Promise<void> {
-    // a live run is a one-K, one-prompt sweep as far as its settings go
+  /** a live run is a one-K, one-prompt sweep as far as its settings go */
+  function liveConfigOf(settings: LiveSettings): SweepConfig {
     const config: SweepConfig = {
       prompts: [settings.prompt],
       maxNewTokens: settings.maxNewTokens,
@@ -269,7 +210,115 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
     };
     checkSweepSettings(config, true);
-    const pair = await pairFor(requestId, settings.pair, (fit) => checkSweepConfig(config, fit));
+    return config;
+  }
+
+  async function sweep(
+    requestId: string,
+    settings: SweepSettings,
+    config: SweepConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const pair = await pairFor(
+      requestId,
+      settings.pair,
+      (fit) => checkSweepConfig(config, fit),
+      signal,
+    );
+    const providers = pairProviders(pair);
+    live = null; // a sweep resets the models' caches under any live run
+    const entry: HistoryEntry = {
+      id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+      createdAt: new Date().toISOString(),
+      settings,
+      models: { target: loaded!.info.target.name, draft: loaded!.info.draft.name },
+      rows: [],
+      theory: null,
+      status: 'running',
+    };
+    // Saving stops at the first failure (a full disk, a read-only folder); the rows still go
+    // out, and sweep-done says why they were not saved.
+    let notSaved: string | null = null;
+    const save = (write: () => void): void => {
+      if (notSaved !== null) return;
+      try {
+        write();
+      } catch (err) {
+        notSaved = notSavedReason(err, history.dir);
+      }
+    };
+    const events = batcher(requestId);
+    let stepsSinceYield = 0;
+    try {
+      activeHistory.add(entry.id);
+      const result = await runSweep(
+        pair,
+        config,
+        {
+          onRunStart: (run) => {
+            post({ type: 'sweep-progress', requestId, ...run });
+            if (run.index === 0) save(() => history.saveHeader(entry));
+          },
+          onEvent: async (ev) => {
+            events.push(ev);
+            if (ev.type === 'step-end' && ++stepsSinceYield >= 4) {
+              stepsSinceYield = 0;
+              await yieldToEventLoop();
+            }
+          },
+          onRunEnd: (run) => {
+            events.flush();
+            const row = runRecord(run, providers);
+            entry.rows.push(row);
+            save(() => history.appendRow(entry.id, row));
+            post({ type: 'sweep-row', requestId, row });
+          },
+        },
+        signal,
+      );
+      events.flush();
+      // Theory beside measurement: alpha from the K=1 runs, c measured now on the same models.
+      if (!result.cancelled && pair.draft && settings.drafters.includes('model')) {
+        const cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 60);
+        entry.theory = predictFromSweep(entry.rows, cost.c);
+      }
+      entry.status = result.cancelled ? 'cancelled' : 'finished';
+      // a sweep cancelled before its first run finished leaves nothing worth listing
+      if (entry.rows.length > 0) save(() => history.saveHeader(entry));
+      else history.remove(entry.id);
+      post({
+        type: 'sweep-done',
+        requestId,
+        cancelled: result.cancelled,
+        historyId: entry.id,
+        theory: entry.theory,
+        notSaved,
+      });
+    } catch (err) {
+      events.flush();
+      if (entry.rows.length > 0) {
+        entry.status = 'failed';
+        save(() => history.saveHeader(entry));
+      } else history.remove(entry.id);
+      throw err;
+    } finally {
+      activeHistory.delete(entry.id);
+      sweeps.delete(requestId);
+    }
+  }
+
+  async function liveStart(
+    requestId: string,
+    settings: LiveSettings,
+    config: SweepConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const pair = await pairFor(
+      requestId,
+      settings.pair,
+      (fit) => checkSweepConfig(config, fit),
+      signal,
+    );
     const run = new SpeculativeRun(pair, settings.k, {
       prompt: settings.prompt,
       maxNewTokens: settings.maxNewTokens,
@@ -284,15 +333,20 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     await liveNext(requestId);
   }
 
-  async function liveNext(requestId: string): Promise<void> {
+  function checkLive(requestId: string): { requestId: string; run: SpeculativeRun } {
     if (!live || live.requestId !== requestId) {
       throw new SpecDecError(
         'BAD_ARGUMENT',
         'This step-by-step run is no longer active (a sweep replaced it). Start it again.',
       );
     }
-    const events = (await live.run.nextStep()) ?? [];
-    post({ type: 'live-step', requestId, events, done: live.run.done });
+    return live;
+  }
+
+  async function liveNext(requestId: string): Promise<void> {
+    const current = checkLive(requestId);
+    const events = (await current.run.nextStep()) ?? [];
+    post({ type: 'live-step', requestId, events, done: current.run.done });
   }
 
   async function handle(req: HostRequest): Promise<void> {
@@ -318,36 +372,49 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
         return;
       }
     }
+    // What the request runs, checked first: a request refused for what it asks never holds
+    // the engine, even for the next message of the same batch.
+    const { requestId } = req;
+    let job: (signal: AbortSignal) => Promise<void>;
+    if (req.type === 'sweep') {
+      const config = sweepConfigOf(req.settings);
+      job = (signal) => sweep(requestId, req.settings, config, signal);
+    } else if (req.type === 'live-start') {
+      const config = liveConfigOf(req.settings);
+      job = (signal) => liveStart(requestId, req.settings, config, signal);
+    } else if (req.type === 'download') {
+      job = (signal) => download(requestId, req.pair, signal);
+    } else {
+      checkLive(requestId);
+      job = () => liveNext(requestId);
+    }
     // Model work: one job at a time (the models' KV caches are shared state).
     if (busy) {
       throw new SpecDecError(
         'BAD_ARGUMENT',
-        'The engine is busy with a sweep or a download. Cancel it or wait for it to finish.',
+        `The engine is busy with ${busy}. Cancel it or wait for it to finish.`,
       );
     }
-    busy = true;
+    // Registered before the first await: a cancel sent at any moment after this request
+    // reaches it (downloading, probing, loading or running).
+    const controller = new AbortController();
+    sweeps.set(requestId, controller);
+    busy = JOB_NAMES[req.type];
     try {
-      if (req.type === 'sweep') await sweep(req.requestId, req.settings);
-      else if (req.type === 'download') await download(req.requestId, req.pair);
-      else if (req.type === 'live-start') await liveStart(req.requestId, req.settings);
-      else await liveNext(req.requestId);
+      await job(controller.signal);
     } finally {
-      busy = false;
+      busy = null;
+      sweeps.delete(requestId);
     }
   }
 
   port.onMessage((data) => {
-    const parsed = HostRequest.safeParse(data);
-    if (!parsed.success) {
-      post({
-        type: 'error',
-        requestId: null,
-        code: 'BAD_REQUEST',
-        message: `Malformed request: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-      });
+    const parsed = parseHostRequest(data);
+    if (!parsed.ok) {
+      post({ type: 'error', requestId: null, code: 'BAD_REQUEST', message: parsed.message });
       return;
     }
-    handle(parsed.data).catch((err: unknown) => fail(parsed.data.requestId, err));
+    handle(parsed.request).catch((err: unknown) => fail(parsed.request.requestId, err));
   });
   const label = (dir: string): string => `${basename(dirname(dir))}/${basename(dir)} (embedded)`;
   post({

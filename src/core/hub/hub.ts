@@ -11,7 +11,7 @@
  * - A cached model is used without any request; `offline` never makes one.
  */
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomicWrite';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   AutoModelForCausalLM,
@@ -321,9 +321,7 @@ async function fetchPlanned(plan: Planned[], options: HubOptions): Promise<Resol
       report(f.file, size, true);
     }
     const marker: Marker = { repo: p.repo, dtype: p.dtype, onnxFile: p.onnxFile, files };
-    const tmp = `${markerPath(p.dir, p.dtype)}.tmp`;
-    await writeFile(tmp, JSON.stringify(marker, null, 2));
-    await rename(tmp, markerPath(p.dir, p.dtype));
+    writeFileAtomic(markerPath(p.dir, p.dtype), JSON.stringify(marker, null, 2));
     results.push({
       dir: p.dir,
       repo: p.repo,

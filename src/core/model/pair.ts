@@ -70,6 +70,16 @@ export function checkSameVocabulary(
   }
 }
 
+/** Run `work`, marking a SpecDecError it throws as being about the folder `dir`. */
+async function about<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof SpecDecError) err.subject ??= dir;
+    throw err;
+  }
+}
+
 export interface LoadPairOptions {
   probe?: ProbeOptions;
   /** throws if the request cannot run on these models (checked before any session opens) */
@@ -90,10 +100,12 @@ export async function loadPair(
     ...(draftDir === null ? [] : [{ dir: draftDir, opts: options.draft ?? {} }]),
   ];
   const prepared = await Promise.all(
-    roles.map(async ({ dir, opts }) => {
-      const folder = readModelFolder(dir, opts.onnxFile ?? undefined);
-      return { folder, tokenizer: await loadTokenizer(folder.dir), opts };
-    }),
+    roles.map(({ dir, opts }) =>
+      about(dir, async () => {
+        const folder = readModelFolder(dir, opts.onnxFile ?? undefined);
+        return { folder, tokenizer: await loadTokenizer(folder.dir), opts, dir };
+      }),
+    ),
   );
   if (prepared[1]) checkSameVocabulary(prepared[0]!, prepared[1]);
   const nPositions = Math.min(...prepared.map((p) => p.folder.config.nPositions));
@@ -107,10 +119,9 @@ export async function loadPair(
   try {
     for (const [i, p] of prepared.entries()) {
       const choice = choices[i]!;
-      const lm = await OnnxCausalLM.open(p.folder, {
-        executionProvider: choice.provider,
-        providerChoice: choice,
-      });
+      const lm = await about(p.dir, () =>
+        OnnxCausalLM.open(p.folder, { executionProvider: choice.provider, providerChoice: choice }),
+      );
       loaded.push({ folder: p.folder, tokenizer: p.tokenizer, lm });
     }
   } catch (err) {

@@ -11,14 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  appendFileSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +23,7 @@ import {
   type ProviderTrial,
 } from '../../shared/decoding';
 import { formatMs } from '../../shared/format';
+import { writeFileAtomic } from '../atomicWrite';
 import { SpecDecError, describeError } from '../errors';
 import { candidateProviders, providerUnavailable } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
@@ -315,10 +309,7 @@ export async function chooseProviders(
   }
   if (cacheChanged && options.cacheFile) {
     try {
-      mkdirSync(dirname(options.cacheFile), { recursive: true });
-      const tmp = `${options.cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(cache, null, 2));
-      renameSync(tmp, options.cacheFile);
+      writeFileAtomic(options.cacheFile, JSON.stringify(cache, null, 2));
     } catch (err) {
       log(
         options,

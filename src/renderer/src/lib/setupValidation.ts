@@ -3,7 +3,7 @@
  * (context length, model folders) and its answers are shown beside these.
  */
 import type { SamplingParams } from '../../../shared/decoding';
-import { MAX_K, MAX_PROMPTS } from '../../../shared/protocol';
+import { MAX_K, MAX_PROMPTS, promptsTooLarge } from '../../../shared/protocol';
 
 export const DEFAULT_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
 export const DEFAULT_MAX_NEW_TOKENS = 100;
@@ -33,7 +33,8 @@ export function parseWhole(text: string, what: string, min: number, max: number)
 }
 
 export function checkPrompt(prompt: string): string | null {
-  return prompt.trim() === '' ? 'The prompt is empty. Type a prompt to continue.' : null;
+  if (prompt.trim() === '') return 'The prompt is empty. Type a prompt to continue.';
+  return promptsTooLarge([prompt]);
 }
 
 export function checkMaxNewTokens(text: string): ParsedInt {
@@ -103,6 +104,8 @@ export function parsePromptSet(text: string): PromptSetResult {
       message: `A prompt set holds at most ${MAX_PROMPTS} prompts (there are ${kept.length}).`,
     };
   }
+  const tooLarge = promptsTooLarge(kept);
+  if (tooLarge) return { ok: false, message: tooLarge };
   return { ok: true, prompts: kept };
 }
 

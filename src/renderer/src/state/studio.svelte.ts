@@ -248,7 +248,12 @@ export class Studio {
         return;
       case 'sweep-done':
         if (!this.sweep.owns(message.requestId)) return;
-        this.sweep.onDone(message.cancelled, message.historyId, message.theory);
+        this.sweep.onDone(
+          message.cancelled,
+          message.historyId,
+          message.theory,
+          message.notSaved ?? null,
+        );
         this.refreshHistory();
         return;
       case 'live-step':

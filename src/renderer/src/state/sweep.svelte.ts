@@ -33,6 +33,8 @@ export class SweepState {
   /** why it failed, in plain words */
   failure = $state<string | null>(null);
   historyId = $state<string | null>(null);
+  /** why the finished sweep is not in the history ("not saved: disk full at ..."), or null */
+  notSaved = $state<string | null>(null);
   /** Leviathan's prediction from this sweep (sweep-done); null until then or without one */
   theory = $state.raw<Theory | null>(null);
   /** the run of this sweep that is streaming now */
@@ -57,6 +59,7 @@ export class SweepState {
     this.rows = [];
     this.cancelRequested = false;
     this.failure = null;
+    this.notSaved = null;
     this.historyId = null;
     this.theory = null;
     this.currentRunId = null;
@@ -75,8 +78,14 @@ export class SweepState {
     this.rows = [...this.rows, row];
   }
 
-  onDone(cancelled: boolean, historyId: string, theory: Theory | null): void {
+  onDone(
+    cancelled: boolean,
+    historyId: string,
+    theory: Theory | null,
+    notSaved: string | null = null,
+  ): void {
     this.status = cancelled ? 'cancelled' : 'finished';
+    this.notSaved = notSaved;
     this.historyId = historyId;
     this.theory = theory;
     this.currentRunId = null;

@@ -1,0 +1,99 @@
+/** Driving a live `serve` from tests: a recording WebSocket client and request builders. */
+import { request as httpRequest } from 'node:http';
+import WebSocket from 'ws';
+import type { RunningServer } from '../src/cli/serve';
+import type { HostMessage, HostRequest, PairChoice, SweepSettings } from '../src/shared/protocol';
+
+export interface Client {
+  send(r: HostRequest): void;
+  /** the first message (already seen or still to come) that matches */
+  next(pred: (m: HostMessage) => boolean, timeoutMs?: number): Promise<HostMessage>;
+  all: HostMessage[];
+  ws: WebSocket;
+  close(): void;
+}
+
+export const serverOrigin = (server: RunningServer): string => new URL(server.url).origin;
+export const cookieOf = (server: RunningServer): string => `specdec_token=${server.token}`;
+
+/** A client that records every message and can wait for one. */
+export async function connect(server: RunningServer): Promise<Client> {
+  const origin = serverOrigin(server);
+  const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, {
+    headers: { cookie: cookieOf(server), origin },
+  });
+  const all: HostMessage[] = [];
+  const waiters: Array<{ pred: (m: HostMessage) => boolean; resolve: (m: HostMessage) => void }> =
+    [];
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as HostMessage;
+    all.push(m);
+    for (const w of [...waiters]) {
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
+  return {
+    all,
+    ws,
+    send: (r) => ws.send(JSON.stringify(r)),
+    next: (pred, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const seen = all.find(pred);
+        if (seen) return resolve(seen);
+        const timer = setTimeout(
+          () => reject(new Error('timed out waiting for a message')),
+          timeoutMs,
+        );
+        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      }),
+    close: () => ws.close(),
+  };
+}
+
+export const pairOf = (target: string | null, ep: 'auto' | 'cpu' = 'auto'): PairChoice => ({
+  target: { source: target, dtype: 'fp32', ep },
+  draft: { source: null, dtype: 'fp32', ep },
+  offline: false,
+});
+
+export const sweepSettings = (over: Partial<SweepSettings> = {}): SweepSettings => ({
+  pair: pairOf(null),
+  prompts: ['The old man said'],
+  maxNewTokens: 30,
+  ks: [1, 2, 4],
+  repeats: 1,
+  policies: ['fixed'],
+  drafters: ['model'],
+  pMin: 0.5,
+  sampling: null,
+  ...over,
+});
+
+/** A raw GET (fetch would normalise the path and the Host header away). */
+export function rawGet(
+  server: RunningServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        headers: { cookie: cookieOf(server), ...headers },
+      },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
