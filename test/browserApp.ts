@@ -76,8 +76,15 @@ export async function setKs(page: Page, ks: number[]): Promise<void> {
   await page.getByTestId('k-add-button').click();
 }
 
-export async function runSweep(page: Page, maxNewTokens: number, ks: number[]): Promise<void> {
+/** Start a sweep; one repeat unless asked (the app's default is 3), to keep the tests short. */
+export async function runSweep(
+  page: Page,
+  maxNewTokens: number,
+  ks: number[],
+  repeats = 1,
+): Promise<void> {
   await page.getByTestId('max-new-tokens-input').fill(String(maxNewTokens));
+  await page.getByTestId('repeats-input').fill(String(repeats));
   await setKs(page, ks);
   await page.getByTestId('run-button').click();
 }

@@ -12,7 +12,7 @@ import type { SummaryRow } from '../src/shared/summary';
 import { MICRO_A, MICRO_B, specdec as run } from './helpers';
 
 const specdec = (args: string[]) =>
-  run(['sweep', '--target', MICRO_A, '--draft', MICRO_B, ...args]);
+  run(['sweep', '--target', MICRO_A, '--draft', MICRO_B, '--repeats', '1', ...args]);
 
 const PROMPTS = ['The old man said', '', 'In 1961 the committee', 'She opened the door'];
 

@@ -29,6 +29,8 @@ describe('specdec sweep --report', () => {
       MICRO_A,
       '--draft',
       MICRO_B,
+      '--repeats',
+      '1',
       '--k',
       '1,2,3',
       '--max-new-tokens',

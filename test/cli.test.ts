@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { providerUnavailable } from '../src/core/model/executionProvider';
 import { shortReason } from '../src/core/model/providerProbe';
+import { RUN_CSV_COLUMNS } from '../src/shared/runsCsv';
 import { expectedSpeedup } from '../src/shared/theory';
 import { MICRO_A, MICRO_B, PAIR_TARGET, copyFolder, specdec } from './helpers';
 
@@ -72,6 +73,18 @@ describe('specdec sweep', () => {
       Record<string, string>
     >;
     expect(rows).toHaveLength(8);
+    // one schema with the app's summary export: a row says what it measured
+    const header = readFileSync(csv, 'utf8').split('\n')[0]!;
+    expect(header).toBe(RUN_CSV_COLUMNS.join(','));
+    expect(header).toMatch(
+      /^runId,promptIndex,prompt,target,draft,targetDtype,draftDtype,targetProvider,draftProvider,mode,k,policy,drafter,repeat,/,
+    );
+    expect(rows[0]).toMatchObject({
+      prompt: 'Artificial intelligence is rapidly transforming our world by',
+      target: 'models/micro-a',
+      draft: 'models/micro-b',
+      targetDtype: 'fp32',
+    });
     expect(rows[2]!.mode).toBe('speculative');
     expect(rows[2]!.k).toBe('1');
     expect(Number(rows[2]!.targetPasses)).toBe(doc.runs[2]!.targetPasses);

@@ -43,6 +43,7 @@ describe.skipIf(missing !== null)(
   () => {
     it('compares two policies and both drafters over a prompt set loaded from a file', async () => {
       await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+      await page.getByTestId('repeats-input').fill('1');
       await page.getByTestId('max-new-tokens-input').fill('24');
       await setKs(page, KS);
       await page.getByTestId('policy-heuristic').check();

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { RUN_CSV_COLUMNS } from '../src/shared/runsCsv';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/cli/serve';
@@ -90,6 +91,10 @@ describe.skipIf(missing !== null)(
         Record<string, string>
       >;
       expect(sumRows).toHaveLength(7);
+      // the same header as the CLI's --csv (test/cli.test.ts)
+      const header = readFileSync(await summary.path(), 'utf8').split('\n')[0];
+      expect(header).toBe(RUN_CSV_COLUMNS.join(','));
+      expect(sumRows[0]!.prompt).toBe(await page.getByTestId('prompt-input').inputValue());
       expect(sumRows.filter((r) => r.mode === 'speculative').map((r) => r.k)).toEqual([
         '1',
         '2',

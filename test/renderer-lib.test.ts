@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { summarizeRows, bestRow, median, outputSample } from '../src/shared/summary';
 import { StreamBuilder } from '../src/renderer/src/lib/stream';
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
-import { summaryCsv, stepsCsv, SUMMARY_COLUMNS } from '../src/renderer/src/lib/csv';
+import { stepsCsv } from '../src/renderer/src/lib/csv';
+import { RUN_CSV_COLUMNS, runsCsv } from '../src/shared/runsCsv';
 import { addKs, parseWhole } from '../src/renderer/src/lib/setupValidation';
 import {
   acceptanceChartData,
@@ -233,8 +234,14 @@ it('renderer logic: summary, stream, replay, CSV, validation and charts behave a
     ],
   );
   // csv
-  const csv = summaryCsv([row({ outputText: 'a, "b"\nc' })]);
-  assert.equal(csv.split('\n')[0], SUMMARY_COLUMNS.join(','));
+  const csv = runsCsv([row({ outputText: 'a, "b"\nc' })], {
+    prompts: ['p'],
+    models: { target: 't', draft: 'd' },
+    dtypes: { target: 'fp32', draft: 'fp32' },
+    sampling: null,
+    repetition: null,
+  });
+  assert.equal(csv.split('\n')[0], RUN_CSV_COLUMNS.join(','));
   assert.ok(csv.includes('"a, ""b""\nc"'));
   assert.ok(csv.includes(',true,'));
   assert.ok(csv.includes(',1 2\n') || csv.endsWith(',1 2\n'));

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../src/core/decoding/baseline';
 import { sample, seededRandom, warp, type SamplingParams } from '../src/core/decoding/sampling';
+import { applyRepetition } from '../src/core/decoding/repetition';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
 import { MICRO_A, MICRO_B } from './helpers';
@@ -122,5 +123,35 @@ describe('speculative sampling', () => {
     expect((await run(7)).outputTokenIds).toEqual((await run(7)).outputTokenIds);
     expect((await run(7)).outputTokenIds).not.toEqual((await run(8)).outputTokenIds);
     expect(seededRandom(1)()).toBe(seededRandom(1)());
+  });
+});
+
+describe('speculative sampling under repetition controls', () => {
+  // n = 1 bans every prompt token, and the penalty reshapes what is left
+  const repetition = { penalty: 3, noRepeatNgram: 1 };
+  let processed: Float64Array;
+  beforeAll(async () => {
+    const lm = pair.target.lm;
+    lm.reset();
+    const ids = pair.tokenizer.encode(PROMPT);
+    const row = (await lm.forward(ids)).row(ids.length - 1);
+    applyRepetition(row, repetition, ids);
+    processed = warp(row, { ...PARAMS, seed: 0 });
+  });
+
+  it('keeps the processed target distribution, and never draws a banned token', async () => {
+    const { counts, accepted, corrections } = await firstTokens(
+      (sampling) =>
+        new SpeculativeRun(pair, 3, { prompt: PROMPT, maxNewTokens: 3, sampling, repetition }),
+    );
+    expect(accepted).toBeGreaterThan(100);
+    expect(corrections).toBeGreaterThan(100);
+    const fit = chiSquare(counts, processed, RUNS);
+    expect(fit.stat).toBeLessThan(chiSquareCritical(fit.df));
+    // power: the plain distribution would have drawn a prompt token (banned by n = 1) many times
+    const ids = [...new Set(pair.tokenizer.encode(PROMPT))];
+    const expectedPlain = RUNS * ids.reduce((sum, t) => sum + firstTokenDist[t]!, 0);
+    expect(expectedPlain).toBeGreaterThan(10);
+    expect(ids.reduce((sum, t) => sum + (counts.get(t) ?? 0), 0)).toBe(0);
   });
 });

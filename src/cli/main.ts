@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError } from '../core/errors';
 import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
-import { DRAFTERS, DRAFT_POLICIES, EXECUTION_PROVIDERS } from '../shared/decoding';
+import { DEFAULT_REPEATS, DRAFTERS, DRAFT_POLICIES, EXECUTION_PROVIDERS } from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
 import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
@@ -30,6 +30,13 @@ function probability(value: string): number {
   const x = Number(value);
   if (!(x > 0 && x < 1))
     throw new InvalidArgumentError('--p-min must be a number between 0 and 1.');
+  return x;
+}
+
+function atLeastOne(value: string): number {
+  const x = Number(value);
+  if (!(x >= 1 && x <= 10))
+    throw new InvalidArgumentError('--repetition-penalty must be a number from 1 (off) to 10.');
   return x;
 }
 
@@ -104,7 +111,12 @@ program
   )
   .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
   .option('--k <list>', 'draft lengths to test', kList, DEFAULT_KS)
-  .option('--repeats <n>', 'measured repeats of every run', int('--repeats'), 1)
+  .option(
+    '--repeats <n>',
+    'measured repeats of every run (the best K is named only beyond their spread)',
+    int('--repeats'),
+    DEFAULT_REPEATS,
+  )
   .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), 1)
   .option('--csv <file>', 'write one CSV row per run')
   .option(
@@ -131,6 +143,18 @@ program
   .option('--top-k <n>', 'sample from the n most likely tokens (0 = all)', int('--top-k'), 0)
   .option('--top-p <p>', 'sample from the smallest set of tokens reaching probability p', Number, 1)
   .option('--seed <n>', 'random seed for sampling', int('--seed'), 0)
+  .option(
+    '--repetition-penalty <x>',
+    "divide a seen token's logit by x (Hugging Face's repetition_penalty; 1 = off)",
+    atLeastOne,
+    1,
+  )
+  .option(
+    '--no-repeat-ngram <n>',
+    'never repeat an n-gram of this size (no_repeat_ngram_size; 0 = off)',
+    int('--no-repeat-ngram'),
+    0,
+  )
   .option(
     '--drafter <kinds>',
     'who drafts: the draft model, prompt lookup (n-gram matches in the context), or both: model,prompt-lookup',

@@ -5,13 +5,16 @@ import Table from 'cli-table3';
 import type { DraftPolicyName, DrafterKind, ExecutionProviderChoice } from '../shared/decoding';
 import type { RunRow } from '../shared/protocol';
 import {
+  bestOf,
   bestRow,
+  bestSentence,
   comparesStrategies,
   summarizeByPrompt,
   summarizeRows,
   variantLabel,
   type SummaryRow,
 } from '../shared/summary';
+import { loopNote } from '../shared/loops';
 import { expectedSpeedup, predictFromSweep } from '../shared/theory';
 import { SpecDecError, describeError } from '../core/errors';
 import { releasePair } from '../core/model/pair';
@@ -21,7 +24,8 @@ import { SEED_PAIR } from '../shared/catalog';
 import { defaultCacheDir, defaultDataDir } from './paths';
 import { downloadBar } from './downloadProgress';
 import { measureCostRatio, type CostRatio } from '../core/experiment/costRatio';
-import { pairProviders, runRecord, runsToCsv } from '../core/experiment/report';
+import { pairProviders, runRecord } from '../core/experiment/report';
+import { runsCsv } from '../shared/runsCsv';
 import { probeFiles } from '../core/model/providerProbe';
 import { writeAnalysisReport } from './analysisReport';
 import {
@@ -60,6 +64,9 @@ export interface SweepCliOptions {
   topK: number;
   topP: number;
   seed: number;
+  repetitionPenalty: number;
+  /** `--no-repeat-ngram N` (commander names a `--no-` option after what follows it) */
+  repeatNgram: number;
   ep: ExecutionProviderChoice;
   targetEp?: ExecutionProviderChoice;
   draftEp?: ExecutionProviderChoice;
@@ -118,6 +125,9 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
             seed: opts.seed,
           },
         }
+      : {}),
+    ...(opts.repetitionPenalty !== 1 || opts.repeatNgram !== 0
+      ? { repetition: { penalty: opts.repetitionPenalty, noRepeatNgram: opts.repeatNgram } }
       : {}),
   };
   // Arguments first: nothing is downloaded, probed or loaded for a request that cannot run.
@@ -208,7 +218,18 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     theory && r.mode === 'speculative' && r.drafter === 'model'
       ? expectedSpeedup(theory.alpha, theory.c, r.k!)
       : null;
-  if (opts.csv) writeFileSync(opts.csv, runsToCsv(result.runs, providers));
+  if (opts.csv) {
+    writeFileSync(
+      opts.csv,
+      runsCsv(rows, {
+        prompts,
+        models: { target: opened.target.name, draft: opened.draft?.name ?? null },
+        dtypes: { target: opts.dtype, draft: pair.draft ? opts.dtype : null },
+        sampling: config.sampling ?? null,
+        repetition: config.repetition ?? null,
+      }),
+    );
+  }
   if (opts.report) {
     const written = writeAnalysisReport(opts.report, {
       rows,
@@ -248,6 +269,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         executionProviders: { target: providers.target, draft: providers.draft },
       })),
       summary: summarizeRows(rows),
+      best: bestJson(summarizeRows(rows)),
       ...(prompts.length > 1 ? { byPrompt: summarizeByPrompt(rows) } : {}),
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
@@ -262,6 +284,19 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       `Theory (Leviathan et al.): alpha = ${fmt(theory.alpha, 3)} (K=1 acceptance), c = ${fmt(theory.c, 3)} -> predicted best K = ${theory.bestK} (${fmt(expectedSpeedup(theory.alpha, theory.c, theory.bestK))}x)\n`,
     );
   }
+}
+
+/** `best` in the JSON: the best configuration and the ones within noise of it. */
+function bestJson(summary: readonly SummaryRow[]) {
+  const best = bestOf(summary);
+  if (!best) return null;
+  return {
+    label: variantLabel(best.row, true),
+    k: best.row.k,
+    speedup: best.row.speedup!.median,
+    tiedWith: best.tiedWith.map((r) => variantLabel(r, true)),
+    noiseMeasured: best.noiseMeasured,
+  };
 }
 
 function printReport(
@@ -310,10 +345,10 @@ function printReport(
     }
     out(table.toString());
   }
-  const best = bestRow(rows);
-  if (best) {
-    out(`Best: ${variantLabel(best, true)} (${fmt(best.speedup!.median)}x the baseline)`);
-  }
+  const loop = loopNote(runs);
+  if (loop) out(`Loop: ${loop}`);
+  const best = bestOf(rows);
+  if (best) out(`Best: ${bestSentence(best, true)}`);
   if (cancelled) out('Cancelled: the rows above are the runs that finished.');
 }
 

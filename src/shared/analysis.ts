@@ -6,9 +6,11 @@
  * said as such. Pure: no DOM, no Node, so the CLI report and the app's panel share it.
  */
 import type { RunRow, Theory } from './protocol';
+import { loopNote } from './loops';
 import { median, spreadOf, type Spread } from './stats';
 import {
   baselineRow,
+  bestOf,
   bestRow,
   comparesStrategies,
   groupKey,
@@ -177,19 +179,33 @@ function medianOf(rows: readonly RunRow[], pick: (r: RunRow) => number | null): 
   return spreadOf(rows.map(pick))?.median ?? null;
 }
 
-/** Direction of a sequence: rose / fell (monotonic), flat, or the turning point. */
+/**
+ * Direction of a sequence, in words that hold for every step: rose / fell at every step; a
+ * plateau (rose or fell at every step up to `at`, then the same from `at` on); loosely (never the
+ * other way, but equal at some steps in between); flat; or the turning point.
+ */
 type Trend =
-  { kind: 'rose' | 'fell' | 'flat' } | { kind: 'peak' | 'dip'; at: number } | { kind: 'mixed' };
+  | { kind: 'rose' | 'fell' | 'flat' | 'mixed' }
+  | { kind: 'plateau'; direction: 'rose' | 'fell'; at: number }
+  | { kind: 'loosely'; direction: 'rose' | 'fell' }
+  | { kind: 'peak' | 'dip'; at: number };
 
 const rising = (v: readonly number[]): boolean => v.every((x, i) => i === 0 || x >= v[i - 1]!);
 const falling = (v: readonly number[]): boolean => v.every((x, i) => i === 0 || x <= v[i - 1]!);
 
 function trendOf(values: readonly number[]): Trend {
-  const up = rising(values);
-  const down = falling(values);
-  if (up && down) return { kind: 'flat' };
-  if (up) return { kind: 'rose' };
-  if (down) return { kind: 'fell' };
+  const steps = values.slice(1).map((v, i) => Math.sign(v - values[i]!));
+  if (steps.every((d) => d === 0)) return { kind: 'flat' };
+  if (steps.every((d) => d > 0)) return { kind: 'rose' };
+  if (steps.every((d) => d < 0)) return { kind: 'fell' };
+  const up = steps.every((d) => d >= 0);
+  if (up || steps.every((d) => d <= 0)) {
+    const direction = up ? 'rose' : 'fell';
+    const lastMove = steps.findLastIndex((d) => d !== 0);
+    return steps.slice(0, lastMove + 1).every((d) => d !== 0)
+      ? { kind: 'plateau', direction, at: lastMove + 1 }
+      : { kind: 'loosely', direction };
+  }
   const hi = values.indexOf(Math.max(...values));
   const lo = values.indexOf(Math.min(...values));
   if (rising(values.slice(0, hi + 1)) && falling(values.slice(hi))) return { kind: 'peak', at: hi };
@@ -363,6 +379,9 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   const series = seriesRows.map((r) => kPoint(r, groups.get(r.key) ?? [], seriesAlpha, seriesC));
 
   const seriesBest = bestRow(seriesRows);
+  const seriesTies = (bestOf(seriesRows)?.tiedWith ?? []).flatMap((r) =>
+    r.k === null ? [] : [r.k],
+  );
   const fastest = series.length
     ? series.reduce((a, b) => (b.timeS.median < a.timeS.median ? b : a))
     : null;
@@ -447,6 +466,8 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
       }`,
     );
   }
+  const loop = loopNote(rows);
+  if (loop) notes.push(loop);
   if (sampled)
     notes.push(
       "Decoding was sampled: outputs are not expected to equal the baseline's; speculative sampling keeps the target's output distribution instead.",
@@ -469,6 +490,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     seriesStrategy,
     strategies,
     seriesBestBySpeedup: seriesBest !== null,
+    tiedKs: seriesTies,
   };
 
   const sections: AnalysisSection[] = [
@@ -525,6 +547,8 @@ interface SectionContext {
   strategies: boolean;
   /** the best K was picked by speedup (there is a baseline), not by time alone */
   seriesBestBySpeedup: boolean;
+  /** the Ks whose speedup over repeats overlaps the best's: not told apart from it */
+  tiedKs: number[];
 }
 
 function summaryTable(
@@ -635,7 +659,21 @@ function passesSection(c: SectionContext): AnalysisSection {
       points.push(
         `Passes fell with every larger K, from ${cnt(first.targetPasses)} at ${kl(first.k)} to ${cnt(last.targetPasses)} at ${kl(last.k)}.`,
       );
-    else if (trend.kind === 'flat')
+    else if (trend.kind === 'plateau' && trend.direction === 'fell') {
+      const settled = series[trend.at]!;
+      points.push(
+        `Passes fell from ${cnt(first.targetPasses)} at ${kl(first.k)} to ${cnt(settled.targetPasses)} at ${kl(settled.k)}, then stayed at ${cnt(settled.targetPasses)} up to ${kl(last.k)}: drafting more than ${settled.k} tokens bought no fewer passes.`,
+      );
+    } else if (trend.kind === 'loosely' && trend.direction === 'fell') {
+      const ties = series
+        .slice(1)
+        .map((p, i) => [series[i]!, p] as const)
+        .filter(([a, b]) => a.targetPasses === b.targetPasses)
+        .map(([a, b]) => `${kl(a.k)} and ${kl(b.k)} (${cnt(b.targetPasses)})`);
+      points.push(
+        `Passes fell overall, from ${cnt(first.targetPasses)} at ${kl(first.k)} to ${cnt(last.targetPasses)} at ${kl(last.k)}, but not at every step: the same at ${list(ties)}.`,
+      );
+    } else if (trend.kind === 'flat')
       points.push(`Passes were the same (${cnt(first.targetPasses)}) at every K.`);
     else {
       const rises = series
@@ -730,7 +768,11 @@ function timeSection(c: SectionContext): AnalysisSection {
       );
       if (below.length > 0)
         points.push(
-          `Below it, ${list(below.map((p) => `${kl(p.k)} took ${sec(p.timeS.median)}`))}: so ${kl(b.k)} is this sweep's optimum for this pair.`,
+          `Below it, ${list(below.map((p) => `${kl(p.k)} took ${sec(p.timeS.median)}`))}${
+            c.tiedKs.length > 0 || c.repeats <= 1
+              ? '.'
+              : `: so ${kl(b.k)} is this sweep's optimum for this pair, clear of the others over ${c.repeats} repeats.`
+          }`,
         );
       else
         points.push(
@@ -741,13 +783,23 @@ function timeSection(c: SectionContext): AnalysisSection {
     const others = series.filter((p) => p !== b);
     const runnerUp = others.reduce((x, y) => (y.timeS.median < x.timeS.median ? y : x));
     const gap = runnerUp.timeS.median / b.timeS.median - 1;
-    if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max)
+    if (c.tiedKs.length > 0)
+      points.push(
+        `${list([b.k, ...c.tiedKs].sort((x, y) => x - y).map(kl))} are within noise: their speedups over ${c.repeats} repeats overlap, so this sweep does not tell which is fastest.`,
+      );
+    else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max && c.seriesBestBySpeedup)
+      points.push(
+        `Their times overlap (${kl(runnerUp.k)} ${sec(runnerUp.timeS.min)} to ${sec(runnerUp.timeS.max)}, ${kl(b.k)} ${sec(b.timeS.min)} to ${sec(b.timeS.max)}) because the machine's speed drifted between repeats, but against the baseline of the same repeat ${kl(b.k)} was the faster every time.`,
+      );
+    else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max)
       points.push(
         `The runner-up ${kl(runnerUp.k)} (${sec(runnerUp.timeS.min)} to ${sec(runnerUp.timeS.max)} over its runs) overlaps ${kl(b.k)} (${sec(b.timeS.min)} to ${sec(b.timeS.max)}), so the two are not clearly separated.`,
       );
-    else if (c.repeats <= 1 && gap < 0.05)
+    else if (c.repeats <= 1)
       points.push(
-        `The runner-up ${kl(runnerUp.k)} was only ${pct(gap)} slower, within what one repeat per K can resolve; repeats would tell them apart.`,
+        gap < 0.05
+          ? `The runner-up ${kl(runnerUp.k)} was only ${pct(gap)} slower, within what one repeat per K can resolve; repeats would tell them apart.`
+          : `Each K ran once, so nothing measured how much these times vary between runs; with 3 or more repeats the fastest K is named only when it is clear of the runner-up.`,
       );
   }
 
@@ -862,11 +914,15 @@ function acceptedSection(c: SectionContext): AnalysisSection {
           ? `fell from ${tpp(first)} to ${tpp(last)}`
           : trend.kind === 'flat'
             ? `stayed at ${f2(first.tokensPerPass!)}`
-            : trend.kind === 'peak'
-              ? `rose from ${tpp(first)} to a peak of ${tpp(series[trend.at]!)}, then fell to ${tpp(last)}`
-              : trend.kind === 'dip'
-                ? `fell from ${tpp(first)} to ${tpp(series[trend.at]!)}, then rose to ${tpp(last)}`
-                : `varied between ${f2(Math.min(...series.map((p) => p.tokensPerPass!)))} and ${f2(Math.max(...series.map((p) => p.tokensPerPass!)))}`;
+            : trend.kind === 'plateau'
+              ? `${trend.direction} from ${tpp(first)} to ${tpp(series[trend.at]!)}, then stayed there up to ${kl(last.k)}`
+              : trend.kind === 'loosely'
+                ? `${trend.direction} overall from ${tpp(first)} to ${tpp(last)}, not at every step`
+                : trend.kind === 'peak'
+                  ? `rose from ${tpp(first)} to a peak of ${tpp(series[trend.at]!)}, then fell to ${tpp(last)}`
+                  : trend.kind === 'dip'
+                    ? `fell from ${tpp(first)} to ${tpp(series[trend.at]!)}, then rose to ${tpp(last)}`
+                    : `varied between ${f2(Math.min(...series.map((p) => p.tokensPerPass!)))} and ${f2(Math.max(...series.map((p) => p.tokensPerPass!)))}`;
     const accFirst = first.acceptanceRate;
     const accLast = last.acceptanceRate;
     answer = `Tokens per target verification ${shape}${

@@ -5,6 +5,12 @@
 import { z } from 'zod';
 import { formatMs } from './format';
 
+/**
+ * Measured repeats of every run, by default: one timing per K is noise, and the best K is only
+ * named when it beats the runner-up beyond the spread of its repeats.
+ */
+export const DEFAULT_REPEATS = 3;
+
 export const DRAFT_POLICIES = ['fixed', 'heuristic', 'confidence'] as const;
 export const DraftPolicyName = z.enum(DRAFT_POLICIES);
 export type DraftPolicyName = z.infer<typeof DraftPolicyName>;
@@ -70,3 +76,14 @@ export function trialsText(choice: ProviderChoice | null): string | null {
     )
     .join('; ');
 }
+
+/**
+ * Hugging Face's repetition controls, applied to the target's and the draft's scores alike:
+ * `penalty` divides a seen token's positive logit (multiplies a negative one) by it, 1 = off;
+ * `noRepeatNgram` bans the token that would repeat an n-gram already in the text, 0 = off.
+ */
+export const RepetitionParams = z.object({
+  penalty: z.number().min(1).max(10),
+  noRepeatNgram: z.number().int().min(0).max(20),
+});
+export type RepetitionParams = z.infer<typeof RepetitionParams>;

@@ -12,6 +12,7 @@ import {
   Dtype,
   ExecutionProviderChoice,
   ProviderChoice,
+  RepetitionParams,
   SamplingParams,
 } from './decoding';
 
@@ -43,6 +44,8 @@ const DecodeChoices = {
   pMin: z.number().gt(0).lt(1),
   /** null: greedy decoding */
   sampling: SamplingParams.nullable(),
+  /** repetition penalty / no-repeat n-gram; absent or null: off */
+  repetition: RepetitionParams.nullable().optional(),
 };
 
 export const SweepSettings = z.object({
@@ -198,6 +201,8 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** execution providers the models ran on */
   targetProvider: z.string().optional(),
   draftProvider: z.string().nullable().optional(),
+  /** where the output enters a repeating cycle and its period (src/shared/loops.ts), or null */
+  repetition: z.object({ start: z.number().int(), period: z.number().int() }).nullable().optional(),
   /** every provider probed for the model: "cpu 1.21 ms; webgpu 742 ms; cuda: not installed" */
   targetProviderTrials: z.string().nullable().optional(),
   draftProviderTrials: z.string().nullable().optional(),

@@ -128,6 +128,53 @@ export function bestRow(summary: readonly SummaryRow[]): SummaryRow | null {
   return best;
 }
 
+/** The best configuration and the ones it cannot be told apart from. */
+export interface BestChoice {
+  row: SummaryRow;
+  /** speculative rows whose speedup range over repeats overlaps the best's (best first) */
+  tiedWith: SummaryRow[];
+  /** false with one repeat per configuration: nothing measured how noisy the times are */
+  noiseMeasured: boolean;
+}
+
+/**
+ * The fastest configuration, named as best only beyond noise: every other whose min-max
+ * speedup over its repeats overlaps the best's min-max is tied with it.
+ */
+export function bestOf(summary: readonly SummaryRow[]): BestChoice | null {
+  const row = bestRow(summary);
+  if (!row) return null;
+  const noiseMeasured = row.repeats > 1;
+  const tiedWith = noiseMeasured
+    ? summary
+        .filter(
+          (r) =>
+            r !== row &&
+            r.mode === 'speculative' &&
+            r.speedup !== null &&
+            r.speedup.max >= row.speedup!.min,
+        )
+        .sort((a, b) => b.speedup!.median - a.speedup!.median)
+    : [];
+  return { row, tiedWith, noiseMeasured };
+}
+
+/** "K=2 (1.55x the baseline, 1.48x-1.61x over 3 repeats)" or "K=2 and K=3 are within noise ..." */
+export function bestSentence(best: BestChoice, withStrategy: boolean): string {
+  const label = (r: SummaryRow): string => variantLabel(r, withStrategy);
+  const x = (v: number): string => `${v.toFixed(2)}x`;
+  const s = best.row.speedup!;
+  if (best.tiedWith.length > 0) {
+    const all = [best.row, ...best.tiedWith];
+    const names = all.map(label);
+    const joined = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+    return `${joined} are within noise (${all.map((r) => x(r.speedup!.median)).join(', ')} the baseline; their min-max over ${best.row.repeats} repeats overlap), so no single best is named.`;
+  }
+  if (!best.noiseMeasured)
+    return `${label(best.row)} (${x(s.median)} the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).`;
+  return `${label(best.row)} (${x(s.median)} the baseline, ${x(s.min)}-${x(s.max)} over ${best.row.repeats} repeats, clear of the runner-up).`;
+}
+
 export function baselineRow(summary: readonly SummaryRow[]): SummaryRow | null {
   return summary.find((r) => r.mode === 'baseline') ?? null;
 }

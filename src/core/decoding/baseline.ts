@@ -3,6 +3,7 @@ import type { EngineEvent } from '../../shared/events';
 import { argmax, probOf } from '../model/argmax';
 import type { ModelPair } from '../model/pair';
 import { DecodeRun, type RunOptions } from './decodeRun';
+import { applyRepetition } from './repetition';
 import { sample, warp } from './sampling';
 
 export class BaselineRun extends DecodeRun {
@@ -23,6 +24,7 @@ export class BaselineRun extends DecodeRun {
     if (!this.useCache) lm.reset();
     const logits = await lm.forward(this.context.slice(lm.length));
     const row = logits.row(logits.rows - 1);
+    if (this.repetition) applyRepetition(row, this.repetition, this.context);
     this.m.targetOnlyTokens++;
     if (this.sampling) {
       const p = warp(row, this.sampling);

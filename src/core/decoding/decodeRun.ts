@@ -15,6 +15,7 @@ import type {
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
 import { checkSampling, seededRandom, type SamplingParams } from './sampling';
+import { checkRepetition, repetitionActive, type RepetitionParams } from './repetition';
 
 export { MAX_K } from '../../shared/protocol';
 
@@ -27,6 +28,8 @@ export interface RunOptions {
   runId?: string;
   /** sample instead of greedy decoding (temperature, top-k, top-p, seed) */
   sampling?: SamplingParams;
+  /** repetition penalty and no-repeat n-gram, on the target's and the draft's scores alike */
+  repetition?: RepetitionParams;
 }
 
 /** What only some runs have: how drafting went (empty for baselines). */
@@ -55,6 +58,8 @@ export abstract class DecodeRun {
   protected readonly context: number[];
   protected readonly reportProbabilities: boolean;
   protected readonly sampling: SamplingParams | null;
+  /** null when off (or set to values that change nothing) */
+  protected readonly repetition: RepetitionParams | null;
   /** the run's seeded random source (sampling only) */
   protected readonly random: () => number;
   protected step = 0;
@@ -99,6 +104,8 @@ export abstract class DecodeRun {
     this.reportProbabilities = options.reportProbabilities ?? false;
     this.sampling = options.sampling ?? null;
     if (this.sampling) checkSampling(this.sampling);
+    if (options.repetition) checkRepetition(options.repetition);
+    this.repetition = repetitionActive(options.repetition) ? options.repetition : null;
     this.random = seededRandom(this.sampling?.seed ?? 0);
     pair.target.lm.reset();
     pair.target.lm.resetCounters();

@@ -4,6 +4,7 @@
  */
 import { argmax, probOf } from '../model/argmax';
 import type { OnnxCausalLM } from '../model/causalLm';
+import { applyRepetition, type RepetitionParams } from './repetition';
 import { sample, warp, type SamplingParams } from './sampling';
 
 export interface Draft {
@@ -44,6 +45,7 @@ export class ModelDrafter implements Drafter {
     private readonly lm: OnnxCausalLM,
     private readonly eosTokenId: number | null,
     private readonly pMin: number | null = null,
+    private readonly repetition: RepetitionParams | null = null,
   ) {}
 
   async propose(
@@ -62,6 +64,7 @@ export class ModelDrafter implements Drafter {
     while (tokens.length < k) {
       const logits = await this.lm.forward(feed);
       const row = logits.row(logits.rows - 1);
+      if (this.repetition) applyRepetition(row, this.repetition, context, tokens);
       let token: number;
       let p: number;
       if (sampler) {

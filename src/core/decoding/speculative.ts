@@ -23,6 +23,7 @@ import {
   type Drafter,
   type DrafterKind,
 } from './drafter';
+import { applyRepetition } from './repetition';
 import { residualSample, sample, warp, type SamplingParams } from './sampling';
 
 export interface SpeculativeOptions extends RunOptions {
@@ -78,7 +79,12 @@ export class SpeculativeRun extends DecodeRun {
       drafter ??
       (kind === 'prompt-lookup'
         ? new PromptLookupDrafter()
-        : new ModelDrafter(pair.draft!.lm, pair.eosTokenId, policy === 'confidence' ? pMin : null));
+        : new ModelDrafter(
+            pair.draft!.lm,
+            pair.eosTokenId,
+            policy === 'confidence' ? pMin : null,
+            this.repetition,
+          ));
   }
 
   protected override details(): RunDetails {
@@ -121,6 +127,11 @@ export class SpeculativeRun extends DecodeRun {
     const fed = context.slice(target.length);
     const logits = await target.forward(drafted.length > 0 ? fed.concat(drafted) : fed);
     const base = logits.rows - drafted.length - 1; // row predicting the token at position len
+    // each row under the repetition controls of its own prefix (the drafts before it count)
+    if (this.repetition) {
+      for (let i = 0; i <= drafted.length; i++)
+        applyRepetition(logits.row(base + i), this.repetition, context, drafted.slice(0, i));
+    }
     const { accepted, targetTokenIds, targetProbs, finalProb, margin } = this.sampling
       ? this.verifySampled(logits, base, draft, this.sampling)
       : this.verifyGreedy(logits, base, drafted);

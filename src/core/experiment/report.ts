@@ -1,6 +1,6 @@
-/** Sweep results as flat records: the CLI's JSON runs and the CSV rows share this one shape. */
-import { stringify } from 'csv-stringify/sync';
+/** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
 import { trialsText } from '../../shared/decoding';
+import { detectRepetition } from '../../shared/loops';
 import type { RunRow } from '../../shared/protocol';
 import type { ModelPair } from '../model/pair';
 import type { SweepRun } from './sweep';
@@ -50,6 +50,7 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     drafter: run.drafter,
     kPerStep: run.kPerStep,
     acceptanceByPosition: run.acceptanceByPosition,
+    repetition: detectRepetition(run.outputTokenIds),
     ...(providers
       ? {
           targetProvider: providers.target,
@@ -61,22 +62,4 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     outputText: run.outputText,
     outputTokenIds: run.outputTokenIds,
   };
-}
-
-/** CSV: a header row, then one row per run (token ids space-separated in one cell). */
-export function runsToCsv(runs: readonly SweepRun[], providers?: Providers): string {
-  const rows = runs.map((r) => {
-    const rec = runRecord(r, providers);
-    return {
-      ...rec,
-      kPerStep: rec.kPerStep?.join(' '),
-      acceptanceByPosition: rec.acceptanceByPosition?.map((r) => r.toFixed(4)).join(' '),
-      outputTokenIds: rec.outputTokenIds.join(' '),
-    };
-  });
-  if (rows.length === 0) return '';
-  return stringify(rows, {
-    header: true,
-    cast: { boolean: (v) => (v ? 'true' : 'false') },
-  });
 }

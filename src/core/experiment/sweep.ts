@@ -2,11 +2,17 @@
  * The exercise's experiment: a greedy baseline, then speculative decoding for each K, repeated,
  * every run timed and counted and compared with the baseline of its repeat.
  */
-import type { DraftPolicyName, DrafterKind, SamplingParams } from '../../shared/decoding';
+import type {
+  DraftPolicyName,
+  DrafterKind,
+  RepetitionParams,
+  SamplingParams,
+} from '../../shared/decoding';
 import type { EngineEvent } from '../../shared/events';
 import { MAX_PROMPTS } from '../../shared/protocol';
 import { BaselineRun } from '../decoding/baseline';
 import type { DecodeRun, RunResult } from '../decoding/decodeRun';
+import { checkRepetition } from '../decoding/repetition';
 import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun, checkK } from '../decoding/speculative';
 import { SpecDecError } from '../errors';
@@ -33,6 +39,8 @@ export interface SweepConfig {
   pMin?: number;
   /** sample (same seed for every run) instead of greedy decoding */
   sampling?: SamplingParams;
+  /** repetition penalty / no-repeat n-gram, for every run (the baseline too) */
+  repetition?: RepetitionParams;
 }
 
 export interface SweepRun extends RunResult {
@@ -100,6 +108,17 @@ export function checkSweepSettings(config: SweepConfig, hasDraft: boolean): void
     }
   }
   if (config.sampling) checkSampling(config.sampling);
+  if (config.repetition) checkRepetition(config.repetition);
+  if (
+    (config.policies ?? []).includes('confidence') &&
+    (config.drafters ?? ['model']).includes('prompt-lookup')
+  ) {
+    // it would silently run the fixed policy under the confidence policy's name
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      'The confidence policy stops drafting on the draft model’s probability, which prompt lookup does not have. Compare confidence with the model drafter only, or prompt lookup with the fixed and heuristic policies, in separate sweeps.',
+    );
+  }
   if (!Number.isInteger(config.maxNewTokens) || config.maxNewTokens < 1) {
     throw new SpecDecError(
       'MAX_NEW_TOKENS_INVALID',
@@ -156,6 +175,7 @@ export async function runSweep(
       maxNewTokens: config.maxNewTokens,
       reportProbabilities: config.reportProbabilities ?? false,
       ...(config.sampling ? { sampling: config.sampling } : {}),
+      ...(config.repetition ? { repetition: config.repetition } : {}),
       ...(withSignal && signal ? { signal } : {}),
     };
     if (p.mode === 'speculative') {

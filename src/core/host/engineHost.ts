@@ -190,6 +190,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       drafters: settings.drafters,
       pMin: settings.pMin,
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
+      ...(settings.repetition ? { repetition: settings.repetition } : {}),
     };
     checkSweepSettings(config, true);
     return config;
@@ -208,6 +209,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       drafters: [settings.drafter],
       pMin: settings.pMin,
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
+      ...(settings.repetition ? { repetition: settings.repetition } : {}),
     };
     checkSweepSettings(config, true);
     return config;
@@ -328,6 +330,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       drafter: settings.drafter,
       pMin: settings.pMin,
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
+      ...(settings.repetition ? { repetition: settings.repetition } : {}),
     });
     live = { requestId, run };
     await liveNext(requestId);

@@ -1,13 +1,9 @@
 /**
- * CSV exports: the sweep summary (one row per finished run) and one run's per-step event log.
+ * CSV export of one run's per-step event log (the sweep's runs: src/shared/runsCsv.ts).
  * Quoting is csv-stringify's (its browser build), never hand-written.
  */
 import { stringify } from 'csv-stringify/browser/esm/sync';
 import type { EngineEvent } from '../../../shared/events';
-import { RunRow } from '../../../shared/protocol';
-
-/** Every RunRow field, in the schema's order, so the export follows the contract. */
-export const SUMMARY_COLUMNS: readonly string[] = RunRow.keyof().options;
 
 export const STEP_COLUMNS = [
   'runId',
@@ -27,15 +23,6 @@ type StepRecord = Record<(typeof STEP_COLUMNS)[number], string | number | null>;
 const castOptions = {
   boolean: (value: boolean): string => (value ? 'true' : 'false'),
 };
-
-export function summaryCsv(rows: readonly RunRow[]): string {
-  const records = rows.map((row) => ({ ...row, outputTokenIds: row.outputTokenIds.join(' ') }));
-  return stringify(records, {
-    header: true,
-    columns: [...SUMMARY_COLUMNS],
-    cast: castOptions,
-  });
-}
 
 /**
  * One row per draft and per emit event, and one row per drafted token of a verify event (its

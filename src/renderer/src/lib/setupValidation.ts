@@ -8,7 +8,7 @@ import { MAX_K, MAX_PROMPTS, promptsTooLarge } from '../../../shared/protocol';
 export const DEFAULT_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
 export const DEFAULT_MAX_NEW_TOKENS = 100;
 export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 8];
-export const DEFAULT_REPEATS = 1;
+export { DEFAULT_REPEATS } from '../../../shared/decoding';
 /** the protocol's limits (SweepSettings) */
 export const MAX_KS = 16;
 export const MAX_REPEATS = 20;

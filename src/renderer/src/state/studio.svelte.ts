@@ -3,10 +3,13 @@
  * are routed here; event batches are stored at once and drawn once per animation frame.
  */
 import type { EngineEvent, RunStartEvent } from '../../../shared/events';
-import type { HostMessage, HostRequest } from '../../../shared/protocol';
+import type { AnalysisInput } from '../../../shared/analysis';
+import type { HostMessage, HostRequest, SweepSettings } from '../../../shared/protocol';
+import { runsCsv } from '../../../shared/runsCsv';
 import { MAX_K } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
-import { stepsCsv, summaryCsv } from '../lib/csv';
+import { historyAnalysisInput, sweepAnalysisInput } from '../lib/analysisInput';
+import { stepsCsv } from '../lib/csv';
 import { clockTime, fileStamp } from '../lib/format';
 import { FrameScheduler } from '../lib/frame';
 import { newRequestId } from '../lib/ids';
@@ -191,10 +194,36 @@ export class Studio {
     this.send({ type: 'cancel', requestId });
   }
 
+  /** The sweep shown (a history entry, or the current sweep) as the analysis and CSV see it. */
+  get shownSweep(): (AnalysisInput & { settings: SweepSettings }) | null {
+    const entry = this.history.entry;
+    if (entry) return { ...historyAnalysisInput(entry), settings: entry.settings };
+    const { sweep, download } = this;
+    if (!sweep.settings) return null;
+    const loaded = download.owns(sweep.requestId) ? download.loaded : null;
+    const input = sweepAnalysisInput({
+      settings: sweep.settings,
+      rows: sweep.rows,
+      theory: sweep.theory,
+      status: sweep.status,
+      loaded: loaded ? { target: loaded.target.name, draft: loaded.draft.name } : null,
+      embedded: this.embeddedPair,
+    });
+    return { ...input, settings: sweep.settings };
+  }
+
   async exportSummary(): Promise<void> {
-    const rows = this.results.rows;
-    if (rows.length === 0) return;
-    await this.save(`specdec-summary-${fileStamp()}.csv`, summaryCsv(rows));
+    const shown = this.shownSweep;
+    if (!shown || shown.rows.length === 0) return;
+    const { pair, sampling, repetition } = shown.settings;
+    const csv = runsCsv(shown.rows, {
+      prompts: shown.prompts,
+      models: shown.models,
+      dtypes: { target: pair.target.dtype, draft: pair.draft.dtype },
+      sampling,
+      repetition: repetition ?? null,
+    });
+    await this.save(`specdec-summary-${fileStamp()}.csv`, csv);
   }
 
   async exportSteps(): Promise<void> {

@@ -1,0 +1,131 @@
+/**
+ * The one CSV of a sweep's runs, for the CLI's `--csv` and the app's summary export alike: one row
+ * per run, what it ran on and how, then every metric. Arrays are space-separated in one cell;
+ * quoting is csv-stringify's. A row on its own says what it measured.
+ */
+import { stringify } from 'csv-stringify/browser/esm/sync';
+import type { RepetitionParams, SamplingParams } from './decoding';
+import type { RunRow } from './protocol';
+
+/** What every row of one sweep shares: the prompts, the models and the decoding settings. */
+export interface CsvContext {
+  prompts: readonly string[];
+  models: { target: string; draft: string | null };
+  dtypes: { target: string; draft: string | null };
+  sampling: SamplingParams | null;
+  repetition: RepetitionParams | null;
+}
+
+export const RUN_CSV_COLUMNS = [
+  'runId',
+  'promptIndex',
+  'prompt',
+  'target',
+  'draft',
+  'targetDtype',
+  'draftDtype',
+  'targetProvider',
+  'draftProvider',
+  'mode',
+  'k',
+  'policy',
+  'drafter',
+  'repeat',
+  'timeS',
+  'speedup',
+  'identical',
+  'newTokens',
+  'targetPasses',
+  'draftPasses',
+  'verificationSteps',
+  'draftedTokens',
+  'acceptedTokens',
+  'corrections',
+  'bonuses',
+  'acceptanceRate',
+  'tokensPerTargetPass',
+  'targetRunS',
+  'draftRunS',
+  'stopReason',
+  'kPerStep',
+  'acceptanceByPosition',
+  'repetitionStart',
+  'repetitionPeriod',
+  'temperature',
+  'topK',
+  'topP',
+  'seed',
+  'repetitionPenalty',
+  'noRepeatNgram',
+  'targetProviderTrials',
+  'draftProviderTrials',
+  'outputText',
+  'outputTokenIds',
+] as const;
+
+type Cell = string | number | boolean | null;
+
+export function runCsvRecord(
+  row: RunRow,
+  c: CsvContext,
+): Record<(typeof RUN_CSV_COLUMNS)[number], Cell> {
+  return {
+    runId: row.runId,
+    promptIndex: row.promptIndex,
+    prompt: c.prompts[row.promptIndex] ?? null,
+    target: c.models.target,
+    draft: row.mode === 'speculative' && row.drafter !== 'model' ? null : c.models.draft,
+    targetDtype: c.dtypes.target,
+    draftDtype: c.dtypes.draft,
+    targetProvider: row.targetProvider ?? null,
+    draftProvider: row.draftProvider ?? null,
+    mode: row.mode,
+    k: row.k,
+    policy: row.policy ?? null,
+    drafter: row.drafter ?? null,
+    repeat: row.repeat,
+    timeS: row.timeS,
+    speedup: row.speedup,
+    identical: row.identical,
+    newTokens: row.newTokens,
+    targetPasses: row.targetPasses,
+    draftPasses: row.draftPasses,
+    verificationSteps: row.verificationSteps,
+    draftedTokens: row.draftedTokens,
+    acceptedTokens: row.acceptedTokens,
+    corrections: row.corrections,
+    bonuses: row.bonuses,
+    acceptanceRate: row.acceptanceRate,
+    tokensPerTargetPass: row.tokensPerTargetPass,
+    targetRunS: row.targetRunS,
+    draftRunS: row.draftRunS,
+    stopReason: row.stopReason,
+    kPerStep: row.kPerStep?.join(' ') ?? null,
+    acceptanceByPosition: row.acceptanceByPosition?.map((a) => a.toFixed(4)).join(' ') ?? null,
+    repetitionStart: row.repetition?.start ?? null,
+    repetitionPeriod: row.repetition?.period ?? null,
+    temperature: c.sampling?.temperature ?? 0,
+    topK: c.sampling?.topK ?? null,
+    topP: c.sampling?.topP ?? null,
+    seed: c.sampling?.seed ?? null,
+    repetitionPenalty: c.repetition?.penalty ?? 1,
+    noRepeatNgram: c.repetition?.noRepeatNgram ?? 0,
+    targetProviderTrials: row.targetProviderTrials ?? null,
+    draftProviderTrials: row.draftProviderTrials ?? null,
+    outputText: row.outputText,
+    outputTokenIds: row.outputTokenIds.join(' '),
+  };
+}
+
+/** The CSV text: a header row, then one row per run ('' when there is no run). */
+export function runsCsv(rows: readonly RunRow[], c: CsvContext): string {
+  if (rows.length === 0) return '';
+  return stringify(
+    rows.map((r) => runCsvRecord(r, c)),
+    {
+      header: true,
+      columns: [...RUN_CSV_COLUMNS],
+      cast: { boolean: (v: boolean) => (v ? 'true' : 'false') },
+    },
+  );
+}

@@ -1,0 +1,56 @@
+/** Loop detection and what the CLI, the app and the report say about loops. */
+import { describe, expect, it } from 'vitest';
+import { detectRepetition, loopNote } from '../src/shared/loops';
+
+describe('detectRepetition', () => {
+  it('finds where the seed prompt’s greedy text falls into " the world of" and its period', () => {
+    // the embedded pair's greedy output for the seed prompt, 60 tokens: the cycle breaks twice
+    const ids = [
+      262, 995, 13, 198, 464, 749, 286, 262, 995, 318, 262, 995, 286, 262, 995, 286, 262, 995, 286,
+      262, 995, 286, 262, 995, 286, 262, 995, 286, 262, 995, 286, 262, 995, 286, 262, 995, 286, 262,
+      995, 286, 262, 995, 11, 262, 995, 286, 262, 995, 286, 262, 995, 11, 262, 995, 11, 262, 995,
+      286, 262, 995,
+    ];
+    expect(detectRepetition(ids)).toEqual({ start: 10, period: 3 });
+  });
+
+  it('prefers the earliest cycle, then the shortest period; short or absent cycles are none', () => {
+    expect(detectRepetition([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])).toBeNull();
+    expect(detectRepetition([7, 7, 7, 7, 7, 7, 7])).toBeNull(); // 7 tokens: under 8
+    expect(detectRepetition([9, 7, 7, 7, 7, 7, 7, 7, 7])).toEqual({ start: 1, period: 1 });
+    // a period-2 cycle from 2 (8 tokens), a period-1 cycle later
+    expect(detectRepetition([1, 2, 3, 4, 3, 4, 3, 4, 3, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5])).toEqual({
+      start: 2,
+      period: 2,
+    });
+    // period 4 needs 12 tokens (three periods)
+    const four = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3];
+    expect(detectRepetition(four)).toBeNull();
+    expect(detectRepetition([...four, 4])).toEqual({ start: 0, period: 4 });
+  });
+});
+
+describe('loopNote', () => {
+  const spec = (k: number, acc: number[], looping = true) => ({
+    mode: 'speculative',
+    k,
+    repetition: looping ? { start: 10, period: 3 } : null,
+    acceptanceByPosition: acc,
+  });
+  it('names the cycle, says what it does to the numbers, and the collapse at its length', () => {
+    const rows = [
+      { mode: 'baseline', k: null, repetition: { start: 10, period: 3 } },
+      spec(1, [0.52]),
+      spec(8, [0.88, 0.88, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03]),
+    ];
+    expect(loopNote(rows)).toBe(
+      "Every run's output (3 of 3) falls into a 3-token cycle at new token 11 and keeps repeating it: acceptance and the best K then describe that loop, not open text. Repetition controls (no-repeat n-gram 3, say) break it. Acceptance by draft position at K=8 drops at position 3, the cycle's length (88% then 3%): within the loop the draft gets one token of each cycle wrong.",
+    );
+  });
+  it('counts the runs that loop, and says nothing when none does', () => {
+    expect(loopNote([spec(1, [0.5]), spec(2, [0.5, 0.5], false)])).toMatch(
+      /^1 of 2 runs' outputs fall into a 3-token cycle at new token 11/,
+    );
+    expect(loopNote([spec(1, [0.5], false)])).toBeNull();
+  });
+});
