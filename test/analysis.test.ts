@@ -13,7 +13,13 @@ import {
 import { analysisChartsSvg } from '../src/shared/analysisCharts';
 import type { RunRow, Theory } from '../src/shared/protocol';
 import { escapeXml, lineChartSvg, niceStep } from '../src/shared/svgChart';
-import { bestPredictedK, expectedTokensPerPass } from '../src/shared/theory';
+import {
+  bestPredictedK,
+  expectedSpeedup,
+  expectedSpeedupMeasuredCost,
+  expectedTokensPerPass,
+  predictFromSweep,
+} from '../src/shared/theory';
 
 const N = 100;
 
@@ -506,5 +512,54 @@ describe('the best K is named only beyond noise', () => {
       'K=1, K=2 and K=3 are within noise: their speedups over 3 repeats overlap, so this sweep does not tell which is fastest.',
     );
     expect(t).not.toContain('optimum');
+  });
+});
+
+describe('theory with the measured verification cost', () => {
+  it('predicts E[tokens per pass] / (K c + v) and compares both curves with the measurement', () => {
+    expect(expectedSpeedupMeasuredCost(0.5, 0.1, 2, 1.2)).toBeCloseTo(1.75 / 1.4, 12);
+    // v = 1 is Leviathan's own assumption
+    expect(expectedSpeedupMeasuredCost(0.5, 0.1, 2, 1)).toBeCloseTo(
+      expectedSpeedup(0.5, 0.1, 2),
+      12,
+    );
+    const rows = greedyRows();
+    const verifyCost = { '1': 1.1, '2': 1.2, '3': 1.3, '4': 1.5 };
+    const t = predictFromSweep(rows, 0.1, verifyCost)!;
+    expect(t.verifyCost).toEqual(verifyCost);
+    const best = [1, 2, 3, 4].reduce((b, k) =>
+      expectedSpeedupMeasuredCost(t.alpha, 0.1, k, verifyCost[String(k) as '1']) >
+      expectedSpeedupMeasuredCost(t.alpha, 0.1, b, verifyCost[String(b) as '1'])
+        ? k
+        : b,
+    );
+    expect(t.bestKMeasuredCost).toBe(best);
+    const a = analyzeSweep(input({ theory: t }));
+    const table = section(a, 'tradeoffs').tables.find((x) =>
+      x.caption.startsWith('Theory against'),
+    )!;
+    expect(table.head).toEqual([
+      'K',
+      'Measured',
+      'Leviathan (constant cost)',
+      'Measured / Leviathan',
+      'Verify cost t(K+1)/t(1)',
+      'With measured verify cost',
+      'Measured / that',
+    ]);
+    // K=2: measured 1/0.6, predicted with v = 1.2
+    const predicted = expectedSpeedupMeasuredCost(t.alpha, 0.1, 2, 1.2);
+    expect(table.rows[1]).toEqual([
+      '2',
+      '1.67x',
+      `${expectedSpeedup(t.alpha, 0.1, 2).toFixed(2)}x`,
+      (1 / 0.6 / expectedSpeedup(t.alpha, 0.1, 2)).toFixed(2),
+      '1.20',
+      `${predicted.toFixed(2)}x`,
+      (1 / 0.6 / predicted).toFixed(2),
+    ]);
+    expect(text(a, 'tradeoffs')).toContain(
+      'measured after the sweep it cost 1.10x at K=1, 1.20x at K=2, 1.30x at K=3 and 1.50x at K=4',
+    );
   });
 });

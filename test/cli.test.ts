@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { providerUnavailable } from '../src/core/model/executionProvider';
 import { shortReason } from '../src/core/model/providerProbe';
 import { RUN_CSV_COLUMNS } from '../src/shared/runsCsv';
-import { expectedSpeedup } from '../src/shared/theory';
+import { expectedSpeedup, expectedSpeedupMeasuredCost } from '../src/shared/theory';
 import { MICRO_A, MICRO_B, PAIR_TARGET, copyFolder, specdec } from './helpers';
 
 const micro = ['--target', MICRO_A, '--draft', MICRO_B];
@@ -104,14 +104,28 @@ describe('specdec sweep', () => {
       'cpu',
     ]);
     const doc = JSON.parse(r.stdout) as {
-      theory: { alpha: number; c: number; bestK: number };
+      theory: { alpha: number; c: number; bestK: number; verifyCost: Record<string, number> };
+      best: { label: string; k: number; speedup: number; tiedWith: string[] };
       runs: Array<{
         mode: string;
         k: number | null;
         acceptanceRate: number | null;
         predictedSpeedup: number | null;
+        predictedSpeedupMeasuredCost: number | null;
       }>;
     };
+    // the verification cost of each K swept, and the prediction that uses it
+    expect(Object.keys(doc.theory.verifyCost)).toEqual(['1', '4']);
+    for (const run of doc.runs.filter((x) => x.mode === 'speculative')) {
+      const v = doc.theory.verifyCost[String(run.k)]!;
+      expect(v).toBeGreaterThan(0.5);
+      expect(run.predictedSpeedupMeasuredCost).toBeCloseTo(
+        expectedSpeedupMeasuredCost(doc.theory.alpha, doc.theory.c, run.k!, v),
+        12,
+      );
+    }
+    expect(['K=1 model / fixed', 'K=4 model / fixed']).toContain(doc.best.label);
+    expect(doc.best.tiedWith).toEqual(expect.any(Array));
     const k1 = doc.runs.find((x) => x.k === 1)!;
     expect(doc.theory.alpha).toBe(k1.acceptanceRate);
     expect(doc.theory.c).toBeGreaterThan(0);

@@ -170,5 +170,31 @@ describe.skipIf(missing !== null)(
       expect(await page.getByTestId('prompt-row').count()).toBe(2);
       expect(await page.getByTestId('theory-best-k').textContent()).toMatch(/K=\d+/);
     });
+    it('names the seed prompt’s loop and re-runs it with no-repeat 3-gram, still identical', async () => {
+      // back to greedy, the seed prompt, one repeat
+      await page.getByTestId('decoding-greedy').check();
+      await page.getByTestId('repeats-input').fill('1');
+      await page.getByTestId('max-new-tokens-input').fill('40');
+      await page.getByTestId('run-button').click();
+      await idle(page);
+      const notice = page.getByTestId('loop-notice');
+      await notice.waitFor({ state: 'visible' });
+      expect(await notice.textContent()).toContain('falls into a 3-token cycle at new token 11');
+      // a wrong value is refused in words before anything is sent
+      await page.getByTestId('no-repeat-ngram-input').fill('25');
+      expect(await page.getByTestId('no-repeat-ngram-error').textContent()).toMatch(/0 to 20/);
+      await page.getByTestId('no-repeat-ngram-input').fill('0');
+      await page.getByTestId('rerun-no-repeat').click();
+      await idle(page);
+      expect(await page.getByTestId('no-repeat-ngram-input').inputValue()).toBe('3');
+      await expect.poll(() => notice.count()).toBe(0);
+      // every speculative row still reproduces the (processed) baseline
+      const identical = await page
+        .getByTestId('results-row')
+        .evaluateAll((rows) => rows.map((r) => r.textContent ?? ''));
+      expect(identical.length).toBeGreaterThan(1);
+      for (const row of identical) expect(row).toMatch(/Yes/);
+      await page.screenshot({ path: join(SHOTS, 'repetition.png') });
+    });
   },
 );

@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
-import { measureCostRatio } from '../src/core/experiment/costRatio';
+import { measureCosts } from '../src/core/experiment/costRatio';
 import type { OnnxCausalLM } from '../src/core/model/causalLm';
 import { loadPair, releasePair } from '../src/core/model/pair';
 import { EMBEDDED_PAIR, REPO_ROOT } from '../src/cli/paths';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     accepted += r.metrics.acceptedTokens;
   }
   const alpha = accepted / drafted;
-  const cost = await measureCostRatio(pair.target.lm, pair.draft!.lm, 40, 300);
+  const cost = await measureCosts(pair.target.lm, pair.draft!.lm);
 
   // The held-out Brown files (never trained on), tokenized with EOS between documents.
   const heldout = readFileSync(join(PAIR_DIR, 'heldout.txt'), 'utf8').split('\n\n');

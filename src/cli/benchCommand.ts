@@ -10,7 +10,7 @@ import Table from 'cli-table3';
 import { cpus } from 'node:os';
 import { BaselineRun } from '../core/decoding/baseline';
 import { SpeculativeRun } from '../core/decoding/speculative';
-import { measureCostRatio } from '../core/experiment/costRatio';
+import { measureCosts } from '../core/experiment/costRatio';
 import { median } from '../shared/stats';
 import { SEED_PROMPT } from '../core/experiment/sweep';
 import { bestPredictedK, expectedSpeedup } from '../shared/theory';
@@ -34,7 +34,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   // Warm up both sessions, then measure c.
   await new BaselineRun(pair, runOpts).runToEnd();
   await new SpeculativeRun(pair, 4, runOpts).runToEnd();
-  const cost = await measureCostRatio(pair.target.lm, pair.draft!.lm);
+  const cost = await measureCosts(pair.target.lm, pair.draft!.lm);
   log(`cost ratio c = ${f(cost.c)} (draft ${f(cost.draftMs)} ms / target ${f(cost.targetMs)} ms)`);
 
   // Interleave the configurations inside each repeat so machine noise hits them alike.

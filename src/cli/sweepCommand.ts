@@ -1,5 +1,6 @@
 /** `specdec sweep`: the exercise's K sweep from the command line. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import type { DraftPolicyName, DrafterKind, ExecutionProviderChoice } from '../shared/decoding';
@@ -15,7 +16,7 @@ import {
   type SummaryRow,
 } from '../shared/summary';
 import { loopNote } from '../shared/loops';
-import { expectedSpeedup, predictFromSweep } from '../shared/theory';
+import { expectedSpeedup, predictFromSweep, predictedMeasuredCost } from '../shared/theory';
 import { SpecDecError, describeError } from '../core/errors';
 import { releasePair } from '../core/model/pair';
 import { openPair } from '../core/hub/openPair';
@@ -23,11 +24,12 @@ import type { Dtype } from '../shared/decoding';
 import { SEED_PAIR } from '../shared/catalog';
 import { defaultCacheDir, defaultDataDir } from './paths';
 import { downloadBar } from './downloadProgress';
-import { measureCostRatio, type CostRatio } from '../core/experiment/costRatio';
+import { measureCosts, type PairCosts } from '../core/experiment/costRatio';
 import { pairProviders, runRecord } from '../core/experiment/report';
 import { runsCsv } from '../shared/runsCsv';
 import { probeFiles } from '../core/model/providerProbe';
 import { writeAnalysisReport } from './analysisReport';
+import { makeFolders } from '../core/atomicWrite';
 import {
   checkSweepConfig,
   checkSweepSettings,
@@ -79,6 +81,31 @@ export interface SweepCliOptions {
 }
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
+
+/**
+ * An output file can be written: its folder, or the nearest folder above it that exists (the
+ * rest is made when writing), is a folder we may write to. Checked before the sweep runs, so a
+ * typo in a path does not throw away a finished sweep.
+ */
+function checkWritable(flag: string, file: string): void {
+  let dir = dirname(resolve(file));
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      `${flag} ${file}: cannot write there (${describeError(err)}). Give a path in a folder you can write to.`,
+    );
+  }
+}
+
+/** Write an output file, making its folder first. */
+function writeOutput(file: string, text: string): void {
+  makeFolders(dirname(resolve(file)));
+  writeFileSync(file, text);
+}
 
 /** One prompt per line; blank lines are skipped, so a file can be grouped with them. */
 export function readPromptsFile(file: string): string[] {
@@ -132,6 +159,12 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   };
   // Arguments first: nothing is downloaded, probed or loaded for a request that cannot run.
   checkSweepSettings(config, true);
+  for (const [flag, file] of [
+    ['--csv', opts.csv],
+    ['--report', opts.report],
+  ] as const) {
+    if (file) checkWritable(flag, file);
+  }
   const sources = opts.pair === 'seed' ? SEED_PAIR : { target: opts.target, draft: opts.draft };
   const dataDir = opts.dataDir ?? defaultDataDir();
   const probe = {
@@ -179,7 +212,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   let tokens = 0;
   const strategies = opts.policy.length > 1 || opts.drafter.length > 1;
   let result;
-  let cost: CostRatio | null = null;
+  let cost: PairCosts | null = null;
   try {
     result = await runSweep(
       pair,
@@ -205,7 +238,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     );
     // The cost ratio c for Leviathan's prediction, measured on the same models and machine.
     if (pair.draft && opts.drafter.includes('model') && !result.cancelled) {
-      cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 100);
+      cost = await measureCosts(pair.target.lm, pair.draft.lm, opts.k);
     }
   } finally {
     runBar.stop();
@@ -213,42 +246,64 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     await releasePair(pair);
   }
   const rows = result.runs.map((r) => runRecord(r, providers));
-  const theory = predictFromSweep(rows, cost?.c ?? null);
+  const theory = predictFromSweep(rows, cost?.c ?? null, cost?.verifyCost);
   const predicted = (r: SweepRun): number | null =>
     theory && r.mode === 'speculative' && r.drafter === 'model'
       ? expectedSpeedup(theory.alpha, theory.c, r.k!)
       : null;
+  // A file that cannot be written must not cost the results: they are still printed, and the
+  // failure is reported after them.
+  const failedWrites: string[] = [];
+  const attempt = (flag: string, file: string, write: () => void): void => {
+    try {
+      write();
+    } catch (err) {
+      failedWrites.push(`${flag} ${file}: ${describeError(err)}`);
+    }
+  };
   if (opts.csv) {
-    writeFileSync(
-      opts.csv,
-      runsCsv(rows, {
-        prompts,
-        models: { target: opened.target.name, draft: opened.draft?.name ?? null },
-        dtypes: { target: opts.dtype, draft: pair.draft ? opts.dtype : null },
-        sampling: config.sampling ?? null,
-        repetition: config.repetition ?? null,
-      }),
+    const csvFile = opts.csv;
+    attempt('--csv', csvFile, () =>
+      writeOutput(
+        csvFile,
+        runsCsv(rows, {
+          prompts,
+          models: { target: opened.target.name, draft: opened.draft?.name ?? null },
+          dtypes: { target: opts.dtype, draft: pair.draft ? opts.dtype : null },
+          sampling: config.sampling ?? null,
+          repetition: config.repetition ?? null,
+        }),
+      ),
     );
   }
   if (opts.report) {
-    const written = writeAnalysisReport(opts.report, {
-      rows,
-      theory,
-      prompts,
-      models: { target: pair.target.folder.name, draft: pair.draft?.folder.name ?? 'none' },
-      settings: {
-        maxNewTokens: opts.maxNewTokens,
-        ks: opts.k,
-        repeats: opts.repeats,
-        policies: opts.policy,
-        drafters: opts.drafter,
-        noKvCache: !opts.kvCache,
-        sampling: config.sampling ?? null,
-      },
-      status: result.cancelled ? 'cancelled' : 'finished',
+    const reportFile = opts.report;
+    attempt('--report', reportFile, () => {
+      makeFolders(dirname(resolve(reportFile)));
+      const written = writeAnalysisReport(reportFile, {
+        rows,
+        theory,
+        prompts,
+        models: { target: pair.target.folder.name, draft: pair.draft?.folder.name ?? 'none' },
+        settings: {
+          maxNewTokens: opts.maxNewTokens,
+          ks: opts.k,
+          repeats: opts.repeats,
+          policies: opts.policy,
+          drafters: opts.drafter,
+          noKvCache: !opts.kvCache,
+          sampling: config.sampling ?? null,
+        },
+        status: result.cancelled ? 'cancelled' : 'finished',
+      });
+      process.stderr.write(`Report: ${written.join(', ')}\n`);
     });
-    process.stderr.write(`Report: ${written.join(', ')}\n`);
   }
+  const reportFailedWrites = (): void => {
+    if (failedWrites.length === 0) return;
+    for (const f of failedWrites) process.stderr.write(`specdec: error: could not write ${f}\n`);
+    process.exitCode = 2;
+  };
   if (opts.json) {
     const doc = {
       config: {
@@ -266,6 +321,10 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       runs: result.runs.map((r, i) => ({
         ...rows[i]!,
         predictedSpeedup: predicted(r),
+        predictedSpeedupMeasuredCost:
+          r.mode === 'speculative' && r.drafter === 'model' && r.k !== null
+            ? predictedMeasuredCost(theory, r.k)
+            : null,
         executionProviders: { target: providers.target, draft: providers.draft },
       })),
       summary: summarizeRows(rows),
@@ -273,6 +332,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       ...(prompts.length > 1 ? { byPrompt: summarizeByPrompt(rows) } : {}),
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    reportFailedWrites();
     return;
   }
   printReport(opts, prompts, rows, result.cancelled, [
@@ -283,7 +343,18 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     process.stdout.write(
       `Theory (Leviathan et al.): alpha = ${fmt(theory.alpha, 3)} (K=1 acceptance), c = ${fmt(theory.c, 3)} -> predicted best K = ${theory.bestK} (${fmt(expectedSpeedup(theory.alpha, theory.c, theory.bestK))}x)\n`,
     );
+    const v = theory.verifyCost ?? {};
+    if (Object.keys(v).length > 0) {
+      process.stdout.write(
+        `With the measured verification cost (a target pass over K+1 tokens vs one: ${Object.entries(
+          v,
+        )
+          .map(([k, x]) => `K=${k} ${fmt(x)}x`)
+          .join(', ')}) -> predicted best K = ${theory.bestKMeasuredCost}\n`,
+      );
+    }
   }
+  reportFailedWrites();
 }
 
 /** `best` in the JSON: the best configuration and the ones within noise of it. */

@@ -3,11 +3,21 @@
  * a temporary file beside it, then a rename. On failure (a full disk, a read-only folder) the
  * temporary file is removed, so nothing is left behind, and the error goes to the caller.
  */
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/**
+ * Make a folder and any missing folders above it, one at a time: Node's recursive mkdir can spin
+ * forever on some file systems (a path under /proc, say) instead of failing.
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+}
+
 export function writeFileAtomic(file: string, data: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolders(dirname(file));
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, data);

@@ -19,7 +19,12 @@ import {
   variantLabel,
   type SummaryRow,
 } from './summary';
-import { bestPredictedK, expectedSpeedup, expectedTokensPerPass } from './theory';
+import {
+  bestPredictedK,
+  expectedSpeedup,
+  expectedTokensPerPass,
+  predictedMeasuredCost,
+} from './theory';
 
 export type SweepOutcome = 'running' | 'finished' | 'cancelled' | 'failed';
 
@@ -91,6 +96,10 @@ export interface KPoint {
   expectedTokensPerPass: number | null;
   /** Leviathan's expected speedup at this K (null without alpha and c) */
   predictedSpeedup: number | null;
+  /** the same with this K's measured verification cost t_target(K+1)/t_target(1) (null unmeasured) */
+  predictedMeasuredCost: number | null;
+  /** t_target(K+1)/t_target(1), measured after the sweep (null unmeasured) */
+  verifyCost: number | null;
   /** share of steps whose i-th draft was accepted (median over runs) */
   acceptanceByPosition: number[] | null;
   identical: number;
@@ -267,6 +276,7 @@ function kPoint(
   group: readonly RunRow[],
   alpha: number | null,
   c: number | null,
+  theory: Theory | null,
 ): KPoint {
   const k = row.k!;
   return {
@@ -289,6 +299,8 @@ function kPoint(
     targetPassMs: passMs(group),
     expectedTokensPerPass: alpha === null ? null : expectedTokensPerPass(alpha, k),
     predictedSpeedup: alpha === null || c === null ? null : expectedSpeedup(alpha, c, k),
+    predictedMeasuredCost: predictedMeasuredCost(theory, k),
+    verifyCost: theory?.verifyCost?.[String(k)] ?? null,
     acceptanceByPosition: positionMedians(group),
     identical: row.identicalCount,
   };
@@ -376,7 +388,9 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   const alpha = theory?.alpha ?? k1Alpha;
   const seriesAlpha = theoryApplies ? alpha : null;
   const seriesC = theoryApplies ? (theory?.c ?? null) : null;
-  const series = seriesRows.map((r) => kPoint(r, groups.get(r.key) ?? [], seriesAlpha, seriesC));
+  const series = seriesRows.map((r) =>
+    kPoint(r, groups.get(r.key) ?? [], seriesAlpha, seriesC, theoryApplies ? theory : null),
+  );
 
   const seriesBest = bestRow(seriesRows);
   const seriesTies = (bestOf(seriesRows)?.tiedWith ?? []).flatMap((r) =>
@@ -1021,6 +1035,7 @@ function tradeoffSection(c: SectionContext): AnalysisSection {
     };
   }
   const points: string[] = [];
+  let theoryTable: AnalysisTable | null = null;
   const measured = c.bestPoint;
   let answer: string;
   if (theory && c.predictedBestK !== null) {
@@ -1097,6 +1112,37 @@ function tradeoffSection(c: SectionContext): AnalysisSection {
         }.`,
       );
   }
+  const fitted = series.filter((p) => p.verifyCost !== null && p.predictedMeasuredCost !== null);
+  if (theory && fitted.length > 0) {
+    const ratio = (m: Spread | null, pred: number | null): string =>
+      m && pred ? f2(m.median / pred) : '-';
+    points.push(
+      `Leviathan's formula assumes a target pass over K + 1 tokens costs what a one-token pass costs; measured after the sweep it cost ${list(fitted.map((p) => `${f2(p.verifyCost!)}x at ${kl(p.k)}`))}. With that measured cost the expected speedup is ${list(fitted.map((p) => `${times(p.predictedMeasuredCost!)} at ${kl(p.k)}`))}${
+        theory.bestKMeasuredCost !== undefined ? `, best at ${kl(theory.bestKMeasuredCost)}` : ''
+      }; measured / predicted per K is in the table.`,
+    );
+    theoryTable = {
+      caption: 'Theory against measurement per K (speedups over the baseline)',
+      head: [
+        'K',
+        'Measured',
+        'Leviathan (constant cost)',
+        'Measured / Leviathan',
+        'Verify cost t(K+1)/t(1)',
+        'With measured verify cost',
+        'Measured / that',
+      ],
+      rows: fitted.map((p) => [
+        String(p.k),
+        p.speedup ? times(p.speedup.median) : '-',
+        p.predictedSpeedup === null ? '-' : times(p.predictedSpeedup),
+        ratio(p.speedup, p.predictedSpeedup),
+        f2(p.verifyCost!),
+        times(p.predictedMeasuredCost!),
+        ratio(p.speedup, p.predictedMeasuredCost),
+      ]),
+    };
+  }
   return {
     ...base,
     answer,
@@ -1123,6 +1169,7 @@ function tradeoffSection(c: SectionContext): AnalysisSection {
           ...(c.baseline ? [p.speedup ? times(p.speedup.median) : '-'] : []),
         ]),
       },
+      ...(theoryTable ? [theoryTable] : []),
     ],
   };
 }

@@ -78,6 +78,10 @@ export const Theory = z.object({
   alpha: z.number(),
   c: z.number(),
   bestK: z.number().int(),
+  /** t_target(K + 1) / t_target(1) per measured K (Leviathan assumes 1) */
+  verifyCost: z.record(z.string(), z.number()).optional(),
+  /** the best K predicted with the measured verification cost */
+  bestKMeasuredCost: z.number().int().optional(),
 });
 export type Theory = z.infer<typeof Theory>;
 

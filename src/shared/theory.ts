@@ -16,6 +16,15 @@ export function expectedSpeedup(a: number, c: number, k: number): number {
   return expectedTokensPerPass(a, k) / (k * c + 1);
 }
 
+/**
+ * The same expectation with the verification cost measured instead of assumed:
+ * E[tokens per pass] x t_target(1) / (K t_draft(1) + t_target(K + 1)), where
+ * v = t_target(K + 1) / t_target(1), so it is E[tokens per pass] / (K c + v).
+ */
+export function expectedSpeedupMeasuredCost(a: number, c: number, k: number, v: number): number {
+  return expectedTokensPerPass(a, k) / (k * c + v);
+}
+
 /** the K in [1, maxK] with the best expected speedup */
 export function bestPredictedK(a: number, c: number, maxK = 16): number {
   let best = 1;
@@ -32,20 +41,50 @@ interface AcceptanceRow {
   acceptanceRate: number | null;
 }
 
+/** What a sweep's prediction carries (the protocol's Theory). */
+export interface SweepTheory {
+  alpha: number;
+  c: number;
+  bestK: number;
+  /** t_target(K + 1) / t_target(1) for each K measured, keyed by K */
+  verifyCost?: Record<string, number>;
+  /** the best measured K under the measured verification cost */
+  bestKMeasuredCost?: number;
+}
+
 /**
  * The prediction for a sweep: alpha is the median acceptance of its K=1 model-drafted runs
- * (one draft per step measures the per-token acceptance directly), c the measured cost ratio.
- * Null without both.
+ * (one draft per step measures the per-token acceptance directly), c the measured cost ratio
+ * and, when measured, the verification cost per K. Null without alpha and c.
  */
 export function predictFromSweep(
   rows: readonly AcceptanceRow[],
   c: number | null,
-): { alpha: number; c: number; bestK: number } | null {
+  verifyCost?: Record<string, number>,
+): SweepTheory | null {
   const rates = rows
     .filter((r) => r.mode === 'speculative' && r.k === 1 && (r.drafter ?? 'model') === 'model')
     .map((r) => r.acceptanceRate)
     .filter((a): a is number => a !== null);
   if (c === null || rates.length === 0) return null;
   const alpha = median(rates);
-  return { alpha, c, bestK: bestPredictedK(alpha, c) };
+  const theory: SweepTheory = { alpha, c, bestK: bestPredictedK(alpha, c) };
+  const measured = Object.entries(verifyCost ?? {});
+  if (measured.length > 0) {
+    theory.verifyCost = verifyCost!;
+    const speed = ([k, v]: [string, number]): number =>
+      expectedSpeedupMeasuredCost(alpha, c, Number(k), v);
+    theory.bestKMeasuredCost = Number(
+      measured.reduce((best, e) => (speed(e) > speed(best) ? e : best))[0],
+    );
+  }
+  return theory;
+}
+
+/** the measured-cost prediction at K, when the sweep measured that K's verification cost */
+export function predictedMeasuredCost(theory: SweepTheory | null, k: number): number | null {
+  const v = theory?.verifyCost?.[String(k)];
+  return theory && v !== undefined
+    ? expectedSpeedupMeasuredCost(theory.alpha, theory.c, k, v)
+    : null;
 }

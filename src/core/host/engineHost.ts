@@ -20,7 +20,7 @@ import {
 import { predictFromSweep } from '../../shared/theory';
 import { SpeculativeRun } from '../decoding/speculative';
 import { FOLDER_ERRORS, SpecDecError, describeError } from '../errors';
-import { measureCostRatio } from '../experiment/costRatio';
+import { measureCosts } from '../experiment/costRatio';
 import { pairProviders, runRecord } from '../experiment/report';
 import {
   checkSweepConfig,
@@ -281,8 +281,8 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       events.flush();
       // Theory beside measurement: alpha from the K=1 runs, c measured now on the same models.
       if (!result.cancelled && pair.draft && settings.drafters.includes('model')) {
-        const cost = await measureCostRatio(pair.target.lm, pair.draft.lm, 40, 60);
-        entry.theory = predictFromSweep(entry.rows, cost.c);
+        const cost = await measureCosts(pair.target.lm, pair.draft.lm, config.ks);
+        entry.theory = predictFromSweep(entry.rows, cost.c, cost.verifyCost);
       }
       entry.status = result.cancelled ? 'cancelled' : 'finished';
       // a sweep cancelled before its first run finished leaves nothing worth listing

@@ -11,7 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import {
   type ProviderTrial,
 } from '../../shared/decoding';
 import { formatMs } from '../../shared/format';
-import { writeFileAtomic } from '../atomicWrite';
+import { makeFolders, writeFileAtomic } from '../atomicWrite';
 import { SpecDecError, describeError } from '../errors';
 import { candidateProviders, providerUnavailable } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
@@ -168,7 +168,7 @@ function log(options: ProbeOptions, text: string): void {
   for (const line of text.split('\n')) if (line !== '') options.onLog?.(line);
   if (!options.logFile) return;
   try {
-    mkdirSync(dirname(options.logFile), { recursive: true });
+    makeFolders(dirname(options.logFile));
     appendFileSync(options.logFile, text.endsWith('\n') ? text : `${text}\n`);
   } catch {
     // a read-only or full data folder must not stop a sweep; the summary still says it all

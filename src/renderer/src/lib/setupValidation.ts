@@ -2,7 +2,7 @@
  * The set-up form's checks, in plain words, before anything is sent. The host checks again
  * (context length, model folders) and its answers are shown beside these.
  */
-import type { SamplingParams } from '../../../shared/decoding';
+import type { RepetitionParams, SamplingParams } from '../../../shared/decoding';
 import { MAX_K, MAX_PROMPTS, promptsTooLarge } from '../../../shared/protocol';
 
 export const DEFAULT_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
@@ -123,6 +123,24 @@ function parseDecimal(text: string, what: string): ParsedNumber {
 }
 
 /** The confidence policy's threshold: stop drafting below this draft probability. */
+/** Repetition controls as typed: null when both are off, else the settings or the errors. */
+export type RepetitionResult =
+  | { ok: true; value: RepetitionParams | null }
+  | { ok: false; errors: Partial<Record<'repetitionPenalty' | 'noRepeatNgram', string>> };
+
+export function checkRepetition(penaltyText: string, ngramText: string): RepetitionResult {
+  const errors: Partial<Record<'repetitionPenalty' | 'noRepeatNgram', string>> = {};
+  const penalty = parseDecimal(penaltyText, 'repetition penalty');
+  if (!penalty.ok) errors.repetitionPenalty = penalty.message;
+  else if (penalty.value < 1 || penalty.value > 10)
+    errors.repetitionPenalty = `Repetition penalty must be from 1 (off) to 10 (got ${penalty.value}).`;
+  const ngram = parseWhole(ngramText, 'no-repeat n-gram size', 0, 20);
+  if (!ngram.ok) errors.noRepeatNgram = ngram.message;
+  if (!penalty.ok || !ngram.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  const value = { penalty: penalty.value, noRepeatNgram: ngram.value };
+  return { ok: true, value: value.penalty === 1 && value.noRepeatNgram === 0 ? null : value };
+}
+
 export function checkPMin(text: string): ParsedNumber {
   const parsed = parseDecimal(text, 'p-min');
   if (!parsed.ok) return parsed;

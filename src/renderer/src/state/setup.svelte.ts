@@ -2,7 +2,12 @@
  * The set-up form: model pair, prompt (or prompt set), max new tokens, K chips, repeats, draft
  * length policies, drafters, greedy or sampled decoding, and their checks.
  */
-import type { DrafterKind, DraftPolicyName, SamplingParams } from '../../../shared/decoding';
+import type {
+  DrafterKind,
+  DraftPolicyName,
+  RepetitionParams,
+  SamplingParams,
+} from '../../../shared/decoding';
 import type { LiveSettings, PairChoice, SweepSettings } from '../../../shared/protocol';
 import type { SetupField } from '../lib/hostErrors';
 import { PairState } from './pair.svelte';
@@ -17,6 +22,7 @@ import {
   checkPMin,
   checkPrompt,
   checkRepeats,
+  checkRepetition,
   checkSampling,
   parsePromptSet,
   type SamplingField,
@@ -24,7 +30,15 @@ import {
 } from '../lib/setupValidation';
 
 /** every checked control: the host's fields, and the prompt set and decoding choices */
-export type FormField = SetupField | 'promptSet' | 'policies' | 'drafters' | 'pMin' | SamplingField;
+export type FormField =
+  | SetupField
+  | 'promptSet'
+  | 'policies'
+  | 'drafters'
+  | 'pMin'
+  | SamplingField
+  | 'repetitionPenalty'
+  | 'noRepeatNgram';
 export type FieldErrors = Partial<Record<FormField, string>>;
 
 export type PromptMode = 'single' | 'set';
@@ -58,6 +72,9 @@ export class SetupState {
   topKText = $state('0');
   topPText = $state('1');
   seedText = $state('1');
+  /** repetition controls, for every run: 1 and 0 are off */
+  repetitionPenaltyText = $state('1');
+  noRepeatNgramText = $state('0');
 
   readonly errors: FieldErrors = $derived.by(() => {
     const errors: FieldErrors = {};
@@ -70,6 +87,11 @@ export class SetupState {
     }
     if (this.policies.length === 0) errors.policies = 'Choose at least one draft-length policy.';
     if (this.drafters.length === 0) errors.drafters = 'Choose at least one drafter.';
+    if (this.policies.includes('confidence') && this.drafters.includes('prompt-lookup'))
+      errors.policies =
+        'The confidence policy needs the draft model’s probabilities, which prompt lookup does not have: untick one of them.';
+    const repetition = checkRepetition(this.repetitionPenaltyText, this.noRepeatNgramText);
+    if (!repetition.ok) Object.assign(errors, repetition.errors);
     if (this.policies.includes('confidence')) {
       const pMin = checkPMin(this.pMinText);
       if (!pMin.ok) errors.pMin = pMin.message;
@@ -122,6 +144,12 @@ export class SetupState {
     return checked.ok ? checked.value : undefined;
   }
 
+  /** null when off or while a field is wrong (the form is then invalid anyway) */
+  get repetition(): RepetitionParams | null {
+    const r = checkRepetition(this.repetitionPenaltyText, this.noRepeatNgramText);
+    return r.ok ? r.value : null;
+  }
+
   /** p-min as sent: the typed threshold when it is valid, else the default (unused then) */
   private get pMin(): number {
     const pMin = checkPMin(this.pMinText);
@@ -162,6 +190,7 @@ export class SetupState {
       drafters: [...this.drafters],
       pMin: this.pMin,
       sampling,
+      repetition: this.repetition,
     };
   }
 
@@ -183,7 +212,15 @@ export class SetupState {
     const prompt = this.prompts[0];
     const sampling = this.sampling;
     const e = this.errors;
-    const wrong = e.pair ?? e.prompt ?? e.promptSet ?? e.policies ?? e.drafters ?? e.pMin;
+    const wrong =
+      e.pair ??
+      e.prompt ??
+      e.promptSet ??
+      e.policies ??
+      e.drafters ??
+      e.pMin ??
+      e.repetitionPenalty ??
+      e.noRepeatNgram;
     if (prompt === undefined || wrong !== undefined || !maxNew.ok || sampling === undefined) {
       return null;
     }
@@ -197,6 +234,7 @@ export class SetupState {
       drafter,
       pMin: this.pMin,
       sampling,
+      repetition: this.repetition,
     };
   }
 
