@@ -16,7 +16,7 @@ import {
   type SummaryRow,
 } from '../shared/summary';
 import { loopNote } from '../shared/loops';
-import { expectedSpeedup, predictFromSweep, predictedMeasuredCost } from '../shared/theory';
+import { expectedSpeedup, predictedMeasuredCost } from '../shared/theory';
 import { SpecDecError, describeError } from '../core/errors';
 import { releasePair } from '../core/model/pair';
 import { openPair } from '../core/hub/openPair';
@@ -24,8 +24,8 @@ import type { Dtype } from '../shared/decoding';
 import { SEED_PAIR } from '../shared/catalog';
 import { defaultCacheDir, defaultDataDir } from './paths';
 import { downloadBar } from './downloadProgress';
-import { measureCosts, type PairCosts } from '../core/experiment/costRatio';
-import { pairProviders, runRecord } from '../core/experiment/report';
+import { runExperiment } from '../core/experiment/experiment';
+import { pairProviders } from '../core/experiment/report';
 import { runsCsv } from '../shared/runsCsv';
 import { probeFiles } from '../core/model/providerProbe';
 import { writeAnalysisReport } from './analysisReport';
@@ -33,7 +33,6 @@ import { makeFolders } from '../core/atomicWrite';
 import {
   checkSweepConfig,
   checkSweepSettings,
-  runSweep,
   type SweepConfig,
   type SweepRun,
 } from '../core/experiment/sweep';
@@ -212,9 +211,8 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   let tokens = 0;
   const strategies = opts.policy.length > 1 || opts.drafter.length > 1;
   let result;
-  let cost: PairCosts | null = null;
   try {
-    result = await runSweep(
+    result = await runExperiment(
       pair,
       config,
       {
@@ -236,17 +234,12 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
       },
       controller.signal,
     );
-    // The cost ratio c for Leviathan's prediction, measured on the same models and machine.
-    if (pair.draft && opts.drafter.includes('model') && !result.cancelled) {
-      cost = await measureCosts(pair.target.lm, pair.draft.lm, opts.k);
-    }
   } finally {
     runBar.stop();
     process.off('SIGINT', onSigint);
     await releasePair(pair);
   }
-  const rows = result.runs.map((r) => runRecord(r, providers));
-  const theory = predictFromSweep(rows, cost?.c ?? null, cost?.verifyCost);
+  const { rows, theory } = result;
   const predicted = (r: SweepRun): number | null =>
     theory && r.mode === 'speculative' && r.drafter === 'model'
       ? expectedSpeedup(theory.alpha, theory.c, r.k!)

@@ -17,17 +17,10 @@ import {
   type PairChoice,
   type SweepSettings,
 } from '../../shared/protocol';
-import { predictFromSweep } from '../../shared/theory';
 import { SpeculativeRun } from '../decoding/speculative';
 import { FOLDER_ERRORS, SpecDecError, describeError } from '../errors';
-import { measureCosts } from '../experiment/costRatio';
-import { pairProviders, runRecord } from '../experiment/report';
-import {
-  checkSweepConfig,
-  checkSweepSettings,
-  runSweep,
-  type SweepConfig,
-} from '../experiment/sweep';
+import { runExperiment } from '../experiment/experiment';
+import { checkSweepConfig, checkSweepSettings, type SweepConfig } from '../experiment/sweep';
 import { resolveModels } from '../hub/hub';
 import { openPair, type ModelSpec } from '../hub/openPair';
 import { pairFit, releasePair, type ModelPair, type PairFit } from '../model/pair';
@@ -227,7 +220,6 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       (fit) => checkSweepConfig(config, fit),
       signal,
     );
-    const providers = pairProviders(pair);
     live = null; // a sweep resets the models' caches under any live run
     const entry: HistoryEntry = {
       id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
@@ -253,7 +245,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     let stepsSinceYield = 0;
     try {
       activeHistory.add(entry.id);
-      const result = await runSweep(
+      const result = await runExperiment(
         pair,
         config,
         {
@@ -268,9 +260,8 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
               await yieldToEventLoop();
             }
           },
-          onRunEnd: (run) => {
+          onRunEnd: (_run, row) => {
             events.flush();
-            const row = runRecord(run, providers);
             entry.rows.push(row);
             save(() => history.appendRow(entry.id, row));
             post({ type: 'sweep-row', requestId, row });
@@ -279,11 +270,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
         signal,
       );
       events.flush();
-      // Theory beside measurement: alpha from the K=1 runs, c measured now on the same models.
-      if (!result.cancelled && pair.draft && settings.drafters.includes('model')) {
-        const cost = await measureCosts(pair.target.lm, pair.draft.lm, config.ks);
-        entry.theory = predictFromSweep(entry.rows, cost.c, cost.verifyCost);
-      }
+      entry.theory = result.theory;
       entry.status = result.cancelled ? 'cancelled' : 'finished';
       // a sweep cancelled before its first run finished leaves nothing worth listing
       if (entry.rows.length > 0) save(() => history.saveHeader(entry));
