@@ -192,7 +192,7 @@ describe('specdec sweep', () => {
     ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual([
-      `specdec: error: The cuda execution provider is not available here (${reason}). Use --ep auto or --ep cpu; the README's GPU set-up lists what cuda needs.`,
+      `specdec: error: The cuda execution provider is not available here (${reason}). Choose auto or cpu instead; the README's GPU set-up lists what cuda needs. (set with --ep, --target-ep or --draft-ep)`,
     ]);
     const auto = await specdec([
       'sweep',
@@ -260,7 +260,16 @@ describe('specdec sweep', () => {
       ['--draft', swapped],
       /different vocabularies: token "(Ġthe|and)" is id \d+ in the target but id \d+ in the draft/,
     ],
-    ['an empty prompt', ['--prompt', '  '], /The prompt is empty/],
+    [
+      'an empty prompt',
+      ['--prompt', '  '],
+      /The prompt is empty\. Give a prompt\. \(set with --prompt\)$/,
+    ],
+    [
+      'a top-p out of range (core words, the CLI flag)',
+      ['--temperature', '0.8', '--top-p', '1.5'],
+      /Top-p must be above 0 and at most 1 \(got 1\.5\)\. \(set with --top-p\)$/,
+    ],
     [
       'p-min outside (0, 1)',
       ['--policy', 'confidence', '--p-min', '1.5'],

@@ -187,7 +187,8 @@ describe('download errors', () => {
       resolveModels(pair, options(freshCache(), { hubHost: 'http://127.0.0.1:1/' })),
     );
     expect(err.code).toBe('HUB_UNREACHABLE');
-    expect(err.message).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:1\/.*--offline/);
+    expect(err.message).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:1\/.*in the cache \(offline\)/);
+    expect(err instanceof SpecDecError && err.settings).toEqual(['hubHost', 'offline']);
   });
 
   it('a full disk is caught before downloading', async () => {

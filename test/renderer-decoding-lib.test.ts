@@ -25,6 +25,7 @@ import {
   theoryReference,
   timeChartData,
 } from '../src/renderer/src/lib/chartData';
+import { controlHint } from '../src/renderer/src/lib/hostErrors';
 import { describeKPerStep, kPerStepFromTokens } from '../src/renderer/src/lib/kPerStep';
 import type { StreamToken } from '../src/renderer/src/lib/stream';
 
@@ -190,5 +191,16 @@ describe('charts for strategies, positions and theory', () => {
     const none = theoryChartData(summary, null);
     expect(none.datasets[1]!.data).toEqual([]);
     expect(none.datasets[0]!.data).toHaveLength(2);
+  });
+});
+
+describe('host errors in the app', () => {
+  it('say where the app keeps the setting a core error names (the CLI names its flags)', () => {
+    expect(controlHint(['temperature'])).toBe(' (set in: Decoding: Temperature)');
+    expect(controlHint(['hubHost', 'offline'])).toBe(
+      ' (set in: the Hub mirror (SPECDEC_HUB_HOST) or Offline)',
+    );
+    expect(controlHint(undefined)).toBe('');
+    expect(controlHint(['not-a-setting'])).toBe('');
   });
 });

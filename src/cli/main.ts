@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `specdec`: SpecDec Studio's command line over src/core. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SpecDecError, describeError } from '../core/errors';
+import { SpecDecError, describeError, type SettingName } from '../core/errors';
 import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
 import { DEFAULT_REPEATS, DRAFTERS, DRAFT_POLICIES, EXECUTION_PROVIDERS } from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
@@ -15,6 +15,24 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
+
+/** Where each setting a core error names lives on the command line. */
+const FLAGS: Record<SettingName, string> = {
+  prompt: '--prompt',
+  temperature: '--temperature',
+  topK: '--top-k',
+  topP: '--top-p',
+  seed: '--seed',
+  pMin: '--p-min',
+  ep: '--ep, --target-ep or --draft-ep',
+  cacheDir: '--cache-dir',
+  hubHost: '--hub-host',
+  offline: '--offline',
+};
+
+function flagHint(settings: readonly SettingName[]): string {
+  return settings.length === 0 ? '' : ` (set with ${settings.map((s) => FLAGS[s]).join(' or ')})`;
+}
 
 const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
 
@@ -218,7 +236,8 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
     return;
   }
-  const msg = err instanceof SpecDecError ? err.message : describeError(err);
+  const msg =
+    err instanceof SpecDecError ? err.message + flagHint(err.settings) : describeError(err);
   process.stderr.write(`specdec: error: ${msg}\n`);
   process.exitCode = 2;
 });

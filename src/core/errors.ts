@@ -20,6 +20,22 @@ export type ErrorCode =
   | 'DISK_FULL'
   | 'CANCELLED';
 
+/**
+ * The settings an error is about. Core messages are plain words; each surface says where the
+ * setting lives: the CLI names its flags (src/cli/main.ts), the app its controls.
+ */
+export type SettingName =
+  | 'prompt'
+  | 'temperature'
+  | 'topK'
+  | 'topP'
+  | 'seed'
+  | 'pMin'
+  | 'ep'
+  | 'cacheDir'
+  | 'hubHost'
+  | 'offline';
+
 export class SpecDecError extends Error {
   /** the model folder the error is about, as the request named it (set by loadPair) */
   subject: string | undefined;
@@ -27,6 +43,8 @@ export class SpecDecError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** what the user can change to fix it */
+    readonly settings: readonly SettingName[] = [],
   ) {
     super(message);
     this.name = 'SpecDecError';

@@ -309,6 +309,8 @@ export const HostMessage = z.discriminatedUnion('type', [
     requestId: z.string().nullable(),
     code: z.string(),
     message: z.string(),
+    /** the settings it is about (SettingName in src/core/errors.ts), for the UI to point at */
+    settings: z.array(z.string()).optional(),
   }),
   /** sent by the bridge (not the host) when the engine host died; a fresh one is starting */
   z.object({ type: z.literal('host-exit'), message: z.string() }),

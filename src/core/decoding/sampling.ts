@@ -5,21 +5,22 @@
  * first rejection sample from normalise(max(0, p - q)); when all drafts pass, sample the bonus
  * from p. The output then follows the target's own (warped) distribution exactly.
  */
-import { SpecDecError } from '../errors';
+import { SpecDecError, type SettingName } from '../errors';
 
 import type { SamplingParams } from '../../shared/decoding';
 export type { SamplingParams };
 
 export function checkSampling(s: SamplingParams): void {
-  const bad = (msg: string): never => {
-    throw new SpecDecError('BAD_ARGUMENT', msg);
+  const bad = (setting: SettingName, msg: string): never => {
+    throw new SpecDecError('BAD_ARGUMENT', msg, [setting]);
   };
   if (!(s.temperature > 0 && s.temperature <= 10))
-    bad(`--temperature must be above 0 and at most 10 (got ${s.temperature}).`);
+    bad('temperature', `The temperature must be above 0 and at most 10 (got ${s.temperature}).`);
   if (!Number.isInteger(s.topK) || s.topK < 0)
-    bad(`--top-k must be a whole number, 0 for off (got ${s.topK}).`);
-  if (!(s.topP > 0 && s.topP <= 1)) bad(`--top-p must be above 0 and at most 1 (got ${s.topP}).`);
-  if (!Number.isInteger(s.seed)) bad(`--seed must be a whole number (got ${s.seed}).`);
+    bad('topK', `Top-k must be a whole number, 0 for off (got ${s.topK}).`);
+  if (!(s.topP > 0 && s.topP <= 1))
+    bad('topP', `Top-p must be above 0 and at most 1 (got ${s.topP}).`);
+  if (!Number.isInteger(s.seed)) bad('seed', `The seed must be a whole number (got ${s.seed}).`);
 }
 
 /** mulberry32: a small, fast, well-distributed 32-bit generator; plenty for sampling tokens */

@@ -65,7 +65,9 @@ export class SpeculativeRun extends DecodeRun {
     const kind = options.drafter ?? 'model';
     const pMin = options.pMin ?? 0.5;
     if (policy === 'confidence' && !(pMin > 0 && pMin < 1)) {
-      throw new SpecDecError('BAD_ARGUMENT', `--p-min must be between 0 and 1 (got ${pMin}).`);
+      throw new SpecDecError('BAD_ARGUMENT', `P-min must be between 0 and 1 (got ${pMin}).`, [
+        'pMin',
+      ]);
     }
     if (!drafter && kind === 'model' && !pair.draft) {
       throw new SpecDecError('BAD_ARGUMENT', 'Speculative decoding needs a draft model.');

@@ -90,8 +90,9 @@ export function checkSweepSettings(config: SweepConfig, hasDraft: boolean): void
     throw new SpecDecError(
       'PROMPT_EMPTY',
       config.prompts.length === 1
-        ? 'The prompt is empty. Give a prompt with --prompt.'
+        ? 'The prompt is empty. Give a prompt.'
         : `Prompt ${empty + 1} of the set is empty. Remove empty lines from the prompt file.`,
+      ['prompt'],
     );
   }
   if (config.ks.length === 0) throw new SpecDecError('K_OUT_OF_RANGE', 'Give at least one K.');

@@ -89,7 +89,14 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       return;
     }
     const code = err instanceof SpecDecError ? err.code : 'INTERNAL';
-    post({ type: 'error', requestId, code, message: describeError(err) });
+    const settings = err instanceof SpecDecError ? [...err.settings] : [];
+    post({
+      type: 'error',
+      requestId,
+      code,
+      message: describeError(err),
+      ...(settings.length > 0 ? { settings } : {}),
+    });
   };
 
   const spec = (m: ModelChoice, embedded: string): ModelSpec => ({

@@ -216,7 +216,8 @@ async function planDownloads(
     if (free < need * 1.05) {
       throw new SpecDecError(
         'DISK_FULL',
-        `Not enough disk space for the download: it needs ${mb(need)} and ${mb(free)} is free where the cache is (${resolve(options.cacheDir)}). Free some space or choose another cache folder (--cache-dir).`,
+        `Not enough disk space for the download: it needs ${mb(need)} and ${mb(free)} is free where the cache is (${resolve(options.cacheDir)}). Free some space or choose another cache folder.`,
+        ['cacheDir'],
       );
     }
   }
@@ -369,7 +370,8 @@ function hubError(err: unknown, repo: string, options: HubOptions): SpecDecError
   if (code === 'ENOSPC') {
     return new SpecDecError(
       'DISK_FULL',
-      `The disk holding the cache (${resolve(options.cacheDir)}) is full; the download of ${repo} was stopped and nothing partial was kept. Free some space or choose another cache folder (--cache-dir).`,
+      `The disk holding the cache (${resolve(options.cacheDir)}) is full; the download of ${repo} was stopped and nothing partial was kept. Free some space or choose another cache folder.`,
+      ['cacheDir'],
     );
   }
   if (err instanceof ModelFileNotFoundError) {
@@ -388,7 +390,8 @@ function hubError(err: unknown, repo: string, options: HubOptions): SpecDecError
   ) {
     return new SpecDecError(
       'HUB_UNREACHABLE',
-      `Cannot reach ${host} to download ${repo} (${code ?? msg}). Check the network connection, point at a mirror (--hub-host), or use models already in the cache (--offline).`,
+      `Cannot reach ${host} to download ${repo} (${code ?? msg}). Check the network connection, point at a Hub mirror, or use models already in the cache (offline).`,
+      ['hubHost', 'offline'],
     );
   }
   if (/terminated|other side closed|ECONNRESET|aborted/i.test(msg) || code === 'UND_ERR_SOCKET') {

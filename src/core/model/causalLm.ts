@@ -105,7 +105,8 @@ export class OnnxCausalLM {
           await onCpu.release();
           throw new SpecDecError(
             'EXECUTION_PROVIDER',
-            `The ${ep} execution provider is not available here (${reason}). Use --ep auto or --ep cpu; the README's GPU set-up lists what ${ep} needs.`,
+            `The ${ep} execution provider is not available here (${reason}). Choose auto or cpu instead; the README's GPU set-up lists what ${ep} needs.`,
+            ['ep'],
           );
         }
       }

@@ -341,7 +341,8 @@ export async function chooseProviders(
         'EXECUTION_PROVIDER',
         plan.choice === 'auto'
           ? `No execution provider could run ${plan.folder.onnxPath} (${detail}).`
-          : `The ${plan.choice} execution provider is not available here (${detail}). Use --ep auto or --ep cpu; the README's GPU set-up lists what ${plan.choice} needs.`,
+          : `The ${plan.choice} execution provider is not available here (${detail}). Choose auto or cpu instead; the README's GPU set-up lists what ${plan.choice} needs.`,
+        ['ep'],
       );
     }
     const best = started.reduce((a, b) =>

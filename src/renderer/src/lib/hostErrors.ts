@@ -21,6 +21,26 @@ const FIELD_BY_CODE: Record<string, SetupField> = {
   K_OUT_OF_RANGE: 'ks',
 };
 
+/** Where the app keeps each setting a host error names (the CLI names its flags instead). */
+const CONTROL_BY_SETTING: Record<string, string> = {
+  prompt: 'Prompt',
+  temperature: 'Decoding: Temperature',
+  topK: 'Decoding: Top-k',
+  topP: 'Decoding: Top-p',
+  seed: 'Decoding: Seed',
+  pMin: 'Draft length policy: P-min',
+  ep: "each model's Provider",
+  cacheDir: 'the download cache folder',
+  hubHost: 'the Hub mirror (SPECDEC_HUB_HOST)',
+  offline: 'Offline',
+};
+
+/** " (set in: Decoding: Temperature)" for the settings a host error names; '' for none */
+export function controlHint(settings: readonly string[] | undefined): string {
+  const names = (settings ?? []).map((s) => CONTROL_BY_SETTING[s]).filter(Boolean);
+  return names.length === 0 ? '' : ` (set in: ${names.join(' or ')})`;
+}
+
 export function fieldForCode(code: string): SetupField | null {
   return FIELD_BY_CODE[code] ?? null;
 }

@@ -13,6 +13,7 @@ import { stepsCsv } from '../lib/csv';
 import { clockTime, fileStamp } from '../lib/format';
 import { FrameScheduler } from '../lib/frame';
 import { newRequestId } from '../lib/ids';
+import { controlHint } from '../lib/hostErrors';
 import { parseWhole } from '../lib/setupValidation';
 import { DownloadState } from './download.svelte';
 import { HistoryState } from './history.svelte';
@@ -306,7 +307,11 @@ export class Studio {
         this.download.onLoaded(message.requestId, { target: message.target, draft: message.draft });
         return;
       case 'error':
-        this.onError(message.requestId, message.code, message.message);
+        this.onError(
+          message.requestId,
+          message.code,
+          message.message + controlHint(message.settings),
+        );
         return;
       case 'host-exit':
         this.onHostExit(message.message);
