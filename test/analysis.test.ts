@@ -512,6 +512,17 @@ describe('the best K is named only beyond noise', () => {
       'K=1, K=2 and K=3 are within noise: their speedups over 3 repeats overlap, so this sweep does not tell which is fastest.',
     );
     expect(t).not.toContain('optimum');
+    // the verdict line of the app and the report says the same
+    // best first, then the others by speedup
+    expect(a.bestInWords).toMatch(/^K=2, K=3 and K=1 are within noise \(/);
+    expect(analysisMarkdown(a)).toContain(`Best: ${a.bestInWords}`);
+  });
+
+  it('one repeat: the best is named, with its noise said to be unmeasured', () => {
+    const a = analyzeSweep(input());
+    expect(a.bestInWords).toBe(
+      'K=2 (1.67x the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).',
+    );
   });
 });
 

@@ -113,6 +113,10 @@ describe.skipIf(missing !== null)(
       >;
       expect(stepRows.length).toBeGreaterThan(10);
       expect(stepRows.some((r) => r.type === 'emit')).toBe(true);
+      // the step log names its run as the summary does
+      expect(stepRows[0]!.prompt).toBe(sumRows[0]!.prompt);
+      expect(stepRows[0]!.target).toBe(sumRows[0]!.target);
+      expect(stepRows[0]!.mode).toMatch(/baseline|speculative/);
     });
 
     it('cancels mid-run and keeps the finished rows', async () => {

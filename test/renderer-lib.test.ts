@@ -245,8 +245,24 @@ it('renderer logic: summary, stream, replay, CSV, validation and charts behave a
   assert.ok(csv.includes('"a, ""b""\nc"'));
   assert.ok(csv.includes(',true,'));
   assert.ok(csv.includes(',1 2\n') || csv.endsWith(',1 2\n'));
-  const st = stepsCsv(ev).trim().split('\n');
+  const runId = {
+    promptIndex: 0,
+    prompt: 'p',
+    target: 't',
+    draft: 'd',
+    mode: 'speculative',
+    k: 3,
+    policy: 'fixed',
+    drafter: 'model',
+    repeat: 0,
+  };
+  const st = stepsCsv(ev, runId).trim().split('\n');
   assert.equal(st.length, 1 + 3 + 3 + 3, st.join('\n'));
+  // every step row says which run it belongs to, in the runs CSV's words
+  assert.ok(
+    st[0]!.startsWith('runId,promptIndex,prompt,target,draft,mode,k,policy,drafter,repeat,step,'),
+  );
+  assert.ok(st[1]!.includes(',0,p,t,d,speculative,3,fixed,model,0,'));
   // validation
   assert.deepEqual(addKs([1, 2], '3, 5'), { ok: true, ks: [1, 2, 3, 5] });
   assert.equal(addKs([1, 2], '2').ok, false);

@@ -12,6 +12,7 @@ import {
   baselineRow,
   bestOf,
   bestRow,
+  bestSentence,
   comparesStrategies,
   groupKey,
   summarizeByPrompt,
@@ -145,6 +146,8 @@ export interface Analysis {
   noCacheBaseline: BaselineFacts | null;
   /** the fastest K of the series (highest median speedup; lowest time without a baseline) */
   measuredBestK: number | null;
+  /** the best configuration in words, only beyond noise ("K=2 and K=3 are within noise ...") */
+  bestInWords: string | null;
   /** the best configuration of the whole sweep (the results table's best row) */
   best: BestFacts | null;
   theory: Theory | null;
@@ -367,6 +370,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   // it, else the drafter / policy of the best configuration.
   const specRows = summary.filter((r) => r.mode === 'speculative' && r.k !== null);
   const overallBest = bestRow(summary);
+  const overallChoice = bestOf(summary);
   const seriesStrategy =
     specRows.find((r) => strategyOf(r) === 'model / fixed') !== undefined
       ? 'model / fixed'
@@ -537,6 +541,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     noCacheBaseline,
     measuredBestK,
     best,
+    bestInWords: overallChoice ? bestSentence(overallChoice, strategies) : null,
     theory,
     alpha,
     predictedBestK,
@@ -1345,6 +1350,7 @@ export function analysisMarkdown(analysis: Analysis, images: AnalysisImages = {}
   for (const note of analysis.notes) out.push(`> ${note}`, '>');
   if (analysis.notes.length > 0) out.splice(out.length - 1, 1, '');
   out.push('## Results', '', markdownTable(analysis.summary), '');
+  if (analysis.bestInWords) out.push(`Best: ${analysis.bestInWords}`, '');
   for (const s of analysis.sections) {
     out.push(`## ${s.number}. ${s.title}`, '', `*${s.question}*`, '', `**${s.answer}**`, '');
     for (const p of s.points) out.push(`- ${p}`);

@@ -88,10 +88,29 @@ export function stepRecords(events: readonly EngineEvent[]): StepRecord[] {
   return records;
 }
 
-export function stepsCsv(events: readonly EngineEvent[]): string {
-  return stringify(stepRecords(events), {
-    header: true,
-    columns: [...STEP_COLUMNS],
-    cast: castOptions,
-  });
+/** What run the steps belong to: the first columns of the runs CSV (src/shared/runsCsv.ts). */
+export const STEP_RUN_COLUMNS = [
+  'promptIndex',
+  'prompt',
+  'target',
+  'draft',
+  'mode',
+  'k',
+  'policy',
+  'drafter',
+  'repeat',
+] as const;
+
+export type StepRunId = Record<(typeof STEP_RUN_COLUMNS)[number], string | number | null>;
+
+/** The step log with its run's identification on every row, so the file stands on its own. */
+export function stepsCsv(events: readonly EngineEvent[], run: StepRunId): string {
+  return stringify(
+    stepRecords(events).map((r) => ({ ...run, ...r })),
+    {
+      header: true,
+      columns: ['runId', ...STEP_RUN_COLUMNS, ...STEP_COLUMNS.filter((c) => c !== 'runId')],
+      cast: castOptions,
+    },
+  );
 }

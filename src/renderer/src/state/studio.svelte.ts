@@ -9,7 +9,7 @@ import { runsCsv } from '../../../shared/runsCsv';
 import { MAX_K } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
 import { historyAnalysisInput, sweepAnalysisInput } from '../lib/analysisInput';
-import { stepsCsv } from '../lib/csv';
+import { stepsCsv, type StepRunId } from '../lib/csv';
 import { clockTime, fileStamp } from '../lib/format';
 import { FrameScheduler } from '../lib/frame';
 import { newRequestId } from '../lib/ids';
@@ -234,7 +234,22 @@ export class Studio {
       .replace(/[^\w-]+/g, '-')
       .replace(/^-|-$/g, '')
       .toLowerCase();
-    await this.save(`specdec-steps-${name}-${fileStamp()}.csv`, stepsCsv(log.events));
+    // the run as the runs CSV names it: its row once it finished, else what its start said
+    const shown = this.shownSweep;
+    const row = shown?.rows.find((r) => r.runId === log.start.runId);
+    const promptIndex = row?.promptIndex ?? null;
+    const run: StepRunId = {
+      promptIndex,
+      prompt: log.start.promptText,
+      target: shown?.models.target ?? log.start.models.target,
+      draft: log.start.models.draft ? (shown?.models.draft ?? log.start.models.draft) : null,
+      mode: log.start.mode,
+      k: log.start.k,
+      policy: row?.policy ?? null,
+      drafter: row?.drafter ?? null,
+      repeat: row?.repeat ?? null,
+    };
+    await this.save(`specdec-steps-${name}-${fileStamp()}.csv`, stepsCsv(log.events, run));
   }
 
   /** The analysis report, as built by the analysis panel (charts embedded as PNG data URIs). */
