@@ -19,11 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/cli/serve';
+import { seededRandom } from '../src/core/decoding/sampling';
 import { HostRequest, type HostMessage } from '../src/shared/protocol';
 import { MICRO_A, MICRO_B, ROOT } from './helpers';
 import {
   connect,
   cookieOf,
+  liveSettings,
   pairOf,
   rawGet,
   serverOrigin,
@@ -261,16 +263,7 @@ describe('serve survives hostile clients', () => {
     c.send({
       type: 'live-start',
       requestId: 'l1',
-      settings: {
-        pair: pairOf(null),
-        prompt: 'The old man said',
-        maxNewTokens: 1e9,
-        k: 2,
-        policy: 'fixed',
-        drafter: 'model',
-        pMin: 0.5,
-        sampling: null,
-      },
+      settings: liveSettings({ maxNewTokens: 1e9 }),
     });
     const err = await c.next((m) => m.type === 'error' && m.requestId === 'l1');
     expect(err.type === 'error' && err.message).toMatch(/Max new tokens 1000000000 is past/);
@@ -446,20 +439,9 @@ describe('fuzz: random and mutated frames and messages against a live serve', ()
   });
   afterAll(() => server.close());
 
-  /** a seeded generator, so a failure can be replayed */
-  function rng(seed: number): () => number {
-    let s = seed >>> 0;
-    return () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('at least 2,000 inputs: the server keeps answering, the engine keeps running, memory stays bounded', async () => {
-    const rand = rng(20261201);
+    // seeded, so a failure can be replayed
+    const rand = seededRandom(20261201);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const templates: unknown[] = [
       { type: 'sweep', requestId: 'z', settings: sweepSettings({ ks: [0] }) },

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { connect as connectTo, pairOf, sweepSettings } from './serveClient';
+import { connect as connectTo, liveSettings, pairOf, sweepSettings } from './serveClient';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/cli/serve';
 import { MICRO_A, MICRO_B, ROOT, specdec } from './helpers';
@@ -156,16 +156,7 @@ describe('the engine host over the bridge', () => {
     c.send({
       type: 'live-start',
       requestId: 'l1',
-      settings: {
-        pair: pairOf(null),
-        prompt: 'The old man said',
-        maxNewTokens: 6,
-        k: 2,
-        policy: 'fixed',
-        drafter: 'model',
-        pMin: 0.5,
-        sampling: null,
-      },
+      settings: liveSettings(),
     });
     const first = await c.next((m) => m.type === 'live-step' && m.requestId === 'l1');
     expect(first.type === 'live-step' && first.events[0]!.type).toBe('run-start');

@@ -2,7 +2,13 @@
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import type { RunningServer } from '../src/cli/serve';
-import type { HostMessage, HostRequest, PairChoice, SweepSettings } from '../src/shared/protocol';
+import type {
+  HostMessage,
+  HostRequest,
+  LiveSettings,
+  PairChoice,
+  SweepSettings,
+} from '../src/shared/protocol';
 
 export interface Client {
   send(r: HostRequest): void;
@@ -68,6 +74,18 @@ export const sweepSettings = (over: Partial<SweepSettings> = {}): SweepSettings 
   repeats: 1,
   policies: ['fixed'],
   drafters: ['model'],
+  pMin: 0.5,
+  sampling: null,
+  ...over,
+});
+
+export const liveSettings = (over: Partial<LiveSettings> = {}): LiveSettings => ({
+  pair: pairOf(null),
+  prompt: 'The old man said',
+  maxNewTokens: 6,
+  k: 2,
+  policy: 'fixed',
+  drafter: 'model',
   pMin: 0.5,
   sampling: null,
   ...over,

@@ -3,6 +3,7 @@
  * over target pass), K drafts per step give these expectations. They assume a target pass over
  * K + 1 tokens costs what a one-token pass costs.
  */
+import type { Theory } from './protocol';
 import { median } from './stats';
 
 /** expected new tokens per target pass: (1 - a^(K+1)) / (1 - a) */
@@ -41,16 +42,8 @@ interface AcceptanceRow {
   acceptanceRate: number | null;
 }
 
-/** What a sweep's prediction carries (the protocol's Theory). */
-export interface SweepTheory {
-  alpha: number;
-  c: number;
-  bestK: number;
-  /** t_target(K + 1) / t_target(1) for each K measured, keyed by K */
-  verifyCost?: Record<string, number>;
-  /** the best measured K under the measured verification cost */
-  bestKMeasuredCost?: number;
-}
+/** What a sweep's prediction carries: the protocol's Theory. */
+export type SweepTheory = Theory;
 
 /**
  * The prediction for a sweep: alpha is the median acceptance of its K=1 model-drafted runs

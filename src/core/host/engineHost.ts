@@ -120,14 +120,16 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
 
   /**
    * The pair a request runs on: downloaded if needed (cancellable), loaded once and kept.
-   * `check` refuses a request the models cannot hold before any session opens.
+   * A request the models cannot hold (`config` past their context) is refused before any
+   * session opens.
    */
   async function pairFor(
     requestId: string,
     choice: PairChoice,
-    check: (fit: PairFit) => void,
+    config: SweepConfig,
     signal: AbortSignal,
   ): Promise<ModelPair> {
+    const check = (fit: PairFit): void => checkSweepConfig(config, fit);
     const target = spec(choice.target, options.embeddedPair.target);
     const draft = spec(choice.draft, options.embeddedPair.draft);
     const key = JSON.stringify([target, draft]);
@@ -221,12 +223,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     config: SweepConfig,
     signal: AbortSignal,
   ): Promise<void> {
-    const pair = await pairFor(
-      requestId,
-      settings.pair,
-      (fit) => checkSweepConfig(config, fit),
-      signal,
-    );
+    const pair = await pairFor(requestId, settings.pair, config, signal);
     live = null; // a sweep resets the models' caches under any live run
     const entry: HistoryEntry = {
       id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
@@ -299,7 +296,6 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       throw err;
     } finally {
       activeHistory.delete(entry.id);
-      sweeps.delete(requestId);
     }
   }
 
@@ -309,12 +305,7 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     config: SweepConfig,
     signal: AbortSignal,
   ): Promise<void> {
-    const pair = await pairFor(
-      requestId,
-      settings.pair,
-      (fit) => checkSweepConfig(config, fit),
-      signal,
-    );
+    const pair = await pairFor(requestId, settings.pair, config, signal);
     const run = new SpeculativeRun(pair, settings.k, {
       prompt: settings.prompt,
       maxNewTokens: settings.maxNewTokens,
