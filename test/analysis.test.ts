@@ -516,6 +516,25 @@ describe('the best K is named only beyond noise', () => {
     // best first, then the others by speedup
     expect(a.bestInWords).toMatch(/^K=2, K=3 and K=1 are within noise \(/);
     expect(analysisMarkdown(a)).toContain(`Best: ${a.bestInWords}`);
+    expect(section(a, 'tradeoffs').answer).toContain(
+      'as best (1.67x), within noise of K=3 and K=1',
+    );
+  });
+
+  it('past the fastest K, "rose" only when time rose at every step', () => {
+    const rows = greedyRows().map((r) =>
+      r.k === 3 ? { ...r, timeS: 0.95, speedup: 1 / 0.95 } : r,
+    );
+    const t = text(analyzeSweep(input({ rows })), 'time');
+    expect(t).toContain('Past K=2 no larger K was faster: K=3 0.950 s and K=4 0.900 s');
+    expect(t).not.toContain('time rose');
+  });
+
+  it('a looping text, not "an easy stretch", explains acceptances in runs', () => {
+    const rows = greedyRows().map((r) => ({ ...r, repetition: { start: 10, period: 3 } }));
+    const t = text(analyzeSweep(input({ rows })), 'accepted');
+    expect(t).toContain('acceptances come in runs because the text loops');
+    expect(t).not.toContain('an easy stretch');
   });
 
   it('one repeat: the best is named, with its noise said to be unmeasured', () => {

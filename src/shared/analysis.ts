@@ -509,6 +509,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     strategies,
     seriesBestBySpeedup: seriesBest !== null,
     tiedKs: seriesTies,
+    looping: loop !== null,
   };
 
   const sections: AnalysisSection[] = [
@@ -568,6 +569,8 @@ interface SectionContext {
   seriesBestBySpeedup: boolean;
   /** the Ks whose speedup over repeats overlaps the best's: not told apart from it */
   tiedKs: number[];
+  /** some run's text falls into a repeating cycle (loops.ts) */
+  looping: boolean;
 }
 
 function summaryTable(
@@ -783,7 +786,7 @@ function timeSection(c: SectionContext): AnalysisSection {
       const last = above.at(-1)!;
       const rising = trendOf([b, ...above].map((p) => p.timeS.median)).kind === 'rose';
       points.push(
-        `Past ${kl(b.k)} time rose${rising ? ' with every larger K' : ''}: ${list(above.map((p) => `${kl(p.k)} ${sec(p.timeS.median)}`))}${last.timeS.median > b.timeS.median ? ` (${kl(last.k)} is ${whole(last.timeS.median / b.timeS.median - 1)} slower than ${kl(b.k)})` : ''}.`,
+        `Past ${kl(b.k)} ${rising ? 'time rose with every larger K' : 'no larger K was faster'}: ${list(above.map((p) => `${kl(p.k)} ${sec(p.timeS.median)}`))}${last.timeS.median > b.timeS.median ? ` (${kl(last.k)} is ${whole(last.timeS.median / b.timeS.median - 1)} slower than ${kl(b.k)})` : ''}.`,
       );
       if (below.length > 0)
         points.push(
@@ -973,7 +976,11 @@ function acceptedSection(c: SectionContext): AnalysisSection {
       points.push(
         `Leviathan et al. expect (1 - a^(K+1)) / (1 - a) tokens per pass; with a = ${f3(c.alpha)} (${c.alphaFromTheory ? "the sweep's alpha" : 'the K=1 acceptance'}) that is ${list(withExp.map((p) => `${f2(p.expectedTokensPerPass!)} at ${kl(p.k)}`))}. Measured over expected: ${f2(Math.min(...ratios))} to ${f2(Math.max(...ratios))}.${
           above.length > 0
-            ? ` The measurement beat the expectation at ${list(above.map((p) => kl(p.k)))}: acceptances come in runs (an easy stretch of text is accepted token after token), not independently at rate a.`
+            ? ` The measurement beat the expectation at ${list(above.map((p) => kl(p.k)))}: ${
+                c.looping
+                  ? 'acceptances come in runs because the text loops (see the note above): inside the cycle the draft predicts every token but one, far more often than a.'
+                  : 'acceptances come in runs (an easy stretch of text is accepted token after token), not independently at rate a.'
+              }`
             : below.length > 0
               ? ` The measurement fell short of it at ${list(below.map((p) => kl(p.k)))}: later draft positions were accepted less often than a.`
               : ' The measurement follows the expectation within 5%.'
@@ -1050,8 +1057,12 @@ function tradeoffSection(c: SectionContext): AnalysisSection {
       measured === null
         ? 'this sweep has no measured best K.'
         : same
-          ? `this sweep measured ${kl(measured.k)} as best too${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}.`
+          ? `this sweep measured ${kl(measured.k)} as best too${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}${
+              c.tiedKs.length > 0 ? `, within noise of ${list(c.tiedKs.map(kl))}` : ''
+            }.`
           : `this sweep measured ${kl(measured.k)} as best${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}${
+              c.tiedKs.length > 0 ? `, within noise of ${list(c.tiedKs.map(kl))}` : ''
+            }${
               predictedAt?.speedup
                 ? `, and ${kl(predictedAt.k)} ran at ${times(predictedAt.speedup.median)}`
                 : `; ${kl(c.predictedBestK)} was not tested`
