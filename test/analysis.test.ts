@@ -9,17 +9,18 @@ import {
   analyzeSweep,
   type AnalysisInput,
   type AnalysisSettings,
-} from '../src/shared/analysis';
-import { analysisChartsSvg } from '../src/shared/analysisCharts';
+} from '../src/results/analysis';
+import { analysisChartsSvg } from '../src/results/analysisCharts';
 import type { RunRow, Theory } from '../src/shared/protocol';
-import { escapeXml, lineChartSvg, niceStep } from '../src/shared/svgChart';
+import type { DraftPolicyName, DrafterKind } from '../src/shared/decoding';
+import { escapeXml, lineChartSvg, niceStep } from '../src/results/svgChart';
 import {
   bestPredictedK,
   expectedSpeedup,
   expectedSpeedupMeasuredCost,
   expectedTokensPerPass,
   predictFromSweep,
-} from '../src/shared/theory';
+} from '../src/results/theory';
 
 const N = 100;
 
@@ -32,8 +33,8 @@ interface Spec {
   repeat?: number;
   promptIndex?: number;
   identical?: boolean;
-  drafter?: string;
-  policy?: string;
+  drafter?: DrafterKind;
+  policy?: DraftPolicyName;
   baselineTime?: number;
   mode?: RunRow['mode'];
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRow } from '../src/shared/protocol';
-import type { SummaryRow } from '../src/shared/summary';
+import type { SummaryRow } from '../src/results/summary';
 import { MICRO_A, MICRO_B, specdec as run } from './helpers';
 
 const specdec = (args: string[]) =>

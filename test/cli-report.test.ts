@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bestRow, type SummaryRow } from '../src/shared/summary';
+import { bestRow, type SummaryRow } from '../src/results/summary';
 import { MICRO_A, MICRO_B, specdec } from './helpers';
 
 /** Every tag closed in order: a small well-formedness check without an XML parser. */

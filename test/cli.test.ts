@@ -6,8 +6,8 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { providerUnavailable } from '../src/core/model/executionProvider';
 import { shortReason } from '../src/core/model/providerProbe';
-import { RUN_CSV_COLUMNS } from '../src/shared/runsCsv';
-import { expectedSpeedup, expectedSpeedupMeasuredCost } from '../src/shared/theory';
+import { RUN_CSV_COLUMNS } from '../src/results/runsCsv';
+import { expectedSpeedup, expectedSpeedupMeasuredCost } from '../src/results/theory';
 import { MICRO_A, MICRO_B, PAIR_TARGET, copyFolder, specdec } from './helpers';
 
 const micro = ['--target', MICRO_A, '--draft', MICRO_B];

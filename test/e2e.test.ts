@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { RUN_CSV_COLUMNS } from '../src/shared/runsCsv';
+import { RUN_CSV_COLUMNS } from '../src/results/runsCsv';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/cli/serve';

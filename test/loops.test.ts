@@ -1,6 +1,6 @@
 /** Loop detection and what the CLI, the app and the report say about loops. */
 import { describe, expect, it } from 'vitest';
-import { detectRepetition, loopNote } from '../src/shared/loops';
+import { detectRepetition, loopNote } from '../src/results/loops';
 
 describe('detectRepetition', () => {
   it('finds where the seed prompt’s greedy text falls into " the world of" and its period', () => {

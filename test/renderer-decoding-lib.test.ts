@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { runRow } from './helpers';
 import type { RunRow, Theory } from '../src/shared/protocol';
 import { MAX_PROMPTS, MAX_REQUEST_BYTES } from '../src/shared/protocol';
-import { summarizeRows } from '../src/shared/summary';
-import { expectedSpeedup, expectedTokensPerPass } from '../src/shared/theory';
+import { summarizeRows } from '../src/results/summary';
+import { expectedSpeedup, expectedTokensPerPass } from '../src/results/theory';
 import {
   checkPMin,
   checkPrompt,

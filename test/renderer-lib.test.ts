@@ -1,10 +1,10 @@
 /** The renderer's pure logic: the results table's arithmetic, the token stream, replay stops, CSV, validation, chart data. */
 import assert from 'node:assert/strict';
-import { summarizeRows, bestRow, median, outputSample } from '../src/shared/summary';
+import { summarizeRows, bestRow, median, outputSample } from '../src/results/summary';
 import { StreamBuilder } from '../src/renderer/src/lib/stream';
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
 import { stepsCsv } from '../src/renderer/src/lib/csv';
-import { RUN_CSV_COLUMNS, runsCsv } from '../src/shared/runsCsv';
+import { RUN_CSV_COLUMNS, runsCsv } from '../src/results/runsCsv';
 import { addKs, parseWhole } from '../src/renderer/src/lib/setupValidation';
 import {
   acceptanceChartData,

@@ -1,8 +1,8 @@
 /** `specdec sweep --report FILE`: the analysis as Markdown, its charts as SVG files beside it. */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { analysisMarkdown, analyzeSweep, type AnalysisInput } from '../shared/analysis';
-import { analysisChartsSvg } from '../shared/analysisCharts';
+import { analysisMarkdown, analyzeSweep, type AnalysisInput } from '../results/analysis';
+import { analysisChartsSvg } from '../results/analysisCharts';
 
 /** report.md -> report-time.svg etc., in the report's folder */
 export function chartPath(reportFile: string, chart: string): string {

@@ -11,9 +11,9 @@ import { cpus } from 'node:os';
 import { BaselineRun } from '../core/decoding/baseline';
 import { SpeculativeRun } from '../core/decoding/speculative';
 import { measureCosts } from '../core/experiment/costRatio';
-import { median } from '../shared/stats';
+import { median } from '../results/stats';
 import { SEED_PROMPT } from '../core/experiment/sweep';
-import { bestPredictedK, expectedSpeedup } from '../shared/theory';
+import { bestPredictedK, expectedSpeedup } from '../results/theory';
 import { loadPair, releasePair } from '../core/model/pair';
 
 export interface BenchOptions {

@@ -14,9 +14,9 @@ import {
   summarizeRows,
   variantLabel,
   type SummaryRow,
-} from '../shared/summary';
-import { loopNote } from '../shared/loops';
-import { expectedSpeedup, predictedMeasuredCost } from '../shared/theory';
+} from '../results/summary';
+import { loopNote } from '../results/loops';
+import { expectedSpeedup, predictedMeasuredCost } from '../results/theory';
 import { SpecDecError, describeError } from '../core/errors';
 import { releasePair } from '../core/model/pair';
 import { openPair } from '../core/hub/openPair';
@@ -26,7 +26,7 @@ import { defaultCacheDir, defaultDataDir } from './paths';
 import { downloadBar } from './downloadProgress';
 import { runExperiment } from '../core/experiment/experiment';
 import { pairProviders } from '../core/experiment/report';
-import { runsCsv } from '../shared/runsCsv';
+import { runsCsv } from '../results/runsCsv';
 import { probeFiles } from '../core/model/providerProbe';
 import { writeAnalysisReport } from './analysisReport';
 import { makeFolders } from '../core/atomicWrite';

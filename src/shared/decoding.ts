@@ -19,6 +19,10 @@ export const DRAFTERS = ['model', 'prompt-lookup'] as const;
 export const DrafterKind = z.enum(DRAFTERS);
 export type DrafterKind = z.infer<typeof DrafterKind>;
 
+/** what a speculative run uses when its settings do not say: the draft model, a fixed K */
+export const DEFAULT_DRAFTER: DrafterKind = 'model';
+export const DEFAULT_POLICY: DraftPolicyName = 'fixed';
+
 /** Sampling instead of greedy decoding; the same seed is used for every run of a sweep. */
 export const SamplingParams = z.object({
   /** above 0 (greedy decoding is "no sampling", not temperature 0) */

@@ -196,8 +196,8 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   identical: z.boolean(),
   stopReason: StopReason,
   /** draft length policy and drafter (null for baselines) */
-  policy: z.string().nullable().optional(),
-  drafter: z.string().nullable().optional(),
+  policy: DraftPolicyName.nullable().optional(),
+  drafter: DrafterKind.nullable().optional(),
   /** tokens drafted at each step */
   kPerStep: z.array(z.number().int()).optional(),
   /** how often the i-th drafted token of a step was accepted */
@@ -205,7 +205,7 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** execution providers the models ran on */
   targetProvider: z.string().optional(),
   draftProvider: z.string().nullable().optional(),
-  /** where the output enters a repeating cycle and its period (src/shared/loops.ts), or null */
+  /** where the output enters a repeating cycle and its period (src/results/loops.ts), or null */
   repetition: z.object({ start: z.number().int(), period: z.number().int() }).nullable().optional(),
   /** every provider probed for the model: "cpu 1.21 ms; webgpu 742 ms; cuda: not installed" */
   targetProviderTrials: z.string().nullable().optional(),

@@ -14,6 +14,7 @@ import type {
 } from '../../shared/events';
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
+import type { DraftPolicyName, DrafterKind } from '../../shared/decoding';
 import { checkSampling, seededRandom, type SamplingParams } from './sampling';
 import { checkRepetition, repetitionActive, type RepetitionParams } from './repetition';
 
@@ -34,8 +35,8 @@ export interface RunOptions {
 
 /** What only some runs have: how drafting went (empty for baselines). */
 export interface RunDetails {
-  policy: string | null;
-  drafter: string | null;
+  policy: DraftPolicyName | null;
+  drafter: DrafterKind | null;
   /** tokens drafted at each step */
   kPerStep: number[];
   /** share of steps whose i-th drafted token was accepted, for i = 0, 1, ... */

@@ -5,6 +5,7 @@
  * bonus when every draft was accepted). Output is token-for-token the greedy baseline's.
  */
 import type { EngineEvent } from '../../shared/events';
+import { DEFAULT_DRAFTER, DEFAULT_POLICY } from '../../shared/decoding';
 import { SpecDecError } from '../errors';
 import { argmaxWithMargin, probOf } from '../model/argmax';
 import type { Logits } from '../model/causalLm';
@@ -61,8 +62,8 @@ export class SpeculativeRun extends DecodeRun {
 
   constructor(pair: ModelPair, k: number, options: SpeculativeOptions, drafter?: Drafter) {
     checkK(k);
-    const policy = options.policy ?? 'fixed';
-    const kind = options.drafter ?? 'model';
+    const policy = options.policy ?? DEFAULT_POLICY;
+    const kind = options.drafter ?? DEFAULT_DRAFTER;
     const pMin = options.pMin ?? 0.5;
     if (policy === 'confidence' && !(pMin > 0 && pMin < 1)) {
       throw new SpecDecError('BAD_ARGUMENT', `P-min must be between 0 and 1 (got ${pMin}).`, [

@@ -6,10 +6,10 @@
  * - c: a one-token draft pass over a one-token target pass (Leviathan's cost ratio);
  * - verifyCost[K]: a target pass over K + 1 tokens (what a verification step runs) over a
  *   one-token target pass. Leviathan's formula takes it to be 1; it is not, and the measured
- *   curve predicts the speedup better (src/shared/theory.ts).
+ *   curve predicts the speedup better (src/results/theory.ts).
  */
 import type { OnnxCausalLM } from '../model/causalLm';
-import { median } from '../../shared/stats';
+import { median } from '../../results/stats';
 
 const CACHE_TOKENS = 40;
 const SAMPLES = 100;

@@ -4,7 +4,7 @@
  * measurement. Only how progress is shown differs between them (the hooks).
  */
 import type { RunRow } from '../../shared/protocol';
-import { predictFromSweep, type SweepTheory } from '../../shared/theory';
+import { predictFromSweep, type SweepTheory } from '../../results/theory';
 import type { ModelPair } from '../model/pair';
 import { measureCosts, type PairCosts } from './costRatio';
 import { pairProviders, runRecord } from './report';

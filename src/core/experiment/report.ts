@@ -1,6 +1,6 @@
 /** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
 import { trialsText } from '../../shared/decoding';
-import { detectRepetition } from '../../shared/loops';
+import { detectRepetition } from '../../results/loops';
 import type { RunRow } from '../../shared/protocol';
 import type { ModelPair } from '../model/pair';
 import type { SweepRun } from './sweep';

@@ -2,7 +2,7 @@
  * What the analysis needs, from the sweep shown: the current one (its settings, status, the
  * theory from sweep-done and the models the engine loaded) or a saved history entry.
  */
-import type { AnalysisInput, SweepOutcome } from '../../../shared/analysis';
+import type { AnalysisInput, SweepOutcome } from '../../../results/analysis';
 import type { HistoryEntry, RunRow, SweepSettings, Theory } from '../../../shared/protocol';
 
 export function analysisSettings(settings: SweepSettings): AnalysisInput['settings'] {

@@ -6,8 +6,10 @@
  * keeps pointing at its pair. A sweep comparing drafters or policies gets one line per
  * strategy (drafter / policy) instead, without bands (the table gives the spread).
  */
-import { expectedSpeedup, expectedTokensPerPass } from '../../../shared/theory';
+import { expectedSpeedup, expectedTokensPerPass } from '../../../results/theory';
 import type { ChartData, ChartDataset } from 'chart.js';
+import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
+import { strategyName, strategyOf } from '../../../results/strategy';
 import type { RunRow, Theory } from '../../../shared/protocol';
 import {
   baselineRow,
@@ -17,7 +19,7 @@ import {
   variantLabel,
   type Spread,
   type SummaryRow,
-} from '../../../shared/summary';
+} from '../../../results/summary';
 
 export interface Point {
   x: number;
@@ -71,8 +73,8 @@ export function paletteColor(i: number): string {
 export interface StrategyGroup {
   /** "model / fixed" */
   name: string;
-  drafter: string;
-  policy: string;
+  drafter: DrafterKind;
+  policy: DraftPolicyName;
   /** its speculative rows, by K */
   rows: SummaryRow[];
 }
@@ -81,11 +83,10 @@ export interface StrategyGroup {
 export function strategyGroups(summary: readonly SummaryRow[]): StrategyGroup[] {
   const groups: StrategyGroup[] = [];
   for (const row of speculativeRows(summary)) {
-    const drafter = row.drafter ?? 'model';
-    const policy = row.policy ?? 'fixed';
+    const { drafter, policy } = strategyOf(row);
     let group = groups.find((g) => g.drafter === drafter && g.policy === policy);
     if (!group) {
-      group = { name: `${drafter} / ${policy}`, drafter, policy, rows: [] };
+      group = { name: strategyName(row), drafter, policy, rows: [] };
       groups.push(group);
     }
     group.rows.push(row);

@@ -1,5 +1,5 @@
 /**
- * CSV export of one run's per-step event log (the sweep's runs: src/shared/runsCsv.ts).
+ * CSV export of one run's per-step event log (the sweep's runs: src/results/runsCsv.ts).
  * Quoting is csv-stringify's (its browser build), never hand-written.
  */
 import { stringify } from 'csv-stringify/browser/esm/sync';
@@ -88,7 +88,7 @@ export function stepRecords(events: readonly EngineEvent[]): StepRecord[] {
   return records;
 }
 
-/** What run the steps belong to: the first columns of the runs CSV (src/shared/runsCsv.ts). */
+/** What run the steps belong to: the first columns of the runs CSV (src/results/runsCsv.ts). */
 export const STEP_RUN_COLUMNS = [
   'promptIndex',
   'prompt',

@@ -7,7 +7,7 @@ import {
   summarizeByPrompt,
   summarizeRows,
   type SummaryRow,
-} from '../../../shared/summary';
+} from '../../../results/summary';
 import type { HistoryState } from './history.svelte';
 import type { SweepState } from './sweep.svelte';
 

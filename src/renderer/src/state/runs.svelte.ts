@@ -6,6 +6,8 @@
  */
 import type { EngineEvent, RunEndEvent, RunMetrics, RunStartEvent } from '../../../shared/events';
 import { modeLabel } from '../lib/format';
+import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
+import { strategyName } from '../../../results/strategy';
 
 export interface RunLog {
   readonly runId: string;
@@ -100,7 +102,7 @@ export interface RunLabelParts {
   repeat: number | null;
   repeats: number;
   /** named when the sweep compares policies or drafters */
-  strategy: { policy: string | null; drafter: string | null } | null;
+  strategy: { policy: DraftPolicyName | null; drafter: DrafterKind | null } | null;
   /** 0-based; named when the sweep has several prompts */
   promptIndex: number | null;
 }
@@ -112,7 +114,7 @@ export interface RunLabelParts {
 export function runLabel(start: RunStartEvent, parts: RunLabelParts): string {
   let label = modeLabel(start.mode, start.k);
   if (start.mode === 'speculative' && parts.strategy) {
-    label += ` ${parts.strategy.drafter ?? 'model'} / ${parts.strategy.policy ?? 'fixed'}`;
+    label += ` ${strategyName(parts.strategy)}`;
   }
   if (parts.promptIndex !== null) label += `, prompt ${parts.promptIndex + 1}`;
   if (parts.repeat !== null && parts.repeats > 1) label += `, repeat ${parts.repeat + 1}`;

@@ -3,9 +3,9 @@
  * are routed here; event batches are stored at once and drawn once per animation frame.
  */
 import type { EngineEvent, RunStartEvent } from '../../../shared/events';
-import type { AnalysisInput } from '../../../shared/analysis';
+import type { AnalysisInput } from '../../../results/analysis';
 import type { HostMessage, HostRequest, SweepSettings } from '../../../shared/protocol';
-import { runsCsv } from '../../../shared/runsCsv';
+import { runsCsv } from '../../../results/runsCsv';
 import { MAX_K } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
 import { historyAnalysisInput, sweepAnalysisInput } from '../lib/analysisInput';

@@ -1,6 +1,7 @@
 /** The analysis' charts as SVG, for the CLI's Markdown report: each one drawn from the series. */
 import type { Analysis, AnalysisImages, KPoint } from './analysis';
 import { lineChartSvg, type SvgPoint, type SvgSeries } from './svgChart';
+import { REFERENCE_STRATEGY } from './strategy';
 
 const COLORS = {
   measured: '#2563eb',
@@ -40,7 +41,7 @@ export function analysisChartsSvg(analysis: Analysis): Partial<Record<ChartName,
   const { series, baseline } = analysis;
   if (series.length === 0) return {};
   const xTicks = series.map((p) => p.k);
-  const suffix = analysis.seriesLabel === 'model / fixed' ? '' : ` (${analysis.seriesLabel})`;
+  const suffix = analysis.seriesLabel === REFERENCE_STRATEGY ? '' : ` (${analysis.seriesLabel})`;
 
   const timeSeries: SvgSeries[] = [
     {

@@ -4,8 +4,8 @@
  * quoting is csv-stringify's. A row on its own says what it measured.
  */
 import { stringify } from 'csv-stringify/browser/esm/sync';
-import type { RepetitionParams, SamplingParams } from './decoding';
-import type { RunRow } from './protocol';
+import type { RepetitionParams, SamplingParams } from '../shared/decoding';
+import type { RunRow } from '../shared/protocol';
 
 /** What every row of one sweep shares: the prompts, the models and the decoding settings. */
 export interface CsvContext {

@@ -4,8 +4,10 @@
  * the min-max spread, per-prompt rows, and the best configuration. Pure functions over RunRow.
  */
 import { median, spreadOf, type Spread } from './stats';
-import type { DecodeMode } from './events';
-import type { RunRow } from './protocol';
+import type { DecodeMode } from '../shared/events';
+import type { RunRow } from '../shared/protocol';
+import type { DraftPolicyName, DrafterKind } from '../shared/decoding';
+import { strategyName } from './strategy';
 
 /** The exercise's "Output Text Sample" length. */
 export const SAMPLE_CHARS = 150;
@@ -16,8 +18,8 @@ export interface SummaryRow {
   mode: DecodeMode;
   k: number | null;
   /** null for baselines */
-  drafter: string | null;
-  policy: string | null;
+  drafter: DrafterKind | null;
+  policy: DraftPolicyName | null;
   /** runs summarized: repeats x prompts */
   repeats: number;
   /** distinct prompts among them */
@@ -46,13 +48,13 @@ export function groupKey(row: Variant): string {
 export function variantLabel(row: Variant, withStrategy: boolean): string {
   if (row.mode !== 'speculative') return row.mode;
   const k = `K=${row.k}`;
-  return withStrategy ? `${k} ${row.drafter ?? 'model'} / ${row.policy ?? 'fixed'}` : k;
+  return withStrategy ? `${k} ${strategyName(row)}` : k;
 }
 
 /** true when the rows hold more than one drafter or policy */
 export function comparesStrategies(rows: readonly Variant[]): boolean {
   const spec = rows.filter((r) => r.mode === 'speculative');
-  const kinds = new Set(spec.map((r) => `${r.drafter ?? 'model'}/${r.policy ?? 'fixed'}`));
+  const kinds = new Set(spec.map(strategyName));
   return kinds.size > 1;
 }
 

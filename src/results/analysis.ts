@@ -5,8 +5,10 @@
  * when the sweep has one); what cannot be measured (no baseline, one K, a cancelled sweep) is
  * said as such. Pure: no DOM, no Node, so the CLI report and the app's panel share it.
  */
-import type { RunRow, Theory } from './protocol';
+import type { RunRow, Theory } from '../shared/protocol';
 import { loopNote } from './loops';
+import { measuresAlpha, REFERENCE_STRATEGY, strategyName } from './strategy';
+import type { DraftPolicyName, DrafterKind } from '../shared/decoding';
 import { median, spreadOf, type Spread } from './stats';
 import {
   baselineRow,
@@ -34,8 +36,8 @@ export interface AnalysisSettings {
   maxNewTokens: number;
   ks: readonly number[];
   repeats: number;
-  policies: readonly string[];
-  drafters: readonly string[];
+  policies: readonly DraftPolicyName[];
+  drafters: readonly DrafterKind[];
   /** the cache-less baseline was planned too */
   noKvCache?: boolean;
   /** null: greedy decoding */
@@ -118,8 +120,8 @@ export interface BestFacts {
   label: string;
   key: string;
   k: number;
-  drafter: string | null;
-  policy: string | null;
+  drafter: DrafterKind | null;
+  policy: DraftPolicyName | null;
   runs: number;
   timeS: Spread;
   speedup: Spread;
@@ -227,9 +229,6 @@ function trendOf(values: readonly number[]): Trend {
 
 // ----- facts from the rows -----
 
-const strategyOf = (r: Pick<RunRow, 'drafter' | 'policy'>): string =>
-  `${r.drafter ?? 'model'} / ${r.policy ?? 'fixed'}`;
-
 function groupRows(rows: readonly RunRow[]): Map<string, RunRow[]> {
   const groups = new Map<string, RunRow[]>();
   for (const row of rows) {
@@ -325,7 +324,7 @@ function plannedConfigs(
 }
 
 const planKey = (r: Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy'>): string =>
-  r.mode === 'speculative' ? `spec:${strategyOf(r)}:${r.k}` : r.mode;
+  r.mode === 'speculative' ? `spec:${strategyName(r)}:${r.k}` : r.mode;
 
 // ----- the analysis -----
 
@@ -372,22 +371,20 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   const overallBest = bestRow(summary);
   const overallChoice = bestOf(summary);
   const seriesStrategy =
-    specRows.find((r) => strategyOf(r) === 'model / fixed') !== undefined
-      ? 'model / fixed'
+    specRows.find((r) => strategyName(r) === REFERENCE_STRATEGY) !== undefined
+      ? REFERENCE_STRATEGY
       : overallBest
-        ? strategyOf(overallBest)
+        ? strategyName(overallBest)
         : specRows[0]
-          ? strategyOf(specRows[0])
-          : 'model / fixed';
+          ? strategyName(specRows[0])
+          : REFERENCE_STRATEGY;
   const seriesRows = specRows
-    .filter((r) => strategyOf(r) === seriesStrategy)
+    .filter((r) => strategyName(r) === seriesStrategy)
     .sort((a, b) => a.k! - b.k!);
-  const theoryApplies = seriesStrategy === 'model / fixed';
+  const theoryApplies = seriesStrategy === REFERENCE_STRATEGY;
 
   // alpha: the theory's, else the median acceptance of the K=1 model-drafted runs.
-  const k1Model = rows.filter(
-    (r) => r.mode === 'speculative' && r.k === 1 && (r.drafter ?? 'model') === 'model',
-  );
+  const k1Model = rows.filter(measuresAlpha);
   const k1Alpha = medianOf(k1Model, (r) => r.acceptanceRate);
   const alpha = theory?.alpha ?? k1Alpha;
   const seriesAlpha = theoryApplies ? alpha : null;
@@ -466,7 +463,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   if (strategies)
     notes.push(
       `The sweep compares drafters/policies; questions 1 to 4 are answered for ${seriesStrategy}${
-        seriesStrategy === 'model / fixed' ? ' (the draft model with a fixed K)' : ''
+        seriesStrategy === REFERENCE_STRATEGY ? ' (the draft model with a fixed K)' : ''
       }, question 5 covers all of them.`,
     );
   if (!theory) {
@@ -987,7 +984,7 @@ function acceptedSection(c: SectionContext): AnalysisSection {
         }`,
       );
     }
-  } else if (c.seriesStrategy !== 'model / fixed') {
+  } else if (c.seriesStrategy !== REFERENCE_STRATEGY) {
     points.push(
       `Leviathan's expectation assumes the draft model with a fixed K; it is not applied to ${c.seriesStrategy}.`,
     );
@@ -1266,7 +1263,7 @@ function baselineSection(c: SectionContext, d: BaselineSectionData): AnalysisSec
     const byStrategy = new Map<string, SummaryRow[]>();
     for (const r of d.summary) {
       if (r.mode !== 'speculative') continue;
-      const s = strategyOf(r);
+      const s = strategyName(r);
       byStrategy.set(s, [...(byStrategy.get(s) ?? []), r]);
     }
     const bests = [...byStrategy].map(([s, rs]) => [s, bestRow(rs)] as const);

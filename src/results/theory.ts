@@ -3,8 +3,10 @@
  * over target pass), K drafts per step give these expectations. They assume a target pass over
  * K + 1 tokens costs what a one-token pass costs.
  */
-import type { Theory } from './protocol';
+import type { Theory } from '../shared/protocol';
 import { median } from './stats';
+import type { DrafterKind } from '../shared/decoding';
+import { measuresAlpha } from './strategy';
 
 /** expected new tokens per target pass: (1 - a^(K+1)) / (1 - a) */
 export function expectedTokensPerPass(a: number, k: number): number {
@@ -38,7 +40,7 @@ export function bestPredictedK(a: number, c: number, maxK = 16): number {
 interface AcceptanceRow {
   mode: string;
   k: number | null;
-  drafter?: string | null | undefined;
+  drafter?: DrafterKind | null | undefined;
   acceptanceRate: number | null;
 }
 
@@ -56,7 +58,7 @@ export function predictFromSweep(
   verifyCost?: Record<string, number>,
 ): SweepTheory | null {
   const rates = rows
-    .filter((r) => r.mode === 'speculative' && r.k === 1 && (r.drafter ?? 'model') === 'model')
+    .filter(measuresAlpha)
     .map((r) => r.acceptanceRate)
     .filter((a): a is number => a !== null);
   if (c === null || rates.length === 0) return null;
