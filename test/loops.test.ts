@@ -1,6 +1,16 @@
-/** Loop detection and what the CLI, the app and the report say about loops. */
-import { describe, expect, it } from 'vitest';
+/** Loop detection, what the CLI, the app and the report say about loops, and the stream's marks. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectRepetition, loopNote } from '../src/results/loops';
+import { SpeculativeRun } from '../src/core/decoding/speculative';
+import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
+import type { RunEndEvent } from '../src/shared/events';
+import {
+  loopRole,
+  StreamBuilder,
+  streamLoop,
+  type StreamLoop,
+} from '../src/renderer/src/lib/stream';
+import { PAIR_DRAFT, PAIR_TARGET } from './helpers';
 
 describe('detectRepetition', () => {
   it('finds where the seed prompt’s greedy text falls into " the world of" and its period', () => {
@@ -52,5 +62,51 @@ describe('loopNote', () => {
       /^1 of 2 runs' outputs fall into a 3-token cycle at new token 11/,
     );
     expect(loopNote([spec(1, [0.5], false)])).toBeNull();
+  });
+});
+
+describe('the token stream marks the loop', () => {
+  let pair: ModelPair;
+  beforeAll(async () => {
+    pair = await loadPair(PAIR_TARGET, PAIR_DRAFT);
+  });
+  afterAll(() => releasePair(pair));
+
+  it('finds the cycle the results report, on the tokens the run emitted, at every K', async () => {
+    const prompt = 'Artificial intelligence is rapidly transforming our world by';
+    for (const k of [1, 3, 8]) {
+      const run = new SpeculativeRun(pair, k, { prompt, maxNewTokens: 40 });
+      const builder = new StreamBuilder();
+      let result: RunEndEvent | null = null;
+      let seenLive: StreamLoop | null = null;
+      for await (const event of run.events()) {
+        builder.apply(event);
+        // mid-run the stream already shows the loop, once three periods are out
+        seenLive = streamLoop(builder.tokens, seenLive);
+        if (event.type === 'run-end') result = event;
+      }
+      const expected = detectRepetition(result!.outputTokenIds);
+      expect(expected, `K=${k}: the seed prompt loops on the embedded pair`).not.toBeNull();
+      const loop = streamLoop(builder.tokens);
+      expect(loop).toMatchObject(expected!);
+      expect(seenLive).toMatchObject(expected!);
+      expect(loop!.cycleText).toBe(
+        pair.tokenizer.decode(
+          result!.outputTokenIds.slice(expected!.start, expected!.start + expected!.period),
+        ),
+      );
+      // rejected drafts and the prompt are never marked; every output token from the start is
+      const roles = builder.tokens.map((t) => loopRole(t, loop));
+      builder.tokens.forEach((t, i) => {
+        if (t.outputIndex === null) expect(roles[i]).toBeNull();
+        else if (t.outputIndex < expected!.start) expect(roles[i]).toBeNull();
+        else
+          expect(roles[i]).toBe(
+            (t.outputIndex - expected!.start) % expected!.period === 0 ? 'cycle-start' : 'in-loop',
+          );
+      });
+      const outputs = builder.tokens.filter((t) => t.outputIndex !== null);
+      expect(outputs.map((t) => t.tokenId)).toEqual(result!.outputTokenIds);
+    }
   });
 });

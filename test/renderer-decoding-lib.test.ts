@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { runRow } from './helpers';
 import type { RunRow, Theory } from '../src/shared/protocol';
 import { MAX_PROMPTS, MAX_REQUEST_BYTES } from '../src/shared/protocol';
-import { summarizeRows } from '../src/results/summary';
-import { expectedSpeedup, expectedTokensPerPass } from '../src/results/theory';
+import { bestOf, summarizeRows } from '../src/results/summary';
+import {
+  expectedSpeedup,
+  expectedSpeedupMeasuredCost,
+  expectedTokensPerPass,
+} from '../src/results/theory';
 import {
   checkPMin,
   checkPrompt,
@@ -18,7 +22,6 @@ import {
 import {
   acceptanceChartData,
   chartHeight,
-  measuredBestK,
   positionChartData,
   strategyGroups,
   theoryChartData,
@@ -107,6 +110,7 @@ describe('K per step', () => {
       draftProb: null,
       targetProb: null,
       unchecked: false,
+      outputIndex: null,
     });
     const tokens = [
       tok(null, 'prompt'),
@@ -155,7 +159,7 @@ describe('charts for strategies, positions and theory', () => {
     ]);
     // acceptance and tokens per pass per strategy, then theory and baseline
     expect(acceptanceChartData(summary).datasets).toHaveLength(3 * 2 + 2);
-    expect(measuredBestK(theoryReference(summary)!.rows)?.k).toBe(2);
+    expect(bestOf(theoryReference(summary)!.rows)?.row.k).toBe(2);
     expect(chartHeight(time)).toBe('18.6rem');
   });
 
@@ -176,9 +180,14 @@ describe('charts for strategies, positions and theory', () => {
   });
 
   it("puts Leviathan's curves over K = 1..max K beside the measured points", () => {
-    const theory: Theory = { alpha: 0.6, c: 0.1, bestK: 3 };
+    const theory: Theory = { alpha: 0.6, c: 0.1, bestK: 3, verifyCost: { '2': 1.3 } };
     const data = theoryChartData(summary, theory);
-    const [speedup, expected, perPass, expectedPerPass] = data.datasets;
+    const [speedup, expected, measuredCost, perPass, expectedPerPass] = data.datasets;
+    // the measured-cost curve exists only where the verification cost was measured (K=2)
+    expect(measuredCost!.label).toBe('Expected speedup, measured verify cost');
+    expect(measuredCost!.data).toEqual([
+      { x: 2, y: expectedSpeedupMeasuredCost(0.6, 0.1, 2, 1.3) },
+    ]);
     expect(speedup!.data).toEqual([
       { x: 1, y: 1.2 },
       { x: 2, y: 1.6 },

@@ -9,6 +9,7 @@ const COLORS = {
   speedup: '#15803d',
   theory: '#7c3aed',
   perPass: '#b45309',
+  measuredCost: '#be185d',
 } as const;
 
 function pts(series: readonly KPoint[], pick: (p: KPoint) => number | null): SvgPoint[] {
@@ -73,6 +74,17 @@ export function analysisChartsSvg(analysis: Analysis): Partial<Record<ChartName,
       axis: 'right',
       dashed: true,
     },
+    ...(series.some((p) => p.predictedMeasuredCost !== null)
+      ? [
+          {
+            label: 'Predicted, measured verify cost (x)',
+            points: pts(series, (p) => p.predictedMeasuredCost),
+            color: COLORS.measuredCost,
+            axis: 'right' as const,
+            dashed: true,
+          },
+        ]
+      : []),
   ];
 
   const passesSeries: SvgSeries[] = [

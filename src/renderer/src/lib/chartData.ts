@@ -6,7 +6,11 @@
  * keeps pointing at its pair. A sweep comparing drafters or policies gets one line per
  * strategy (drafter / policy) instead, without bands (the table gives the spread).
  */
-import { expectedSpeedup, expectedTokensPerPass } from '../../../results/theory';
+import {
+  expectedSpeedup,
+  expectedTokensPerPass,
+  predictedMeasuredCost,
+} from '../../../results/theory';
 import type { ChartData, ChartDataset } from 'chart.js';
 import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
 import { strategyName, strategyOf } from '../../../results/strategy';
@@ -315,21 +319,13 @@ export function positionChartData(rows: readonly RunRow[], withStrategy: boolean
   };
 }
 
-/** the best K by median speedup among a strategy's rows; null when none has a speedup */
-export function measuredBestK(rows: readonly SummaryRow[]): SummaryRow | null {
-  let best: SummaryRow | null = null;
-  for (const row of rows) {
-    if (row.k === null || row.speedup === null) continue;
-    if (!best || row.speedup.median > best.speedup!.median) best = row;
-  }
-  return best;
-}
-
 /**
  * (e) Theory beside measurement, for the reference strategy (see theoryReference): measured
  * speedup and tokens per target pass at each K as points, Leviathan's expected speedup
  * (1 - a^(K+1)) / ((1 - a)(Kc + 1)) and expected tokens per pass (1 - a^(K+1)) / (1 - a) as
- * dashed curves over K = 1..max K swept. Speedup on the left axis, tokens per pass on the right.
+ * dashed curves over K = 1..max K swept, and the speedup predicted with the measured verification
+ * cost t_target(K+1) / t_target(1) at each K it was measured for (dotted). Speedup on the left
+ * axis, tokens per pass on the right.
  */
 export function theoryChartData(summary: readonly SummaryRow[], theory: Theory | null): LineData {
   const reference = theoryReference(summary)?.rows ?? [];
@@ -360,6 +356,16 @@ export function theoryChartData(summary: readonly SummaryRow[], theory: Theory |
         curve((t, k) => expectedSpeedup(t.alpha, t.c, k)),
         COLORS.measured,
         curveStyle,
+      ),
+      line(
+        'Expected speedup, measured verify cost',
+        ks
+          .filter((k, i) => ks.indexOf(k) === i)
+          .sort((a, b) => a - b)
+          .map((k) => ({ x: k, y: predictedMeasuredCost(theory, k) }))
+          .filter((p): p is Point => p.y !== null),
+        COLORS.theory,
+        { ...curveStyle, borderDash: [2, 3], pointRadius: 2.5, pointStyle: 'rectRot' },
       ),
       line(
         'Measured tokens / pass',

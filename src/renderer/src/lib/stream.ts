@@ -6,6 +6,7 @@
  * a view holding an older copy of `tokens` stays consistent and keyed lists see what changed.
  */
 import type { EngineEvent } from '../../../shared/events';
+import { detectRepetition, type Repetition } from '../../../results/loops';
 
 export type TokenKind =
   'prompt' | 'draft' | 'accepted' | 'rejected' | 'correction' | 'bonus' | 'target';
@@ -25,6 +26,8 @@ export interface StreamToken {
   readonly unchecked: boolean;
   /** prompt block only: how many tokens the prompt has */
   readonly promptTokens?: number;
+  /** its index among the run's new tokens (0 = the first), once emitted; null before */
+  readonly outputIndex: number | null;
 }
 
 export class StreamBuilder {
@@ -33,6 +36,8 @@ export class StreamBuilder {
   step = 0;
   done = false;
   private nextKey = 0;
+  /** new tokens emitted so far */
+  private emitted = 0;
   /** indices into `tokens` of the current step's drafts, by draft index */
   private drafts: number[] = [];
 
@@ -41,6 +46,7 @@ export class StreamBuilder {
     this.step = 0;
     this.done = false;
     this.nextKey = 0;
+    this.emitted = 0;
     this.drafts = [];
   }
 
@@ -58,6 +64,7 @@ export class StreamBuilder {
           targetProb: null,
           unchecked: false,
           promptTokens: event.promptTokenIds.length,
+          outputIndex: null,
         });
         return;
       case 'draft':
@@ -72,6 +79,7 @@ export class StreamBuilder {
           draftProb: event.draftProb,
           targetProb: null,
           unchecked: false,
+          outputIndex: null,
         });
         return;
       case 'verify':
@@ -100,6 +108,7 @@ export class StreamBuilder {
               kind: 'accepted',
               draftProb: event.draftProb ?? token.draftProb,
               targetProb: event.targetProb ?? token.targetProb,
+              outputIndex: this.emitted++,
             };
             return;
           }
@@ -113,6 +122,7 @@ export class StreamBuilder {
           draftProb: event.draftProb,
           targetProb: event.targetProb,
           unchecked: false,
+          outputIndex: this.emitted++,
         });
         return;
       }
@@ -137,4 +147,42 @@ export function tokensAt(events: readonly EngineEvent[], count: number): StreamT
   const builder = new StreamBuilder();
   for (let i = 0; i < Math.min(count, events.length); i++) builder.apply(events[i]!);
   return builder.tokens;
+}
+
+/**
+ * Where the stream's new tokens fall into a repeating cycle (the same detection as the results,
+ * src/results/loops.ts), with the cycle's text; null while they do not. `previous` is returned
+ * as is when the loop did not change, so views keyed on it do not redraw.
+ */
+export interface StreamLoop extends Repetition {
+  /** the text of one cycle, as first seen */
+  cycleText: string;
+}
+
+export function streamLoop(
+  tokens: readonly StreamToken[],
+  previous: StreamLoop | null = null,
+): StreamLoop | null {
+  const output: StreamToken[] = [];
+  for (const t of tokens) if (t.outputIndex !== null) output[t.outputIndex] = t;
+  const ids = output.map((t) => t?.tokenId ?? -1);
+  const found = detectRepetition(ids);
+  if (!found) return null;
+  if (previous && previous.start === found.start && previous.period === found.period) {
+    return previous;
+  }
+  const cycleText = output
+    .slice(found.start, found.start + found.period)
+    .map((t) => t?.text ?? '')
+    .join('');
+  return { ...found, cycleText };
+}
+
+/** A token's place in the loop: the first token of a cycle, a later one, or outside it. */
+export function loopRole(
+  token: StreamToken,
+  loop: Repetition | null,
+): 'cycle-start' | 'in-loop' | null {
+  if (!loop || token.outputIndex === null || token.outputIndex < loop.start) return null;
+  return (token.outputIndex - loop.start) % loop.period === 0 ? 'cycle-start' : 'in-loop';
 }
