@@ -85,7 +85,11 @@ export async function specdec(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     const { stdout, stderr } = await promisify(execFile)(
       join(ROOT, 'node_modules', '.bin', 'tsx'),
       [join(ROOT, 'src', 'cli', 'main.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, XDG_DATA_HOME: TEST_DATA_HOME, ...env } },
+      {
+        cwd: ROOT,
+        env: { ...process.env, XDG_DATA_HOME: TEST_DATA_HOME, ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
     );
     return { code: 0, stdout, stderr };
   } catch (err) {

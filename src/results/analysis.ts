@@ -85,6 +85,8 @@ export interface KPoint {
   newTokens: number;
   tokensPerPass: number | null;
   acceptanceRate: number | null;
+  /** the speedup's noise: per-repeat medians over prompts, min-max over repeats */
+  speedupOverRepeats: Spread | null;
   /** accepted drafts per verification step */
   acceptedPerStep: number | null;
   draftedTokens: number;
@@ -127,6 +129,9 @@ export interface BestFacts {
   speedup: Spread;
   targetPasses: number;
   identical: number;
+  /** the configurations within noise of it (labels) */
+  tiedWith: string[];
+  speedupOverRepeats: Spread | null;
 }
 
 export interface Analysis {
@@ -286,6 +291,7 @@ function kPoint(
     runs: row.repeats,
     timeS: row.timeS,
     speedup: row.speedup,
+    speedupOverRepeats: row.speedupOverRepeats,
     targetPasses: row.targetPasses.median,
     draftPasses: row.draftPasses.median,
     newTokens: row.newTokens.median,
@@ -340,7 +346,10 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
         ? 'Baseline (no KV cache)'
         : variantLabel(r, strategies);
   const sampled = settings.sampling !== null;
-  const repeats = Math.max(0, ...summary.map((r) => r.repeats));
+  /** repeats measured (each covers every prompt): what noise is judged over */
+  const repeats = new Set(rows.map((r) => r.repeat)).size;
+  /** runs behind a configuration's median: repeats x prompts */
+  const runsPerConfig = Math.max(0, ...summary.map((r) => r.repeats));
 
   // Completeness: what was planned, what finished.
   const planned = plannedConfigs(settings);
@@ -416,6 +425,8 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
           speedup: overallBest.speedup,
           targetPasses: overallBest.targetPasses.median,
           identical: overallBest.identicalCount,
+          tiedWith: (bestOf(summary)?.tiedWith ?? []).map((r) => variantLabel(r, strategies)),
+          speedupOverRepeats: overallBest.speedupOverRepeats,
         }
       : null;
 
@@ -505,6 +516,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     seriesStrategy,
     strategies,
     seriesBestBySpeedup: seriesBest !== null,
+    prompts: prompts.length,
     tiedKs: seriesTies,
     looping: loop !== null,
   };
@@ -543,7 +555,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     theory,
     alpha,
     predictedBestK,
-    summary: summaryTable(summary, groups, label, repeats > 1),
+    summary: summaryTable(summary, groups, label, runsPerConfig > 1),
     sections,
   };
 }
@@ -564,6 +576,8 @@ interface SectionContext {
   strategies: boolean;
   /** the best K was picked by speedup (there is a baseline), not by time alone */
   seriesBestBySpeedup: boolean;
+  /** prompts in the sweep */
+  prompts: number;
   /** the Ks whose speedup over repeats overlaps the best's: not told apart from it */
   tiedKs: number[];
   /** some run's text falls into a repeating cycle (loops.ts) */
@@ -765,12 +779,20 @@ function timeSection(c: SectionContext): AnalysisSection {
   }
   const points: string[] = [];
   const b = bestPoint;
+  const tied = [b, ...c.tiedKs.map((k) => series.find((p) => p.k === k)!)];
   let answer =
-    baseline && b.speedup
-      ? `The fastest K was ${kl(b.k)} at ${sec(b.timeS.median)}, ${times(b.speedup.median)} the baseline's ${sec(baseline.timeS.median)}.`
-      : `The fastest K was ${kl(b.k)} at ${sec(b.timeS.median)} (no baseline to compare with).`;
-  if (baseline && b.speedup && b.speedup.median < 1)
-    answer += ` No K beat the baseline: speculative decoding cost more than it saved here.`;
+    c.tiedKs.length > 0 && baseline
+      ? `No single fastest K: ${list(tied.map((p) => kl(p.k)))} are within noise (${list(tied.map((p) => times(p.speedup!.median)))} the baseline's ${sec(baseline.timeS.median)}; their speedups over ${c.repeats} repeats overlap). ${kl(b.k)} had the best median.`
+      : baseline && b.speedup
+        ? `The fastest K was ${kl(b.k)} at ${sec(b.timeS.median)}, ${times(b.speedup.median)} the baseline's ${sec(baseline.timeS.median)}.`
+        : `The fastest K was ${kl(b.k)} at ${sec(b.timeS.median)} (no baseline to compare with).`;
+  if (baseline && b.speedup && b.speedup.median < 1) {
+    const n = b.speedupOverRepeats;
+    answer +=
+      n && n.n > 1 && n.max >= 1
+        ? ` No K was faster than the baseline beyond noise: ${kl(b.k)}'s speedup over ${n.n} repeats ranged from ${times(n.min)} to ${times(n.max)}.`
+        : ` No K beat the baseline: speculative decoding cost more than it saved here.`;
+  }
 
   if (series.length > 1) {
     const above = series.filter((p) => p.k > b.k);
@@ -802,24 +824,32 @@ function timeSection(c: SectionContext): AnalysisSection {
     const others = series.filter((p) => p !== b);
     const runnerUp = others.reduce((x, y) => (y.timeS.median < x.timeS.median ? y : x));
     const gap = runnerUp.timeS.median / b.timeS.median - 1;
-    if (c.tiedKs.length > 0)
-      points.push(
-        `${list([b.k, ...c.tiedKs].sort((x, y) => x - y).map(kl))} are within noise: their speedups over ${c.repeats} repeats overlap, so this sweep does not tell which is fastest.`,
-      );
-    else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max && c.seriesBestBySpeedup)
-      points.push(
-        `Their times overlap (${kl(runnerUp.k)} ${sec(runnerUp.timeS.min)} to ${sec(runnerUp.timeS.max)}, ${kl(b.k)} ${sec(b.timeS.min)} to ${sec(b.timeS.max)}) because the machine's speed drifted between repeats, but against the baseline of the same repeat ${kl(b.k)} was the faster every time.`,
-      );
-    else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max)
-      points.push(
-        `The runner-up ${kl(runnerUp.k)} (${sec(runnerUp.timeS.min)} to ${sec(runnerUp.timeS.max)} over its runs) overlaps ${kl(b.k)} (${sec(b.timeS.min)} to ${sec(b.timeS.max)}), so the two are not clearly separated.`,
-      );
-    else if (c.repeats <= 1)
-      points.push(
-        gap < 0.05
-          ? `The runner-up ${kl(runnerUp.k)} was only ${pct(gap)} slower, within what one repeat per K can resolve; repeats would tell them apart.`
-          : `Each K ran once, so nothing measured how much these times vary between runs; with 3 or more repeats the fastest K is named only when it is clear of the runner-up.`,
-      );
+    // (within noise is said in the answer)
+    if (c.tiedKs.length === 0) {
+      if (
+        c.repeats > 1 &&
+        c.prompts > 1 &&
+        runnerUp.timeS.min <= b.timeS.max &&
+        c.seriesBestBySpeedup
+      )
+        points.push(
+          `Over all runs the times of ${kl(runnerUp.k)} and ${kl(b.k)} overlap because the ${c.prompts} prompts differ in length and ease, but each repeat's median speedup over the prompts kept ${kl(b.k)} ahead.`,
+        );
+      else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max && c.seriesBestBySpeedup)
+        points.push(
+          `Their times overlap (${kl(runnerUp.k)} ${sec(runnerUp.timeS.min)} to ${sec(runnerUp.timeS.max)}, ${kl(b.k)} ${sec(b.timeS.min)} to ${sec(b.timeS.max)}) because the machine's speed drifted between repeats, but against the baseline of the same repeat ${kl(b.k)} was the faster every time.`,
+        );
+      else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max)
+        points.push(
+          `The runner-up ${kl(runnerUp.k)} (${sec(runnerUp.timeS.min)} to ${sec(runnerUp.timeS.max)} over its runs) overlaps ${kl(b.k)} (${sec(b.timeS.min)} to ${sec(b.timeS.max)}), so the two are not clearly separated.`,
+        );
+      else if (c.repeats <= 1)
+        points.push(
+          gap < 0.05
+            ? `The runner-up ${kl(runnerUp.k)} was only ${pct(gap)} slower, within what one repeat per K can resolve; repeats would tell them apart.`
+            : `Each K ran once${c.prompts > 1 ? ' per prompt' : ''}, so nothing measured how much these times vary between runs; with 3 or more repeats the fastest K is named only when it is clear of the runner-up.`,
+        );
+    }
   }
 
   // Why: target passes saved vs draft work added.
@@ -886,8 +916,8 @@ function timeSection(c: SectionContext): AnalysisSection {
           'Draft share of time',
         ],
         rows: series.map((p) => [
-          p.k === b.k ? `${p.k} (best)` : String(p.k),
-          c.repeats > 1 ? spreadText(p.timeS, f3) : f3(p.timeS.median),
+          p.k === b.k ? `${p.k} (${c.tiedKs.length > 0 ? 'best median' : 'best'})` : String(p.k),
+          spreadText(p.timeS, f3),
           ...(baseline ? [p.speedup ? spreadText(p.speedup, times) : '-'] : []),
           ...(c.theory ? [p.predictedSpeedup === null ? '-' : times(p.predictedSpeedup)] : []),
           cnt(p.draftPasses),
@@ -1225,12 +1255,22 @@ function baselineSection(c: SectionContext, d: BaselineSectionData): AnalysisSec
     best.targetPasses === baseline.targetPasses
       ? `the same ${cnt(best.targetPasses)} target passes as the baseline`
       : `${cnt(best.targetPasses)} target passes instead of ${cnt(baseline.targetPasses)} (${whole(Math.abs(passCut))} ${passCut >= 0 ? 'fewer' : 'more'})`;
-  let answer = `The best configuration, ${best.label}, needed ${passText} and took ${sec(best.timeS.median)} instead of ${sec(baseline.timeS.median)}: ${faster ? `a speedup of ${times(best.speedup.median)}` : `${times(best.speedup.median)} the baseline's speed, i.e. slower`}`;
+  const who =
+    best.tiedWith.length > 0
+      ? `The configuration with the best median, ${best.label} (within noise of ${list(best.tiedWith)}),`
+      : `The best configuration, ${best.label},`;
+  let answer = `${who} needed ${passText} and took ${sec(best.timeS.median)} instead of ${sec(baseline.timeS.median)}: ${faster ? `a speedup of ${times(best.speedup.median)}` : `${times(best.speedup.median)} the baseline's speed, i.e. slower`}`;
   answer +=
     best.runs > 1 && best.speedup.n > 1
       ? `, ${times(best.speedup.min)} to ${times(best.speedup.max)} over its ${best.runs} runs.`
       : '.';
-  if (!faster) answer += ' No speculative configuration beat the baseline in this sweep.';
+  if (!faster) {
+    const n = best.speedupOverRepeats;
+    answer +=
+      n && n.n > 1 && n.max >= 1
+        ? ` No speculative configuration was faster than the baseline beyond noise (${best.label}: ${times(n.min)} to ${times(n.max)} over ${n.n} repeats).`
+        : ' No speculative configuration beat the baseline in this sweep.';
+  }
 
   // Identity.
   const spec = d.rows.filter((r) => r.mode === 'speculative');

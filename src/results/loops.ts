@@ -66,7 +66,8 @@ export function loopNote(rows: readonly LoopRow[]): string | null {
     cycles.length === 1
       ? `a ${first.period}-token cycle at new token ${first.start + 1}`
       : `a repeating cycle (${[...new Set(looping.map((r) => r.repetition!.period))].join(', ')} tokens long, from new token ${Math.min(...looping.map((r) => r.repetition!.start)) + 1})`;
-  let text = `${which} ${cycle} and keeps repeating it: acceptance and the best K then describe that loop, not open text. Repetition controls (no-repeat n-gram 3, say) break it.`;
+  const keeps = looping.length === rows.length ? 'keeps' : 'keep';
+  let text = `${which} ${cycle} and ${keeps} repeating it: acceptance and the best K then describe that loop, not open text. Repetition controls (no-repeat n-gram 3, say) break it.`;
   const spec = looping
     .filter((r) => r.mode === 'speculative' && (r.acceptanceByPosition?.length ?? 0) > first.period)
     .sort((a, b) => (b.k ?? 0) - (a.k ?? 0))[0];

@@ -31,6 +31,12 @@ export interface SummaryRow {
   tokensPerTargetPass: Spread | null;
   acceptanceRate: Spread | null;
   speedup: Spread | null;
+  /**
+   * The speedup's noise: each repeat's median speedup over the configuration's prompts, then the
+   * min-max over repeats. Prompts differ in how well they draft; that is not noise, so the best
+   * K is judged on this spread, not on the min-max over all runs. n = repeats measured.
+   */
+  speedupOverRepeats: Spread | null;
   /** runs whose output equals the baseline's, out of `repeats` */
   identicalCount: number;
   outputSample: string;
@@ -95,9 +101,17 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
     const recorded = group.map((r) => r.speedup);
     // The host fills speedup from the baseline of the same repeat; fall back to the median
     // baseline time when a row came without one.
+    const speedupOf = (r: RunRow): number | null =>
+      r.speedup ?? (baselineTime ? baselineTime.median / r.timeS : null);
     const speedup =
       spreadOf(recorded) ??
       (baselineTime ? spreadOf(group.map((r) => baselineTime.median / r.timeS)) : null);
+    const byRepeat = new Map<number, number[]>();
+    for (const r of group) {
+      const s = speedupOf(r);
+      if (s === null || !Number.isFinite(s)) continue;
+      byRepeat.set(r.repeat, [...(byRepeat.get(r.repeat) ?? []), s]);
+    }
     summary.push({
       key,
       mode: first.mode,
@@ -113,6 +127,7 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       tokensPerTargetPass: spreadOf(group.map((r) => r.tokensPerTargetPass)),
       acceptanceRate: spreadOf(group.map((r) => r.acceptanceRate)),
       speedup,
+      speedupOverRepeats: spreadOf([...byRepeat.values()].map(median)),
       identicalCount: group.filter((r) => r.identical).length,
       outputSample: outputSample(first.outputText),
     });
@@ -135,30 +150,34 @@ export interface BestChoice {
   row: SummaryRow;
   /** speculative rows whose speedup range over repeats overlaps the best's (best first) */
   tiedWith: SummaryRow[];
+  /** repeats the noise was measured over (each the median over `prompts` prompts) */
+  repeats: number;
+  prompts: number;
   /** false with one repeat per configuration: nothing measured how noisy the times are */
   noiseMeasured: boolean;
 }
 
 /**
- * The fastest configuration, named as best only beyond noise: every other whose min-max
- * speedup over its repeats overlaps the best's min-max is tied with it.
+ * The fastest configuration, named as best only beyond noise: every other whose speedup range
+ * over repeats (speedupOverRepeats) overlaps the best's is tied with it.
  */
 export function bestOf(summary: readonly SummaryRow[]): BestChoice | null {
   const row = bestRow(summary);
   if (!row) return null;
-  const noiseMeasured = row.repeats > 1;
+  const noise = row.speedupOverRepeats;
+  const noiseMeasured = noise !== null && noise.n > 1;
   const tiedWith = noiseMeasured
     ? summary
         .filter(
           (r) =>
             r !== row &&
             r.mode === 'speculative' &&
-            r.speedup !== null &&
-            r.speedup.max >= row.speedup!.min,
+            r.speedupOverRepeats !== null &&
+            r.speedupOverRepeats.max >= noise.min,
         )
         .sort((a, b) => b.speedup!.median - a.speedup!.median)
     : [];
-  return { row, tiedWith, noiseMeasured };
+  return { row, tiedWith, noiseMeasured, repeats: noise?.n ?? 0, prompts: row.prompts };
 }
 
 /** "K=2 (1.55x the baseline, 1.48x-1.61x over 3 repeats)" or "K=2 and K=3 are within noise ..." */
@@ -166,15 +185,18 @@ export function bestSentence(best: BestChoice, withStrategy: boolean): string {
   const label = (r: SummaryRow): string => variantLabel(r, withStrategy);
   const x = (v: number): string => `${v.toFixed(2)}x`;
   const s = best.row.speedup!;
+  const over = `over ${best.repeats} repeats`;
+  const each = best.prompts > 1 ? `, each a median over ${best.prompts} prompts` : '';
   if (best.tiedWith.length > 0) {
     const all = [best.row, ...best.tiedWith];
     const names = all.map(label);
     const joined = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-    return `${joined} are within noise (${all.map((r) => x(r.speedup!.median)).join(', ')} the baseline; their min-max over ${best.row.repeats} repeats overlap), so no single best is named.`;
+    return `${joined} are within noise (${all.map((r) => x(r.speedup!.median)).join(', ')} the baseline; their speedups ${over}${each}${each ? ',' : ''} overlap), so no single best is named.`;
   }
   if (!best.noiseMeasured)
     return `${label(best.row)} (${x(s.median)} the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).`;
-  return `${label(best.row)} (${x(s.median)} the baseline, ${x(s.min)}-${x(s.max)} over ${best.row.repeats} repeats, clear of the runner-up).`;
+  const n = best.row.speedupOverRepeats!;
+  return `${label(best.row)} (${x(s.median)} the baseline, ${x(n.min)}-${x(n.max)} ${over}${each}; clear of the runner-up).`;
 }
 
 export function baselineRow(summary: readonly SummaryRow[]): SummaryRow | null {
