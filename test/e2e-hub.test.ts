@@ -82,14 +82,14 @@ describe.skipIf(missing !== null)(
   () => {
     it('downloads two typed repo ids with progress to 100%', async () => {
       await idle(page);
-      // the embedded pair is the default; fp16 is offered only as unavailable
+      // the embedded pair is the default; fp16 can be chosen
       expect(await page.getByTestId('target-source-kind').inputValue()).toBe('embedded');
       await expect.poll(() => text('target-embedded'), { timeout: 30_000 }).toContain('(embedded)');
       await chooseHub('target', TARGET);
       await chooseHub('draft', DRAFT);
-      expect(await page.getByTestId('target-dtype-fp16').isDisabled()).toBe(true);
+      expect(await page.getByTestId('target-dtype-fp16').isDisabled()).toBe(false);
       expect(await page.getByTestId('target-dtype-fp16').getAttribute('title')).toMatch(
-        /float16 KV-cache/,
+        /half the size/,
       );
       // different execution providers per model
       await page.getByTestId('draft-ep').selectOption('cpu');

@@ -5,7 +5,15 @@
  * a cut-off file, a missing file, no network, a full disk and a cancel each give a clear error
  * and leave nothing in the cache that could be loaded.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +24,10 @@ import { openPair } from '../src/core/hub/openPair';
 import { releasePair } from '../src/core/model/pair';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import { BaselineRun } from '../src/core/decoding/baseline';
-import { PAIR_DRAFT, PAIR_TARGET, specdec as run } from './helpers';
+import { MICRO_A, PAIR_DRAFT, PAIR_TARGET, ROOT, specdec as run } from './helpers';
 import { startHubServer, type HubServer } from './hubServer';
 
+const STANDIN_TINY = join(ROOT, 'test', 'fixtures', 'standins', 'gpt2-tiny');
 const TARGET = 'specdec/brown-target';
 const DRAFT = 'specdec/brown-draft';
 let hub: HubServer;
@@ -34,6 +43,8 @@ beforeAll(async () => {
     // stand-ins for the seed pair, so --pair seed can be run end to end
     'Xenova/gpt2-medium': PAIR_TARGET,
     'Xenova/gpt2': PAIR_DRAFT,
+    // every Hub file format of a small stand-in (tools/build_standin.py --tiny)
+    'specdec/gpt2-tiny': STANDIN_TINY,
   });
 });
 afterAll(async () => hub?.close());
@@ -260,6 +271,38 @@ describe('specdec sweep with Hub models', () => {
     expect(offline.code).toBe(0);
     expect(hub.requests.length).toBe(before);
   });
+
+  it.each(['fp16', 'q8'] as const)(
+    '--dtype %s fetches that variant of a repo and runs it (the CSV names the dtype)',
+    async (dtype) => {
+      const csv = join(freshCache(), 'runs.csv');
+      const r = await specdec([
+        '--target',
+        'specdec/gpt2-tiny',
+        '--draft',
+        MICRO_A,
+        '--dtype',
+        dtype,
+        '--cache-dir',
+        freshCache(),
+        '--hub-host',
+        hub.url,
+        '--repeats',
+        '1',
+        '--csv',
+        csv,
+        ...small,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const file = dtype === 'fp16' ? 'model_fp16.onnx' : 'model_quantized.onnx';
+      expect(
+        bodyRequests().some((u) => u.includes(`specdec/gpt2-tiny/resolve/main/onnx/${file}`)),
+      ).toBe(true);
+      const [head, first] = readFileSync(csv, 'utf8').split('\n');
+      const cols = head!.split(',');
+      expect(first!.split(',')[cols.indexOf('targetDtype')]).toBe(dtype);
+    },
+  );
 
   it('--pair seed asks for gpt2 and gpt2-medium, and says what to do when they are not cached', async () => {
     const r = await specdec(['--pair', 'seed', '--offline', '--cache-dir', freshCache(), ...small]);

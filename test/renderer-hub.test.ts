@@ -99,12 +99,8 @@ describe('model sources', () => {
     expect(CATALOG.every((m) => catalogLabel(m, 'fp32').startsWith(m.name))).toBe(true);
   });
 
-  it('offers fp16 only as unavailable, with the reason', () => {
-    const fp16 = DTYPE_OPTIONS.find((o) => o.dtype === 'fp16')!;
-    expect(fp16.unavailable).toMatch(/float16 KV-cache/);
-    expect(DTYPE_OPTIONS.filter((o) => o.unavailable === null).map((o) => o.dtype)).toEqual([
-      'fp32',
-      'q8',
-    ]);
+  it('offers every dtype the engine runs, each saying what it trades', () => {
+    expect(DTYPE_OPTIONS.map((o) => o.dtype)).toEqual(['fp32', 'q8', 'fp16']);
+    expect(DTYPE_OPTIONS.find((o) => o.dtype === 'fp16')!.hint).toMatch(/near-ties/);
   });
 });

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Rebuild the micro test fixtures and their PyTorch reference logits (seconds).
+# Rebuild the test fixtures: the micro models with their PyTorch reference logits, and the
+# small stand-ins of the Hub formats (seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf test/fixtures/models
 /usr/bin/python3 tools/build_fixtures.py --out test/fixtures/models
+# Small-dimension stand-ins in every Hub file format (merged, model; fp32, q8, fp16).
+rm -rf test/fixtures/standins
+/usr/bin/python3 tools/build_standin.py --model gpt2 --tiny --formats merged,model,q8,fp16 --out test/fixtures/standins

@@ -114,9 +114,9 @@ program
   .addOption(
     new Option(
       '--dtype <dtype>',
-      'ONNX weights to fetch for Hub models (fp16 is not supported yet)',
+      'ONNX weights to fetch for Hub models: fp32, fp16 or q8 (dynamic int8)',
     )
-      .choices(['fp32', 'q8'])
+      .choices(['fp32', 'fp16', 'q8'])
       .default('fp32'),
   )
   .option('--cache-dir <dir>', 'where Hub downloads are kept (default: the platform cache folder)')

@@ -54,9 +54,8 @@ def export_onnx(model: GPT2LM, path: Path) -> None:
         )
 
 
-def write_folder(model: GPT2LM, bpe: CutBPE, out_dir: Path, card: str) -> None:
-    """config.json, generation_config.json, tokenizer files, onnx/model.onnx and README.md."""
-    cfg = model.cfg
+def write_config(cfg, bpe: CutBPE, out_dir: Path) -> None:
+    """config.json and generation_config.json, as the Hub's gpt2 repo has them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "architectures": ["GPT2LMHeadModel"],
@@ -77,6 +76,12 @@ def write_folder(model: GPT2LM, bpe: CutBPE, out_dir: Path, card: str) -> None:
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     generation = {"bos_token_id": bpe.eos_id, "eos_token_id": bpe.eos_id, "do_sample": False}
     (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
+
+
+def write_folder(model: GPT2LM, bpe: CutBPE, out_dir: Path, card: str) -> None:
+    """config.json, generation_config.json, tokenizer files, onnx/model.onnx and README.md."""
+    cfg = model.cfg
+    write_config(cfg, bpe, out_dir)
     bpe.write_hf(out_dir, cfg.n_positions)
     export_onnx(model, out_dir / "onnx" / "model.onnx")
     (out_dir / "README.md").write_text(card)

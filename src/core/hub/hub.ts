@@ -146,12 +146,6 @@ async function planDownloads(
 ): Promise<Planned[]> {
   const planned: Planned[] = [];
   for (const { repo, dtype } of models) {
-    if (dtype === 'fp16') {
-      throw new SpecDecError(
-        'BAD_ARGUMENT',
-        `${repo}: fp16 weights need float16 KV-cache tensors, which the engine does not run yet. Choose fp32 or q8.`,
-      );
-    }
     const dir = repoDir(options.cacheDir, repo);
     const marker = readCompleteMarker(dir, dtype);
     if (marker) {

@@ -11,6 +11,11 @@ import { SpecDecError, describeError } from '../errors';
 import type { ProviderChoice } from '../../shared/decoding';
 import { createSession, type ExecutionProvider } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
+import { halfsToFloats } from './float16';
+
+/** The KV cache's element types: fp32 and q8 exports keep a float32 cache, fp16 exports float16. */
+type CacheType = 'float32' | 'float16';
+type CacheArray = Float32Array | Uint16Array;
 
 export interface CausalLmOptions {
   /** default cpu; providerProbe.ts chooses one for `auto` */
@@ -44,7 +49,10 @@ export class OnnxCausalLM {
 
   private cache: ort.Tensor[];
   /** one reusable buffer per cache slot, for crops */
-  private readonly cropBuffers: Float32Array[] = [];
+  private readonly cropBuffers: CacheArray[] = [];
+  /** float16 for fp16 exports: the cache is kept and cropped as 16-bit data */
+  readonly cacheType: CacheType;
+  private readonly logitsType: CacheType;
   private cacheLen = 0;
   private readonly ones: BigInt64Array;
   private readonly pastNames: string[];
@@ -80,6 +88,8 @@ export class OnnxCausalLM {
         `${folder.onnxPath} does not have the gpt2-with-past interface (missing ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}). Export it with past key/values (e.g. optimum's "text-generation-with-past").`,
       );
     }
+    this.cacheType = tensorType(session.inputMetadata, this.pastNames[0]!, folder);
+    this.logitsType = tensorType(session.outputMetadata, 'logits', folder);
     this.hasPositionIds = inputs.has('position_ids');
     this.hasUseCacheBranch = inputs.has('use_cache_branch');
     this.ones = new BigInt64Array(folder.config.nPositions).fill(1n);
@@ -177,7 +187,12 @@ export class OnnxCausalLM {
     this.cacheLen = total;
     const logits = out.logits!;
     const vocab = logits.dims[2]!;
-    return new Logits(logits.data as Float32Array, n, vocab);
+    // float16 logits become float32 once, here: every later read (argmax, softmax) is plain.
+    const data =
+      this.logitsType === 'float16'
+        ? halfsToFloats(logits.data as Uint16Array)
+        : (logits.data as Float32Array);
+    return new Logits(data, n, vocab);
   }
 
   /** Keep only the first n cached tokens (drop rejected drafts). */
@@ -197,17 +212,21 @@ export class OnnxCausalLM {
     // copy per head, into a buffer this model keeps for the slot (no allocation per crop). The
     // source is onnxruntime's output of the last pass, or this same buffer when cropping twice
     // in a row (copyWithin moves rows left safely then).
+    const slotSize = nHead * this.nPositions * headDim;
     for (let i = 0; i < this.cache.length; i++) {
-      const src = this.cache[i]!.data as Float32Array;
-      const store = (this.cropBuffers[i] ??= new Float32Array(nHead * this.nPositions * headDim));
+      const src = this.cache[i]!.data as CacheArray;
+      const store = (this.cropBuffers[i] ??=
+        this.cacheType === 'float16' ? new Uint16Array(slotSize) : new Float32Array(slotSize));
       for (let h = 0; h < nHead; h++) {
         const from = h * oldLen * headDim;
         if (src.buffer === store.buffer)
           store.copyWithin(h * n * headDim, from, from + n * headDim);
-        else store.set(src.subarray(from, from + n * headDim), h * n * headDim);
+        else if (store instanceof Uint16Array)
+          store.set(src.subarray(from, from + n * headDim) as Uint16Array, h * n * headDim);
+        else store.set(src.subarray(from, from + n * headDim) as Float32Array, h * n * headDim);
       }
       // A prefix view (byteOffset 0) of the slot's buffer, sized exactly for the tensor.
-      this.cache[i] = new ort.Tensor('float32', store.subarray(0, size), [1, nHead, n, headDim]);
+      this.cache[i] = cacheTensor(store.subarray(0, size), [1, nHead, n, headDim]);
     }
     this.cacheLen = n;
     this.cropMs += performance.now() - t0;
@@ -219,8 +238,28 @@ export class OnnxCausalLM {
 
   private emptyCache(): ort.Tensor[] {
     const { nHead, headDim } = this.folder.config;
-    return this.pastNames.map(
-      () => new ort.Tensor('float32', new Float32Array(0), [1, nHead, 0, headDim]),
-    );
+    const empty = this.cacheType === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+    return this.pastNames.map(() => cacheTensor(empty, [1, nHead, 0, headDim]));
   }
+}
+
+function cacheTensor(data: CacheArray, dims: number[]): ort.Tensor {
+  return data instanceof Uint16Array
+    ? new ort.Tensor('float16', data, dims)
+    : new ort.Tensor('float32', data, dims);
+}
+
+/** a tensor input's or output's element type, which must be float32 or float16 */
+function tensorType(
+  metadata: readonly ort.InferenceSession.ValueMetadata[],
+  name: string,
+  folder: ModelFolder,
+): CacheType {
+  const meta = metadata.find((m) => m.name === name);
+  const type = meta?.isTensor ? meta.type : undefined;
+  if (type === 'float32' || type === 'float16') return type;
+  throw new SpecDecError(
+    'ONNX_INTERFACE',
+    `${folder.onnxPath}: ${name} is ${type ?? 'not a tensor'}; the engine runs float32 and float16 GPT-2 exports (fp32, fp16 and q8 files).`,
+  );
 }
