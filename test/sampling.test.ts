@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../src/core/decoding/baseline';
-import { sample, seededRandom, warp, type SamplingParams } from '../src/core/decoding/sampling';
+import {
+  nucleus,
+  sample,
+  seededRandom,
+  topOrder,
+  warp,
+  type SamplingParams,
+} from '../src/core/decoding/sampling';
 import { applyRepetition } from '../src/core/decoding/repetition';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
@@ -49,6 +56,62 @@ function chiSquare(
   }
   return { stat, df: bins - 1 };
 }
+
+describe('top-k and top-p without sorting the vocabulary', () => {
+  /** the definition: sort every id (most probable first, lower id first on ties), keep a prefix */
+  function reference(row: Float32Array, s: SamplingParams): Set<number> {
+    const p = warp(row, { ...s, topK: 0, topP: 1 });
+    const order = [...p.keys()].sort((a, b) => p[b]! - p[a]! || a - b);
+    const keep = s.topK > 0 ? Math.min(s.topK, p.length) : p.length;
+    let cum = 0;
+    const kept = new Set<number>();
+    for (const id of order.slice(0, keep)) {
+      kept.add(id);
+      cum += p[id]!;
+      if (cum >= s.topP) break;
+    }
+    return kept;
+  }
+
+  it('keeps exactly the tokens a full sort keeps, ties included, on narrow and wide nuclei', () => {
+    const random = seededRandom(11);
+    for (let t = 0; t < 400; t++) {
+      const n = [7, 300, 5000][t % 3]!;
+      const shape = t % 4;
+      const row = Float32Array.from({ length: n }, (_, i) =>
+        shape === 0
+          ? Math.round(random() * 3) // many exact ties
+          : shape === 1
+            ? random() * 0.2 // flat: top-p keeps most ids, past the 256-id heap
+            : shape === 2
+              ? -1.5 * Math.log(1 + ((i * 7919) % n))
+              : random() * 12,
+      );
+      const s = {
+        temperature: [0.7, 1, 1.6][t % 3]!,
+        topK: [0, 1, 5, 50, 400, 10_000][t % 6]!,
+        topP: [1, 0.5, 0.9, 0.95, 0.999][t % 5]!,
+        seed: 0,
+      };
+      const p = warp(row, s);
+      const kept = new Set([...p.keys()].filter((i) => p[i]! > 0));
+      expect(kept, JSON.stringify({ t, n, shape, s })).toEqual(reference(row, s));
+      const total = p.reduce((a, b) => a + b, 0);
+      expect(Math.abs(total - 1)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('topOrder gives the first m of the full order; nucleus the shortest prefix holding the mass', () => {
+    const w = Float64Array.from([0.1, 0.3, 0.1, 0.3, 0.05, 0.15]);
+    expect([...topOrder(w, 4)]).toEqual([1, 3, 5, 0]);
+    expect([...topOrder(w, 0)]).toEqual([]);
+    const cut = nucleus(w, 6, 0.7);
+    expect([...cut.kept].sort()).toEqual([1, 3, 5]);
+    expect(cut.mass).toBeCloseTo(0.75, 12);
+    expect([...nucleus(w, 2, 0.99).kept].sort()).toEqual([1, 3]); // top-k caps it
+    expect([...nucleus(w, 6, 0.8).kept].sort()).toEqual([0, 1, 3, 5]); // tie at 0.1: lower id
+  });
+});
 
 let pair: ModelPair;
 let firstTokenDist: Float64Array;
