@@ -10,7 +10,16 @@ import { defaultCacheDir } from './paths';
 export function modelsCommand(opts: { cacheDir?: string }): void {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const table = new Table({
-    head: ['Name', 'Repo', 'Params', 'Layers x width', 'fp32 (est.)', 'q8 (est.)', 'Cached'],
+    head: [
+      'Name',
+      'Repo',
+      'Params',
+      'Layers x width',
+      'fp32 (est.)',
+      'fp16 (est.)',
+      'q8 (est.)',
+      'Cached',
+    ],
     style: { head: [], border: [] },
   });
   for (const m of CATALOG) {
@@ -23,6 +32,7 @@ export function modelsCommand(opts: { cacheDir?: string }): void {
       `${Math.round(m.params / 1e6)}M`,
       `${m.layers} x ${m.hidden}`,
       formatBytes(estimatedBytes(m, 'fp32')),
+      formatBytes(estimatedBytes(m, 'fp16')),
       formatBytes(estimatedBytes(m, 'q8')),
       cached.length > 0 ? cached.join(', ') : '-',
     ]);

@@ -2,8 +2,9 @@
  * The GPT-2 family on the Hugging Face Hub, as ONNX exports transformers.js can fetch. Any other
  * GPT-2-family repo id can be typed in as well; these are the ones offered with one click.
  *
- * Sizes are estimates from the parameter count (4, 2 or 1 bytes per weight); the exact size is
- * read from the Hub (a HEAD request) before anything is downloaded.
+ * Sizes are estimated from the dimensions, the way the ONNX exports store the weights (see
+ * `estimatedBytes`); the exact size is read from the Hub (a HEAD request) before anything is
+ * downloaded.
  */
 import type { Dtype } from './decoding';
 
@@ -15,8 +16,13 @@ export interface CatalogModel {
   params: number;
   layers: number;
   hidden: number;
+  heads: number;
   dtypes: readonly Dtype[];
 }
+
+/** GPT-2's vocabulary and context, shared by the whole family */
+export const GPT2_VOCAB = 50257;
+export const GPT2_CONTEXT = 1024;
 
 export const CATALOG: readonly CatalogModel[] = [
   {
@@ -25,6 +31,7 @@ export const CATALOG: readonly CatalogModel[] = [
     params: 82e6,
     layers: 6,
     hidden: 768,
+    heads: 12,
     dtypes: ['fp32', 'fp16', 'q8'],
   },
   {
@@ -33,6 +40,7 @@ export const CATALOG: readonly CatalogModel[] = [
     params: 124e6,
     layers: 12,
     hidden: 768,
+    heads: 12,
     dtypes: ['fp32', 'fp16', 'q8'],
   },
   {
@@ -41,6 +49,7 @@ export const CATALOG: readonly CatalogModel[] = [
     params: 355e6,
     layers: 24,
     hidden: 1024,
+    heads: 16,
     dtypes: ['fp32', 'fp16', 'q8'],
   },
   {
@@ -49,6 +58,7 @@ export const CATALOG: readonly CatalogModel[] = [
     params: 774e6,
     layers: 36,
     hidden: 1280,
+    heads: 20,
     dtypes: ['fp32', 'fp16', 'q8'],
   },
   {
@@ -57,6 +67,7 @@ export const CATALOG: readonly CatalogModel[] = [
     params: 1558e6,
     layers: 48,
     hidden: 1600,
+    heads: 25,
     dtypes: ['fp32', 'fp16', 'q8'],
   },
 ];
@@ -64,10 +75,41 @@ export const CATALOG: readonly CatalogModel[] = [
 /** The exercise's pair: gpt2 drafts for gpt2-medium. */
 export const SEED_PAIR = { target: 'gpt2-medium', draft: 'gpt2' } as const;
 
-const BYTES_PER_WEIGHT: Record<Dtype, number> = { fp32: 4, fp16: 2, q8: 1 };
+/** weights by kind, from the dimensions */
+function weightCounts(model: CatalogModel): {
+  matrices: number;
+  embeddings: number;
+  small: number;
+} {
+  const h = model.hidden;
+  const embeddings = (GPT2_VOCAB + GPT2_CONTEXT) * h;
+  // per layer: qkv (3h^2), attention out (h^2), MLP up and down (8h^2); the exported LM head is a
+  // second, transposed copy of the token embedding (the export stores the tied matrix twice)
+  const matrices = model.layers * 12 * h * h + GPT2_VOCAB * h;
+  // biases and layer norms: 13h per layer, 2h for the final norm
+  const small = model.layers * 13 * h + 2 * h;
+  return { matrices, embeddings, small };
+}
 
+/**
+ * The size of the ONNX file for a dtype, from the dimensions: fp32 4 bytes and fp16 2 bytes a
+ * weight, including the export's second copy of the embedding; q8 (dynamic int8) 1 byte a
+ * matrix weight with the embeddings and small weights kept float32. Within 1% of what
+ * tools/build_standin.py writes at gpt2 and gpt2-medium size (test/catalog.test.ts).
+ */
 export function estimatedBytes(model: CatalogModel, dtype: Dtype): number {
-  return model.params * BYTES_PER_WEIGHT[dtype];
+  const { matrices, embeddings, small } = weightCounts(model);
+  if (dtype === 'q8') return matrices + 4 * (embeddings + small);
+  return (dtype === 'fp16' ? 2 : 4) * (matrices + embeddings + small);
+}
+
+/**
+ * The draft/target cost ratio c to expect for a pair, before anything is downloaded: on a CPU
+ * a pass is bound by reading the weights a token touches (every matrix, one embedding row), so
+ * c is about the ratio of the matrix weights. Measured on stand-ins: gpt2 / gpt2-medium 0.36.
+ */
+export function expectedCostRatio(draft: CatalogModel, target: CatalogModel): number {
+  return weightCounts(draft).matrices / weightCounts(target).matrices;
 }
 
 /** transformers.js' file-name suffix for each dtype */

@@ -3,7 +3,14 @@
  * folder, the Hugging Face Hub), the catalog's entries with their estimated sizes, which weight
  * types and execution providers can be chosen.
  */
-import { catalogEntry, estimatedBytes, isRepoId, type CatalogModel } from '../../../shared/catalog';
+import {
+  catalogEntry,
+  estimatedBytes,
+  expectedCostRatio,
+  isRepoId,
+  type CatalogModel,
+} from '../../../shared/catalog';
+import { bestPredictedK, expectedSpeedup } from '../../../results/theory';
 import type { Dtype, ExecutionProviderChoice } from '../../../shared/decoding';
 import { formatBytes } from './downloadFormat';
 
@@ -59,6 +66,34 @@ export function catalogDetails(model: CatalogModel, dtype: Dtype): string {
 /** "gpt2-medium: 355M params, 24 layers, about 1.42 GB (fp32)" */
 export function catalogLabel(model: CatalogModel, dtype: Dtype): string {
   return `${model.name}: ${catalogDetails(model, dtype)}`;
+}
+
+/**
+ * What to expect of a catalog pair before downloading it: the cost ratio c from the models'
+ * sizes (a CPU pass reads every weight) and the best speedup Leviathan's formula gives for a
+ * plausible acceptance of 0.6 to 0.8. Null unless both are catalog models.
+ */
+export function pairOutlook(
+  draft: CatalogModel | null,
+  target: CatalogModel | null,
+): { c: number; text: string } | null {
+  if (!draft || !target || draft === target) return null;
+  const c = expectedCostRatio(draft, target);
+  if (c >= 1)
+    return {
+      c,
+      text: `The draft ${draft.name} is not smaller than the target ${target.name} (c about ${c.toFixed(2)}): speculative decoding can only lose time.`,
+    };
+  const best = (a: number): string => {
+    const k = bestPredictedK(a, c);
+    return `${expectedSpeedup(a, c, k).toFixed(2)}x at K=${k}`;
+  };
+  const low = expectedSpeedup(0.6, c, bestPredictedK(0.6, c));
+  const verdict = low < 1.2 ? 'a small win' : low < 1.6 ? 'a fair win' : 'a large win';
+  return {
+    c,
+    text: `Expected cost ratio c about ${c.toFixed(2)} (${draft.name} / ${target.name}, from their sizes): with acceptance 0.6 to 0.8 the best predicted speedup is ${best(0.6)} to ${best(0.8)}, ${verdict} on a CPU, where a pass costs what reading its weights costs.`,
+  };
 }
 
 /** The catalog model a typed name or repo id stands for, if any. */
