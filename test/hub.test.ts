@@ -259,6 +259,8 @@ describe('specdec sweep with Hub models', () => {
     expect(doc.config).toMatchObject({ target: TARGET, draft: DRAFT });
     expect(doc.runs.every((r) => r.identical && r.targetProvider === 'cpu')).toBe(true);
     expect(first.stderr).toMatch(/Downloading .*100%/);
+    // time left in words (cli-progress' own {eta} token would print bare seconds)
+    expect(first.stderr).toMatch(/\| less than 1 s left \|/);
 
     const before = hub.requests.length;
     const offline = await specdec([

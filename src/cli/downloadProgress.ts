@@ -12,7 +12,7 @@ export function downloadBar(stream: NodeJS.WriteStream = process.stderr): Downlo
   const bar = new SingleBar(
     {
       stream,
-      format: 'Downloading {bar} {percentage}% | {done} of {size} | {speed} | {eta} left | {file}',
+      format: 'Downloading {bar} {percentage}% | {done} of {size} | {speed} | {left} left | {file}',
       hideCursor: true,
       clearOnComplete: false,
       // In a log (not a terminal) print the bar as a line every few seconds instead.
@@ -29,7 +29,8 @@ export function downloadBar(stream: NodeJS.WriteStream = process.stderr): Downlo
         done: formatBytes(p.loadedBytes),
         size: p.totalBytes === null ? '?' : formatBytes(p.totalBytes),
         speed: `${formatBytes(p.bytesPerSecond)}/s`,
-        eta: p.etaS === null ? '?' : formatDuration(p.etaS),
+        // not "eta": cli-progress fills its own {eta} token (bare seconds) over a payload of that name
+        left: p.etaS === null ? '?' : formatDuration(p.etaS),
         file: `${p.repo}/${p.file}`,
       };
       if (!started) {
