@@ -171,19 +171,23 @@ describe.skipIf(missing !== null)(
       expect(await page.getByTestId('draft-catalog').inputValue()).toBe('gpt2');
       expect(await page.getByTestId('target-repo-input').inputValue()).toBe('gpt2-medium');
       expect(await page.getByTestId('draft-repo-input').inputValue()).toBe('gpt2');
-      // the catalog shows sizes per weight type
+      // the catalog shows sizes per weight type, as the exports weigh (test/catalog.test.ts)
       const label = await page
         .getByTestId('target-catalog')
         .locator('option:checked')
         .textContent();
-      expect(label).toBe('gpt2-medium: 355M params, 24 layers, about 1.42 GB (fp32)');
+      expect(label).toBe('gpt2-medium: 355M params, 24 layers, about 1.63 GB (fp32)');
       expect(await text('draft-catalog-info')).toBe(
-        'gpt2 (Xenova/gpt2): 124M params, 12 layers, about 496.0 MB (fp32)',
+        'gpt2 (Xenova/gpt2): 124M params, 12 layers, about 652.1 MB (fp32)',
+      );
+      // and what to expect of the pair before downloading it
+      expect(await text('pair-outlook')).toMatch(
+        /^Expected cost ratio c about 0\.35 \(gpt2 \/ gpt2-medium.*a small win on a CPU/,
       );
       // the estimate follows the weight type
       await page.getByTestId('draft-dtype').selectOption('q8');
       expect(await text('draft-catalog-info')).toBe(
-        'gpt2 (Xenova/gpt2): 124M params, 12 layers, about 124.0 MB (q8)',
+        'gpt2 (Xenova/gpt2): 124M params, 12 layers, about 281.6 MB (q8)',
       );
       await page.getByTestId('draft-dtype').selectOption('fp32');
       await page.getByTestId('target-picker').scrollIntoViewIfNeeded();

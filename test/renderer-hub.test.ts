@@ -87,12 +87,12 @@ describe('model sources', () => {
   it('labels catalog models with size estimates per weight type', () => {
     const medium = catalogEntry('gpt2-medium')!;
     expect(catalogLabel(medium, 'fp32')).toBe(
-      'gpt2-medium: 355M params, 24 layers, about 1.42 GB (fp32)',
+      'gpt2-medium: 355M params, 24 layers, about 1.63 GB (fp32)',
     );
     expect(catalogLabel(medium, 'q8')).toBe(
-      'gpt2-medium: 355M params, 24 layers, about 355.0 MB (q8)',
+      'gpt2-medium: 355M params, 24 layers, about 564.8 MB (q8)',
     );
-    expect(catalogDetails(medium, 'q8')).toBe('355M params, 24 layers, about 355.0 MB (q8)');
+    expect(catalogDetails(medium, 'q8')).toBe('355M params, 24 layers, about 564.8 MB (q8)');
     expect(formatParams(1558e6)).toBe('1.6B');
     expect(catalogMatch('Xenova/gpt2')?.name).toBe('gpt2');
     expect(catalogMatch('specdec/brown-target')).toBeNull();
