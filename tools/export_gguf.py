@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Export a GPT-2 model folder (ours, or any Hub-layout GPT-2 ONNX folder) to GGUF for llama.cpp.
+
+    npm run export:gguf -- MODEL_DIR OUT.gguf [--f16]
+
+The weights are read from the ONNX decoder's initializers (onnx/model.onnx, else
+onnx/decoder_model_merged.onnx), the tokenizer from tokenizer.json, the dimensions from
+config.json. Written with llama.cpp's `gpt2` architecture: fused `attn_qkv`, `ffn_up`/`ffn_down`,
+weights as [out, in] (ONNX MatMuls hold them as [in, out], so they are transposed), no `output`
+tensor when the LM head is the token embedding (llama.cpp then ties it itself). --f16 stores the
+matrices in float16 and keeps norms and biases float32, as llama.cpp's own converter does.
+Only numpy and onnx are needed (Debian's python3-onnx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+GGUF_MAGIC = 0x46554747  # "GGUF"
+GGUF_VERSION = 3
+ALIGNMENT = 32
+# metadata value types
+U32, I32, F32, BOOL, STRING, ARRAY = 4, 5, 6, 7, 8, 9
+# tensor types
+GGML_F32, GGML_F16 = 0, 1
+# llama.cpp token types
+NORMAL, CONTROL = 1, 3
+
+
+def gguf_string(s: str) -> bytes:
+    b = s.encode("utf-8")
+    return struct.pack("<Q", len(b)) + b
+
+
+def gguf_value(vtype: int, value) -> bytes:
+    if vtype == U32:
+        return struct.pack("<I", value)
+    if vtype == I32:
+        return struct.pack("<i", value)
+    if vtype == F32:
+        return struct.pack("<f", value)
+    if vtype == BOOL:
+        return struct.pack("<?", value)
+    if vtype == STRING:
+        return gguf_string(value)
+    raise ValueError(vtype)
+
+
+def gguf_kv(key: str, vtype: int, value, elem_type: int | None = None) -> bytes:
+    out = gguf_string(key) + struct.pack("<I", vtype)
+    if vtype == ARRAY:
+        assert elem_type is not None
+        out += struct.pack("<IQ", elem_type, len(value))
+        out += b"".join(gguf_value(elem_type, v) for v in value)
+    else:
+        out += gguf_value(vtype, value)
+    return out
+
+
+def read_weights(onnx_path: Path, n_layer: int, n_vocab: int) -> dict[str, np.ndarray]:
+    """llama.cpp tensor name -> array, found by where each initializer sits in the graph.
+
+    Names cannot be trusted: an exporter folds the MatMul weights into constants with generated
+    names and keeps one initializer for equal values (all-zero biases, all-one norms). The graph
+    follows the forward pass, so in node order each layer has four weight MatMuls (qkv, attention
+    out, MLP up, MLP down), each followed by an Add of its bias, and two layer norms; then the
+    final norm and the LM head.
+    """
+    model = onnx.load(str(onnx_path))
+    graph = model.graph
+    nodes = list(graph.node)
+    if len(nodes) == 1 and nodes[0].op_type == "If":
+        # the merged decoder: its with-past branch reads the outer graph's initializers
+        nodes = list(next(a.g for a in nodes[0].attribute if a.name == "then_branch").node)
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    for n in [*graph.node, *nodes]:  # equal initializers exported once, aliased by Identity
+        if n.op_type == "Identity" and n.input[0] in inits:
+            inits[n.output[0]] = inits[n.input[0]]
+    producer = {o: n for n in nodes for o in n.output}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for n in nodes:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+
+    def const_input(node: onnx.NodeProto, ndim: int) -> np.ndarray | None:
+        for i in node.input:
+            if i in inits and inits[i].ndim == ndim:
+                return inits[i]
+        return None
+
+    out: dict[str, np.ndarray] = {}
+    for n in nodes:
+        if n.op_type == "Gather" and n.input[0] in inits and inits[n.input[0]].ndim == 2:
+            w = inits[n.input[0]]
+            out["token_embd.weight" if w.shape[0] == n_vocab else "position_embd.weight"] = w
+
+    matmuls = []  # (weight [in, out], bias or None) in node order
+    for n in nodes:
+        w = inits.get(n.input[1]) if n.op_type == "MatMul" and len(n.input) == 2 else None
+        if w is None or w.ndim != 2:
+            continue
+        adds = [c for c in consumers.get(n.output[0], []) if c.op_type == "Add"]
+        matmuls.append((w, const_input(adds[0], 1) if adds else None))
+
+    norms = []  # (scale, bias) in node order
+    for n in nodes:
+        if n.op_type == "LayerNormalization":
+            norms.append((inits[n.input[1]], inits[n.input[2]]))
+        elif n.op_type == "Mul" and n.input[0] in producer and producer[n.input[0]].op_type == "Div":
+            scale = const_input(n, 1)
+            adds = [c for c in consumers.get(n.output[0], []) if c.op_type == "Add"]
+            bias = const_input(adds[0], 1) if adds else None
+            if scale is not None and bias is not None:
+                norms.append((scale, bias))
+
+    if len(matmuls) not in (4 * n_layer, 4 * n_layer + 1) or len(norms) != 2 * n_layer + 1:
+        raise SystemExit(
+            f"{onnx_path}: expected {4 * n_layer} weight MatMuls (+ the LM head) and {2 * n_layer + 1} layer norms "
+            f"for {n_layer} layers, found {len(matmuls)} and {len(norms)}: not a GPT-2 graph this exporter can read."
+        )
+    for i in range(n_layer):
+        for j, role in enumerate(("attn_qkv", "attn_output", "ffn_up", "ffn_down")):
+            w, b = matmuls[4 * i + j]
+            if b is None:
+                raise SystemExit(f"{onnx_path}: layer {i} {role} has no bias.")
+            out[f"blk.{i}.{role}.weight"] = np.ascontiguousarray(w.T)  # [in, out] -> [out, in]
+            out[f"blk.{i}.{role}.bias"] = b
+        for j, role in enumerate(("attn_norm", "ffn_norm")):
+            out[f"blk.{i}.{role}.weight"], out[f"blk.{i}.{role}.bias"] = norms[2 * i + j]
+    out["output_norm.weight"], out["output_norm.bias"] = norms[-1]
+    if len(matmuls) == 4 * n_layer + 1:
+        head = np.ascontiguousarray(matmuls[-1][0].T)
+        if not np.array_equal(head, out.get("token_embd.weight")):
+            out["output.weight"] = head  # an untied head; llama.cpp ties it when absent
+    return out
+
+
+def tokenizer_metadata(folder: Path) -> tuple[list[bytes], int, int]:
+    tok = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    vocab: dict[str, int] = dict(tok["model"]["vocab"])
+    special = {}
+    for added in tok.get("added_tokens", []):
+        vocab[added["content"]] = added["id"]
+        if added.get("special"):
+            special[added["content"]] = added["id"]
+    n = max(vocab.values()) + 1
+    tokens = [""] * n
+    for t, i in vocab.items():
+        tokens[i] = t
+    types = [CONTROL if t in special else NORMAL for t in tokens]
+    merges = [m if isinstance(m, str) else " ".join(m) for m in tok["model"]["merges"]]
+    config = json.loads((folder / "config.json").read_text())
+    eos = config.get("eos_token_id", special.get("<|endoftext|>", n - 1))
+    bos = config.get("bos_token_id", eos)
+    kv = [
+        gguf_kv("tokenizer.ggml.model", STRING, "gpt2"),
+        gguf_kv("tokenizer.ggml.pre", STRING, "gpt-2"),
+        gguf_kv("tokenizer.ggml.tokens", ARRAY, tokens, STRING),
+        gguf_kv("tokenizer.ggml.token_type", ARRAY, types, I32),
+        gguf_kv("tokenizer.ggml.merges", ARRAY, merges, STRING),
+        gguf_kv("tokenizer.ggml.bos_token_id", U32, bos),
+        gguf_kv("tokenizer.ggml.eos_token_id", U32, eos),
+        gguf_kv("tokenizer.ggml.add_bos_token", BOOL, False),
+    ]
+    return kv, n, len(merges)
+
+
+def export(folder: Path, out_path: Path, f16: bool) -> dict:
+    config = json.loads((folder / "config.json").read_text())
+    onnx_path = next((folder / f for f in ("onnx/model.onnx", "onnx/decoder_model_merged.onnx") if (folder / f).exists()), None)
+    if onnx_path is None:
+        raise SystemExit(f"{folder} has no onnx/model.onnx or onnx/decoder_model_merged.onnx to read the weights from.")
+    n_layer, n_embd = config["n_layer"], config["n_embd"]
+    weights = read_weights(onnx_path, n_layer, config["vocab_size"])
+    expected = {"token_embd.weight", "position_embd.weight", "output_norm.weight", "output_norm.bias"}
+    for i in range(n_layer):
+        for role in ("attn_qkv", "attn_output", "ffn_up", "ffn_down", "attn_norm", "ffn_norm"):
+            expected |= {f"blk.{i}.{role}.weight", f"blk.{i}.{role}.bias"}
+    missing = sorted(expected - set(weights))
+    if missing:
+        raise SystemExit(f"{onnx_path}: could not find {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} among the initializers.")
+    tok_kv, n_vocab, n_merges = tokenizer_metadata(folder)
+    if weights["token_embd.weight"].shape[0] != n_vocab:
+        raise SystemExit(f"tokenizer.json has {n_vocab} tokens but the embedding {weights['token_embd.weight'].shape[0]} rows.")
+    kv = [
+        gguf_kv("general.architecture", STRING, "gpt2"),
+        gguf_kv("general.name", STRING, folder.name),
+        gguf_kv("general.file_type", U32, 1 if f16 else 0),
+        gguf_kv("general.alignment", U32, ALIGNMENT),
+        gguf_kv("gpt2.context_length", U32, config["n_positions"]),
+        gguf_kv("gpt2.embedding_length", U32, n_embd),
+        gguf_kv("gpt2.feed_forward_length", U32, weights["blk.0.ffn_up.weight"].shape[0]),
+        gguf_kv("gpt2.block_count", U32, n_layer),
+        gguf_kv("gpt2.attention.head_count", U32, config["n_head"]),
+        gguf_kv("gpt2.attention.layer_norm_epsilon", F32, float(config.get("layer_norm_epsilon", 1e-5))),
+        *tok_kv,
+    ]
+    names = sorted(weights, key=_order)
+    infos = b""
+    blobs: list[bytes] = []
+    offset = 0
+    for name in names:
+        a = weights[name]
+        half = f16 and a.ndim == 2
+        data = a.astype(np.float16 if half else np.float32).tobytes()
+        infos += gguf_string(name) + struct.pack("<I", a.ndim)
+        infos += b"".join(struct.pack("<Q", d) for d in reversed(a.shape))  # ggml: fastest dim first
+        infos += struct.pack("<IQ", GGML_F16 if half else GGML_F32, offset)
+        pad = (-len(data)) % ALIGNMENT
+        blobs.append(data + b"\0" * pad)
+        offset += len(data) + pad
+    header = struct.pack("<IIQQ", GGUF_MAGIC, GGUF_VERSION, len(names), len(kv)) + b"".join(kv) + infos
+    header += b"\0" * ((-len(header)) % ALIGNMENT)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".partial")
+    with open(tmp, "wb") as f:
+        f.write(header)
+        for b in blobs:
+            f.write(b)
+    tmp.replace(out_path)
+    return {"tensors": len(names), "vocab": n_vocab, "merges": n_merges, "tiedHead": "output.weight" not in weights, "bytes": out_path.stat().st_size}
+
+
+def _order(name: str) -> tuple:
+    m = re.match(r"blk\.(\d+)\.", name)
+    return (1, int(m.group(1)), name) if m else (0 if not name.startswith("output") else 2, 0, name)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--f16", action="store_true", help="float16 matrices (norms and biases stay float32)")
+    args = parser.parse_args()
+    if not (args.model_dir / "config.json").exists():
+        sys.exit(f"{args.model_dir} is not a model folder (no config.json).")
+    print(json.dumps(export(args.model_dir, args.out, args.f16)))
