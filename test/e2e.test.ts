@@ -124,6 +124,8 @@ describe.skipIf(missing !== null)(
       await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
       await page.getByTestId('cancel-button').click();
       await idle(page);
+      // once the cancel is complete the button says Cancel again (it stayed "Cancelling...")
+      expect((await page.getByTestId('cancel-button').textContent())!.trim()).toBe('Cancel');
       const kept = await resultRows(page);
       expect(kept).toBeGreaterThanOrEqual(1);
       expect(kept).toBeLessThan(9);

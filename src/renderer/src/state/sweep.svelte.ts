@@ -85,6 +85,7 @@ export class SweepState {
     notSaved: string | null = null,
   ): void {
     this.status = cancelled ? 'cancelled' : 'finished';
+    this.cancelRequested = false; // the cancel, if any, is complete
     this.notSaved = notSaved;
     this.historyId = historyId;
     this.theory = theory;
@@ -95,6 +96,7 @@ export class SweepState {
   cancelBeforeStart(): void {
     if (this.status !== 'running') return;
     this.status = 'cancelled';
+    this.cancelRequested = false;
     this.currentRunId = null;
   }
 
@@ -102,6 +104,7 @@ export class SweepState {
   fail(message: string): void {
     if (this.status !== 'running') return;
     this.status = 'failed';
+    this.cancelRequested = false;
     this.failure = message;
     this.currentRunId = null;
   }
