@@ -188,6 +188,8 @@ describe.skipIf(missing !== null)(
       const inside = await page.locator('[data-loop="in-loop"]').count();
       expect(starts).toBeGreaterThanOrEqual(3);
       expect(inside).toBe(40 - 10 - starts);
+      await page.getByTestId('stream-loop').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'loop.png') });
       // a wrong value is refused in words before anything is sent
       await page.getByTestId('no-repeat-ngram-input').fill('25');
       expect(await page.getByTestId('no-repeat-ngram-error').textContent()).toMatch(/0 to 20/);

@@ -184,7 +184,7 @@ describe('charts for strategies, positions and theory', () => {
     const data = theoryChartData(summary, theory);
     const [speedup, expected, measuredCost, perPass, expectedPerPass] = data.datasets;
     // the measured-cost curve exists only where the verification cost was measured (K=2)
-    expect(measuredCost!.label).toBe('Expected speedup, measured verify cost');
+    expect(measuredCost!.label).toBe('Expected, measured cost');
     expect(measuredCost!.data).toEqual([
       { x: 2, y: expectedSpeedupMeasuredCost(0.6, 0.1, 2, 1.3) },
     ]);

@@ -358,7 +358,7 @@ export function theoryChartData(summary: readonly SummaryRow[], theory: Theory |
         curveStyle,
       ),
       line(
-        'Expected speedup, measured verify cost',
+        'Expected, measured cost',
         ks
           .filter((k, i) => ks.indexOf(k) === i)
           .sort((a, b) => a - b)
