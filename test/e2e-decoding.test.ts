@@ -137,8 +137,14 @@ describe.skipIf(missing !== null)(
       expect(await error.textContent()).toMatch(/Temperature must be above 0/);
       await page.getByTestId('top-p-input').fill('1.5');
       expect(await page.getByTestId('top-p-error').textContent()).toMatch(/Top-p/);
-      await page.getByTestId('run-button').click();
-      expect(await page.getByText('Fix the marked fields first.').isVisible()).toBe(true);
+      // Run is off while a field is wrong, and says which ones
+      expect(await page.getByTestId('run-button').isDisabled()).toBe(true);
+      expect(await page.getByTestId('run-off-reason').textContent()).toMatch(
+        /Run is off until these are fixed: Temperature, Top-p\./,
+      );
+      expect(await page.getByTestId('run-button').getAttribute('aria-describedby')).toBe(
+        'run-off-reason',
+      );
       await page.getByTestId('temperature-input').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(SHOTS, 'sampling-invalid.png') });
 
@@ -146,6 +152,7 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('top-p-input').fill('0.95');
       await page.getByTestId('seed-input').fill('1');
       expect(await error.count()).toBe(0);
+      expect(await page.getByTestId('run-off-reason').count()).toBe(0);
       // one prompt, one policy, one drafter: a quick sampled sweep
       await page.getByTestId('policy-heuristic').uncheck();
       await page.getByTestId('drafter-prompt-lookup').uncheck();

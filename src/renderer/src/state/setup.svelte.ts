@@ -41,6 +41,25 @@ export type FormField =
   | 'noRepeatNgram';
 export type FieldErrors = Partial<Record<FormField, string>>;
 
+/** each checked control as the set-up panel labels it, for "Run is off until ..." */
+export const FIELD_LABELS: Record<FormField, string> = {
+  pair: 'Model pair',
+  prompt: 'Prompt',
+  promptSet: 'Prompt set',
+  maxNewTokens: 'Max new tokens',
+  ks: 'K values',
+  repeats: 'Repeats',
+  policies: 'Draft length policy',
+  drafters: 'Drafter',
+  pMin: 'P-min',
+  temperature: 'Temperature',
+  topK: 'Top-k',
+  topP: 'Top-p',
+  seed: 'Seed',
+  repetitionPenalty: 'Repetition penalty',
+  noRepeatNgram: 'No-repeat n-gram',
+};
+
 export type PromptMode = 'single' | 'set';
 export type DecodingMode = 'greedy' | 'sampling';
 
@@ -111,6 +130,12 @@ export class SetupState {
 
   get valid(): boolean {
     return Object.keys(this.errors).length === 0;
+  }
+
+  /** why Run is off, naming the fields to fix; null when every field is valid */
+  get invalidReason(): string | null {
+    const fields = (Object.keys(this.errors) as FormField[]).map((f) => FIELD_LABELS[f]);
+    return fields.length === 0 ? null : `Run is off until these are fixed: ${fields.join(', ')}.`;
   }
 
   /** the prompts a sweep runs: the single prompt, or the set's non-blank lines */
