@@ -14,6 +14,7 @@ import {
   LlamaLogLevel,
   type ControlledEvaluateInputItem,
   type Llama,
+  type LlamaContextSequence,
   type Token,
 } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,20 @@ const MODELS: Array<[string, string, 'strict' | 'near-ties allowed']> = [
   ['embedded target', PAIR_TARGET, 'strict'],
 ];
 
+/** llama.cpp's own greedy loop, free running: the first n tokens after the prompt */
+async function llamaGreedy(
+  seq: LlamaContextSequence,
+  promptIds: readonly number[],
+  n: number,
+): Promise<number[]> {
+  const out: number[] = [];
+  for await (const t of seq.evaluate(promptIds as Token[], { temperature: 0 })) {
+    out.push(t);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
 function softmax(row: Float32Array): Float64Array {
   let max = -Infinity;
   for (const v of row) max = Math.max(max, v);
@@ -101,13 +116,8 @@ describe.skipIf(missing !== null)(
             const ours = (await new BaselineRun(pair, { prompt, maxNewTokens }).runToEnd())
               .outputTokenIds;
 
-            // their own greedy loop, free running
             const seq = context.getSequence();
-            const theirs: number[] = [];
-            for await (const t of seq.evaluate(promptIds as Token[], { temperature: 0 })) {
-              theirs.push(t);
-              if (theirs.length >= ours.length) break;
-            }
+            const theirs = await llamaGreedy(seq, promptIds, ours.length);
             // our logits over the same text, for the margins and the distributions
             const lm = pair.target.lm;
             lm.reset();
@@ -182,11 +192,7 @@ describe.skipIf(missing !== null)(
           const ours = (await new BaselineRun(pair, { prompt, maxNewTokens: 30 }).runToEnd())
             .outputTokenIds;
           const seq = context.getSequence();
-          const theirs: number[] = [];
-          for await (const t of seq.evaluate(promptIds as Token[], { temperature: 0 })) {
-            theirs.push(t);
-            if (theirs.length >= ours.length) break;
-          }
+          const theirs = await llamaGreedy(seq, promptIds, ours.length);
           seq.dispose();
           const at = theirs.findIndex((t, i) => t !== ours[i]);
           if (at === -1) continue;

@@ -15,15 +15,10 @@ const VOCAB = 50257;
 const ROWS = 40;
 const TARGET_MS = 1.5;
 
-/** The previous warp: a full sort of every id per row, kept here as the reference. */
+/** The previous warp: the same softmax, then a full sort of every id, kept as the reference. */
 function warpFullSort(row: Float32Array, s: SamplingParams): Float64Array {
   const n = row.length;
-  const p = new Float64Array(n);
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (row[i]! > max) max = row[i]!;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += p[i] = Math.exp((row[i]! - max) / s.temperature);
-  for (let i = 0; i < n; i++) p[i]! /= sum;
+  const p = warp(row, { ...s, topK: 0, topP: 1 });
   if (!(s.topK > 0 && s.topK < n) && s.topP >= 1) return p;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[b]! - p[a]!);
   const keep = s.topK > 0 ? Math.min(s.topK, n) : n;

@@ -37,16 +37,7 @@ def build(out: Path) -> None:
         cfg.vocab_size = bpe.vocab_size
         torch.manual_seed(seed)
         model = GPT2LM(cfg)
-        # Random init, scaled up so that next-token distributions are peaked and the text varies:
-        # greedy decoding then has clear winners (no float-level near ties) and does not simply
-        # repeat the last prompt token, as GPT-2's own 0.02 init would.
-        with torch.no_grad():
-            model.wte.weight.mul_(6.0)
-            model.wpe.weight.mul_(6.0)
-            for pname, p in model.named_parameters():
-                if p.dim() == 2 and not pname.startswith(("wte", "wpe")):
-                    p.mul_(10.0)
-        model.eval()
+        model.sharpen().eval()
         card = (
             f"# {name}: a random-init micro GPT-2 for tests\n\n"
             f"Not trained. {cfg.n_layer} layers, {cfg.n_embd} wide, {cfg.n_head} heads, context {cfg.n_positions}, "

@@ -16,7 +16,7 @@ import {
   bestRow,
   bestSentence,
   comparesStrategies,
-  groupKey,
+  groupRows,
   summarizeByPrompt,
   summarizeRows,
   variantLabel,
@@ -233,17 +233,6 @@ function trendOf(values: readonly number[]): Trend {
 }
 
 // ----- facts from the rows -----
-
-function groupRows(rows: readonly RunRow[]): Map<string, RunRow[]> {
-  const groups = new Map<string, RunRow[]>();
-  for (const row of rows) {
-    const key = groupKey(row);
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  return groups;
-}
 
 function passMs(rows: readonly RunRow[]): number | null {
   const v = medianOf(rows, (r) =>

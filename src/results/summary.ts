@@ -84,8 +84,8 @@ function compareRows(a: SummaryRow, b: SummaryRow): number {
   );
 }
 
-/** One row per configuration, medians over repeats and prompts. */
-export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
+/** The runs of each configuration, keyed by groupKey, in the order they first appear. */
+export function groupRows(rows: readonly RunRow[]): Map<string, RunRow[]> {
   const groups = new Map<string, RunRow[]>();
   for (const row of rows) {
     const key = groupKey(row);
@@ -93,6 +93,12 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
     if (group) group.push(row);
     else groups.set(key, [row]);
   }
+  return groups;
+}
+
+/** One row per configuration, medians over repeats and prompts. */
+export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
+  const groups = groupRows(rows);
   const baselineTime = spreadOf(rows.filter((r) => r.mode === 'baseline').map((r) => r.timeS));
 
   const summary: SummaryRow[] = [];

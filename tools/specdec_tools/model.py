@@ -100,6 +100,18 @@ class GPT2LM(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, mean=0.0, std=0.02)
 
+    def sharpen(self) -> "GPT2LM":
+        """Scale a random init up so next-token distributions are peaked and the text varies: greedy
+        decoding then has clear winners (few float-level near ties) and does not simply repeat the
+        last prompt token, as GPT-2's own 0.02 init would. For random-weight test fixtures."""
+        with torch.no_grad():
+            self.wte.weight.mul_(6.0)
+            self.wpe.weight.mul_(6.0)
+            for pname, p in self.named_parameters():
+                if p.dim() == 2 and not pname.startswith(("wte", "wpe")):
+                    p.mul_(10.0)
+        return self
+
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters()) - self.wpe.weight.numel()
 
