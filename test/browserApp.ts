@@ -86,7 +86,27 @@ export async function runSweep(
   await page.getByTestId('max-new-tokens-input').fill(String(maxNewTokens));
   await page.getByTestId('repeats-input').fill(String(repeats));
   await setKs(page, ks);
+  await pressRun(page);
+}
+
+/**
+ * Press Run and wait until the engine began the sweep (or refused it): the previous sweep stays
+ * on screen until then, so what the caller reads next is this sweep's.
+ */
+export async function pressRun(page: Page): Promise<void> {
+  const progress = page.getByTestId('progress');
+  const before = (await progress.count()) > 0 ? await progress.getAttribute('data-request') : null;
   await page.getByTestId('run-button').click();
+  await expect
+    .poll(
+      async () =>
+        (await progress.count()) > 0 &&
+        (await progress.getAttribute('data-request')) !== before &&
+        ((await progress.getAttribute('data-begun')) === 'true' ||
+          (await progress.getAttribute('data-status')) !== 'running'),
+      { timeout: 120_000 },
+    )
+    .toBe(true);
 }
 
 /** until Run can be pressed again */

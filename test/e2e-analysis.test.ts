@@ -12,6 +12,7 @@ import {
   chromiumMissing,
   idle,
   openApp,
+  pressRun,
   resultRows,
   setKs,
   SHOTS,
@@ -61,7 +62,7 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('repeats-input').fill('1');
       await page.getByTestId('max-new-tokens-input').fill('24');
       await setKs(page, [1, 2, 3]);
-      await page.getByTestId('run-button').click();
+      await pressRun(page);
       await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(4);
       await idle(page);
       // the theory arrives with sweep-done, after the cost ratio is measured
@@ -119,7 +120,7 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('repeats-input').fill('1');
       await page.getByTestId('max-new-tokens-input').fill('300');
       await setKs(page, [1, 2, 3, 4, 5, 6, 7, 8]);
-      await page.getByTestId('run-button').click();
+      await pressRun(page);
       await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
       await page.getByTestId('cancel-button').click();
       await idle(page);

@@ -13,6 +13,7 @@ import {
   chromiumMissing,
   idle,
   openApp,
+  pressRun,
   painted,
   resultRows,
   setKs,
@@ -65,7 +66,7 @@ describe.skipIf(missing !== null)(
         .toContain(PROMPTS[1]!);
       expect(await page.getByTestId('prompt-set-count').textContent()).toMatch(/^\s*2 prompts/);
 
-      await page.getByTestId('run-button').click();
+      await pressRun(page);
       // 2 drafters x 2 policies x 3 K, plus the baseline
       await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(13);
       await idle(page);
@@ -157,7 +158,7 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('policy-heuristic').uncheck();
       await page.getByTestId('drafter-prompt-lookup').uncheck();
       await page.getByTestId('prompt-set-toggle').uncheck();
-      await page.getByTestId('run-button').click();
+      await pressRun(page);
       await expect.poll(() => resultRows(page), { timeout: 120_000 }).toBe(KS.length + 1);
       await idle(page);
       await expect
@@ -182,7 +183,7 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('decoding-greedy').check();
       await page.getByTestId('repeats-input').fill('1');
       await page.getByTestId('max-new-tokens-input').fill('40');
-      await page.getByTestId('run-button').click();
+      await pressRun(page);
       await idle(page);
       const notice = page.getByTestId('loop-notice');
       await notice.waitFor({ state: 'visible' });

@@ -1,7 +1,8 @@
 /** The renderer's pure logic: the results table's arithmetic, the token stream, replay stops, CSV, validation, chart data. */
 import assert from 'node:assert/strict';
 import { summarizeRows, bestRow, median, outputSample } from '../src/results/summary';
-import { StreamBuilder } from '../src/renderer/src/lib/stream';
+import { StreamBuilder, type StreamToken } from '../src/renderer/src/lib/stream';
+import { chunkTokens, foldRejected, NO_FOLDS } from '../src/renderer/src/lib/chunks';
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
 import { stepsCsv } from '../src/renderer/src/lib/csv';
 import { RUN_CSV_COLUMNS, runsCsv } from '../src/results/runsCsv';
@@ -285,4 +286,50 @@ it('renderer logic: summary, stream, replay, CSV, validation and charts behave a
   assert.ok(Math.abs(expectedTokensPerPass(0.5, 1) - 1.5) < 1e-12);
   assert.equal(expectedTokensPerPass(1, 4), 5);
   assert.equal(acceptanceChartData(s).datasets.length, 8);
+});
+
+it('folds each step’s rejected drafts into one marker, across chunks, reusing unchanged chunks', () => {
+  const tok = (key: number, kind: StreamToken['kind'], step: number | null): StreamToken => ({
+    key,
+    kind,
+    text: `t${key}`,
+    tokenId: key,
+    step,
+    position: key,
+    draftProb: null,
+    targetProb: null,
+    unchecked: false,
+    outputIndex: null,
+  });
+  // prompt; step 1: accepted, 3 rejected, correction; step 2: 2 rejected that straddle a chunk
+  // boundary (size 4 below), then a correction
+  const tokens = [
+    tok(0, 'prompt', null),
+    tok(1, 'accepted', 1),
+    tok(2, 'rejected', 1),
+    tok(3, 'rejected', 1),
+    tok(4, 'rejected', 1),
+    tok(5, 'correction', 1),
+    tok(6, 'rejected', 2),
+    tok(7, 'rejected', 2),
+    tok(8, 'correction', 2),
+  ];
+  const chunks = chunkTokens(tokens, [], 4);
+  const folds = foldRejected(tokens, chunks, new Set(), []);
+  assert.deepEqual(
+    folds.map((f) => [[...f.heads], [...f.hidden]]),
+    [
+      [[[2, 3]], [3]],
+      [[[6, 2]], [4, 7]],
+      [[], []],
+    ],
+  );
+  // an open step is drawn in full
+  const open = foldRejected(tokens, chunks, new Set([2]), folds);
+  assert.deepEqual([...open[1]!.heads], []);
+  assert.deepEqual([...open[1]!.hidden], [4]);
+  // unchanged chunks keep their objects, so the view re-checks only what changed
+  assert.equal(open[0], folds[0]);
+  assert.notEqual(open[1], folds[1]);
+  assert.equal(open[2], NO_FOLDS);
 });

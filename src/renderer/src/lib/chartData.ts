@@ -123,6 +123,16 @@ function points(rows: readonly SummaryRow[], pick: Pick, of: keyof Spread): Poin
   return out;
 }
 
+/**
+ * One K axis for every chart of a sweep, 0 to the largest K measured (chart.js would choose
+ * 0-8 for one chart and 0-10 for the next); undefined before there is a K.
+ */
+export function kAxis(rows: readonly SummaryRow[]): { min: number; max: number } | undefined {
+  const ks = rows.map((r) => r.k).filter((k): k is number => k !== null);
+  if (ks.length === 0) return undefined;
+  return { min: 0, max: Math.max(1, ...ks) };
+}
+
 /** The x range a baseline line spans: the K values measured (or a short span around 1). */
 function kRange(rows: readonly SummaryRow[]): [number, number] {
   const ks = rows.map((r) => r.k).filter((k): k is number => k !== null);

@@ -24,6 +24,8 @@ export interface AxisTitles {
   x?: string;
   /** the x axis' lowest value (default: chosen by chart.js) */
   xMin?: number;
+  /** the x axis' highest value (default: chosen by chart.js) */
+  xMax?: number;
   y: string;
   /** a right-hand axis for a second quantity */
   y1?: string;
@@ -36,12 +38,16 @@ export function lineOptions(titles: AxisTitles): ChartOptions<'line'> {
     responsive: true,
     maintainAspectRatio: false,
     animation: false,
+    // points on the axis' last K are drawn whole, not cut at the plot's edge
+    layout: { padding: { right: 6 } },
+    datasets: { line: { clip: 6 } },
     interaction: { mode: 'nearest', intersect: false, axis: 'x' },
     scales: {
       x: {
         type: 'linear',
         title: { display: true, text: titles.x ?? 'K (draft length)' },
         ...(titles.xMin !== undefined ? { min: titles.xMin } : {}),
+        ...(titles.xMax !== undefined ? { max: titles.xMax } : {}),
         ticks: { precision: 0 },
       },
       y: {

@@ -30,3 +30,66 @@ export function chunkTokens(
   }
   return chunks;
 }
+
+/**
+ * Rejected drafts folded into one marker per step: in a K=8 stream most of the text is
+ * struck-through drafts, and folding them leaves the accepted text readable. Per chunk: the
+ * first rejected draft of each step's run ("head", with how many it stands for) and the ones
+ * it hides, by index in the whole stream. Chunks whose folds did not change keep the same
+ * object, so a frame that adds tokens re-checks only the last chunk.
+ */
+export interface ChunkFolds {
+  /** token index -> rejected drafts the marker stands for */
+  readonly heads: ReadonlyMap<number, number>;
+  readonly hidden: ReadonlySet<number>;
+  /** what the folds are, to reuse an unchanged chunk's object */
+  readonly signature: string;
+}
+
+export const NO_FOLDS: ChunkFolds = { heads: new Map(), hidden: new Set(), signature: '' };
+
+/**
+ * Fold every step's rejected drafts except the steps in `open`; previous: the last result, to
+ * reuse unchanged chunks' objects.
+ */
+export function foldRejected(
+  tokens: readonly StreamToken[],
+  chunks: readonly TokenChunk[],
+  open: ReadonlySet<number>,
+  previous: readonly ChunkFolds[],
+): ChunkFolds[] {
+  const heads = new Map<number, number>();
+  const hidden = new Set<number>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind !== 'rejected' || t.step === null || open.has(t.step)) continue;
+    let end = i + 1;
+    while (end < tokens.length && tokens[end]!.kind === 'rejected' && tokens[end]!.step === t.step)
+      end++;
+    heads.set(i, end - i);
+    for (let j = i + 1; j < end; j++) hidden.add(j);
+    i = end - 1;
+  }
+  return chunks.map((chunk, n) => {
+    const end = chunk.start + chunk.tokens.length;
+    const own = new Map<number, number>();
+    const ownHidden = new Set<number>();
+    const parts: string[] = [];
+    for (let i = chunk.start; i < end; i++) {
+      const count = heads.get(i);
+      if (count !== undefined) {
+        own.set(i, count);
+        parts.push(`${i}:${count}`);
+      } else if (hidden.has(i)) {
+        ownHidden.add(i);
+        parts.push(`${i}h`);
+      }
+    }
+    const signature = parts.join(',');
+    if (signature === '') return NO_FOLDS;
+    const old = previous[n];
+    return old !== undefined && old.signature === signature
+      ? old
+      : { heads: own, hidden: ownHidden, signature };
+  });
+}

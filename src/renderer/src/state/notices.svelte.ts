@@ -4,6 +4,8 @@ import { fieldForCode, type SetupField } from '../lib/hostErrors';
 export interface HostErrorNotice {
   message: string;
   field: SetupField | null;
+  /** what that control held when the error came (see SetupState.fieldKey) */
+  setupKey: string | null;
 }
 
 export class NoticeState {
@@ -11,8 +13,9 @@ export class NoticeState {
   /** the engine's last exit message; the banner stays until dismissed or a new run starts */
   hostExit = $state<string | null>(null);
 
-  showError(code: string, message: string): void {
-    this.error = { message, field: fieldForCode(code) };
+  showError(code: string, message: string, keyOf: (field: SetupField) => string): void {
+    const field = fieldForCode(code);
+    this.error = { message, field, setupKey: field === null ? null : keyOf(field) };
   }
 
   clearError(): void {

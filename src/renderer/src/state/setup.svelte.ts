@@ -199,6 +199,22 @@ export class SetupState {
     return this.models.pair;
   }
 
+  /** what a host-error field holds now, to tell when the user changed it */
+  fieldKey(field: SetupField): string {
+    switch (field) {
+      case 'pair':
+        return JSON.stringify(this.pair);
+      case 'prompt':
+        return JSON.stringify([this.promptMode, this.prompt, this.promptSetText]);
+      case 'maxNewTokens':
+        return this.maxNewTokensText;
+      case 'ks':
+        return this.ks.join(',');
+      case 'repeats':
+        return this.repeatsText;
+    }
+  }
+
   /** The sweep to send, or null while a field is wrong. */
   get sweepSettings(): SweepSettings | null {
     const maxNew = checkMaxNewTokens(this.maxNewTokensText);

@@ -18,7 +18,7 @@ import { parseWhole } from '../lib/setupValidation';
 import { DownloadState } from './download.svelte';
 import { HistoryState } from './history.svelte';
 import { LiveState } from './live.svelte';
-import { NoticeState } from './notices.svelte';
+import { NoticeState, type HostErrorNotice } from './notices.svelte';
 import { ReplayState } from './replay.svelte';
 import { ResultsState } from './results.svelte';
 import { RunStore, runLabel, type RunLabel } from './runs.svelte';
@@ -85,6 +85,16 @@ export class Studio {
     return this.sweep.running || this.live.status === 'waiting' || this.download.busy;
   }
 
+  /**
+   * The host error on show, if any. One about a set-up control (a bad folder, a prompt too
+   * long) is gone once that control changed: it no longer describes what is set.
+   */
+  get hostError(): HostErrorNotice | null {
+    const error = this.notices.error;
+    if (error?.field && error.setupKey !== this.setup.fieldKey(error.field)) return null;
+    return error;
+  }
+
   get canRun(): boolean {
     return this.connected && !this.engineBusy && this.setup.sweepSettings !== null;
   }
@@ -96,9 +106,9 @@ export class Studio {
     if (!settings || this.engineBusy) return;
     this.notices.clearError();
     this.notices.clearHostExit();
-    this.history.closeEntry();
     this.live.end(); // the engine drops its live run when a sweep starts
-    this.replay.clear();
+    // The stream, the charts and the table keep what they show until the engine begins the
+    // sweep (beginSweep): a refused attempt clears nothing.
     const requestId = newRequestId('sweep');
     this.sweep.start(requestId, settings);
     this.download.track(requestId, 'sweep');
@@ -282,17 +292,24 @@ export class Studio {
         this.refreshHistory();
         return;
       case 'events':
-        if (this.sweep.owns(message.requestId)) this.storeSweepEvents(message.events);
-        else if (this.live.owns(message.requestId)) this.storeLiveEvents(message.events);
+        if (this.sweep.owns(message.requestId)) {
+          this.beginSweep();
+          this.storeSweepEvents(message.events);
+        } else if (this.live.owns(message.requestId)) this.storeLiveEvents(message.events);
         return;
       case 'sweep-progress':
-        if (this.sweep.owns(message.requestId)) this.sweep.onProgress(message);
+        if (!this.sweep.owns(message.requestId)) return;
+        this.beginSweep();
+        this.sweep.onProgress(message);
         return;
       case 'sweep-row':
-        if (this.sweep.owns(message.requestId)) this.sweep.onRow(message.row);
+        if (!this.sweep.owns(message.requestId)) return;
+        this.beginSweep();
+        this.sweep.onRow(message.row);
         return;
       case 'sweep-done':
         if (!this.sweep.owns(message.requestId)) return;
+        this.beginSweep();
         this.sweep.onDone(
           message.cancelled,
           message.historyId,
@@ -334,6 +351,13 @@ export class Studio {
     }
   }
 
+  /** The engine began the sweep we asked for: the screen switches over to it. */
+  private beginSweep(): void {
+    if (!this.sweep.begin()) return;
+    this.history.closeEntry();
+    this.replay.clear();
+  }
+
   private onError(requestId: string | null, code: string, message: string): void {
     // a download on show stops, whichever request it belongs to
     this.download.onError(requestId, code, message);
@@ -358,7 +382,7 @@ export class Studio {
     } else if (requestId !== null) {
       return; // another window's request (the serve mode tells every client)
     }
-    this.notices.showError(code, message);
+    this.notices.showError(code, message, (field) => this.setup.fieldKey(field));
   }
 
   private onHostExit(message: string): void {

@@ -39,6 +39,14 @@ export class SweepState {
   theory = $state.raw<Theory | null>(null);
   /** the run of this sweep that is streaming now */
   currentRunId = $state<string | null>(null);
+  /**
+   * the engine began this sweep (its first progress, row or event arrived). Until then the
+   * previous sweep's settings, rows and theory stay on screen, so an attempt the engine refuses
+   * (a bad model folder, a prompt too long) clears nothing.
+   */
+  begun = $state(true);
+  /** the settings of a sweep the engine has not begun yet */
+  private pending: SweepSettings | null = null;
   /** how many sweeps this window has started (names the run groups) */
   number = 0;
   /** names this sweep's runs in the run selector, e.g. "Sweep 2 (14:02)" */
@@ -53,16 +61,29 @@ export class SweepState {
     this.group = `Sweep ${this.number} (${clockTime(Date.now())})`;
     this.status = 'running';
     this.requestId = requestId;
-    this.settings = settings;
+    this.pending = settings;
+    this.begun = false;
     this.progress = null;
     this.tokensSoFar = 0;
-    this.rows = [];
     this.cancelRequested = false;
     this.failure = null;
     this.notSaved = null;
+    this.currentRunId = null;
+  }
+
+  /**
+   * The engine began the sweep: from now on its settings and rows are the ones shown. Returns
+   * true the first time (the caller clears the stream), false after.
+   */
+  begin(): boolean {
+    if (this.begun || this.pending === null) return false;
+    this.begun = true;
+    this.settings = this.pending;
+    this.pending = null;
+    this.rows = [];
     this.historyId = null;
     this.theory = null;
-    this.currentRunId = null;
+    return true;
   }
 
   owns(requestId: string | null): boolean {
@@ -84,6 +105,7 @@ export class SweepState {
     theory: Theory | null,
     notSaved: string | null = null,
   ): void {
+    this.begin();
     this.status = cancelled ? 'cancelled' : 'finished';
     this.cancelRequested = false; // the cancel, if any, is complete
     this.notSaved = notSaved;
@@ -95,14 +117,19 @@ export class SweepState {
   /** Cancelled before any run started (during the models' download): nothing to keep. */
   cancelBeforeStart(): void {
     if (this.status !== 'running') return;
+    this.pending = null;
     this.status = 'cancelled';
     this.cancelRequested = false;
     this.currentRunId = null;
   }
 
-  /** The sweep ended without sweep-done (an error, the engine died): its rows stay. */
+  /**
+   * The sweep ended without sweep-done (an error, the engine died): its rows stay; refused
+   * before it began, what was on screen stays.
+   */
   fail(message: string): void {
     if (this.status !== 'running') return;
+    this.pending = null;
     this.status = 'failed';
     this.cancelRequested = false;
     this.failure = message;
