@@ -25,6 +25,8 @@ export const SHOTS = process.env.UPDATE_SCREENSHOTS
 
 export interface BrowserApp {
   server: RunningServer;
+  /** the server's data folder (history/ holds the saved sweeps) */
+  dataDir: string;
   browser: Browser;
   page: Page;
   close(): Promise<void>;
@@ -35,10 +37,11 @@ export async function openApp(
   name: string,
   extra: Partial<ServeOptions> = {},
 ): Promise<BrowserApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), `specdec-${name}-`));
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',
-    dataDir: mkdtempSync(join(tmpdir(), `specdec-${name}-`)),
+    dataDir,
     rendererDir: join(ROOT, 'out', 'renderer'),
     embeddedPair: { target: PAIR_TARGET, draft: PAIR_DRAFT },
     ...extra,
@@ -56,6 +59,7 @@ export async function openApp(
   mkdirSync(SHOTS, { recursive: true });
   return {
     server,
+    dataDir,
     browser,
     page,
     close: async () => {

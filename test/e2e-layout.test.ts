@@ -100,6 +100,12 @@ describe.skipIf(missing !== null)(
       const wrap = page.getByTestId('results-table').locator('xpath=..');
       const overflow = await wrap.evaluate((el) => el.scrollWidth - el.clientWidth);
       expect(overflow).toBeLessThanOrEqual(0);
+      // and the table itself ends inside the window, its last column with it
+      const table = (await page.getByTestId('results-table').boundingBox())!;
+      expect(table.x + table.width).toBeLessThanOrEqual(1024);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        1024,
+      );
       const headers = page.getByTestId('results-table').locator('thead th');
       const shown = await headers.allTextContents();
       expect(shown).toContain('Speedup');

@@ -1,5 +1,5 @@
 /** The serve mode's bridge and the engine host behind it, driven over a real WebSocket. */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../src/cli/serve';
 import { MICRO_A, MICRO_B, ROOT, specdec } from './helpers';
 
 let server: RunningServer;
+const dataDir = mkdtempSync(join(tmpdir(), 'specdec-serve-'));
 let origin: string;
 let cookie: string;
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
   server = await startServer({
     port: 0,
     host: '127.0.0.1',
-    dataDir: mkdtempSync(join(tmpdir(), 'specdec-serve-')),
+    dataDir,
     rendererDir: join(ROOT, 'out', 'renderer'),
     embeddedPair: { target: MICRO_A, draft: MICRO_B },
   });
@@ -88,6 +89,59 @@ describe('the engine host over the bridge', () => {
       list.type === 'history-list' &&
         list.entries.some((e) => e.status === 'finished' && e.runs === 4),
     ).toBe(true);
+    c.close();
+  });
+
+  it('saves each run’s event log: a saved run replays exactly what streamed, and names and deletes are checked', async () => {
+    const c = await connect();
+    await c.next((m) => m.type === 'ready');
+    c.send({ type: 'sweep', requestId: 'log', settings: settings({ ks: [2] }) });
+    const done = await c.next((m) => m.type === 'sweep-done' && m.requestId === 'log');
+    const id = done.type === 'sweep-done' ? done.historyId : '';
+    const streamed = c.all
+      .filter((m) => m.type === 'events' && m.requestId === 'log')
+      .flatMap((m) => (m.type === 'events' ? m.events : []));
+    const rows = c.all.flatMap((m) =>
+      m.type === 'sweep-row' && m.requestId === 'log' ? [m.row] : [],
+    );
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      c.send({ type: 'history-run', requestId: `run-${row.runId}`, id, runId: row.runId });
+      const saved = await c.next((m) => m.type === 'history-run' && m.runId === row.runId);
+      expect(saved.type === 'history-run' && saved.events).toEqual(
+        streamed.filter((e) => e.runId === row.runId),
+      );
+    }
+    // one gzipped line per run: a small fraction of the events' JSON
+    const file = join(dataDir, 'history', `${id}.events.jsonl`);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(statSync(file).size).toBeLessThan(JSON.stringify(streamed).length / 4);
+
+    // a run with no log is refused in words; so are bad names and unknown sweeps
+    c.send({ type: 'history-run', requestId: 'nolog', id, runId: 'no-such-run' });
+    const nolog = await c.next((m) => m.type === 'error' && m.requestId === 'nolog');
+    expect(nolog.type === 'error' && nolog.message).toMatch(/has no step log to replay/);
+    c.send({ type: 'history-rename', requestId: 'long', id, name: 'x'.repeat(81) });
+    const long = await c.next((m) => m.type === 'error' && m.requestId === 'long');
+    expect(long.type === 'error' && long.message).toMatch(/at most 80 characters/);
+    c.send({ type: 'history-rename', requestId: 'path', id: '../etc', name: 'x' });
+    const path = await c.next((m) => m.type === 'error' && m.requestId === 'path');
+    expect(path.type === 'error' && path.code).toBe('BAD_REQUEST');
+    c.send({ type: 'history-rename', requestId: 'gone', id: 'no-such-sweep', name: 'x' });
+    const gone = await c.next((m) => m.type === 'error' && m.requestId === 'gone');
+    expect(gone.type === 'error' && gone.message).toMatch(/No saved sweep no-such-sweep/);
+
+    c.send({ type: 'history-rename', requestId: 'name', id, name: '  K=2 only  ' });
+    const named = await c.next((m) => m.type === 'history-list' && m.requestId === 'name');
+    expect(named.type === 'history-list' && named.entries.find((e) => e.id === id)).toMatchObject({
+      name: 'K=2 only',
+      replayable: true,
+      best: { label: 'K=2' },
+    });
+    c.send({ type: 'history-delete', requestId: 'del', id });
+    const after = await c.next((m) => m.type === 'history-list' && m.requestId === 'del');
+    expect(after.type === 'history-list' && after.entries.some((e) => e.id === id)).toBe(false);
+    expect(existsSync(file)).toBe(false);
     c.close();
   });
 

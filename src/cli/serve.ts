@@ -301,11 +301,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           ws.close(1008, 'too many messages');
           return;
         }
-        const reply = (message: string): void =>
-          sendTo(ws, { type: 'error', requestId: null, code: 'BAD_REQUEST', message });
+        const reply = (message: string, requestId: string | null = null): void =>
+          sendTo(ws, { type: 'error', requestId, code: 'BAD_REQUEST', message });
         if (isBinary) return reply('Messages must be JSON text.');
         const parsed = parseRequestText(String(data));
-        if (!parsed.ok) return reply(parsed.message);
+        if (!parsed.ok) return reply(parsed.message, parsed.requestId);
         toHost(ws, parsed.request);
       });
       if (lastReady) sendTo(ws, lastReady);

@@ -110,6 +110,21 @@ export const DownloadProgress = z.object({
 });
 export type DownloadProgress = z.infer<typeof DownloadProgress>;
 
+/** A saved sweep's name at most, in characters. */
+export const MAX_HISTORY_NAME = 80;
+
+/** a saved sweep's id, as the history store makes them (also its file name) */
+export const HistoryId = z
+  .string()
+  .max(100)
+  .regex(/^[\w-]+$/, 'a saved sweep id is letters, digits, _ and -');
+/** what the user calls a saved sweep */
+export const HistoryName = z
+  .string()
+  .trim()
+  .min(1, 'a name needs at least one character')
+  .max(MAX_HISTORY_NAME, `a name is at most ${MAX_HISTORY_NAME} characters`);
+
 export const HostRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sweep'), requestId: z.string(), settings: SweepSettings }),
   z.object({ type: z.literal('cancel'), requestId: z.string() }),
@@ -117,6 +132,20 @@ export const HostRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('live-next'), requestId: z.string() }),
   z.object({ type: z.literal('history-list'), requestId: z.string() }),
   z.object({ type: z.literal('history-get'), requestId: z.string(), id: z.string() }),
+  /** one saved run's event log, to replay it or export its steps */
+  z.object({
+    type: z.literal('history-run'),
+    requestId: z.string(),
+    id: HistoryId,
+    runId: z.string().max(200),
+  }),
+  z.object({
+    type: z.literal('history-rename'),
+    requestId: z.string(),
+    id: HistoryId,
+    name: HistoryName,
+  }),
+  z.object({ type: z.literal('history-delete'), requestId: z.string(), id: HistoryId }),
   /** fetch (or find in the cache) both models of a pair without running anything */
   z.object({ type: z.literal('download'), requestId: z.string(), pair: PairChoice }),
 ]);
@@ -150,18 +179,36 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-export type ParsedRequest = { ok: true; request: HostRequest } | { ok: false; message: string };
+export type ParsedRequest =
+  | { ok: true; request: HostRequest }
+  /** requestId: the refused request's own id when it had a usable one, so its sender can tell */
+  | { ok: false; message: string; requestId: string | null };
+
+/** a refused request's id, when it is a short string */
+function idOf(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || !('requestId' in value)) return null;
+  const id = value.requestId;
+  return typeof id === 'string' && id.length <= 200 ? id : null;
+}
 
 /** A request from outside (a renderer, a WebSocket client): bounded, then validated. */
 export function parseHostRequest(value: unknown): ParsedRequest {
   if (nestsDeeperThan(value, MAX_REQUEST_DEPTH)) {
-    return { ok: false, message: `Malformed request: nested deeper than ${MAX_REQUEST_DEPTH}.` };
+    return {
+      ok: false,
+      message: `Malformed request: nested deeper than ${MAX_REQUEST_DEPTH}.`,
+      requestId: null,
+    };
   }
   const parsed = HostRequest.safeParse(value);
   if (parsed.success) return { ok: true, request: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  return { ok: false, message: `Malformed request${where}: ${issue?.message ?? 'invalid'}` };
+  return {
+    ok: false,
+    message: `Malformed request${where}: ${issue?.message ?? 'invalid'}`,
+    requestId: idOf(value),
+  };
 }
 
 /** The same, from a message's text: size first, then JSON, then the request. */
@@ -171,13 +218,14 @@ export function parseRequestText(text: string): ParsedRequest {
     return {
       ok: false,
       message: `Request too large: ${bytes} bytes, at most ${MAX_REQUEST_BYTES}. Use a shorter prompt or a smaller prompt set.`,
+      requestId: null,
     };
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { ok: false, message: 'Messages must be JSON.' };
+    return { ok: false, message: 'Messages must be JSON.', requestId: null };
   }
   return parseHostRequest(value);
 }
@@ -218,6 +266,8 @@ export type RunRow = z.infer<typeof RunRow>;
 export const HistoryEntry = z.object({
   id: z.string(),
   createdAt: z.string(),
+  /** the user's name for it (null: none given) */
+  name: z.string().nullable().optional(),
   settings: SweepSettings,
   models: z.object({ target: z.string(), draft: z.string() }),
   rows: z.array(RunRow),
@@ -232,12 +282,22 @@ export const HistorySummary = HistoryEntry.pick({
   createdAt: true,
   status: true,
   models: true,
+  name: true,
 }).extend({
   /** the first prompt of the set, and how many there are */
   prompt: z.string(),
   prompts: z.number().int(),
   ks: z.array(z.number().int()),
   runs: z.number().int(),
+  /** weight types of the pair */
+  dtypes: z.object({ target: z.string(), draft: z.string() }).optional(),
+  /** the fastest configuration (results/summary bestOf); tied: others are within its noise */
+  best: z
+    .object({ label: z.string(), speedup: z.number(), tied: z.boolean() })
+    .nullable()
+    .optional(),
+  /** the runs' event logs were saved: they can be replayed and their steps exported */
+  replayable: z.boolean().optional(),
 });
 export type HistorySummary = z.infer<typeof HistorySummary>;
 
@@ -304,6 +364,13 @@ export const HostMessage = z.discriminatedUnion('type', [
     entries: z.array(HistorySummary),
   }),
   z.object({ type: z.literal('history-entry'), requestId: z.string(), entry: HistoryEntry }),
+  z.object({
+    type: z.literal('history-run'),
+    requestId: z.string(),
+    id: z.string(),
+    runId: z.string(),
+    events: z.array(EngineEvent),
+  }),
   z.object({
     type: z.literal('error'),
     requestId: z.string().nullable(),

@@ -246,6 +246,8 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       }
     };
     const events = batcher(requestId);
+    /** the events of the run in progress, saved with its row */
+    let runLog: EngineEvent[] = [];
     let stepsSinceYield = 0;
     try {
       activeHistory.add(entry.id);
@@ -254,11 +256,13 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
         config,
         {
           onRunStart: (run) => {
+            runLog = [];
             post({ type: 'sweep-progress', requestId, ...run });
             if (run.index === 0) save(() => history.saveHeader(entry));
           },
           onEvent: async (ev) => {
             events.push(ev);
+            runLog.push(ev);
             if (ev.type === 'step-end' && ++stepsSinceYield >= 4) {
               stepsSinceYield = 0;
               await yieldToEventLoop();
@@ -268,6 +272,9 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
             events.flush();
             entry.rows.push(row);
             save(() => history.appendRow(entry.id, row));
+            // the log after the row: a row without its log still reads (it cannot be replayed)
+            save(() => history.appendEvents(entry.id, row.runId, runLog));
+            runLog = [];
             post({ type: 'sweep-row', requestId, row });
           },
         },
@@ -359,6 +366,54 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
         post({ type: 'history-entry', requestId: req.requestId, entry });
         return;
       }
+      case 'history-run': {
+        const events = history.runEvents(req.id, req.runId);
+        if (!events)
+          throw new SpecDecError(
+            'BAD_ARGUMENT',
+            'This saved run has no step log to replay (it was saved before logs were kept, or the disk was full): its row in the table is what was kept.',
+          );
+        post({
+          type: 'history-run',
+          requestId: req.requestId,
+          id: req.id,
+          runId: req.runId,
+          events,
+        });
+        return;
+      }
+      case 'history-rename':
+      case 'history-delete': {
+        if (activeHistory.has(req.id))
+          throw new SpecDecError(
+            'BAD_ARGUMENT',
+            'This sweep is still running: rename or delete it once it has finished.',
+          );
+        if (req.type === 'history-delete') history.remove(req.id);
+        else {
+          let found: boolean;
+          try {
+            found = history.rename(req.id, req.name);
+          } catch (err) {
+            throw new SpecDecError(
+              'BAD_ARGUMENT',
+              `Could not rename the saved sweep: ${notSavedReason(err, history.dir).replace(/^not saved: /, '')}.`,
+            );
+          }
+          if (!found)
+            throw new SpecDecError(
+              'BAD_ARGUMENT',
+              `No saved sweep ${req.id} (it may have been deleted).`,
+            );
+        }
+        // every window's list changes
+        post({
+          type: 'history-list',
+          requestId: req.requestId,
+          entries: history.list(activeHistory),
+        });
+        return;
+      }
     }
     // What the request runs, checked first: a request refused for what it asks never holds
     // the engine, even for the next message of the same batch.
@@ -399,7 +454,12 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
   port.onMessage((data) => {
     const parsed = parseHostRequest(data);
     if (!parsed.ok) {
-      post({ type: 'error', requestId: null, code: 'BAD_REQUEST', message: parsed.message });
+      post({
+        type: 'error',
+        requestId: parsed.requestId,
+        code: 'BAD_REQUEST',
+        message: parsed.message,
+      });
       return;
     }
     handle(parsed.request).catch((err: unknown) => fail(parsed.request.requestId, err));

@@ -112,7 +112,7 @@ export function theoryReference(summary: readonly SummaryRow[]): StrategyGroup |
   );
 }
 
-type Pick = (row: SummaryRow) => Spread | null;
+export type Pick = (row: SummaryRow) => Spread | null;
 
 function points(rows: readonly SummaryRow[], pick: Pick, of: keyof Spread): Point[] {
   const out: Point[] = [];
@@ -228,6 +228,38 @@ function measuredChart(summary: readonly SummaryRow[], pick: Pick): LineData {
       baselineLine(summary, pick, 'Baseline'),
     ],
   };
+}
+
+/** a saved sweep drawn over the charts (History's "Overlay") */
+export interface Overlay {
+  label: string;
+  summary: readonly SummaryRow[];
+}
+
+/**
+ * Saved sweeps over a chart: each one's medians over K (dashed, triangles) and its baseline
+ * (dotted), in a colour of its own. A sweep comparing strategies contributes its first one,
+ * the reference strategy when it ran (the legend names it).
+ */
+export function withOverlays(data: LineData, overlays: readonly Overlay[], pick: Pick): LineData {
+  if (overlays.length === 0) return data;
+  const drawn = overlays.flatMap((o, i) => {
+    const color = paletteColor(i + 1);
+    const groups = strategyGroups(o.summary);
+    const group = groups[0];
+    if (!group) return [];
+    const name = groups.length > 1 ? `${o.label} (${group.name})` : o.label;
+    const base = baselineLine(o.summary, pick, '');
+    return [
+      line(name, points(group.rows, pick, 'median'), color, {
+        borderDash: [5, 3],
+        pointStyle: 'triangle',
+        pointRadius: 4,
+      }),
+      { ...base, borderColor: color, backgroundColor: color, borderDash: [2, 3] },
+    ];
+  });
+  return { datasets: [...data.datasets, ...drawn] };
 }
 
 /** (a) generation time against K, with the baseline's time. */

@@ -13,8 +13,14 @@ export class NoticeState {
   /** the engine's last exit message; the banner stays until dismissed or a new run starts */
   hostExit = $state<string | null>(null);
 
-  showError(code: string, message: string, keyOf: (field: SetupField) => string): void {
-    const field = fieldForCode(code);
+  /** fallback: the control an error of no known code is about (a download's: the pair) */
+  showError(
+    code: string,
+    message: string,
+    keyOf: (field: SetupField) => string,
+    fallback: SetupField | null = null,
+  ): void {
+    const field = fieldForCode(code) ?? fallback;
     this.error = { message, field, setupKey: field === null ? null : keyOf(field) };
   }
 

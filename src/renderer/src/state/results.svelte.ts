@@ -8,7 +8,8 @@ import {
   summarizeRows,
   type SummaryRow,
 } from '../../../results/summary';
-import type { HistoryState } from './history.svelte';
+import type { Overlay } from '../lib/chartData';
+import { historyTitle, type HistoryState } from './history.svelte';
 import type { SweepState } from './sweep.svelte';
 
 export class ResultsState {
@@ -26,9 +27,18 @@ export class ResultsState {
     summarizeByPrompt(this.rows),
   );
 
+  /** saved sweeps ticked for overlay, but not the one shown */
+  readonly overlays: Overlay[] = $derived(this.overlaid());
+
   constructor(sweep: SweepState, history: HistoryState) {
     this.sweep = sweep;
     this.history = history;
+  }
+
+  private overlaid(): Overlay[] {
+    return this.history.overlays
+      .filter((e) => e.id !== this.history.entry?.id)
+      .map((e) => ({ label: historyTitle(e), summary: summarizeRows(e.rows) }));
   }
 
   get source(): 'sweep' | 'history' {

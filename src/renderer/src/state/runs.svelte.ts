@@ -27,7 +27,12 @@ export interface RunChoice {
   label: string;
   group: string;
   finished: boolean;
+  /** a run of a saved sweep whose events are fetched from the engine when it is chosen */
+  savedIn?: string;
 }
+
+/** how the groups of saved runs start ("Saved: <its name>") */
+export const SAVED = 'Saved: ';
 
 export interface RunLabel {
   label: string;
@@ -36,6 +41,8 @@ export interface RunLabel {
 
 export class RunStore {
   choices = $state.raw<readonly RunChoice[]>([]);
+  /** the saved sweep on show's runs (History): replayable once their events are fetched */
+  saved = $state.raw<readonly RunChoice[]>([]);
   // Plain on purpose: thousands of events per run must not each notify the UI; `choices` and the
   // replay's per-frame sync are the reactive surface.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -44,6 +51,20 @@ export class RunStore {
 
   get(runId: string | null): RunLog | null {
     return runId === null ? null : (this.logs.get(runId) ?? null);
+  }
+
+  /**
+   * what the run selector lists: this window's runs, then the saved sweep's in its own order
+   * (a saved run fetched for replay is listed there, not among this window's)
+   */
+  get selectable(): RunChoice[] {
+    const saved = new Set(this.saved.map((c) => c.runId)); // eslint-disable-line svelte/prefer-svelte-reactivity -- a lookup, discarded at once
+    const own = this.choices.filter((c) => !(saved.has(c.runId) && c.group.startsWith(SAVED)));
+    return [...own, ...this.saved];
+  }
+
+  savedChoice(runId: string): RunChoice | null {
+    return this.saved.find((c) => c.runId === runId) ?? null;
   }
 
   /**
@@ -111,7 +132,7 @@ export interface RunLabelParts {
  * "Baseline" / "K=3", with the drafter and policy when the sweep compares them, the prompt when
  * there are several and the repeat when there are several: "K=3 model / heuristic, prompt 2".
  */
-export function runLabel(start: RunStartEvent, parts: RunLabelParts): string {
+export function runLabel(start: Pick<RunStartEvent, 'mode' | 'k'>, parts: RunLabelParts): string {
   let label = modeLabel(start.mode, start.k);
   if (start.mode === 'speculative' && parts.strategy) {
     label += ` ${strategyName(parts.strategy)}`;

@@ -4,8 +4,14 @@
  */
 import type { EngineEvent, RunStartEvent } from '../../../shared/events';
 import type { AnalysisInput } from '../../../results/analysis';
-import type { HostMessage, HostRequest, SweepSettings } from '../../../shared/protocol';
+import type {
+  HistoryEntry,
+  HostMessage,
+  HostRequest,
+  SweepSettings,
+} from '../../../shared/protocol';
 import { runsCsv } from '../../../results/runsCsv';
+import { bestRow, comparesStrategies, groupKey, summarizeRows } from '../../../results/summary';
 import { MAX_K } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
 import { historyAnalysisInput, sweepAnalysisInput } from '../lib/analysisInput';
@@ -13,15 +19,15 @@ import { stepsCsv, type StepRunId } from '../lib/csv';
 import { clockTime, fileStamp } from '../lib/format';
 import { FrameScheduler } from '../lib/frame';
 import { newRequestId } from '../lib/ids';
-import { controlHint } from '../lib/hostErrors';
+import { controlHint, type SetupField } from '../lib/hostErrors';
 import { parseWhole } from '../lib/setupValidation';
 import { DownloadState } from './download.svelte';
-import { HistoryState } from './history.svelte';
+import { HistoryState, historyTitle } from './history.svelte';
 import { LiveState } from './live.svelte';
 import { NoticeState, type HostErrorNotice } from './notices.svelte';
 import { ReplayState } from './replay.svelte';
 import { ResultsState } from './results.svelte';
-import { RunStore, runLabel, type RunLabel } from './runs.svelte';
+import { RunStore, runLabel, SAVED, type RunLabel } from './runs.svelte';
 import { SetupState } from './setup.svelte';
 import { SweepState } from './sweep.svelte';
 
@@ -46,6 +52,10 @@ export class Studio {
   embeddedPair = $state.raw<EmbeddedPair | null>(null);
   /** a save failed or was refused */
   exportMessage = $state<string | null>(null);
+  /** a saved run could not be fetched for replay (shown beside the run selector) */
+  runError = $state<string | null>(null);
+  /** the saved run whose events are being fetched: request id and run id */
+  private fetchingRun: { requestId: string; runId: string } | null = null;
 
   readonly bridgeKind: StudioBridge['kind'];
   private readonly bridge: StudioBridge;
@@ -156,6 +166,7 @@ export class Studio {
   }
 
   loadHistory(id: string): void {
+    this.history.error = null;
     const requestId = newRequestId('history');
     this.history.requestEntry(requestId, id);
     this.send({ type: 'history-get', requestId, id });
@@ -163,10 +174,81 @@ export class Studio {
 
   showCurrentSweep(): void {
     this.history.closeEntry();
+    this.runs.saved = [];
   }
 
+  /**
+   * A saved sweep opened from History: its runs join the run selector, and the fastest one
+   * (else the first) is loaded for replay when its step log was saved.
+   */
+  private showSavedRuns(entry: HistoryEntry): void {
+    const withStrategy = comparesStrategies(entry.rows);
+    const group = `${SAVED}${historyTitle(entry)}`;
+    const { prompts, repeats } = entry.settings;
+    this.runs.saved = entry.rows.map((row) => ({
+      runId: row.runId,
+      label: runLabel(row, {
+        repeat: row.repeat,
+        repeats,
+        strategy: withStrategy
+          ? { policy: row.policy ?? null, drafter: row.drafter ?? null }
+          : null,
+        promptIndex: prompts.length > 1 ? row.promptIndex : null,
+      }),
+      group,
+      finished: true,
+      savedIn: entry.id,
+    }));
+    const listed = this.history.entries.find((e) => e.id === entry.id);
+    if (listed?.replayable === false) return;
+    const best = bestRow(summarizeRows(entry.rows));
+    const first =
+      (best && entry.rows.find((r) => groupKey(r) === best.key)) ?? entry.rows.at(-1) ?? null;
+    if (first) this.selectRun(first.runId);
+  }
+
+  /** Replay a run: one of this window's, or a saved sweep's (its events fetched first). */
   selectRun(runId: string): void {
-    this.replay.select(runId);
+    this.runError = null;
+    if (this.runs.get(runId)) {
+      this.fetchingRun = null;
+      this.replay.select(runId);
+      return;
+    }
+    const saved = this.runs.savedChoice(runId);
+    if (!saved?.savedIn) return;
+    const requestId = newRequestId('history');
+    this.fetchingRun = { requestId, runId };
+    this.history.track(requestId, saved.savedIn);
+    this.send({ type: 'history-run', requestId, id: saved.savedIn, runId });
+  }
+
+  /** the saved run being fetched for replay, or null */
+  get fetchingRunId(): string | null {
+    return this.fetchingRun?.runId ?? null;
+  }
+
+  renameHistory(id: string, name: string): void {
+    const requestId = newRequestId('history');
+    this.history.error = null;
+    this.history.track(requestId, id);
+    this.send({ type: 'history-rename', requestId, id, name });
+  }
+
+  deleteHistory(id: string): void {
+    const requestId = newRequestId('history');
+    this.history.error = null;
+    this.history.track(requestId, id);
+    this.history.setOverlay(id, false);
+    this.send({ type: 'history-delete', requestId, id });
+  }
+
+  /** Draw a saved sweep over the charts (or stop). */
+  overlayHistory(id: string, on: boolean): void {
+    if (!this.history.setOverlay(id, on)) return;
+    const requestId = newRequestId('history');
+    this.history.track(requestId, id);
+    this.send({ type: 'history-get', requestId, id });
   }
 
   /** Go back to following the run that is streaming now (or the newest one). */
@@ -327,8 +409,22 @@ export class Studio {
         this.history.onList(message.requestId, message.entries);
         return;
       case 'history-entry':
-        this.history.onEntry(message.requestId, message.entry);
+        if (this.history.onEntry(message.requestId, message.entry))
+          this.showSavedRuns(message.entry);
         return;
+      case 'history-run': {
+        if (this.fetchingRun?.requestId !== message.requestId) return;
+        this.fetchingRun = null;
+        this.history.settle(message.requestId);
+        const saved = this.runs.savedChoice(message.runId);
+        this.runs.append(message.events, () => ({
+          label: saved?.label ?? message.runId,
+          group: saved?.group ?? SAVED,
+        }));
+        this.runs.publish();
+        this.replay.select(message.runId);
+        return;
+      }
       case 'download-progress':
         this.download.onProgress(message.requestId, message.progress);
         return;
@@ -359,6 +455,7 @@ export class Studio {
   }
 
   private onError(requestId: string | null, code: string, message: string): void {
+    let fallback: SetupField | null = null;
     // a download on show stops, whichever request it belongs to
     this.download.onError(requestId, code, message);
     if (this.live.owns(requestId)) {
@@ -375,14 +472,21 @@ export class Studio {
       this.sweep.fail(message);
       this.refreshHistory(); // the host saved the finished rows of a failed sweep
     } else if (this.history.owns(requestId)) {
-      this.history.settle();
+      if (this.fetchingRun?.requestId === requestId) {
+        this.fetchingRun = null;
+        this.runError = message;
+        this.history.settle(requestId);
+      } else this.history.settle(requestId, message);
+      return;
     } else if (this.download.owns(requestId)) {
       // a cancel the user asked for is shown in the download panel, not as an error
       if (code === 'CANCELLED') return;
+      // any download failure is about the pair: shown under it, beside the download panel
+      fallback = 'pair';
     } else if (requestId !== null) {
       return; // another window's request (the serve mode tells every client)
     }
-    this.notices.showError(code, message, (field) => this.setup.fieldKey(field));
+    this.notices.showError(code, message, (field) => this.setup.fieldKey(field), fallback);
   }
 
   private onHostExit(message: string): void {
