@@ -258,5 +258,52 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('max-new-tokens-input').fill('30');
       expect(await page.getByTestId('run-button').isEnabled()).toBe(true);
     });
+
+    it('races the baseline against the fastest K at their recorded pace', async () => {
+      // K=2 on the seed prompt's loop is clearly faster than the baseline (about 1.8x)
+      await runSweep(page, 150, [2]);
+      await idle(page);
+      expect(await resultRows(page)).toBe(2);
+      const best = (await page.getByTestId('best-k-row').getAttribute('data-label'))!;
+      await page.getByTestId('race').scrollIntoViewIfNeeded();
+      expect(await page.getByTestId('race-left').locator('option:checked').textContent()).toBe(
+        'Baseline',
+      );
+      expect(await page.getByTestId('race-right').locator('option:checked').textContent()).toBe(
+        best,
+      );
+      await page.getByTestId('race-slow').selectOption('100');
+      await page.getByTestId('race-start').click();
+      const clocks = page.getByTestId('race-clock');
+      await expect.poll(() => clocks.count()).toBe(2);
+      const t0 = Number.parseFloat((await clocks.first().textContent())!);
+      await page.waitForTimeout(400);
+      const t1 = Number.parseFloat((await clocks.first().textContent())!);
+      expect(t1).toBeGreaterThan(t0); // the clock ticks
+      await expect
+        .poll(() => page.locator('[data-testid="race-lane"][data-done="true"]').count(), {
+          timeout: 60_000,
+        })
+        .toBe(2);
+      const tokens = await page.getByTestId('race-tokens').allTextContents();
+      expect(tokens).toEqual(['150 of 150 tokens, done', '150 of 150 tokens, done']);
+      const result = (await page.getByTestId('race-result').textContent())!;
+      const m =
+        /^(.+) finished first, in (\d+\.\d+) s: by then (.+) had (\d+) of 150 tokens\. .+ took (\d+\.\d+) s, (\d+\.\d+)x as long\.$/.exec(
+          result,
+        );
+      expect(m, result).not.toBeNull();
+      const [, winner, winS, loser, had, loseS] = m!;
+      expect(new Set([winner, loser])).toEqual(new Set(['Baseline', best]));
+      // the loser had not finished when the winner did
+      expect(Number(had)).toBeLessThan(150);
+      expect(Number(winS)).toBeLessThan(Number(loseS));
+      // the times are the runs' own, as the table has them (one repeat: the median is the run)
+      const timeOf = async (label: string): Promise<string> =>
+        (await page.locator(`[data-label="${label}"] td`).first().textContent())!.trim();
+      expect(await timeOf(winner!)).toBe(winS);
+      expect(await timeOf(loser!)).toBe(loseS);
+      await page.getByTestId('race').screenshot({ path: join(SHOTS, 'race.png') });
+    });
   },
 );

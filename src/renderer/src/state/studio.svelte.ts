@@ -27,9 +27,12 @@ import { LiveState } from './live.svelte';
 import { NoticeState, type HostErrorNotice } from './notices.svelte';
 import { ReplayState } from './replay.svelte';
 import { ResultsState } from './results.svelte';
-import { RunStore, runLabel, SAVED, type RunLabel } from './runs.svelte';
+import { RunStore, runLabel, SAVED, type RunLabel, type RunLog } from './runs.svelte';
 import { SetupState } from './setup.svelte';
 import { SweepState } from './sweep.svelte';
+
+/** the least time between two draws of streaming events, ms */
+const STREAM_FRAME_MS = 100;
 
 export interface EmbeddedPair {
   target: string;
@@ -54,12 +57,21 @@ export class Studio {
   exportMessage = $state<string | null>(null);
   /** a saved run could not be fetched for replay (shown beside the run selector) */
   runError = $state<string | null>(null);
-  /** the saved run whose events are being fetched: request id and run id */
-  private fetchingRun: { requestId: string; runId: string } | null = null;
+  /** saved runs being fetched, by request id */
+  // Plain on purpose: bookkeeping of requests in flight; `fetchingRuns` is what the view shows.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly runFetches = new Map<
+    string,
+    { runId: string; resolve: (log: RunLog | null) => void }
+  >();
+  private fetchingRuns = $state(0);
+  private selectToken = 0;
 
   readonly bridgeKind: StudioBridge['kind'];
   private readonly bridge: StudioBridge;
-  private readonly frame = new FrameScheduler(() => this.drawFrame());
+  // The stream is drawn at most 10 times a second: enough to watch it grow, and on a 2-core
+  // machine every frame drawn is time the engine's session.run waits for a core (bench:app).
+  private readonly frame = new FrameScheduler(() => this.drawFrame(), STREAM_FRAME_MS);
   private hasOpened = false;
 
   constructor(bridge: StudioBridge) {
@@ -210,22 +222,44 @@ export class Studio {
   /** Replay a run: one of this window's, or a saved sweep's (its events fetched first). */
   selectRun(runId: string): void {
     this.runError = null;
-    if (this.runs.get(runId)) {
-      this.fetchingRun = null;
-      this.replay.select(runId);
-      return;
-    }
-    const saved = this.runs.savedChoice(runId);
-    if (!saved?.savedIn) return;
-    const requestId = newRequestId('history');
-    this.fetchingRun = { requestId, runId };
-    this.history.track(requestId, saved.savedIn);
-    this.send({ type: 'history-run', requestId, id: saved.savedIn, runId });
+    const token = ++this.selectToken;
+    void this.loadRun(runId).then((log) => {
+      // the last choice wins when fetches overlap
+      if (log && token === this.selectToken) this.replay.select(runId);
+    });
   }
 
-  /** the saved run being fetched for replay, or null */
-  get fetchingRunId(): string | null {
-    return this.fetchingRun?.runId ?? null;
+  /**
+   * A run's log: this window's, or a saved sweep's fetched from the engine (null when it has
+   * none; runError says why).
+   */
+  loadRun(runId: string): Promise<RunLog | null> {
+    const log = this.runs.get(runId);
+    if (log) return Promise.resolve(log);
+    const saved = this.runs.savedChoice(runId);
+    if (!saved?.savedIn) return Promise.resolve(null);
+    const requestId = newRequestId('history');
+    this.history.track(requestId, saved.savedIn);
+    this.fetchingRuns++;
+    return new Promise((resolve) => {
+      this.runFetches.set(requestId, { runId, resolve });
+      this.send({ type: 'history-run', requestId, id: saved.savedIn!, runId });
+    });
+  }
+
+  /** saved runs being fetched */
+  get fetchingRun(): boolean {
+    return this.fetchingRuns > 0;
+  }
+
+  private settleRunFetch(requestId: string, log: RunLog | null): boolean {
+    const fetch = this.runFetches.get(requestId);
+    if (!fetch) return false;
+    this.runFetches.delete(requestId);
+    this.fetchingRuns--;
+    this.history.settle(requestId);
+    fetch.resolve(log);
+    return true;
   }
 
   renameHistory(id: string, name: string): void {
@@ -413,27 +447,17 @@ export class Studio {
           this.showSavedRuns(message.entry);
         return;
       case 'history-run': {
-        if (this.fetchingRun?.requestId !== message.requestId) return;
-        this.fetchingRun = null;
-        this.history.settle(message.requestId);
+        const fetch = this.runFetches.get(message.requestId);
+        if (!fetch) return;
         const saved = this.runs.savedChoice(message.runId);
         this.runs.append(message.events, () => ({
           label: saved?.label ?? message.runId,
           group: saved?.group ?? SAVED,
         }));
         this.runs.publish();
-        this.replay.select(message.runId);
+        this.settleRunFetch(message.requestId, this.runs.get(message.runId));
         return;
       }
-      case 'download-progress':
-        this.download.onProgress(message.requestId, message.progress);
-        return;
-      case 'download-done':
-        this.download.onDone(message.requestId, message.downloadedBytes);
-        return;
-      case 'models-loaded':
-        this.download.onLoaded(message.requestId, { target: message.target, draft: message.draft });
-        return;
       case 'error':
         this.onError(
           message.requestId,
@@ -472,10 +496,9 @@ export class Studio {
       this.sweep.fail(message);
       this.refreshHistory(); // the host saved the finished rows of a failed sweep
     } else if (this.history.owns(requestId)) {
-      if (this.fetchingRun?.requestId === requestId) {
-        this.fetchingRun = null;
+      if (requestId !== null && this.runFetches.has(requestId)) {
         this.runError = message;
-        this.history.settle(requestId);
+        this.settleRunFetch(requestId, null);
       } else this.history.settle(requestId, message);
       return;
     } else if (this.download.owns(requestId)) {
@@ -495,6 +518,7 @@ export class Studio {
     this.download.onHostExit(message);
     this.sweep.fail(`The engine stopped unexpectedly (${message}).`);
     this.live.fail(`The engine stopped unexpectedly (${message}). Start the run again.`);
+    for (const requestId of [...this.runFetches.keys()]) this.settleRunFetch(requestId, null);
     this.history.settle();
   }
 

@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:app [-- --repeats N] [-- --json]`: is the app's engine as fast as the CLI's?
+ * The same sweep (embedded pair, the seed prompt, 100 new tokens, baseline and K=4, one repeat)
+ * runs alternately in the app (serve + headless Chromium, pressing Run as a person would, the
+ * stream drawing as it arrives) and in the CLI (`specdec sweep --json`, its own process). Both
+ * report the seconds spent inside the target's session.run; their ratio per target pass, median
+ * over repeats, is the engine cost the app adds (rendering competing for the cores, the
+ * probabilities the app asks for, the event volume). Then a 400-token sweep streams into the
+ * app while a PerformanceObserver records the longest task (the UI must stay under 50 ms).
+ *
+ * Needs Chromium at /usr/bin/chromium (apt-get install -y chromium) and a built renderer
+ * (npm run build).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Table from 'cli-table3';
+import { Command } from 'commander';
+import { chromium, type Page } from 'playwright-core';
+import { startServer } from '../src/cli/serve';
+import { median } from '../src/results/stats';
+import type { RunRow } from '../src/shared/protocol';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const PAIR = join(ROOT, 'resources', 'models', 'brown-pair');
+const CHROMIUM = '/usr/bin/chromium';
+
+const opts = new Command()
+  .name('bench:app')
+  .option('--repeats <n>', 'app and CLI rounds, alternating', '5')
+  .option('--json', 'print one JSON document instead of the table')
+  .parse()
+  .opts<{ repeats: string; json?: boolean }>();
+const REPEATS = Number(opts.repeats);
+
+interface Round {
+  /** ms inside the target's session.run per target pass */
+  baseline: number;
+  k4: number;
+}
+
+const perPass = (rows: readonly Pick<RunRow, 'mode' | 'targetRunS' | 'targetPasses'>[]): Round => {
+  const at = (mode: RunRow['mode']): number => {
+    const r = rows.find((x) => x.mode === mode)!;
+    return (r.targetRunS * 1000) / r.targetPasses;
+  };
+  return { baseline: at('baseline'), k4: at('speculative') };
+};
+
+function cliRound(): Round {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src', 'cli', 'main.ts'),
+      'sweep',
+      '--k',
+      '4',
+      '--max-new-tokens',
+      '100',
+      '--repeats',
+      '1',
+      '--json',
+    ],
+    { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  return perPass((JSON.parse(out) as { runs: RunRow[] }).runs);
+}
+
+/** the rows of the newest saved sweep */
+function newestRows(dataDir: string): RunRow[] {
+  const dir = join(dataDir, 'history');
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.rows.jsonl'))
+    .sort()
+    .at(-1)!;
+  return readFileSync(join(dir, file), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RunRow);
+}
+
+async function setKs(page: Page, ks: number[]): Promise<void> {
+  const chips = page.locator('[data-testid^="k-chip-"]');
+  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
+  await page.getByTestId('k-add-input').fill(ks.join(', '));
+  await page.getByTestId('k-add-button').click();
+}
+
+async function appSweep(page: Page, maxNewTokens: number): Promise<void> {
+  await page.evaluate((n) => { const i = document.querySelector('[data-testid="max-new-tokens-input"]') as HTMLInputElement; i.value = String(n); i.dispatchEvent(new Event('input', { bubbles: true })); (document.querySelector('[data-testid="run-button"]') as HTMLButtonElement).click(); }, maxNewTokens);
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-testid="progress"]')?.getAttribute('data-status') === 'running',
+  );
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-testid="progress"]')?.getAttribute('data-status') !== 'running',
+    null,
+    { timeout: 300_000 },
+  );
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'specdec-bench-app-'));
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    rendererDir: join(ROOT, 'out', 'renderer'),
+    embeddedPair: { target: join(PAIR, 'target'), draft: join(PAIR, 'draft') },
+  });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(120_000);
+    await page.goto(server.url);
+    await page.waitForFunction(
+      () => !(document.querySelector('[data-testid="run-button"]') as HTMLButtonElement).disabled,
+    );
+    await page.getByTestId('repeats-input').fill('1');
+    await setKs(page, [4]);
+
+    const app: Round[] = [];
+    const cli: Round[] = [];
+    if (process.env.HIDE) await page.evaluate(() => { document.body.style.display = 'none'; });
+    for (let r = 0; r < REPEATS; r++) {
+      await appSweep(page, 100);
+      app.push(perPass(newestRows(dataDir)));
+      cli.push(cliRound());
+      if (!opts.json) process.stderr.write(`round ${r + 1} of ${REPEATS} done\n`);
+    }
+
+    // the UI while 400 tokens stream
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.longTasks.push(e.duration);
+      }).observe({ type: 'longtask', buffered: false });
+    });
+    await appSweep(page, 400);
+    const longTasks = await page.evaluate(
+      () => (window as unknown as { longTasks: number[] }).longTasks,
+    );
+    const longest = Math.max(0, ...longTasks);
+
+    const med = (xs: Round[], key: keyof Round): number => median(xs.map((x) => x[key]));
+    const result = {
+      date: new Date().toISOString(),
+      repeats: REPEATS,
+      msPerTargetPass: {
+        baseline: { app: med(app, 'baseline'), cli: med(cli, 'baseline') },
+        k4: { app: med(app, 'k4'), cli: med(cli, 'k4') },
+      },
+      ratio: {
+        baseline: med(app, 'baseline') / med(cli, 'baseline'),
+        k4: med(app, 'k4') / med(cli, 'k4'),
+      },
+      longestTaskMs: longest,
+      longTasksOver50ms: longTasks.filter((t) => t > 50).length,
+    };
+    if (opts.json) {
+      console.log(JSON.stringify(result, null, 2));
+      return;
+    }
+    const table = new Table({
+      head: ['Run (100 tokens)', 'App ms / target pass', 'CLI ms / target pass', 'App / CLI'],
+    });
+    for (const key of ['baseline', 'k4'] as const) {
+      const m = result.msPerTargetPass[key];
+      table.push([
+        key === 'baseline' ? 'Baseline' : 'K=4',
+        m.app.toFixed(3),
+        m.cli.toFixed(3),
+        `${result.ratio[key].toFixed(2)}x`,
+      ]);
+    }
+    console.log(table.toString());
+    console.log(
+      `Time inside the target's session.run, median of ${REPEATS} alternating rounds. While 400 tokens streamed into the app its longest task took ${longest.toFixed(0)} ms (${result.longTasksOver50ms} over 50 ms).`,
+    );
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+await main();
