@@ -30,8 +30,12 @@ const opts = new Command()
   .name('bench:app')
   .option('--repeats <n>', 'app and CLI rounds, alternating', '5')
   .option('--json', 'print one JSON document instead of the table')
+  .option(
+    '--hidden',
+    "hide the page (display: none): no layout or paint, to tell the renderer's drawing apart from the rest",
+  )
   .parse()
-  .opts<{ repeats: string; json?: boolean }>();
+  .opts<{ repeats: string; json?: boolean; hidden?: boolean }>();
 const REPEATS = Number(opts.repeats);
 
 interface Round {
@@ -89,8 +93,14 @@ async function setKs(page: Page, ks: number[]): Promise<void> {
   await page.getByTestId('k-add-button').click();
 }
 
+/** Run a sweep as the Run button does (through the DOM: the page may be hidden). */
 async function appSweep(page: Page, maxNewTokens: number): Promise<void> {
-  await page.evaluate((n) => { const i = document.querySelector('[data-testid="max-new-tokens-input"]') as HTMLInputElement; i.value = String(n); i.dispatchEvent(new Event('input', { bubbles: true })); (document.querySelector('[data-testid="run-button"]') as HTMLButtonElement).click(); }, maxNewTokens);
+  await page.evaluate((n) => {
+    const input = document.querySelector<HTMLInputElement>('[data-testid="max-new-tokens-input"]')!;
+    input.value = String(n);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    document.querySelector<HTMLButtonElement>('[data-testid="run-button"]')!.click();
+  }, maxNewTokens);
   await page.waitForFunction(
     () =>
       document.querySelector('[data-testid="progress"]')?.getAttribute('data-status') === 'running',
@@ -128,9 +138,9 @@ async function main(): Promise<void> {
     await page.getByTestId('repeats-input').fill('1');
     await setKs(page, [4]);
 
+    if (opts.hidden) await page.evaluate(() => (document.body.style.display = 'none'));
     const app: Round[] = [];
     const cli: Round[] = [];
-    if (process.env.HIDE) await page.evaluate(() => { document.body.style.display = 'none'; });
     for (let r = 0; r < REPEATS; r++) {
       await appSweep(page, 100);
       app.push(perPass(newestRows(dataDir)));
@@ -156,6 +166,7 @@ async function main(): Promise<void> {
     const result = {
       date: new Date().toISOString(),
       repeats: REPEATS,
+      hidden: opts.hidden ?? false,
       msPerTargetPass: {
         baseline: { app: med(app, 'baseline'), cli: med(cli, 'baseline') },
         k4: { app: med(app, 'k4'), cli: med(cli, 'k4') },

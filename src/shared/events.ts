@@ -72,6 +72,11 @@ export const VerifyEvent = z.object({
   targetProbs: z.array(z.number()).nullable(),
   /** smallest gap between the target's top two logits among the checked positions */
   minLogitMargin: z.number(),
+  /**
+   * sampling only: the uniform draw u each checked draft was tested with (accepted when
+   * u < min(1, p/q)), for the step detail view
+   */
+  draws: z.array(z.number()).optional(),
 });
 
 export const EmitEvent = z.object({

@@ -110,6 +110,9 @@ export const DownloadProgress = z.object({
 });
 export type DownloadProgress = z.infer<typeof DownloadProgress>;
 
+/** the longest context a probe may send (GPT-2's is 1,024) */
+export const MAX_PROBE_TOKENS = 8192;
+
 /** A saved sweep's name at most, in characters. */
 export const MAX_HISTORY_NAME = 80;
 
@@ -146,6 +149,19 @@ export const HostRequest = z.discriminatedUnion('type', [
     name: HistoryName,
   }),
   z.object({ type: z.literal('history-delete'), requestId: z.string(), id: HistoryId }),
+  /**
+   * the step detail view: both models' top tokens after `tokenIds` (a run's prompt and output
+   * before one position), under the run's decoding; `token` is what stood there
+   */
+  z.object({
+    type: z.literal('probe'),
+    requestId: z.string(),
+    pair: PairChoice,
+    tokenIds: z.array(z.number().int().min(0)).min(1).max(MAX_PROBE_TOKENS),
+    token: z.number().int().min(0).nullable(),
+    sampling: SamplingParams.nullable(),
+    repetition: RepetitionParams.nullable(),
+  }),
   /** fetch (or find in the cache) both models of a pair without running anything */
   z.object({ type: z.literal('download'), requestId: z.string(), pair: PairChoice }),
 ]);
@@ -301,6 +317,20 @@ export const HistorySummary = HistoryEntry.pick({
 });
 export type HistorySummary = z.infer<typeof HistorySummary>;
 
+export const ProbeToken = z.object({
+  tokenId: z.number().int(),
+  text: z.string(),
+  prob: z.number(),
+});
+/** what both models thought at one position (src/core/decoding/probe.ts) */
+export const ProbeResult = z.object({
+  target: z.array(ProbeToken),
+  draft: z.array(ProbeToken).nullable(),
+  targetProb: z.number().nullable(),
+  draftProb: z.number().nullable(),
+});
+export type ProbeResult = z.infer<typeof ProbeResult>;
+
 export const HostMessage = z.discriminatedUnion('type', [
   /** the host is up; what the embedded pair is */
   z.object({
@@ -370,6 +400,11 @@ export const HostMessage = z.discriminatedUnion('type', [
     id: z.string(),
     runId: z.string(),
     events: z.array(EngineEvent),
+  }),
+  z.object({
+    type: z.literal('probe-result'),
+    requestId: z.string(),
+    result: ProbeResult,
   }),
   z.object({
     type: z.literal('error'),

@@ -135,7 +135,7 @@ export class SpeculativeRun extends DecodeRun {
       for (let i = 0; i <= drafted.length; i++)
         applyRepetition(logits.row(base + i), this.repetition, context, drafted.slice(0, i));
     }
-    const { accepted, targetTokenIds, targetProbs, finalProb, margin } = this.sampling
+    const { accepted, targetTokenIds, targetProbs, finalProb, margin, draws } = this.sampling
       ? this.verifySampled(logits, base, draft, this.sampling)
       : this.verifyGreedy(logits, base, drafted);
 
@@ -160,6 +160,7 @@ export class SpeculativeRun extends DecodeRun {
         targetTokenIds,
         targetProbs,
         minLogitMargin: margin,
+        ...(draws ? { draws } : {}),
       });
     }
 
@@ -216,6 +217,7 @@ export class SpeculativeRun extends DecodeRun {
     const drafted = draft.tokens;
     const targetTokenIds: number[] = [];
     const targetProbs: number[] = [];
+    const draws: number[] = [];
     let margin = Infinity;
     for (let i = 0; i <= drafted.length; i++) {
       const row = logits.row(base + i);
@@ -225,18 +227,27 @@ export class SpeculativeRun extends DecodeRun {
       if (i === drafted.length) {
         const bonus = sample(p, this.random);
         targetTokenIds.push(bonus);
-        return { accepted: i, targetTokenIds, targetProbs, finalProb: p[bonus]!, margin };
+        return { accepted: i, targetTokenIds, targetProbs, finalProb: p[bonus]!, margin, draws };
       }
       const x = drafted[i]!;
       const q = draft.dists?.[i] ?? oneHot(x, p.length);
       targetProbs.push(p[x]!);
-      if (this.random() < Math.min(1, p[x]! / q[x]!)) {
+      const u = this.random();
+      draws.push(u);
+      if (u < Math.min(1, p[x]! / q[x]!)) {
         targetTokenIds.push(x);
         continue;
       }
       const correction = this.residual(p, q, this.random);
       targetTokenIds.push(correction);
-      return { accepted: i, targetTokenIds, targetProbs, finalProb: p[correction]!, margin };
+      return {
+        accepted: i,
+        targetTokenIds,
+        targetProbs,
+        finalProb: p[correction]!,
+        margin,
+        draws,
+      };
     }
     throw new Error('unreachable');
   }
@@ -251,6 +262,8 @@ interface Verdict {
   finalProb: number | null;
   /** smallest top-two logit gap among the checked rows */
   margin: number;
+  /** sampling: the uniform draw each checked draft's acceptance test used */
+  draws?: number[];
 }
 
 function oneHot(token: number, size: number): Float64Array {

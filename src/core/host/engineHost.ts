@@ -17,6 +17,9 @@ import {
   type PairChoice,
   type SweepSettings,
 } from '../../shared/protocol';
+import { probePosition } from '../decoding/probe';
+import { checkRepetition } from '../decoding/repetition';
+import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun } from '../decoding/speculative';
 import { FOLDER_ERRORS, SpecDecError, describeError } from '../errors';
 import { runExperiment } from '../experiment/experiment';
@@ -52,6 +55,7 @@ const JOB_NAMES = {
   download: 'a download',
   'live-start': 'a step-by-step run',
   'live-next': 'a step-by-step run',
+  probe: 'a look at one position',
 } as const;
 
 /** Events go out at most about once per animation frame. */
@@ -123,17 +127,18 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
    * A request the models cannot hold (`config` past their context) is refused before any
    * session opens.
    */
+  /** the pair a request runs on, loaded (or the loaded one); `check` runs before any session opens */
   async function pairFor(
     requestId: string,
     choice: PairChoice,
-    config: SweepConfig,
+    check: (fit: PairFit) => void,
     signal: AbortSignal,
   ): Promise<ModelPair> {
-    const check = (fit: PairFit): void => checkSweepConfig(config, fit);
     const target = spec(choice.target, options.embeddedPair.target);
     const draft = spec(choice.draft, options.embeddedPair.draft);
     const key = JSON.stringify([target, draft]);
     if (loaded?.key !== key) {
+      live = null; // its models are about to go
       if (loaded) await releasePair(loaded.pair);
       loaded = null;
       const opened = await openPair(target, draft, hubOptions(requestId, choice, signal), {
@@ -223,7 +228,12 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     config: SweepConfig,
     signal: AbortSignal,
   ): Promise<void> {
-    const pair = await pairFor(requestId, settings.pair, config, signal);
+    const pair = await pairFor(
+      requestId,
+      settings.pair,
+      (fit) => checkSweepConfig(config, fit),
+      signal,
+    );
     live = null; // a sweep resets the models' caches under any live run
     const entry: HistoryEntry = {
       id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
@@ -312,7 +322,12 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     config: SweepConfig,
     signal: AbortSignal,
   ): Promise<void> {
-    const pair = await pairFor(requestId, settings.pair, config, signal);
+    const pair = await pairFor(
+      requestId,
+      settings.pair,
+      (fit) => checkSweepConfig(config, fit),
+      signal,
+    );
     const run = new SpeculativeRun(pair, settings.k, {
       prompt: settings.prompt,
       maxNewTokens: settings.maxNewTokens,
@@ -326,6 +341,31 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     });
     live = { requestId, run };
     await liveNext(requestId);
+  }
+
+  /** the step detail view's question: both models' top tokens at one position of a run */
+  async function lookAt(
+    req: Extract<HostRequest, { type: 'probe' }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const pair = await pairFor(
+      req.requestId,
+      req.pair,
+      (fit) => {
+        if (req.tokenIds.length >= fit.nPositions)
+          throw new SpecDecError(
+            'BAD_ARGUMENT',
+            `That position is past these models' context (${fit.nPositions} tokens).`,
+          );
+      },
+      signal,
+    );
+    const result = await probePosition(pair, req.tokenIds, {
+      token: req.token,
+      sampling: req.sampling,
+      repetition: req.repetition,
+    });
+    post({ type: 'probe-result', requestId: req.requestId, result });
   }
 
   function checkLive(requestId: string): { requestId: string; run: SpeculativeRun } {
@@ -427,6 +467,10 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
       job = (signal) => liveStart(requestId, req.settings, config, signal);
     } else if (req.type === 'download') {
       job = (signal) => download(requestId, req.pair, signal);
+    } else if (req.type === 'probe') {
+      if (req.sampling) checkSampling(req.sampling);
+      if (req.repetition) checkRepetition(req.repetition);
+      job = (signal) => lookAt(req, signal);
     } else {
       checkLive(requestId);
       job = () => liveNext(requestId);

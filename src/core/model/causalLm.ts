@@ -195,6 +195,25 @@ export class OnnxCausalLM {
     return new Logits(data, n, vocab);
   }
 
+  /**
+   * The logits after `tokens`, from a fresh pass over all of them, leaving the cache and the
+   * counters as they were (a run, a live one too, goes on unaffected): for the step detail view.
+   */
+  async probe(tokens: readonly number[]): Promise<Float32Array> {
+    const saved = { cache: this.cache, cacheLen: this.cacheLen };
+    const counters = { passes: this.passes, runMs: this.runMs, cropMs: this.cropMs };
+    this.cache = this.emptyCache();
+    this.cacheLen = 0;
+    try {
+      const logits = await this.forward(tokens);
+      return logits.row(logits.rows - 1).slice();
+    } finally {
+      this.cache = saved.cache;
+      this.cacheLen = saved.cacheLen;
+      Object.assign(this, counters);
+    }
+  }
+
   /** Keep only the first n cached tokens (drop rejected drafts). */
   crop(n: number): void {
     if (n > this.cacheLen || n < 0)

@@ -21,6 +21,7 @@ import { FrameScheduler } from '../lib/frame';
 import { newRequestId } from '../lib/ids';
 import { controlHint, type SetupField } from '../lib/hostErrors';
 import { parseWhole } from '../lib/setupValidation';
+import { DetailState } from './detail.svelte';
 import { DownloadState } from './download.svelte';
 import { HistoryState, historyTitle } from './history.svelte';
 import { LiveState } from './live.svelte';
@@ -48,6 +49,8 @@ export class Studio {
   readonly history = new HistoryState();
   readonly results = new ResultsState(this.sweep, this.history);
   readonly notices = new NoticeState();
+  /** the step detail view (top tokens at a picked position) */
+  readonly detail = new DetailState();
   /** Hub downloads and the models the engine loaded */
   readonly download = new DownloadState();
   connection = $state.raw<Connection>({ state: 'connecting', retryInMs: null });
@@ -262,6 +265,48 @@ export class Studio {
     return true;
   }
 
+  /**
+   * A token of the stream on screen was picked: when the step detail view is open, ask the
+   * engine for both models' top tokens there (under the run's decoding).
+   */
+  pickToken(index: number): void {
+    const token = this.replay.tokens[index];
+    const log = this.runs.get(this.replay.runId);
+    if (!this.detail.open || !token || !log) return;
+    // a click after the focus that picked it already: one question is enough
+    if (this.detail.token === token && this.detail.status !== 'failed') return;
+    const facts = this.detail.pick(token, log.events);
+    if (!facts) return;
+    const settings = this.settingsOfRun(log.runId);
+    if (!settings) {
+      this.detail.fail('The settings this run used are not known here (start it again).');
+      return;
+    }
+    if (this.engineBusy) {
+      this.detail.fail('The engine is busy with a run: pick the token again once it has finished.');
+      return;
+    }
+    const requestId = newRequestId('probe');
+    this.detail.wait(requestId);
+    this.send({
+      type: 'probe',
+      requestId,
+      pair: settings.pair,
+      tokenIds: facts.context,
+      token: facts.drafted ?? facts.emitted,
+      sampling: settings.sampling,
+      repetition: settings.repetition ?? null,
+    });
+  }
+
+  /** the pair and decoding a run of this window or of the saved sweep on show used */
+  private settingsOfRun(runId: string): SweepSettings | null {
+    const entry = this.history.entry;
+    if (entry?.rows.some((r) => r.runId === runId)) return entry.settings;
+    if (this.live.runId === runId) return this.setup.sweepSettings;
+    return this.sweep.settings;
+  }
+
   renameHistory(id: string, name: string): void {
     const requestId = newRequestId('history');
     this.history.error = null;
@@ -458,6 +503,18 @@ export class Studio {
         this.settleRunFetch(message.requestId, this.runs.get(message.runId));
         return;
       }
+      case 'probe-result':
+        if (this.detail.owns(message.requestId)) this.detail.onResult(message.result);
+        return;
+      case 'download-progress':
+        this.download.onProgress(message.requestId, message.progress);
+        return;
+      case 'download-done':
+        this.download.onDone(message.requestId, message.downloadedBytes);
+        return;
+      case 'models-loaded':
+        this.download.onLoaded(message.requestId, { target: message.target, draft: message.draft });
+        return;
       case 'error':
         this.onError(
           message.requestId,
@@ -468,6 +525,11 @@ export class Studio {
       case 'host-exit':
         this.onHostExit(message.message);
         return;
+      default: {
+        // every message type is handled above: a new one fails to compile until it is
+        const unhandled: never = message;
+        console.warn('Unhandled host message', unhandled);
+      }
     }
   }
 
@@ -484,6 +546,10 @@ export class Studio {
     this.download.onError(requestId, code, message);
     if (this.live.owns(requestId)) {
       this.live.fail(message);
+      return;
+    }
+    if (this.detail.owns(requestId)) {
+      this.detail.fail(message);
       return;
     }
     if (this.sweep.owns(requestId)) {
