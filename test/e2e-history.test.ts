@@ -137,6 +137,10 @@ describe.skipIf(missing !== null)(
       expect(await series('chart-time')).toContain('Speculative (median)');
       await page.getByTestId('time-card').screenshot({ path: join(SHOTS, 'overlay.png') });
       await page.getByTestId('history-list').scrollIntoViewIfNeeded();
+      // sections below the experiment are drawn once they come near the window: let them paint
+      await page.evaluate(
+        () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+      );
       await page.screenshot({ path: join(SHOTS, 'history.png') });
 
       // delete it: asked once more, then gone from the list, the disk and the charts
