@@ -165,9 +165,12 @@ describe.skipIf(missing !== null)(
       await expect.poll(() => page.getByTestId('history-refresh').isEnabled()).toBe(true);
       expect(await entries().count()).toBe(1);
       // and a refused attempt keeps nothing either
-      await page.getByTestId('max-new-tokens-input').fill('5000');
+      await page.getByTestId('max-new-tokens-input').fill('20');
+      await page.getByTestId('target-source-kind').selectOption('folder');
+      await page.getByTestId('target-dir-input').fill('/no/such/model-folder');
       await pressRun(page);
       await idle(page);
+      await page.getByTestId('target-source-kind').selectOption('embedded');
       expect(await entries().count()).toBe(1);
     });
   },

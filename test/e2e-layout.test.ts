@@ -248,6 +248,16 @@ describe.skipIf(missing !== null)(
       expect(await error.count()).toBe(0);
       await page.getByTestId('target-source-kind').selectOption('embedded');
 
+      // more new tokens than the pair's context holds (the embedded pair: 512) is refused as
+      // typed, before any request
+      await page.getByTestId('max-new-tokens-input').fill('100000');
+      expect(await page.getByTestId('run-button').isDisabled()).toBe(true);
+      expect(await page.locator('#max-new-tokens-error').textContent()).toBe(
+        "At most 511 new tokens with this pair: its models hold 512 tokens, the prompt's included.",
+      );
+      await page.getByTestId('max-new-tokens-input').fill('511');
+      expect(await page.getByTestId('run-button').isEnabled()).toBe(true);
+
       // Run is off while a field is wrong, and says why beside it
       await page.getByTestId('max-new-tokens-input').fill('0');
       expect(await page.getByTestId('run-button').isDisabled()).toBe(true);

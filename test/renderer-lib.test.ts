@@ -6,7 +6,7 @@ import { chunkTokens, foldRejected, NO_FOLDS } from '../src/renderer/src/lib/chu
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
 import { stepsCsv } from '../src/renderer/src/lib/csv';
 import { RUN_CSV_COLUMNS, runsCsv } from '../src/results/runsCsv';
-import { addKs, parseWhole } from '../src/renderer/src/lib/setupValidation';
+import { addKs, checkMaxNewTokens, parseWhole } from '../src/renderer/src/lib/setupValidation';
 import {
   acceptanceChartData,
   timeChartData,
@@ -332,4 +332,16 @@ it('folds each step’s rejected drafts into one marker, across chunks, reusing 
   assert.equal(open[0], folds[0]);
   assert.notEqual(open[1], folds[1]);
   assert.equal(open[2], NO_FOLDS);
+});
+
+it('caps max new tokens by the pair’s context when it is known', () => {
+  assert.deepEqual(checkMaxNewTokens('511', 512), { ok: true, value: 511 });
+  assert.deepEqual(checkMaxNewTokens('512', 512), {
+    ok: false,
+    message:
+      "At most 511 new tokens with this pair: its models hold 512 tokens, the prompt's included.",
+  });
+  // unknown (a local folder): only the form's own bound; the engine checks the fit
+  assert.deepEqual(checkMaxNewTokens('5000', null), { ok: true, value: 5000 });
+  assert.equal(checkMaxNewTokens('0', 512).ok, false);
 });

@@ -335,7 +335,12 @@ export const HostMessage = z.discriminatedUnion('type', [
   /** the host is up; what the embedded pair is */
   z.object({
     type: z.literal('ready'),
-    embeddedPair: z.object({ target: z.string(), draft: z.string() }),
+    embeddedPair: z.object({
+      target: z.string(),
+      draft: z.string(),
+      /** the tokens both embedded models hold (their config's n_positions), when readable */
+      context: z.number().int().positive().nullable().optional(),
+    }),
     /** where Hub downloads are cached */
     cacheDir: z.string(),
   }),

@@ -4,6 +4,7 @@
  * `serve` mode's worker thread; only the port differs.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { EngineEvent } from '../../shared/events';
 import {
@@ -509,11 +510,26 @@ export function startEngineHost(port: HostPort, options: HostOptions): void {
     handle(parsed.request).catch((err: unknown) => fail(parsed.request.requestId, err));
   });
   const label = (dir: string): string => `${basename(dirname(dir))}/${basename(dir)} (embedded)`;
+  /** a model folder's context from its config (null when it cannot be read: the run will say) */
+  const contextOf = (dir: string): number | null => {
+    try {
+      const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const n = c.n_positions ?? c.n_ctx ?? c.max_position_embeddings;
+      return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
+    } catch {
+      return null;
+    }
+  };
+  const contexts = [options.embeddedPair.target, options.embeddedPair.draft].map(contextOf);
   post({
     type: 'ready',
     embeddedPair: {
       target: label(options.embeddedPair.target),
       draft: label(options.embeddedPair.draft),
+      context: contexts.includes(null) ? null : Math.min(...(contexts as number[])),
     },
     cacheDir,
   });

@@ -37,8 +37,19 @@ export function checkPrompt(prompt: string): string | null {
   return promptsTooLarge([prompt]);
 }
 
-export function checkMaxNewTokens(text: string): ParsedInt {
-  return parseWhole(text, 'max new tokens', 1, 100_000);
+/**
+ * Max new tokens as typed; `context`: the tokens the chosen pair holds, when known (the prompt
+ * takes at least one of them; the engine checks the exact fit with the prompt's tokens).
+ */
+export function checkMaxNewTokens(text: string, context: number | null = null): ParsedInt {
+  const parsed = parseWhole(text, 'max new tokens', 1, 100_000);
+  if (parsed.ok && context !== null && parsed.value > context - 1) {
+    return {
+      ok: false,
+      message: `At most ${context - 1} new tokens with this pair: its models hold ${context} tokens, the prompt's included.`,
+    };
+  }
+  return parsed;
 }
 
 export function checkRepeats(text: string): ParsedInt {

@@ -10,6 +10,8 @@ import type {
 } from '../../../shared/decoding';
 import type { LiveSettings, PairChoice, SweepSettings } from '../../../shared/protocol';
 import type { SetupField } from '../lib/hostErrors';
+import { GPT2_CONTEXT } from '../../../shared/catalog';
+import { catalogMatch } from '../lib/modelChoice';
 import { PairState } from './pair.svelte';
 import {
   DEFAULT_KS,
@@ -94,6 +96,8 @@ export class SetupState {
   /** repetition controls, for every run: 1 and 0 are off */
   repetitionPenaltyText = $state('1');
   noRepeatNgramText = $state('0');
+  /** the embedded pair's context, from the engine's ready message (null until then) */
+  embeddedContext = $state<number | null>(null);
 
   readonly errors: FieldErrors = $derived.by(() => {
     const errors: FieldErrors = {};
@@ -117,7 +121,7 @@ export class SetupState {
     }
     const sampling = this.checkedSampling;
     if (sampling && !sampling.ok) Object.assign(errors, sampling.errors);
-    const maxNew = checkMaxNewTokens(this.maxNewTokensText);
+    const maxNew = checkMaxNewTokens(this.maxNewTokensText, this.contextLimit);
     if (!maxNew.ok) errors.maxNewTokens = maxNew.message;
     const ks = checkKs(this.ks);
     if (ks) errors.ks = ks;
@@ -199,6 +203,21 @@ export class SetupState {
     return this.models.pair;
   }
 
+  /**
+   * The most tokens the chosen pair holds, as far as the app knows before loading it: the
+   * embedded pair's (from the engine) and the GPT-2 catalog's; a folder or another Hub repo is
+   * checked by the engine when it loads.
+   */
+  get contextLimit(): number | null {
+    const known = (['target', 'draft'] as const).flatMap((role) => {
+      const m = this.models.role(role);
+      if (m.kind === 'embedded') return this.embeddedContext === null ? [] : [this.embeddedContext];
+      if (m.kind === 'hub' && catalogMatch(m.repo)) return [GPT2_CONTEXT];
+      return [];
+    });
+    return known.length === 0 ? null : Math.min(...known);
+  }
+
   /** what a host-error field holds now, to tell when the user changed it */
   fieldKey(field: SetupField): string {
     switch (field) {
@@ -217,7 +236,7 @@ export class SetupState {
 
   /** The sweep to send, or null while a field is wrong. */
   get sweepSettings(): SweepSettings | null {
-    const maxNew = checkMaxNewTokens(this.maxNewTokensText);
+    const maxNew = checkMaxNewTokens(this.maxNewTokensText, this.contextLimit);
     const repeats = checkRepeats(this.repeatsText);
     const sampling = this.sampling;
     if (!this.valid || !maxNew.ok || !repeats.ok || sampling === undefined) return null;
@@ -249,7 +268,7 @@ export class SetupState {
    * drafter, the same decoding. Null while one of those fields is wrong.
    */
   liveSettings(k: number): LiveSettings | null {
-    const maxNew = checkMaxNewTokens(this.maxNewTokensText);
+    const maxNew = checkMaxNewTokens(this.maxNewTokensText, this.contextLimit);
     const prompt = this.prompts[0];
     const sampling = this.sampling;
     const e = this.errors;

@@ -449,6 +449,7 @@ export class Studio {
         // A (fresh) engine is up: its names, and its view of the history (a sweep that died
         // with the last engine is listed as failed now).
         this.embeddedPair = message.embeddedPair;
+        this.setup.embeddedContext = message.embeddedPair.context ?? null;
         this.download.cacheDir = message.cacheDir;
         this.refreshHistory();
         return;
