@@ -11,6 +11,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { startServer, type RunningServer, type ServeOptions } from '../src/cli/serve';
 import { PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
+import { setKs } from './pageSteps';
+
+export { longTasks, setKs, watchLongTasks } from './pageSteps';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -72,13 +75,6 @@ export async function openApp(
 /** rows of the results table, the best one included */
 export const resultRows = (page: Page): Promise<number> =>
   page.locator('[data-testid="results-row"], [data-testid="best-k-row"]').count();
-
-export async function setKs(page: Page, ks: number[]): Promise<void> {
-  const chips = page.locator('[data-testid^="k-chip-"]');
-  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
-  await page.getByTestId('k-add-input').fill(ks.join(', '));
-  await page.getByTestId('k-add-button').click();
-}
 
 /** Start a sweep; one repeat unless asked (the app's default is 3), to keep the tests short. */
 export async function runSweep(

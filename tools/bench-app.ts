@@ -20,6 +20,7 @@ import { Command } from 'commander';
 import { chromium, type Page } from 'playwright-core';
 import { startServer } from '../src/cli/serve';
 import { median } from '../src/results/stats';
+import { longTasks, setKs, watchLongTasks } from '../test/pageSteps';
 import type { RunRow } from '../src/shared/protocol';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -86,13 +87,6 @@ function newestRows(dataDir: string): RunRow[] {
     .map((line) => JSON.parse(line) as RunRow);
 }
 
-async function setKs(page: Page, ks: number[]): Promise<void> {
-  const chips = page.locator('[data-testid^="k-chip-"]');
-  while ((await chips.count()) > 0) await chips.first().getByRole('button').click();
-  await page.getByTestId('k-add-input').fill(ks.join(', '));
-  await page.getByTestId('k-add-button').click();
-}
-
 /** Run a sweep as the Run button does (through the DOM: the page may be hidden). */
 async function appSweep(page: Page, maxNewTokens: number): Promise<void> {
   await page.evaluate((n) => {
@@ -149,18 +143,10 @@ async function main(): Promise<void> {
     }
 
     // the UI while 400 tokens stream
-    await page.evaluate(() => {
-      const w = window as unknown as { longTasks: number[] };
-      w.longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) w.longTasks.push(e.duration);
-      }).observe({ type: 'longtask', buffered: false });
-    });
+    await watchLongTasks(page);
     await appSweep(page, 400);
-    const longTasks = await page.evaluate(
-      () => (window as unknown as { longTasks: number[] }).longTasks,
-    );
-    const longest = Math.max(0, ...longTasks);
+    const tasks = await longTasks(page);
+    const longest = Math.max(0, ...tasks);
 
     const med = (xs: Round[], key: keyof Round): number => median(xs.map((x) => x[key]));
     const result = {
@@ -176,7 +162,7 @@ async function main(): Promise<void> {
         k4: med(app, 'k4') / med(cli, 'k4'),
       },
       longestTaskMs: longest,
-      longTasksOver50ms: longTasks.filter((t) => t > 50).length,
+      longTasksOver50ms: tasks.filter((t) => t > 50).length,
     };
     if (opts.json) {
       console.log(JSON.stringify(result, null, 2));
