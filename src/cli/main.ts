@@ -3,7 +3,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError, type SettingName } from '../core/errors';
 import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
-import { DEFAULT_REPEATS, DRAFTERS, DRAFT_POLICIES, EXECUTION_PROVIDERS } from '../shared/decoding';
+import {
+  DEFAULT_REPEATS,
+  DRAFTERS,
+  DRAFT_POLICIES,
+  EXECUTION_PROVIDERS,
+  KV_LOCATIONS,
+} from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
 import { sweepCommand } from './sweepCommand';
 import { benchCommand } from './benchCommand';
@@ -25,6 +31,7 @@ const FLAGS: Record<SettingName, string> = {
   seed: '--seed',
   pMin: '--p-min',
   ep: '--ep, --target-ep or --draft-ep',
+  kvLocation: '--kv-location',
   cacheDir: '--cache-dir',
   hubHost: '--hub-host',
   offline: '--offline',
@@ -35,6 +42,15 @@ function flagHint(settings: readonly SettingName[]): string {
 }
 
 const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
+
+function kvLocationOption(): Option {
+  return new Option(
+    '--kv-location <where>',
+    'where the KV cache stays between passes: device (GPU memory, where onnxruntime-node allows: webgpu), host, or auto',
+  )
+    .choices(KV_LOCATIONS)
+    .default('auto');
+}
 
 function int(name: string) {
   return (value: string): number => {
@@ -190,6 +206,7 @@ program
   .addOption(
     new Option('--draft-ep <provider>', 'execution provider for the draft').choices(EP_CHOICES),
   )
+  .addOption(kvLocationOption())
   .option(
     '--data-dir <dir>',
     'where the execution-provider probe keeps its verdicts and log (default: the platform data folder)',

@@ -3,7 +3,12 @@ import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSyn
 import { dirname, resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
-import type { DraftPolicyName, DrafterKind, ExecutionProviderChoice } from '../shared/decoding';
+import type {
+  DraftPolicyName,
+  DrafterKind,
+  ExecutionProviderChoice,
+  KvLocationChoice,
+} from '../shared/decoding';
 import type { RunRow } from '../shared/protocol';
 import {
   bestOf,
@@ -19,6 +24,7 @@ import { loopNote } from '../results/loops';
 import { expectedSpeedup, predictedMeasuredCost } from '../results/theory';
 import { SpecDecError, describeError } from '../core/errors';
 import { releasePair } from '../core/model/pair';
+import type { OnnxCausalLM } from '../core/model/causalLm';
 import { openPair } from '../core/hub/openPair';
 import type { Dtype } from '../shared/decoding';
 import { SEED_PAIR } from '../shared/catalog';
@@ -71,6 +77,7 @@ export interface SweepCliOptions {
   ep: ExecutionProviderChoice;
   targetEp?: ExecutionProviderChoice;
   draftEp?: ExecutionProviderChoice;
+  kvLocation: KvLocationChoice;
   /** where the provider probe keeps its verdicts and log */
   dataDir?: string;
   /** probe the execution providers again instead of using the cached verdict */
@@ -78,6 +85,14 @@ export interface SweepCliOptions {
   /** print the provider probe's details (also in its log file) */
   verbose?: boolean;
 }
+
+/** where a GPU-run model kept its KV cache (on the CPU it can only be in host memory) */
+const kvNote = (lm: OnnxCausalLM): string =>
+  lm.executionProvider === 'cpu'
+    ? ''
+    : lm.kvLocation === 'device'
+      ? ', KV cache on the device'
+      : ', KV cache in host memory';
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
 
@@ -178,8 +193,18 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   let opened;
   try {
     opened = await openPair(
-      { source: sources.target, dtype: opts.dtype, ep: opts.targetEp ?? opts.ep },
-      { source: sources.draft, dtype: opts.dtype, ep: opts.draftEp ?? opts.ep },
+      {
+        source: sources.target,
+        dtype: opts.dtype,
+        ep: opts.targetEp ?? opts.ep,
+        kvLocation: opts.kvLocation,
+      },
+      {
+        source: sources.draft,
+        dtype: opts.dtype,
+        ep: opts.draftEp ?? opts.ep,
+        kvLocation: opts.kvLocation,
+      },
       {
         cacheDir: opts.cacheDir ?? defaultCacheDir(),
         offline: opts.offline ?? false,
@@ -304,6 +329,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         target: opened.target.repo ?? pair.target.folder.dir,
         draft: opened.draft?.repo ?? pair.draft?.folder.dir ?? null,
         executionProviders: { target: providers.target, draft: providers.draft },
+        kvLocations: { target: providers.targetKv, draft: providers.draftKv },
         providerChoice: {
           target: pair.target.lm.providerChoice,
           draft: pair.draft?.lm.providerChoice ?? null,
@@ -329,8 +355,12 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     return;
   }
   printReport(opts, prompts, rows, result.cancelled, [
-    `target on ${pair.target.lm.providerChoice?.summary ?? providers.target}`,
-    ...(pair.draft ? [`draft on ${pair.draft.lm.providerChoice?.summary ?? providers.draft}`] : []),
+    `target on ${pair.target.lm.providerChoice?.summary ?? providers.target}${kvNote(pair.target.lm)}`,
+    ...(pair.draft
+      ? [
+          `draft on ${pair.draft.lm.providerChoice?.summary ?? providers.draft}${kvNote(pair.draft.lm)}`,
+        ]
+      : []),
   ]);
   if (theory) {
     process.stdout.write(

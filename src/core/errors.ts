@@ -32,6 +32,7 @@ export type SettingName =
   | 'seed'
   | 'pMin'
   | 'ep'
+  | 'kvLocation'
   | 'cacheDir'
   | 'hubHost'
   | 'offline';

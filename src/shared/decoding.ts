@@ -40,6 +40,30 @@ export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 export const ExecutionProviderChoice = z.enum(['auto', ...EXECUTION_PROVIDERS]);
 export type ExecutionProviderChoice = z.infer<typeof ExecutionProviderChoice>;
 
+/**
+ * Where a model's KV cache (and its logits) stay between passes: `device` keeps them in the
+ * GPU provider's memory and reads back only what decoding needs; `host` copies them to
+ * JavaScript memory every pass (the only place the CPU provider has). `auto`: device where
+ * onnxruntime-node can keep outputs there (WebGPU), host elsewhere.
+ */
+export const KV_LOCATIONS = ['auto', 'host', 'device'] as const;
+export const KvLocationChoice = z.enum(KV_LOCATIONS);
+export type KvLocationChoice = z.infer<typeof KvLocationChoice>;
+export const KvLocation = z.enum(['host', 'device']);
+export type KvLocation = z.infer<typeof KvLocation>;
+
+/**
+ * Bytes that crossed between JavaScript memory and the provider's device per model pass
+ * (medians over a run's passes): the KV cache (past in, present out; 0 on the CPU provider,
+ * which has no device, and with a device-resident cache), and what was read back besides it
+ * (logits rows, or the few bytes of greedy verdicts per row).
+ */
+export const PassTransfer = z.object({
+  cacheBytesPerPass: z.number(),
+  readBytesPerPass: z.number(),
+});
+export type PassTransfer = z.infer<typeof PassTransfer>;
+
 /** ONNX weight variants the Hub's GPT-2 repos offer; q8 is the `_quantized` file. */
 export const DTYPES = ['fp32', 'fp16', 'q8'] as const;
 export const Dtype = z.enum(DTYPES);

@@ -3,6 +3,7 @@
  * Schemas validate events where they cross a process boundary; the types are inferred from them.
  */
 import { z } from 'zod';
+import { PassTransfer } from './decoding';
 
 export const EmitKind = z.enum(['accepted', 'correction', 'bonus', 'target']);
 export type EmitKind = z.infer<typeof EmitKind>;
@@ -32,6 +33,11 @@ export const RunMetrics = z.object({
   /** seconds spent inside the target's and the draft's session.run */
   targetRunS: z.number(),
   draftRunS: z.number(),
+  /**
+   * run-end only: host<->device bytes per target pass (medians), and the draft's; null for a
+   * run that made no pass
+   */
+  transfer: PassTransfer.extend({ draft: PassTransfer.nullable() }).nullable().optional(),
 });
 export type RunMetrics = z.infer<typeof RunMetrics>;
 

@@ -11,6 +11,7 @@ import {
   DraftPolicyName,
   Dtype,
   ExecutionProviderChoice,
+  KvLocation,
   ProviderChoice,
   RepetitionParams,
   SamplingParams,
@@ -274,6 +275,9 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** every provider probed for the model: "cpu 1.21 ms; webgpu 742 ms; cuda: not installed" */
   targetProviderTrials: z.string().nullable().optional(),
   draftProviderTrials: z.string().nullable().optional(),
+  /** where each model's KV cache lived between passes (host memory or the GPU's) */
+  targetKvLocation: KvLocation.optional(),
+  draftKvLocation: KvLocation.nullable().optional(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int()),
 });

@@ -238,12 +238,18 @@ export abstract class DecodeRun {
     return null;
   }
 
+  /** the run's host<->device bytes per pass (computed once, at the end: medians sort) */
+  private transfer(): RunMetrics['transfer'] {
+    const target = this.pair.target.lm.transfer();
+    return target && { ...target, draft: this.pair.draft?.lm.transfer() ?? null };
+  }
+
   private endEvent(): RunEndEvent {
     const outputTokenIds = this.context.slice(this.promptTokenIds.length);
     return {
       type: 'run-end',
       runId: this.runId,
-      metrics: this.metrics(),
+      metrics: { ...this.metrics(), transfer: this.transfer() },
       stopReason: this.stopReason ?? 'max-new-tokens',
       outputTokenIds,
       outputText: this.pair.tokenizer.decode(outputTokenIds),

@@ -41,6 +41,8 @@ export type { DrafterKind } from '../../shared/decoding';
  * confidence threshold): tokens after a doubtful one are unlikely to be accepted.
  */
 export class ModelDrafter implements Drafter {
+  private readonly gap = new Float64Array(1);
+
   constructor(
     private readonly lm: OnnxCausalLM,
     private readonly eosTokenId: number | null,
@@ -61,20 +63,28 @@ export class ModelDrafter implements Drafter {
     // The first pass also feeds whatever the draft has not seen yet (the prompt, or the target's
     // correction/bonus token and any accepted drafts it never fed).
     let feed: number[] = context.slice(this.lm.length);
+    // greedy with no repetition controls: the argmax (and its probability) is all a pass reads
+    const plain = !sampler && !this.repetition;
     while (tokens.length < k) {
-      const logits = await this.lm.forward(feed);
-      const row = logits.row(logits.rows - 1);
-      if (this.repetition) applyRepetition(row, this.repetition, context, tokens);
+      const logits = await this.lm.forward(feed, plain ? {} : undefined);
+      const last = logits.rows - 1;
       let token: number;
       let p: number;
-      if (sampler) {
-        const q = warp(row, sampler.params);
-        token = sample(q, sampler.random);
-        p = q[token]!;
-        dists!.push(q);
+      if (plain) {
+        token = logits.argmax(last, this.gap);
+        p = needProb ? logits.prob(last, token) : 0;
       } else {
-        token = argmax(row);
-        p = needProb ? probOf(row, token) : 0;
+        const row = logits.row(last);
+        if (this.repetition) applyRepetition(row, this.repetition, context, tokens);
+        if (sampler) {
+          const q = warp(row, sampler.params);
+          token = sample(q, sampler.random);
+          p = q[token]!;
+          dists!.push(q);
+        } else {
+          token = argmax(row);
+          p = needProb ? probOf(row, token) : 0;
+        }
       }
       tokens.push(token);
       probs?.push(p);

@@ -7,7 +7,7 @@
 import type { EngineEvent } from '../../shared/events';
 import { DEFAULT_DRAFTER, DEFAULT_POLICY } from '../../shared/decoding';
 import { SpecDecError } from '../errors';
-import { argmaxWithMargin, probOf } from '../model/argmax';
+import { argmaxWithMargin } from '../model/argmax';
 import type { Logits } from '../model/causalLm';
 import type { ModelPair } from '../model/pair';
 import { DecodeRun, MAX_K, type RunDetails, type RunOptions } from './decodeRun';
@@ -128,8 +128,15 @@ export class SpeculativeRun extends DecodeRun {
 
     // One target pass over everything it has not seen (at least the pending token) + the drafts.
     const fed = context.slice(target.length);
-    const logits = await target.forward(drafted.length > 0 ? fed.concat(drafted) : fed);
-    const base = logits.rows - drafted.length - 1; // row predicting the token at position len
+    const input = drafted.length > 0 ? fed.concat(drafted) : fed;
+    const base = input.length - drafted.length - 1; // row predicting the token at position len
+    // Greedy verification needs each row's argmax and the draft token's probability there: on a
+    // device-resident target that is all the pass reads back (sampling and repetition need rows).
+    const greedy =
+      this.sampling || this.repetition
+        ? undefined
+        : { pick: input.map((_, row) => (row < base ? -1 : (drafted[row - base] ?? -1))) };
+    const logits = await target.forward(input, greedy);
     // each row under the repetition controls of its own prefix (the drafts before it count)
     if (this.repetition) {
       for (let i = 0; i <= drafted.length; i++)
@@ -196,16 +203,16 @@ export class SpeculativeRun extends DecodeRun {
     let margin = Infinity;
     const targetTokenIds: number[] = [];
     for (let i = 0; i <= drafted.length; i++) {
-      const choice = argmaxWithMargin(logits.row(base + i), this.gap);
+      const choice = logits.argmax(base + i, this.gap);
       targetTokenIds.push(choice);
       margin = Math.min(margin, this.gap[0]!);
       if (i === drafted.length || choice !== drafted[i]) break;
       accepted++;
     }
     const withProbs = this.reportProbabilities;
-    const targetProbs = withProbs ? drafted.map((t, i) => probOf(logits.row(base + i), t)) : null;
+    const targetProbs = withProbs ? drafted.map((t, i) => logits.prob(base + i, t)) : null;
     const final = targetTokenIds[accepted]!;
-    const finalProb = withProbs ? probOf(logits.row(base + accepted), final) : null;
+    const finalProb = withProbs ? logits.prob(base + accepted, final) : null;
     return { accepted, targetTokenIds, targetProbs, finalProb, margin };
   }
 

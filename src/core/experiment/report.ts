@@ -1,5 +1,5 @@
 /** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
-import { trialsText } from '../../shared/decoding';
+import { trialsText, type KvLocation } from '../../shared/decoding';
 import { detectRepetition } from '../../results/loops';
 import type { RunRow } from '../../shared/protocol';
 import type { ModelPair } from '../model/pair';
@@ -11,6 +11,9 @@ export interface Providers {
   draft: string | null;
   targetTrials: string | null;
   draftTrials: string | null;
+  /** where each model's KV cache lived between passes */
+  targetKv: KvLocation;
+  draftKv: KvLocation | null;
 }
 
 export function pairProviders(pair: ModelPair): Providers {
@@ -19,6 +22,8 @@ export function pairProviders(pair: ModelPair): Providers {
     draft: pair.draft?.lm.executionProvider ?? null,
     targetTrials: trialsText(pair.target.lm.providerChoice),
     draftTrials: trialsText(pair.draft?.lm.providerChoice ?? null),
+    targetKv: pair.target.lm.kvLocation,
+    draftKv: pair.draft?.lm.kvLocation ?? null,
   };
 }
 
@@ -46,6 +51,7 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     stopReason: run.stopReason,
     targetRunS: m.targetRunS,
     draftRunS: m.draftRunS,
+    transfer: m.transfer ?? null,
     policy: run.policy,
     drafter: run.drafter,
     kPerStep: run.kPerStep,
@@ -57,6 +63,8 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
           draftProvider: providers.draft,
           targetProviderTrials: providers.targetTrials,
           draftProviderTrials: providers.draftTrials,
+          targetKvLocation: providers.targetKv,
+          draftKvLocation: providers.draftKv,
         }
       : {}),
     outputText: run.outputText,

@@ -1,5 +1,5 @@
 /** From what a user names (folders, repo ids, catalog names) to a loaded, checked model pair. */
-import type { Dtype, ExecutionProviderChoice } from '../../shared/decoding';
+import type { Dtype, ExecutionProviderChoice, KvLocationChoice } from '../../shared/decoding';
 import type { LoadedModelInfo } from '../../shared/protocol';
 import { loadPair, type LoadPairOptions, type LoadedModel, type ModelPair } from '../model/pair';
 import { resolveModels, type HubOptions, type ResolvedModel } from './hub';
@@ -9,6 +9,8 @@ export interface ModelSpec {
   source: string;
   dtype: Dtype;
   ep: ExecutionProviderChoice;
+  /** where the KV cache lives between passes (default auto) */
+  kvLocation?: KvLocationChoice;
 }
 
 export interface OpenedPair {
@@ -29,8 +31,12 @@ export async function openPair(
   const resolved = await resolveModels(specs, hub);
   const [t, d] = resolved as [ResolvedModel, ResolvedModel | undefined];
   const pair = await loadPair(t.dir, d?.dir ?? null, {
-    target: { executionProvider: target.ep, onnxFile: t.onnxFile },
-    draft: { executionProvider: draft?.ep ?? 'cpu', onnxFile: d?.onnxFile ?? null },
+    target: { executionProvider: target.ep, kvLocation: target.kvLocation, onnxFile: t.onnxFile },
+    draft: {
+      executionProvider: draft?.ep ?? 'cpu',
+      kvLocation: draft?.kvLocation,
+      onnxFile: d?.onnxFile ?? null,
+    },
     ...load,
   });
   const info = (m: LoadedModel, r: ResolvedModel): LoadedModelInfo => ({

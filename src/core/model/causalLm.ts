@@ -5,13 +5,33 @@
  * per-call JavaScript work (tensor allocation, BigInt conversion, cache copies) competes with a
  * draft pass of a few hundred microseconds. Input buffers are reused, the cache is handed from
  * one pass to the next without copying, and cropping copies only when it must.
+ *
+ * Where the cache lives (`kvLocation`):
+ * - host: onnxruntime returns every output to JavaScript memory (its default), and the next pass
+ *   sends the cache back. On the CPU provider that is the only choice and costs no device copy;
+ *   on a GPU it costs the whole cache down and up every pass.
+ * - device (GPU providers that onnxruntime-node can leave outputs on: WebGPU): `present.*` stay
+ *   as device tensors and go straight back in as `past_key_values.*`; dropping rejected drafts
+ *   slices them on the device (onnxGraph.ts's crop graph, run lazily before the next pass); the
+ *   logits stay there too and the head graph reads back, per row, the argmax, the tie margin and
+ *   the two probabilities greedy decoding reports. Full rows come back only when a caller asks
+ *   (sampling, repetition controls, the step detail). Every device tensor is disposed when it is
+ *   replaced; `liveDeviceTensors` counts the ones held.
  */
 import * as ort from 'onnxruntime-node';
 import { SpecDecError, describeError } from '../errors';
-import type { ProviderChoice } from '../../shared/decoding';
-import { createSession, type ExecutionProvider } from './executionProvider';
+import type {
+  KvLocationChoice,
+  KvLocation,
+  PassTransfer,
+  ProviderChoice,
+} from '../../shared/decoding';
+import { median } from '../../results/stats';
+import { createSession, deviceOutputs, type ExecutionProvider } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
 import { halfsToFloats } from './float16';
+import { argmaxWithMargin, probOf } from './argmax';
+import { cropGraph, headGraph, HEAD_OUTPUTS } from './onnxGraph';
 
 /** The KV cache's element types: fp32 and q8 exports keep a float32 cache, fp16 exports float16. */
 type CacheType = 'float32' | 'float16';
@@ -24,28 +44,82 @@ export interface CausalLmOptions {
   providerChoice?: ProviderChoice;
   /** threads for one operator; small models are fastest on 1 (the default) */
   intraOpThreads?: number;
+  /** where the KV cache lives between passes (default auto: on the device where it can) */
+  kvLocation?: KvLocationChoice;
 }
 
-/** The logits of the new positions of one pass, row-major [rows, vocab]. */
+/**
+ * What a greedy pass needs back: per row, the argmax, its margin and probability, and the
+ * probability of `pick[row]` (a draft token; absent or -1: none). On a device-resident model this
+ * is all that is read; elsewhere the rows come back anyway and these are computed from them.
+ */
+export interface GreedyRead {
+  pick?: readonly number[];
+}
+
+/** The per-row values the head graph computes on the device. */
+interface DeviceVerdicts {
+  ids: BigInt64Array;
+  top2: Float32Array;
+  lse: Float32Array;
+  picked: Float32Array;
+  pick: BigInt64Array;
+}
+
+/** The logits of the new positions of one pass: the rows, or their greedy verdicts. */
 export class Logits {
   constructor(
-    readonly data: Float32Array,
     readonly rows: number,
     readonly vocab: number,
+    private readonly rowData: Float32Array | null,
+    private readonly verdicts: DeviceVerdicts | null = null,
   ) {}
+
+  /** all rows, row-major [rows, vocab] (only when the pass read rows) */
+  get data(): Float32Array {
+    if (!this.rowData)
+      throw new Error('this pass read greedy verdicts only: forward() without them');
+    return this.rowData;
+  }
 
   row(i: number): Float32Array {
     return this.data.subarray(i * this.vocab, (i + 1) * this.vocab);
+  }
+
+  /** the greedy choice of row i (the first on ties); the top-two gap goes to gap[0] */
+  argmax(i: number, gap: Float64Array): number {
+    const v = this.verdicts;
+    if (!v) return argmaxWithMargin(this.row(i), gap);
+    gap[0] = v.top2[2 * i]! - v.top2[2 * i + 1]!;
+    return Number(v.ids[i]!);
+  }
+
+  /** softmax probability of `token` in row i (on the device: the argmax or the picked token) */
+  prob(i: number, token: number): number {
+    const v = this.verdicts;
+    if (!v) return probOf(this.row(i), token);
+    if (Number(v.pick[i]!) === token) return Math.exp(v.picked[i]! - v.lse[i]!);
+    if (Number(v.ids[i]!) === token) return Math.exp(v.top2[2 * i]! - v.lse[i]!);
+    throw new Error(`row ${i}: token ${token} is neither the argmax nor the picked token`);
   }
 }
 
 export class OnnxCausalLM {
   /** model passes (session.run calls) since creation or the last resetCounters() */
   passes = 0;
-  /** milliseconds spent inside session.run since creation or the last resetCounters() */
+  /**
+   * milliseconds spent inside session.run since creation or the last resetCounters(); on a
+   * device-resident model this includes reading the verdicts back, where a GPU's asynchronous
+   * work is waited for
+   */
   runMs = 0;
-  /** milliseconds spent cropping the KV cache (copying the kept prefix) */
+  /** milliseconds spent cropping the KV cache (copying the kept prefix, or slicing on the device) */
   cropMs = 0;
+  /**
+   * device tensors onnxruntime has handed this model and it has not disposed yet: its cache
+   * (2 per layer) between passes, on a device-resident model; 0 elsewhere
+   */
+  liveDeviceTensors = 0;
 
   private cache: ort.Tensor[];
   /** one reusable buffer per cache slot, for crops */
@@ -54,11 +128,16 @@ export class OnnxCausalLM {
   readonly cacheType: CacheType;
   private readonly logitsType: CacheType;
   private cacheLen = 0;
+  /** device-resident: the cache tensors are longer than cacheLen until the next pass slices them */
+  private cropPending = false;
   private readonly ones: BigInt64Array;
   private readonly pastNames: string[];
   private readonly presentNames: string[];
   private readonly hasPositionIds: boolean;
   private readonly hasUseCacheBranch: boolean;
+  /** per pass since resetCounters(): host<->device cache bytes, and other bytes read back */
+  private cacheBytes: number[] = [];
+  private readBytes: number[] = [];
 
   private constructor(
     readonly folder: ModelFolder,
@@ -66,6 +145,8 @@ export class OnnxCausalLM {
     readonly executionProvider: ExecutionProvider,
     /** what was asked, tried and measured; null when the provider was simply given */
     readonly providerChoice: ProviderChoice | null,
+    /** the device-side crop and head graphs; null when the cache lives on the host */
+    private readonly device: { crop: ort.InferenceSession; head: ort.InferenceSession } | null,
   ) {
     const { nLayer } = folder.config;
     this.pastNames = [];
@@ -98,10 +179,12 @@ export class OnnxCausalLM {
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
     const ep = options.executionProvider ?? 'cpu';
-    const sessionOptions = {
+    const kvLocation = kvLocationFor(options.kvLocation ?? 'auto', ep);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all' as const,
       intraOpNumThreads: options.intraOpThreads ?? 1,
       interOpNumThreads: 1,
+      ...(kvLocation === 'device' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     };
     let session: ort.InferenceSession;
     try {
@@ -125,7 +208,25 @@ export class OnnxCausalLM {
         `Could not load ${folder.onnxPath}: ${reason}. The file may be truncated or corrupt; re-export or re-download the model.`,
       );
     }
-    return new OnnxCausalLM(folder, session, ep, options.providerChoice ?? null);
+    let device: { crop: ort.InferenceSession; head: ort.InferenceSession } | null = null;
+    if (kvLocation === 'device') {
+      try {
+        device = await openDeviceGraphs(session, folder, ep);
+      } catch (err) {
+        await session.release();
+        throw new SpecDecError(
+          'EXECUTION_PROVIDER',
+          `The ${ep} provider could not keep the KV cache on the device (${describeError(err).split('\n')[0]}). Choose the host KV-cache location instead.`,
+          ['kvLocation'],
+        );
+      }
+    }
+    return new OnnxCausalLM(folder, session, ep, options.providerChoice ?? null, device);
+  }
+
+  /** where the cache lives between passes */
+  get kvLocation(): KvLocation {
+    return this.device ? 'device' : 'host';
   }
 
   /** tokens currently held in the KV cache */
@@ -141,19 +242,30 @@ export class OnnxCausalLM {
     this.passes = 0;
     this.runMs = 0;
     this.cropMs = 0;
+    this.cacheBytes = [];
+    this.readBytes = [];
+  }
+
+  /** host<->device bytes per pass since resetCounters() (medians); null before any pass */
+  transfer(): PassTransfer | null {
+    if (this.cacheBytes.length === 0) return null;
+    return { cacheBytesPerPass: median(this.cacheBytes), readBytesPerPass: median(this.readBytes) };
   }
 
   /** Forget the cache (the next forward starts from position 0). */
   reset(): void {
+    for (const t of this.cache) this.drop(t);
     this.cache = this.emptyCache();
     this.cacheLen = 0;
+    this.cropPending = false;
   }
 
   /**
-   * Run the model over `tokens` appended after the cached ones; returns one logits row per token
-   * and extends the cache by tokens.length.
+   * Run the model over `tokens` appended after the cached ones; extends the cache by
+   * tokens.length. Returns one logits row per token, or with `greedy` (on a device-resident
+   * model) only the rows' greedy verdicts.
    */
-  async forward(tokens: readonly number[]): Promise<Logits> {
+  async forward(tokens: readonly number[], greedy?: GreedyRead): Promise<Logits> {
     const n = tokens.length;
     const past = this.cacheLen;
     const total = past + n;
@@ -161,6 +273,7 @@ export class OnnxCausalLM {
     if (total > this.nPositions) {
       throw new Error(`forward() past the context: ${total} > ${this.nPositions}`);
     }
+    if (this.cropPending) await this.cropOnDevice();
     const ids = new BigInt64Array(n);
     for (let i = 0; i < n; i++) ids[i] = BigInt(tokens[i]!);
     const feeds: Record<string, ort.Tensor> = {
@@ -176,23 +289,46 @@ export class OnnxCausalLM {
     if (this.hasUseCacheBranch) {
       feeds.use_cache_branch = new ort.Tensor('bool', [past > 0], [1]);
     }
-    for (let i = 0; i < this.pastNames.length; i++) feeds[this.pastNames[i]!] = this.cache[i]!;
+    // the host cache crosses to a GPU provider and back: the bytes in now, those out below
+    let cacheBytes = 0;
+    const hostCacheOnGpu = !this.device && this.executionProvider !== 'cpu';
+    for (let i = 0; i < this.pastNames.length; i++) {
+      const t = this.cache[i]!;
+      feeds[this.pastNames[i]!] = t;
+      if (hostCacheOnGpu) cacheBytes += byteSize(t);
+    }
 
     const t0 = performance.now();
-    const out = await this.session.run(feeds);
-    this.runMs += performance.now() - t0;
+    const out = await this.run(this.session, feeds);
     this.passes++;
 
-    for (let i = 0; i < this.presentNames.length; i++) this.cache[i] = out[this.presentNames[i]!]!;
+    for (let i = 0; i < this.presentNames.length; i++) {
+      const present = out[this.presentNames[i]!]!;
+      this.drop(this.cache[i]!);
+      this.cache[i] = present;
+      if (hostCacheOnGpu) cacheBytes += byteSize(present);
+    }
     this.cacheLen = total;
     const logits = out.logits!;
+    if (this.device) {
+      try {
+        const read = await this.readOnDevice(logits, n, greedy);
+        this.runMs += performance.now() - t0;
+        this.record(cacheBytes, read.bytes);
+        return read.logits;
+      } finally {
+        this.drop(logits);
+      }
+    }
+    this.runMs += performance.now() - t0;
+    this.record(cacheBytes, byteSize(logits));
     const vocab = logits.dims[2]!;
     // float16 logits become float32 once, here: every later read (argmax, softmax) is plain.
     const data =
       this.logitsType === 'float16'
         ? halfsToFloats(logits.data as Uint16Array)
         : (logits.data as Float32Array);
-    return new Logits(data, n, vocab);
+    return new Logits(n, vocab, data);
   }
 
   /**
@@ -200,16 +336,27 @@ export class OnnxCausalLM {
    * counters as they were (a run, a live one too, goes on unaffected): for the step detail view.
    */
   async probe(tokens: readonly number[]): Promise<Float32Array> {
-    const saved = { cache: this.cache, cacheLen: this.cacheLen };
-    const counters = { passes: this.passes, runMs: this.runMs, cropMs: this.cropMs };
+    const saved = { cache: this.cache, cacheLen: this.cacheLen, cropPending: this.cropPending };
+    const counters = {
+      passes: this.passes,
+      runMs: this.runMs,
+      cropMs: this.cropMs,
+      cacheBytes: this.cacheBytes,
+      readBytes: this.readBytes,
+    };
+    this.cacheBytes = [];
+    this.readBytes = [];
     this.cache = this.emptyCache();
     this.cacheLen = 0;
+    this.cropPending = false;
     try {
       const logits = await this.forward(tokens);
       return logits.row(logits.rows - 1).slice();
     } finally {
+      for (const t of this.cache) this.drop(t);
       this.cache = saved.cache;
       this.cacheLen = saved.cacheLen;
+      this.cropPending = saved.cropPending;
       Object.assign(this, counters);
     }
   }
@@ -223,9 +370,15 @@ export class OnnxCausalLM {
       this.reset();
       return;
     }
+    if (this.device) {
+      // sliced on the device before the next pass (crops in a row become one slice)
+      this.cacheLen = n;
+      this.cropPending = true;
+      return;
+    }
     const t0 = performance.now();
     const { nHead, headDim } = this.folder.config;
-    const oldLen = this.cacheLen;
+    const oldLen = this.cache[0]!.dims[2]!;
     const size = nHead * n * headDim;
     // The cache is [1, heads, len, headDim]: each head's rows are contiguous, so a crop is one
     // copy per head, into a buffer this model keeps for the slot (no allocation per crop). The
@@ -252,7 +405,92 @@ export class OnnxCausalLM {
   }
 
   async release(): Promise<void> {
+    for (const t of this.cache) this.drop(t);
+    this.cache = this.emptyCache();
+    this.cacheLen = 0;
     await this.session.release();
+    await this.device?.crop.release();
+    await this.device?.head.release();
+  }
+
+  /** session.run, with a failing provider reported as such (never a bare native message) */
+  private async run(
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    fetches?: readonly string[],
+  ): Promise<ort.InferenceSession.ReturnType> {
+    try {
+      const out = await (fetches ? session.run(feeds, [...fetches]) : session.run(feeds));
+      // every device tensor onnxruntime hands over is counted until it is disposed (drop)
+      for (const t of Object.values(out)) if (t.location === 'gpu-buffer') this.liveDeviceTensors++;
+      return out;
+    } catch (err) {
+      if (this.executionProvider === 'cpu') throw err;
+      throw new SpecDecError(
+        'EXECUTION_PROVIDER',
+        `A pass of ${this.folder.dir} failed on the ${this.executionProvider} execution provider (${describeError(err).split('\n')[0]}). Run again on cpu; the README's GPU set-up lists what ${this.executionProvider} needs.`,
+        ['ep'],
+      );
+    }
+  }
+
+  /** Slice every cache slot to cacheLen on the device (a crop was asked since the last pass). */
+  private async cropOnDevice(): Promise<void> {
+    const t0 = performance.now();
+    const feeds: Record<string, ort.Tensor> = {
+      n: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.cacheLen)), [1]),
+    };
+    this.cache.forEach((t, i) => (feeds[`in${i}`] = t));
+    const out = await this.run(this.device!.crop, feeds);
+    this.cache = this.cache.map((old, i) => {
+      this.drop(old);
+      return out[`out${i}`]!;
+    });
+    this.cropPending = false;
+    this.cropMs += performance.now() - t0;
+  }
+
+  /** The head graph over a pass's device logits: verdicts only, or the rows. */
+  private async readOnDevice(
+    logits: ort.Tensor,
+    rows: number,
+    greedy: GreedyRead | undefined,
+  ): Promise<{ logits: Logits; bytes: number }> {
+    // rows without a pick gather token 0, whose probability that then is (prob() stays right)
+    const pick = new BigInt64Array(rows);
+    greedy?.pick?.forEach((t, i) => (pick[i] = BigInt(Math.max(t, 0))));
+    const feeds = { logits, pick: new ort.Tensor('int64', pick, [1, rows, 1]) };
+    const head = this.device!.head;
+    if (!greedy) {
+      const out = await this.run(head, feeds, ['rows']);
+      const rowsT = out.rows!;
+      return {
+        logits: new Logits(rows, rowsT.dims[2]!, rowsT.data as Float32Array),
+        bytes: byteSize(rowsT),
+      };
+    }
+    const out = await this.run(head, feeds, HEAD_OUTPUTS);
+    const verdicts: DeviceVerdicts = {
+      ids: out.ids!.data as BigInt64Array,
+      top2: out.top2!.data as Float32Array,
+      lse: out.lse!.data as Float32Array,
+      picked: out.picked!.data as Float32Array,
+      pick,
+    };
+    const bytes = HEAD_OUTPUTS.reduce((sum, name) => sum + byteSize(out[name]!), 0);
+    return { logits: new Logits(rows, logits.dims[2]!, null, verdicts), bytes };
+  }
+
+  private record(cacheBytes: number, readBytes: number): void {
+    this.cacheBytes.push(cacheBytes);
+    this.readBytes.push(readBytes);
+  }
+
+  /** dispose a device tensor this model no longer needs (host tensors are the GC's) */
+  private drop(t: ort.Tensor): void {
+    if (t.location !== 'gpu-buffer') return;
+    t.dispose();
+    this.liveDeviceTensors--;
   }
 
   private emptyCache(): ort.Tensor[] {
@@ -260,6 +498,57 @@ export class OnnxCausalLM {
     const empty = this.cacheType === 'float16' ? new Uint16Array(0) : new Float32Array(0);
     return this.pastNames.map(() => cacheTensor(empty, [1, nHead, 0, headDim]));
   }
+}
+
+/** Where the cache can live on this provider; an impossible explicit choice is an error. */
+export function kvLocationFor(choice: KvLocationChoice, ep: ExecutionProvider): KvLocation {
+  const can = deviceOutputs(ep);
+  if (choice === 'auto') return can ? 'device' : 'host';
+  if (choice === 'device' && !can) {
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      ep === 'cpu'
+        ? 'The CPU provider has no device memory: its KV cache is always in host memory. Choose the host (or auto) KV-cache location.'
+        : `onnxruntime-node cannot leave ${ep} outputs on the device (its binding keeps only WebGPU buffers there), so the KV cache comes back to host memory every pass. Choose the host (or auto) KV-cache location, or run on webgpu.`,
+      ['kvLocation'],
+    );
+  }
+  return choice;
+}
+
+/** The crop and head graphs for a device-resident model, on the model's own provider. */
+async function openDeviceGraphs(
+  session: ort.InferenceSession,
+  folder: ModelFolder,
+  ep: ExecutionProvider,
+): Promise<{ crop: ort.InferenceSession; head: ort.InferenceSession }> {
+  const { nLayer, nHead, headDim } = folder.config;
+  const cacheType = tensorType(session.inputMetadata, 'past_key_values.0.key', folder);
+  const logitsType = tensorType(session.outputMetadata, 'logits', folder);
+  const vocabDim = session.outputMetadata.find((m) => m.name === 'logits');
+  const vocab = vocabDim?.isTensor ? vocabDim.shape[2] : undefined;
+  const options = { graphOptimizationLevel: 'all' as const };
+  const crop = await createSession(cropGraph(2 * nLayer, nHead, headDim, cacheType), ep, {
+    ...options,
+    preferredOutputLocation: 'gpu-buffer',
+  });
+  try {
+    const head = await createSession(
+      headGraph(typeof vocab === 'number' ? vocab : 'vocab', logitsType),
+      ep,
+      options,
+    );
+    return { crop, head };
+  } catch (err) {
+    await crop.release();
+    throw err;
+  }
+}
+
+/** bytes of a tensor's data, wherever it is */
+function byteSize(t: ort.Tensor): number {
+  const width = t.type === 'float16' ? 2 : t.type === 'int64' ? 8 : t.type === 'bool' ? 1 : 4;
+  return t.size * width;
 }
 
 function cacheTensor(data: CacheArray, dims: number[]): ort.Tensor {

@@ -2,8 +2,9 @@
  * onnxruntime's execution providers on this machine: which this build offers, which cannot work
  * here (found without trying them), and a session on the one chosen (providerProbe.ts chooses).
  *
- * Outputs (logits, KV cache) always come back to JavaScript memory (onnxruntime's default output
- * location), so the KV-cache handling (crop by copy) is the same on every provider.
+ * Outputs come back to JavaScript memory (onnxruntime's default output location) except on the
+ * providers whose outputs onnxruntime-node can leave on the device (`deviceOutputs`), where
+ * causalLm.ts keeps the KV cache there.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -67,14 +68,27 @@ export function providerUnavailable(provider: ExecutionProvider): string | null 
   return null;
 }
 
-/** A session on one provider (providerProbe.ts decides which). */
+/**
+ * Whether onnxruntime-node can leave this provider's outputs on the device
+ * (`preferredOutputLocation: 'gpu-buffer'`). Its binding (1.30) wraps only WebGPU buffers as
+ * tensors; CUDA's, DirectML's and CoreML's outputs are always copied to host memory, and reading
+ * a device tensor back is not implemented (the head graph's CPU outputs do that instead).
+ */
+export function deviceOutputs(provider: ExecutionProvider): boolean {
+  return provider === 'webgpu';
+}
+
+/** A session on one provider (providerProbe.ts decides which), from a file or model bytes. */
 export async function createSession(
-  path: string,
+  path: string | Uint8Array,
   provider: ExecutionProvider,
   options: ort.InferenceSession.SessionOptions,
 ): Promise<ort.InferenceSession> {
   if (provider !== 'cpu') quietGpuStart();
-  return ort.InferenceSession.create(path, { ...options, executionProviders: [provider] });
+  const all = { ...options, executionProviders: [provider] };
+  return typeof path === 'string'
+    ? ort.InferenceSession.create(path, all)
+    : ort.InferenceSession.create(path, all);
 }
 
 /**

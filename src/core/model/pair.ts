@@ -1,6 +1,6 @@
 /** Loading a target (and optionally a draft) and checking that they can work together. */
 import { SpecDecError } from '../errors';
-import type { ExecutionProviderChoice } from '../../shared/decoding';
+import type { ExecutionProviderChoice, KvLocationChoice } from '../../shared/decoding';
 import { OnnxCausalLM } from './causalLm';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { chooseProviders, type ProbeOptions } from './providerProbe';
@@ -40,6 +40,8 @@ export interface ModelLoadOptions {
   onnxFile?: string | null;
   /** default cpu; `auto` measures what this machine offers (providerProbe.ts) */
   executionProvider?: ExecutionProviderChoice;
+  /** where the KV cache lives between passes (default auto: on the device where it can) */
+  kvLocation?: KvLocationChoice;
 }
 
 /** Throws PAIR_MISMATCH naming both models and the first difference, if the vocabularies differ. */
@@ -120,7 +122,11 @@ export async function loadPair(
     for (const [i, p] of prepared.entries()) {
       const choice = choices[i]!;
       const lm = await about(p.dir, () =>
-        OnnxCausalLM.open(p.folder, { executionProvider: choice.provider, providerChoice: choice }),
+        OnnxCausalLM.open(p.folder, {
+          executionProvider: choice.provider,
+          providerChoice: choice,
+          kvLocation: p.opts.kvLocation ?? 'auto',
+        }),
       );
       loaded.push({ folder: p.folder, tokenizer: p.tokenizer, lm });
     }
