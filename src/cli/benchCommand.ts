@@ -15,6 +15,10 @@ import { median } from '../results/stats';
 import { SEED_PROMPT } from '../core/experiment/sweep';
 import { bestPredictedK, expectedSpeedup } from '../results/theory';
 import { loadPair, releasePair } from '../core/model/pair';
+import { kvLocationFor } from '../core/model/causalLm';
+import type { ExecutionProvider, KvLocationChoice } from '../shared/decoding';
+import { formatBytes } from '../shared/format';
+import { benchCacheVariants, variantName, type CacheVariant } from './cacheBench';
 
 export interface BenchOptions {
   target: string;
@@ -22,12 +26,19 @@ export interface BenchOptions {
   maxNewTokens: number;
   k: number[];
   repeats: number;
+  ep: ExecutionProvider;
+  kvLocation: KvLocationChoice;
 }
+
+/** the K whose host<->device bytes are shown beside the CPU path, and its run's length */
+const TRANSFER_K = 4;
+const TRANSFER_TOKENS = 40;
 
 const f = (v: number, d = 3): string => v.toFixed(d);
 
 export async function benchCommand(opts: BenchOptions): Promise<void> {
-  const pair = await loadPair(opts.target, opts.draft);
+  const model = { executionProvider: opts.ep, kvLocation: opts.kvLocation };
+  const pair = await loadPair(opts.target, opts.draft, { target: model, draft: model });
   const runOpts = { prompt: SEED_PROMPT, maxNewTokens: opts.maxNewTokens };
   const log = (s: string): void => void process.stderr.write(s + '\n');
 
@@ -75,8 +86,13 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   const baseT = median(times.get('baseline')!);
 
   // transformers.js generate() on the same target model, same prompt, same provider (CPU).
-  const tjs = await transformersJsTokensPerSecond(opts.target, opts.maxNewTokens, opts.repeats);
+  const tjs =
+    opts.ep === 'cpu'
+      ? await transformersJsTokensPerSecond(opts.target, opts.maxNewTokens, opts.repeats)
+      : null;
+  const kv = pair.target.lm.kvLocation;
   await releasePair(pair);
+  const transfer = await transferBesideCpu(opts, log);
 
   const table = new Table({
     head: [
@@ -115,7 +131,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     `SpecDec Studio engine benchmark: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`,
   );
   out(
-    `pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, CPU, medians of ${opts.repeats}`,
+    `pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, ${opts.ep}${opts.ep === 'cpu' ? '' : `, KV cache ${kv === 'device' ? 'on the device' : 'in host memory'}`}, medians of ${opts.repeats}`,
   );
   out(`alpha (K=1 acceptance) = ${f(alpha)}, c = ${f(cost.c)}`);
   out(table.toString());
@@ -123,7 +139,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     `session.run share of generation time: min ${f(Math.min(...allShares))}, median ${f(median(allShares))}  (bar >= 0.90)`,
   );
   out(
-    `KV-cache crops (cache in JS memory, kept prefix copied per head): median ${f(100 * median(cropShares), 2)}%, max ${f(100 * Math.max(...cropShares), 2)}% of speculative generation time`,
+    `KV-cache crops (${kv === 'device' ? 'sliced on the device' : 'cache in JS memory, kept prefix copied per head'}): median ${f(100 * median(cropShares), 2)}%, max ${f(100 * Math.max(...cropShares), 2)}% of speculative generation time`,
   );
   out(
     `best K = ${bestK}: ${f(bestSpeedup, 2)}x over the KV-cache baseline  (bar >= 1.3x); predicted best K = ${bestPredictedK(alpha, cost.c)}`,
@@ -132,8 +148,77 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     `measured / predicted speedup at best K: ${f(bestSpeedup / expectedSpeedup(alpha, cost.c, bestK), 2)}  (bar >= 0.85)`,
   );
   out(
-    `baseline tokens/s: ours ${f(ours, 1)}, transformers.js generate() ${f(tjs, 1)}, ratio ${f(ours / tjs, 2)}  (bar >= 1.00)`,
+    tjs === null
+      ? `baseline tokens/s: ours ${f(ours, 1)} (transformers.js is compared on the cpu only)`
+      : `baseline tokens/s: ours ${f(ours, 1)}, transformers.js generate() ${f(tjs, 1)}, ratio ${f(ours / tjs, 2)}  (bar >= 1.00)`,
   );
+  out(transfer);
+}
+
+/**
+ * Host<->device bytes per pass of one K=4 run on the CPU and, on a GPU provider, with the cache
+ * in host memory and (where it can be) on the device: the table `--ep webgpu` is run for.
+ */
+async function transferBesideCpu(opts: BenchOptions, log: (s: string) => void): Promise<string> {
+  const variants: CacheVariant[] =
+    opts.ep === 'cpu'
+      ? []
+      : [
+          { ep: opts.ep, kvLocation: 'host' },
+          ...(kvLocationFor('auto', opts.ep) === 'device'
+            ? [{ ep: opts.ep, kvLocation: 'device' as const }]
+            : []),
+        ];
+  log(
+    `host<->device bytes: one K=${TRANSFER_K} run of ${TRANSFER_TOKENS} tokens per KV-cache location`,
+  );
+  const results = await benchCacheVariants({
+    target: opts.target,
+    draft: opts.draft,
+    prompt: SEED_PROMPT,
+    maxNewTokens: TRANSFER_TOKENS,
+    configs: [TRANSFER_K],
+    repeats: 1,
+    variants,
+  });
+  const table = new Table({
+    head: [
+      'K=4, per pass (medians)',
+      'target cache',
+      'target read',
+      'draft cache',
+      'draft read',
+      'tokens = cpu',
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const r of results) {
+    const run = r.runs[`K=${TRANSFER_K}`];
+    const t = run?.transfer;
+    table.push(
+      r.unavailable || !t
+        ? [variantName(r.variant), { colSpan: 5, content: `not measured: ${r.unavailable}` }]
+        : [
+            variantName(r.variant),
+            formatBytes(t.cacheBytesPerPass),
+            formatBytes(t.readBytesPerPass),
+            formatBytes(t.draft?.cacheBytesPerPass),
+            formatBytes(t.draft?.readBytesPerPass),
+            run.sameTokens ? 'yes' : 'NO',
+          ],
+    );
+  }
+  const byLocation = (where: 'host' | 'device') =>
+    results.find((r) => r.variant.ep === opts.ep && r.variant.kvLocation === where)?.runs[
+      `K=${TRANSFER_K}`
+    ]?.transfer?.cacheBytesPerPass;
+  const was = byLocation('host');
+  const now = byLocation('device');
+  const summary =
+    opts.ep !== 'cpu' && was !== undefined && now !== undefined
+      ? `\ncache bytes per pass: ${formatBytes(now)} (was ${formatBytes(was)} with the cache in host memory)`
+      : '';
+  return `host<->device bytes per pass:\n${table.toString()}${summary}`;
 }
 
 async function transformersJsTokensPerSecond(

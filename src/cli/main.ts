@@ -225,6 +225,12 @@ program
   .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
   .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
   .option('--repeats <n>', 'measured repeats', int('--repeats'), 5)
+  .addOption(
+    new Option('--ep <provider>', 'execution provider for both models')
+      .choices(EXECUTION_PROVIDERS)
+      .default('cpu'),
+  )
+  .addOption(kvLocationOption())
   .action(benchCommand);
 
 program

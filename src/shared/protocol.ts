@@ -95,6 +95,8 @@ export const LoadedModelInfo = z.object({
   provider: z.string(),
   /** how the provider was chosen: each one tried, its pass time or why it was skipped */
   providerChoice: ProviderChoice.nullable(),
+  /** where its KV cache stays between passes */
+  kvLocation: KvLocation.optional(),
 });
 export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
 

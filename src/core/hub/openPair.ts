@@ -45,6 +45,7 @@ export async function openPair(
     repo: r.repo,
     provider: m.lm.executionProvider,
     providerChoice: m.lm.providerChoice,
+    kvLocation: m.lm.kvLocation,
   });
   return {
     pair,
