@@ -80,7 +80,7 @@ const ks = opts.k.split(',').map(Number);
 const configs = [null, ...ks];
 const log = (line: string) => void process.stderr.write(line + '\n');
 log(`bench:gpu on ${ep}: loading the pair three ways (cpu, ${ep} host cache, ${ep} device cache)`);
-const results = await benchCacheVariants({
+const { variants: results, rssAfterRepeat } = await benchCacheVariants({
   target: opts.target,
   draft: opts.draft,
   prompt: PROMPT,
@@ -107,6 +107,7 @@ if (opts.json) {
     maxNewTokens: Number(opts.maxNewTokens),
     repeats: Number(opts.repeats),
     variants: results.map((r) => ({ name: variantName(r.variant), ...r })),
+    rssAfterRepeat,
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 } else {
@@ -156,6 +157,9 @@ if (opts.json) {
   const last = configName(ks.at(-1) ?? null);
   const was = host.runs[last]?.transfer?.cacheBytesPerPass;
   const now = device.runs[last]?.transfer?.cacheBytesPerPass;
+  out(
+    `process memory (RSS) after each repeat: ${rssAfterRepeat.map((b) => formatBytes(b)).join(', ')}${process.env.VK_ICD_FILENAMES?.includes('swiftshader') ? ' (SwiftShader: device memory is process memory, so leaked device tensors would show here)' : ''}`,
+  );
   if (was !== undefined && now !== undefined)
     out(
       `${last}: cache bytes per pass: ${formatBytes(now)} (was ${formatBytes(was)} with the cache in host memory)`,

@@ -172,7 +172,7 @@ async function transferBesideCpu(opts: BenchOptions, log: (s: string) => void): 
   log(
     `host<->device bytes: one K=${TRANSFER_K} run of ${TRANSFER_TOKENS} tokens per KV-cache location`,
   );
-  const results = await benchCacheVariants({
+  const { variants: results } = await benchCacheVariants({
     target: opts.target,
     draft: opts.draft,
     prompt: SEED_PROMPT,

@@ -49,7 +49,16 @@ export interface CacheBenchOptions {
 
 export const configName = (k: number | null): string => (k === null ? 'baseline' : `K=${k}`);
 
-export async function benchCacheVariants(o: CacheBenchOptions): Promise<VariantResult[]> {
+export interface CacheBenchResult {
+  variants: VariantResult[];
+  /**
+   * this process's resident memory after each repeat, in bytes: with a software GPU (SwiftShader)
+   * device memory is process memory, so a leak of device tensors would show as growth
+   */
+  rssAfterRepeat: number[];
+}
+
+export async function benchCacheVariants(o: CacheBenchOptions): Promise<CacheBenchResult> {
   const variants: CacheVariant[] = [{ ep: 'cpu', kvLocation: 'host' }, ...o.variants];
   const pairs: Array<ModelPair | null> = [];
   const results: VariantResult[] = [];
@@ -66,6 +75,7 @@ export async function benchCacheVariants(o: CacheBenchOptions): Promise<VariantR
   const times = new Map<string, number[]>();
   const reference = new Map<string, string>();
   const opts = { prompt: o.prompt, maxNewTokens: o.maxNewTokens };
+  const rssAfterRepeat: number[] = [];
   try {
     // a warm-up per variant: a GPU provider compiles its kernels on the first passes
     for (const pair of pairs) if (pair) await runOne(pair, o.configs.at(-1) ?? null, opts);
@@ -88,11 +98,12 @@ export async function benchCacheVariants(o: CacheBenchOptions): Promise<VariantR
           };
         }
       }
+      rssAfterRepeat.push(process.memoryUsage().rss);
     }
   } finally {
     for (const pair of pairs) if (pair) await releasePair(pair);
   }
-  return results;
+  return { variants: results, rssAfterRepeat };
 }
 
 function runOne(
