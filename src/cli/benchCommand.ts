@@ -183,7 +183,7 @@ async function transferBesideCpu(opts: BenchOptions, log: (s: string) => void): 
   });
   const table = new Table({
     head: [
-      'K=4, per pass (medians)',
+      `K=${TRANSFER_K}, ${TRANSFER_TOKENS} tokens, per pass (medians)`,
       'target cache',
       'target read',
       'draft cache',
@@ -215,7 +215,7 @@ async function transferBesideCpu(opts: BenchOptions, log: (s: string) => void): 
   const was = byLocation('host');
   const now = byLocation('device');
   const summary =
-    opts.ep !== 'cpu' && was !== undefined && now !== undefined
+    was !== undefined && now !== undefined
       ? `\ncache bytes per pass: ${formatBytes(now)} (was ${formatBytes(was)} with the cache in host memory)`
       : '';
   return `host<->device bytes per pass:\n${table.toString()}${summary}`;

@@ -57,6 +57,12 @@ export interface GreedyRead {
   pick?: readonly number[];
 }
 
+/** A device-resident model's crop and head graphs (onnxGraph.ts), on its provider. */
+interface DeviceGraphs {
+  crop: ort.InferenceSession;
+  head: ort.InferenceSession;
+}
+
 /** The per-row values the head graph computes on the device. */
 interface DeviceVerdicts {
   ids: BigInt64Array;
@@ -146,7 +152,7 @@ export class OnnxCausalLM {
     /** what was asked, tried and measured; null when the provider was simply given */
     readonly providerChoice: ProviderChoice | null,
     /** the device-side crop and head graphs; null when the cache lives on the host */
-    private readonly device: { crop: ort.InferenceSession; head: ort.InferenceSession } | null,
+    private readonly device: DeviceGraphs | null,
   ) {
     const { nLayer } = folder.config;
     this.pastNames = [];
@@ -208,7 +214,7 @@ export class OnnxCausalLM {
         `Could not load ${folder.onnxPath}: ${reason}. The file may be truncated or corrupt; re-export or re-download the model.`,
       );
     }
-    let device: { crop: ort.InferenceSession; head: ort.InferenceSession } | null = null;
+    let device: DeviceGraphs | null = null;
     if (kvLocation === 'device') {
       try {
         device = await openDeviceGraphs(session, folder, ep);
@@ -521,7 +527,7 @@ async function openDeviceGraphs(
   session: ort.InferenceSession,
   folder: ModelFolder,
   ep: ExecutionProvider,
-): Promise<{ crop: ort.InferenceSession; head: ort.InferenceSession }> {
+): Promise<DeviceGraphs> {
   const { nLayer, nHead, headDim } = folder.config;
   const cacheType = tensorType(session.inputMetadata, 'past_key_values.0.key', folder);
   const logitsType = tensorType(session.outputMetadata, 'logits', folder);
