@@ -584,6 +584,28 @@ describe('the best K is named only beyond noise', () => {
     expect(t).not.toContain('time rose');
   });
 
+  it('past the best K, a larger K with a lower median time is named, not called slower', () => {
+    // K=2 has the best median speedup (2x in every repeat); K=3's speedups are 1.5x, 1.5x and 4x,
+    // so its median time (0.75 s, from the slow-baseline repeat) is below K=2's (1 s)
+    const bases = [1, 2, 3];
+    const k3 = [1.5, 1.5, 4];
+    const rows = bases.flatMap((base, repeat) => {
+      const opts = { repeat, baselineTime: base };
+      return [
+        row({ k: null, timeS: base, passes: 100, ...opts }),
+        row({ k: 1, timeS: base * 0.8, passes: 60, drafted: 60, accepted: 40, ...opts }),
+        row({ k: 2, timeS: base / 2, passes: 40, drafted: 80, accepted: 60, ...opts }),
+        row({ k: 3, timeS: base / k3[repeat]!, passes: 35, drafted: 105, accepted: 65, ...opts }),
+        row({ k: 4, timeS: base * 0.9, passes: 33, drafted: 132, accepted: 67, ...opts }),
+      ];
+    });
+    const t = text(analyzeSweep(input({ rows, settings: settings({ repeats: 3 }) })), 'time');
+    expect(t).toContain(
+      "Past K=2 no larger K had a better median speedup, though K=3's median time (0.750 s) was below K=2's 1.000 s",
+    );
+    expect(t).not.toContain('no larger K was faster');
+  });
+
   it('a looping text, not "an easy stretch", explains acceptances in runs', () => {
     const rows = greedyRows().map((r) => ({ ...r, repetition: { start: 10, period: 3 } }));
     const t = text(analyzeSweep(input({ rows })), 'accepted');

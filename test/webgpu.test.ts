@@ -6,6 +6,7 @@
  * Skipped, with the reason, where the driver or the Vulkan loader is missing.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../src/core/decoding/baseline';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
@@ -15,7 +16,7 @@ import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
 import { SpecDecError } from '../src/core/errors';
 import type { EmitEvent } from '../src/shared/events';
 import type { KvLocationChoice } from '../src/shared/decoding';
-import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET } from './helpers';
+import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, ROOT } from './helpers';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const reason = !existsSync(SWIFTSHADER)
@@ -31,6 +32,7 @@ const gpu = (kvLocation: KvLocationChoice = 'auto') => ({
 /** bytes the head graph reads back per row: id (8), top two (8), log-sum-exp (4), picked (4) */
 const VERDICT_BYTES = 24;
 const PROMPT = 'the cat sat on';
+const GPT2_TINY = join(ROOT, 'test', 'fixtures', 'standins', 'gpt2-tiny');
 
 async function run(make: () => DecodeRun): Promise<RunResult> {
   return make().runToEnd();
@@ -203,6 +205,49 @@ describe.skipIf(reason !== null)('the KV cache on the device: WebGPU on SwiftSha
     expect(onGpu.target.lm.liveDeviceTensors).toBe(before);
     expect((await r.runToEnd()).outputTokenIds).toEqual(expected);
   });
+
+  it('an fp16 model where the GPU has no 16-bit float shaders (SwiftShader) is refused in words', async () => {
+    const fp16 = { ...gpu(), onnxFile: 'onnx/model_fp16.onnx' };
+    const err = await loadPair(GPT2_TINY, null, { target: fp16 }).then(
+      (pair) => releasePair(pair).then(() => null),
+      (e: unknown) => e as SpecDecError,
+    );
+    // a GPU with shader-f16 runs it (the merged and q8 cases below check the tokens)
+    if (err === null) return;
+    expect(err.code).toBe('EXECUTION_PROVIDER');
+    expect(err.message).toMatch(
+      /^The webgpu execution provider is not available here \(this GPU has no 16-bit float shaders, which an fp16 model needs \(fp32 and q8 run\)/,
+    );
+  });
+
+  it.each([
+    ['the merged decoder (If on use_cache_branch)', 'decoder_model_merged.onnx'],
+    ['the q8 decoder', 'model_quantized.onnx'],
+  ])(
+    'the Hub’s formats: %s keeps its cache on the device and the CPU’s tokens',
+    async (_n, file) => {
+      const cpu = await loadPair(GPT2_TINY, GPT2_TINY, {
+        target: { onnxFile: `onnx/${file}` },
+        draft: { onnxFile: `onnx/${file}` },
+      });
+      const dev = await loadPair(GPT2_TINY, GPT2_TINY, {
+        target: { ...gpu(), onnxFile: `onnx/${file}` },
+        draft: { ...gpu(), onnxFile: `onnx/${file}` },
+      });
+      try {
+        const opts = { prompt: PROMPT, maxNewTokens: 12 };
+        const base = await run(() => new BaselineRun(cpu, opts));
+        const spec = await run(() => new SpeculativeRun(dev, 3, opts));
+        expect(spec.outputTokenIds).toEqual(base.outputTokenIds);
+        expect(dev.target.lm.kvLocation).toBe('device');
+        expect(spec.metrics.transfer!.cacheBytesPerPass).toBe(0);
+        expect(dev.target.lm.liveDeviceTensors).toBe(2 * dev.target.folder.config.nLayer);
+      } finally {
+        await releasePair(cpu);
+        await releasePair(dev);
+      }
+    },
+  );
 
   it('a provider failure mid-run is reported as such, not hung', async () => {
     const doomed = await loadPair(MICRO_A, MICRO_B, { target: gpu(), draft: gpu() });

@@ -793,8 +793,13 @@ function timeSection(c: SectionContext): AnalysisSection {
     } else {
       const last = above.at(-1)!;
       const rising = trendOf([b, ...above].map((p) => p.timeS.median)).kind === 'rose';
+      // The best K has the best median speedup (each run against its own repeat's baseline);
+      // a larger K can still have a lower median time when repeats differ: say so, not "faster".
+      const quicker = above.filter((p) => p.timeS.median < b.timeS.median);
       points.push(
-        `Past ${kl(b.k)} ${rising ? 'time rose with every larger K' : 'no larger K was faster'}: ${list(above.map((p) => `${kl(p.k)} ${sec(p.timeS.median)}`))}${last.timeS.median > b.timeS.median ? ` (${kl(last.k)} is ${whole(last.timeS.median / b.timeS.median - 1)} slower than ${kl(b.k)})` : ''}.`,
+        quicker.length > 0
+          ? `Past ${kl(b.k)} no larger K had a better median speedup, though ${list(quicker.map((p) => `${kl(p.k)}'s median time (${sec(p.timeS.median)})`))} ${quicker.length > 1 ? 'were' : 'was'} below ${kl(b.k)}'s ${sec(b.timeS.median)}: each speedup is against the baseline of its own repeat and prompt, so the two medians can disagree by the noise between repeats.`
+          : `Past ${kl(b.k)} ${rising ? 'time rose with every larger K' : 'no larger K was faster'}: ${list(above.map((p) => `${kl(p.k)} ${sec(p.timeS.median)}`))}${last.timeS.median > b.timeS.median ? ` (${kl(last.k)} is ${whole(last.timeS.median / b.timeS.median - 1)} slower than ${kl(b.k)})` : ''}.`,
       );
       if (below.length > 0)
         points.push(

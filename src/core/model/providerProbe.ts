@@ -143,6 +143,8 @@ export function shortReason(provider: ExecutionProvider, detail: string): string
   if (/CUDA provider is not installed/i.test(detail)) return 'not installed';
   if (/libcudart/.test(detail)) return 'CUDA 12 runtime not found';
   if (/libvulkan/.test(detail)) return 'no Vulkan loader';
+  if (/requires f16 but the device does not support it/.test(detail))
+    return 'this GPU has no 16-bit float shaders, which an fp16 model needs (fp32 and q8 run)';
   if (/crashed|timed out/.test(detail)) return detail;
   if (provider === 'cpu') return detail;
   // onnxruntime's messages start with a source path and a function signature
