@@ -1,7 +1,8 @@
 /**
- * `npm run bench:peers [-- --json]`: our engine against llama.cpp (node-llama-cpp 3.21.1, CPU) on
- * the same weights (the embedded pair, exported by tools/export_gguf.py), greedy, the seed
- * prompt, 100 new tokens. Each engine runs in its own process (a worker of this script, loading
+ * `npm run bench:peers [-- --json] [--target DIR --draft DIR] [--ks 1,2] [--thread-counts 1]`: our
+ * engine against llama.cpp (node-llama-cpp 3.21.1, CPU) on the same weights (by default the
+ * embedded pair; any of our folders or a Hub-layout GPT-2 ONNX folder, such as the real-size
+ * stand-ins, exported by tools/export_gguf.py), greedy, the seed prompt, 100 new tokens. Each engine runs in its own process (a worker of this script, loading
  * excluded from the times), the two alternating repeat by repeat; medians of the repeats, as
  * tokens per second and ratios ours / llama.cpp, at 1 thread and at the machine's core count:
  *
@@ -16,7 +17,7 @@
  * Both engines' outputs are checked to be the same greedy text as the target alone.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
@@ -24,10 +25,7 @@ import { Command } from 'commander';
 import { median } from '../src/results/stats';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TARGET = join(ROOT, 'resources', 'models', 'brown-pair', 'target');
-const DRAFT = join(ROOT, 'resources', 'models', 'brown-pair', 'draft');
 const PROMPT = 'Artificial intelligence is rapidly transforming our world by';
-const KS = [1, 2, 3, 4, 5];
 const LOOKUP_K = 4;
 
 /** one worker's measurements: seconds per configuration, and the tokens each produced */
@@ -41,6 +39,18 @@ const program = new Command()
   .option('--json', 'print one JSON document instead of the tables')
   .option('--repeats <n>', 'repeats per engine and thread count', '5')
   .option('--max-new-tokens <n>', 'new tokens per run', '100')
+  .option(
+    '--target <dir>',
+    'target model folder (ours, or a Hub-layout GPT-2 ONNX folder)',
+    join(ROOT, 'resources', 'models', 'brown-pair', 'target'),
+  )
+  .option(
+    '--draft <dir>',
+    'draft model folder',
+    join(ROOT, 'resources', 'models', 'brown-pair', 'draft'),
+  )
+  .option('--ks <list>', 'draft lengths', '1,2,3,4,5')
+  .option('--thread-counts <list>', 'thread counts to measure (default: 1 and the core count)')
   .option('--worker <engine>', '(internal) run one repeat of one engine: ours or llama')
   .option('--threads <n>', '(internal) threads for the worker', '1')
   .option('--gguf <dir>', '(internal) where the GGUF exports are');
@@ -51,8 +61,15 @@ const opts = program.parse().opts<{
   worker?: 'ours' | 'llama';
   threads: string;
   gguf?: string;
+  target: string;
+  draft: string;
+  ks: string;
+  threadCounts?: string;
 }>();
 const N = Number(opts.maxNewTokens);
+const TARGET = resolve(opts.target);
+const DRAFT = resolve(opts.draft);
+const KS = opts.ks.split(',').map(Number);
 
 async function oursWorker(threads: number): Promise<WorkerResult> {
   const { loadPair } = await import('../src/core/model/pair');
@@ -188,6 +205,12 @@ async function runWorker(
       gguf,
       '--max-new-tokens',
       String(N),
+      '--target',
+      TARGET,
+      '--draft',
+      DRAFT,
+      '--ks',
+      opts.ks,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -205,6 +228,8 @@ if (opts.worker) {
   process.stdout.write(JSON.stringify(result));
 } else {
   const gguf = mkdtempSync(join(tmpdir(), 'specdec-peers-'));
+  // the exports are big at real size (gpt2-medium f32: 1.4 GB): gone when the script ends
+  process.on('exit', () => rmSync(gguf, { recursive: true, force: true }));
   for (const [name, dir] of [
     ['target', TARGET],
     ['draft', DRAFT],
@@ -214,7 +239,9 @@ if (opts.worker) {
       [join(ROOT, 'tools', 'export_gguf.py'), dir, join(gguf, `${name}.gguf`)],
       { stdio: 'ignore' },
     );
-  const threadCounts = [...new Set([1, cpus().length])];
+  const threadCounts = opts.threadCounts
+    ? opts.threadCounts.split(',').map(Number)
+    : [...new Set([1, cpus().length])];
   const repeats = Number(opts.repeats);
   const report: Array<{
     threads: number;
@@ -261,7 +288,7 @@ if (opts.worker) {
   const header = {
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} x${cpus().length}, node ${process.version}`,
-    pair: 'embedded brown-pair (f32 GGUF for llama.cpp, fp32 ONNX for ours), greedy, seed prompt',
+    pair: `${TARGET} + ${DRAFT} (f32 GGUF for llama.cpp, fp32 ONNX for ours), greedy, seed prompt`,
     maxNewTokens: N,
     repeats,
   };
