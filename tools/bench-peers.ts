@@ -295,6 +295,8 @@ if (opts.worker) {
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...header, report }, null, 2)}\n`);
   else {
     const f = (v: number | null, d = 0): string => (v === null ? '-' : v.toFixed(d));
+    // real-size models make tens of tokens a second: a decimal then
+    const tps = (v: number | null): string => f(v, v !== null && v < 100 ? 1 : 0);
     let text = `SpecDec Studio vs llama.cpp: ${header.date}, ${header.machine}\n${header.pair}; ${N} new tokens, medians of ${repeats}, each engine in its own process\n`;
     for (const { threads, rows } of report) {
       const table = new Table({
@@ -310,8 +312,8 @@ if (opts.worker) {
       for (const r of rows)
         table.push([
           r.config,
-          f(r.oursTps),
-          f(r.llamaTps),
+          tps(r.oursTps),
+          tps(r.llamaTps),
           f(r.ratio, 2),
           r.sameText ? 'yes' : 'NO',
         ]);
