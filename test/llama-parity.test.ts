@@ -171,45 +171,51 @@ describe.skipIf(missing !== null)(
       120_000,
     );
 
-    it('an f16 GGUF (matrices float16) loads and keeps the embedded draft’s greedy text but for near-ties', async () => {
-      const gguf = join(out, 'draft-f16.gguf');
-      execFileSync(SYSTEM_PYTHON, [
-        join(ROOT, 'tools', 'export_gguf.py'),
-        PAIR_DRAFT,
-        gguf,
-        '--f16',
-      ]);
-      const f32 = join(out, 'draft-f32.gguf');
-      execFileSync(SYSTEM_PYTHON, [join(ROOT, 'tools', 'export_gguf.py'), PAIR_DRAFT, f32]);
-      const f32Size = readFileSync(f32).length;
-      expect(readFileSync(gguf).length).toBeLessThan(0.6 * f32Size);
-      const pair = await loadPair(PAIR_DRAFT, null);
-      const model = await llama.loadModel({ modelPath: gguf });
-      const context = await model.createContext({ contextSize: pair.nPositions, threads: 1 });
-      try {
-        for (const prompt of PROMPTS.slice(0, 5)) {
-          const promptIds = pair.tokenizer.encode(prompt);
-          const ours = (await new BaselineRun(pair, { prompt, maxNewTokens: 30 }).runToEnd())
-            .outputTokenIds;
-          const seq = context.getSequence();
-          const theirs = await llamaGreedy(seq, promptIds, ours.length);
-          seq.dispose();
-          const at = theirs.findIndex((t, i) => t !== ours[i]);
-          if (at === -1) continue;
-          const lm = pair.target.lm;
-          lm.reset();
-          const logits = await lm.forward([...promptIds, ...ours.slice(0, at)]);
-          lm.reset();
-          const gap = new Float64Array(1);
-          argmaxWithMargin(logits.row(logits.rows - 1), gap);
-          expect(gap[0], `"${prompt}" parts at ${at}`).toBeLessThan(0.05);
+    it.each([
+      ['an f16 GGUF (matrices float16)', '--f16', 0.6, 0.05],
+      ['a Q8_0 GGUF (matrices in blocks of 32 int8)', '--q8', 0.35, 0.1],
+    ])(
+      '%s loads and keeps the embedded draft’s greedy text but for near-ties',
+      async (_n, flag, size, tie) => {
+        const gguf = join(out, `draft${flag}.gguf`);
+        execFileSync(SYSTEM_PYTHON, [
+          join(ROOT, 'tools', 'export_gguf.py'),
+          PAIR_DRAFT,
+          gguf,
+          flag,
+        ]);
+        const f32 = join(out, 'draft-f32.gguf');
+        execFileSync(SYSTEM_PYTHON, [join(ROOT, 'tools', 'export_gguf.py'), PAIR_DRAFT, f32]);
+        const f32Size = readFileSync(f32).length;
+        expect(readFileSync(gguf).length).toBeLessThan(size * f32Size);
+        const pair = await loadPair(PAIR_DRAFT, null);
+        const model = await llama.loadModel({ modelPath: gguf });
+        const context = await model.createContext({ contextSize: pair.nPositions, threads: 1 });
+        try {
+          for (const prompt of PROMPTS.slice(0, 5)) {
+            const promptIds = pair.tokenizer.encode(prompt);
+            const ours = (await new BaselineRun(pair, { prompt, maxNewTokens: 30 }).runToEnd())
+              .outputTokenIds;
+            const seq = context.getSequence();
+            const theirs = await llamaGreedy(seq, promptIds, ours.length);
+            seq.dispose();
+            const at = theirs.findIndex((t, i) => t !== ours[i]);
+            if (at === -1) continue;
+            const lm = pair.target.lm;
+            lm.reset();
+            const logits = await lm.forward([...promptIds, ...ours.slice(0, at)]);
+            lm.reset();
+            const gap = new Float64Array(1);
+            argmaxWithMargin(logits.row(logits.rows - 1), gap);
+            expect(gap[0], `"${prompt}" parts at ${at}`).toBeLessThan(tie);
+          }
+        } finally {
+          await context.dispose();
+          await model.dispose();
+          await releasePair(pair);
         }
-      } finally {
-        await context.dispose();
-        await model.dispose();
-        await releasePair(pair);
-      }
-    });
+      },
+    );
 
     it('reads the merged decoder’s weights (its If branch) to the same GGUF as model.onnx', () => {
       const standin = join(ROOT, 'test', 'fixtures', 'standins', 'gpt2-tiny');

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Export a GPT-2 model folder (ours, or any Hub-layout GPT-2 ONNX folder) to GGUF for llama.cpp.
 
-    npm run export:gguf -- MODEL_DIR OUT.gguf [--f16]
+    npm run export:gguf -- MODEL_DIR OUT.gguf [--f16 | --q8]
 
 The weights are read from the ONNX decoder's initializers (onnx/model.onnx, else
 onnx/decoder_model_merged.onnx), the tokenizer from tokenizer.json, the dimensions from
 config.json. Written with llama.cpp's `gpt2` architecture: fused `attn_qkv`, `ffn_up`/`ffn_down`,
 weights as [out, in] (ONNX MatMuls hold them as [in, out], so they are transposed), no `output`
 tensor when the LM head is the token embedding (llama.cpp then ties it itself). --f16 stores the
-matrices in float16 and keeps norms and biases float32, as llama.cpp's own converter does.
+matrices in float16 and keeps norms and biases float32, as llama.cpp's own converter does; --q8
+stores them as llama.cpp's Q8_0 (blocks of 32 values: a float16 scale, amax / 127, and 32 int8),
+quantized from the float32 weights the way ggml's reference quantizer does.
 Only numpy and onnx are needed (Debian's python3-onnx).
 """
 
@@ -31,7 +33,10 @@ ALIGNMENT = 32
 # metadata value types
 U32, I32, F32, BOOL, STRING, ARRAY = 4, 5, 6, 7, 8, 9
 # tensor types
-GGML_F32, GGML_F16 = 0, 1
+GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
+# general.file_type: all float32, mostly float16, mostly Q8_0 (llama.cpp's llama_ftype)
+FTYPE = {"f32": 0, "f16": 1, "q8": 7}
+Q8_BLOCK = 32
 # llama.cpp token types
 NORMAL, CONTROL = 1, 3
 
@@ -174,7 +179,18 @@ def tokenizer_metadata(folder: Path) -> tuple[list[bytes], int, int]:
     return kv, n, len(merges)
 
 
-def export(folder: Path, out_path: Path, f16: bool) -> dict:
+def q8_0(a: np.ndarray) -> bytes:
+    """ggml's quantize_row_q8_0_ref over rows of a [out, in] matrix (in a multiple of 32)."""
+    blocks = a.astype(np.float32).reshape(-1, Q8_BLOCK)
+    d = np.abs(blocks).max(axis=1) / 127.0
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    out = np.empty(len(blocks), dtype=[("d", "<f2"), ("q", "i1", Q8_BLOCK)])
+    out["d"] = d.astype(np.float16)
+    out["q"] = np.round(blocks * inv[:, None]).astype(np.int8)
+    return out.tobytes()
+
+
+def export(folder: Path, out_path: Path, dtype: str = "f32") -> dict:
     config = json.loads((folder / "config.json").read_text())
     onnx_path = next((folder / f for f in ("onnx/model.onnx", "onnx/decoder_model_merged.onnx") if (folder / f).exists()), None)
     if onnx_path is None:
@@ -194,7 +210,7 @@ def export(folder: Path, out_path: Path, f16: bool) -> dict:
     kv = [
         gguf_kv("general.architecture", STRING, "gpt2"),
         gguf_kv("general.name", STRING, folder.name),
-        gguf_kv("general.file_type", U32, 1 if f16 else 0),
+        gguf_kv("general.file_type", U32, FTYPE[dtype]),
         gguf_kv("general.alignment", U32, ALIGNMENT),
         gguf_kv("gpt2.context_length", U32, config["n_positions"]),
         gguf_kv("gpt2.embedding_length", U32, n_embd),
@@ -210,11 +226,17 @@ def export(folder: Path, out_path: Path, f16: bool) -> dict:
     offset = 0
     for name in names:
         a = weights[name]
-        half = f16 and a.ndim == 2
-        data = a.astype(np.float16 if half else np.float32).tobytes()
+        # matrices only: norms and biases stay float32, as in llama.cpp's own files
+        matrix = a.ndim == 2 and (dtype == "f16" or a.shape[1] % Q8_BLOCK == 0)
+        if matrix and dtype == "q8":
+            data, ggml_type = q8_0(a), GGML_Q8_0
+        elif matrix and dtype == "f16":
+            data, ggml_type = a.astype(np.float16).tobytes(), GGML_F16
+        else:
+            data, ggml_type = a.astype(np.float32).tobytes(), GGML_F32
         infos += gguf_string(name) + struct.pack("<I", a.ndim)
         infos += b"".join(struct.pack("<Q", d) for d in reversed(a.shape))  # ggml: fastest dim first
-        infos += struct.pack("<IQ", GGML_F16 if half else GGML_F32, offset)
+        infos += struct.pack("<IQ", ggml_type, offset)
         pad = (-len(data)) % ALIGNMENT
         blobs.append(data + b"\0" * pad)
         offset += len(data) + pad
@@ -239,8 +261,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model_dir", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--f16", action="store_true", help="float16 matrices (norms and biases stay float32)")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--f16", action="store_true", help="float16 matrices (norms and biases stay float32)")
+    kind.add_argument("--q8", action="store_true", help="Q8_0 matrices (norms and biases stay float32)")
     args = parser.parse_args()
     if not (args.model_dir / "config.json").exists():
         sys.exit(f"{args.model_dir} is not a model folder (no config.json).")
-    print(json.dumps(export(args.model_dir, args.out, args.f16)))
+    print(json.dumps(export(args.model_dir, args.out, "f16" if args.f16 else "q8" if args.q8 else "f32")))
