@@ -606,6 +606,19 @@ describe('the best K is named only beyond noise', () => {
     expect(t).not.toContain('no larger K was faster');
   });
 
+  it('past the best K, "rose" is judged on the times as the table shows them', () => {
+    // 0.0661 s and 0.0664 s both show as 0.066 s: time did not visibly rise from K=2 to K=3
+    const times: Record<number, number> = { 1: 0.08, 2: 0.0661, 3: 0.0664, 4: 0.07 };
+    const rows = greedyRows().map((r) =>
+      r.k === null
+        ? { ...r, timeS: 0.1, speedup: null }
+        : { ...r, timeS: times[r.k]!, speedup: 0.1 / times[r.k]! },
+    );
+    const t = text(analyzeSweep(input({ rows })), 'time');
+    expect(t).toContain('Past K=2 no larger K was faster: K=3 0.066 s and K=4 0.070 s');
+    expect(t).not.toContain('time rose');
+  });
+
   it('a looping text, not "an easy stretch", explains acceptances in runs', () => {
     const rows = greedyRows().map((r) => ({ ...r, repetition: { start: 10, period: 3 } }));
     const t = text(analyzeSweep(input({ rows })), 'accepted');

@@ -168,6 +168,8 @@ export interface Analysis {
 // ----- formatting -----
 
 const sec = (v: number): string => `${v.toFixed(v < 10 ? 3 : 2)} s`;
+/** a time as `sec` shows it: sentences compare what their tables show, not hidden digits */
+const shownS = (v: number): number => Number(v.toFixed(v < 10 ? 3 : 2));
 const times = (v: number): string => `${v.toFixed(2)}x`;
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 const whole = (v: number): string => `${Math.round(v * 100)}%`;
@@ -792,14 +794,14 @@ function timeSection(c: SectionContext): AnalysisSection {
       );
     } else {
       const last = above.at(-1)!;
-      const rising = trendOf([b, ...above].map((p) => p.timeS.median)).kind === 'rose';
+      const rising = trendOf([b, ...above].map((p) => shownS(p.timeS.median))).kind === 'rose';
       // The best K has the best median speedup (each run against its own repeat's baseline);
       // a larger K can still have a lower median time when repeats differ: say so, not "faster".
-      const quicker = above.filter((p) => p.timeS.median < b.timeS.median);
+      const quicker = above.filter((p) => shownS(p.timeS.median) < shownS(b.timeS.median));
       points.push(
         quicker.length > 0
           ? `Past ${kl(b.k)} no larger K had a better median speedup, though ${list(quicker.map((p) => `${kl(p.k)}'s median time (${sec(p.timeS.median)})`))} ${quicker.length > 1 ? 'were' : 'was'} below ${kl(b.k)}'s ${sec(b.timeS.median)}: each speedup is against the baseline of its own repeat and prompt, so the two medians can disagree by the noise between repeats.`
-          : `Past ${kl(b.k)} ${rising ? 'time rose with every larger K' : 'no larger K was faster'}: ${list(above.map((p) => `${kl(p.k)} ${sec(p.timeS.median)}`))}${last.timeS.median > b.timeS.median ? ` (${kl(last.k)} is ${whole(last.timeS.median / b.timeS.median - 1)} slower than ${kl(b.k)})` : ''}.`,
+          : `Past ${kl(b.k)} ${rising ? 'time rose with every larger K' : 'no larger K was faster'}: ${list(above.map((p) => `${kl(p.k)} ${sec(p.timeS.median)}`))}${shownS(last.timeS.median) > shownS(b.timeS.median) ? ` (${kl(last.k)} is ${whole(last.timeS.median / b.timeS.median - 1)} slower than ${kl(b.k)})` : ''}.`,
       );
       if (below.length > 0)
         points.push(
