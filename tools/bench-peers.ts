@@ -17,7 +17,7 @@
  * Both engines' outputs are checked to be the same greedy text as the target alone.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
@@ -50,6 +50,10 @@ const program = new Command()
     join(ROOT, 'resources', 'models', 'brown-pair', 'draft'),
   )
   .option('--ks <list>', 'draft lengths', '1,2,3,4,5')
+  .option(
+    '--q8',
+    "8-bit weights: ours on the folders' q8 ONNX file (dynamic quantization), llama.cpp on a Q8_0 export",
+  )
   .option('--thread-counts <list>', 'thread counts to measure (default: 1 and the core count)')
   .option('--worker <engine>', '(internal) run one repeat of one engine: ours or llama')
   .option('--threads <n>', '(internal) threads for the worker', '1')
@@ -65,11 +69,22 @@ const opts = program.parse().opts<{
   draft: string;
   ks: string;
   threadCounts?: string;
+  q8?: boolean;
 }>();
 const N = Number(opts.maxNewTokens);
 const TARGET = resolve(opts.target);
 const DRAFT = resolve(opts.draft);
 const KS = opts.ks.split(',').map(Number);
+
+/** the q8 ONNX file of a Hub-layout folder (the `_quantized` variant), for --q8 */
+function q8File(dir: string): string {
+  const found = ['onnx/decoder_model_merged_quantized.onnx', 'onnx/model_quantized.onnx'].find(
+    (f) => existsSync(join(dir, f)),
+  );
+  if (!found) throw new Error(`--q8: ${dir} has no onnx/*_quantized.onnx`);
+  return found;
+}
+const onnxFile = (dir: string): string | undefined => (opts.q8 ? q8File(dir) : undefined);
 
 async function oursWorker(threads: number): Promise<WorkerResult> {
   const { loadPair } = await import('../src/core/model/pair');
@@ -77,13 +92,20 @@ async function oursWorker(threads: number): Promise<WorkerResult> {
   const { readModelFolder } = await import('../src/core/model/modelFolder');
   const { BaselineRun } = await import('../src/core/decoding/baseline');
   const { SpeculativeRun } = await import('../src/core/decoding/speculative');
-  const pair = await loadPair(TARGET, DRAFT);
+  const pair = await loadPair(TARGET, DRAFT, {
+    target: { onnxFile: onnxFile(TARGET) ?? null },
+    draft: { onnxFile: onnxFile(DRAFT) ?? null },
+  });
   if (threads !== 1) {
     // reopen with the thread count (loadPair opens single-threaded sessions)
     await pair.target.lm.release();
     await pair.draft!.lm.release();
-    pair.target.lm = await OnnxCausalLM.open(readModelFolder(TARGET), { intraOpThreads: threads });
-    pair.draft!.lm = await OnnxCausalLM.open(readModelFolder(DRAFT), { intraOpThreads: threads });
+    pair.target.lm = await OnnxCausalLM.open(readModelFolder(TARGET, onnxFile(TARGET)), {
+      intraOpThreads: threads,
+    });
+    pair.draft!.lm = await OnnxCausalLM.open(readModelFolder(DRAFT, onnxFile(DRAFT)), {
+      intraOpThreads: threads,
+    });
   }
   const base = { prompt: PROMPT, maxNewTokens: N };
   await new BaselineRun(pair, base).runToEnd(); // warm-up
@@ -211,6 +233,7 @@ async function runWorker(
       DRAFT,
       '--ks',
       opts.ks,
+      ...(opts.q8 ? ['--q8'] : []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -236,7 +259,12 @@ if (opts.worker) {
   ] as const)
     execFileSync(
       '/usr/bin/python3',
-      [join(ROOT, 'tools', 'export_gguf.py'), dir, join(gguf, `${name}.gguf`)],
+      [
+        join(ROOT, 'tools', 'export_gguf.py'),
+        dir,
+        join(gguf, `${name}.gguf`),
+        ...(opts.q8 ? ['--q8'] : []),
+      ],
       { stdio: 'ignore' },
     );
   const threadCounts = opts.threadCounts
@@ -288,7 +316,7 @@ if (opts.worker) {
   const header = {
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} x${cpus().length}, node ${process.version}`,
-    pair: `${TARGET} + ${DRAFT} (f32 GGUF for llama.cpp, fp32 ONNX for ours), greedy, seed prompt`,
+    pair: `${TARGET} + ${DRAFT} (${opts.q8 ? 'Q8_0 GGUF for llama.cpp, q8 ONNX for ours' : 'f32 GGUF for llama.cpp, fp32 ONNX for ours'}), greedy, seed prompt`,
     maxNewTokens: N,
     repeats,
   };
