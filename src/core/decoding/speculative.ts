@@ -132,10 +132,13 @@ export class SpeculativeRun extends DecodeRun {
     const base = input.length - drafted.length - 1; // row predicting the token at position len
     // Greedy verification needs each row's argmax and the draft token's probability there: on a
     // device-resident target that is all the pass reads back (sampling and repetition need rows).
+    // (the picks matter only there: elsewhere the rows come back and nothing is built per step)
     const greedy =
       this.sampling || this.repetition
         ? undefined
-        : { pick: input.map((_, row) => (row < base ? -1 : (drafted[row - base] ?? -1))) };
+        : target.kvLocation === 'device'
+          ? { pick: input.map((_, row) => (row < base ? -1 : (drafted[row - base] ?? -1))) }
+          : {};
     const logits = await target.forward(input, greedy);
     // each row under the repetition controls of its own prefix (the drafts before it count)
     if (this.repetition) {

@@ -141,6 +141,8 @@ export class OnnxCausalLM {
   private readonly presentNames: string[];
   private readonly hasPositionIds: boolean;
   private readonly hasUseCacheBranch: boolean;
+  /** a GPU provider with the cache in host memory: every pass copies it both ways */
+  private readonly hostCacheOnGpu: boolean;
   /** per pass since resetCounters(): host<->device cache bytes, and other bytes read back */
   private cacheBytes: number[] = [];
   private readBytes: number[] = [];
@@ -181,6 +183,7 @@ export class OnnxCausalLM {
     this.hasUseCacheBranch = inputs.has('use_cache_branch');
     this.ones = new BigInt64Array(folder.config.nPositions).fill(1n);
     this.cache = this.emptyCache();
+    this.hostCacheOnGpu = !device && executionProvider !== 'cpu';
   }
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
@@ -297,7 +300,7 @@ export class OnnxCausalLM {
     }
     // the host cache crosses to a GPU provider and back: the bytes in now, those out below
     let cacheBytes = 0;
-    const hostCacheOnGpu = !this.device && this.executionProvider !== 'cpu';
+    const hostCacheOnGpu = this.hostCacheOnGpu;
     for (let i = 0; i < this.pastNames.length; i++) {
       const t = this.cache[i]!;
       feeds[this.pastNames[i]!] = t;

@@ -71,8 +71,9 @@ export function providerUnavailable(provider: ExecutionProvider): string | null 
 /**
  * Whether onnxruntime-node can leave this provider's outputs on the device
  * (`preferredOutputLocation: 'gpu-buffer'`). Its binding (1.30) wraps only WebGPU buffers as
- * tensors; CUDA's, DirectML's and CoreML's outputs are always copied to host memory, and reading
- * a device tensor back is not implemented (the head graph's CPU outputs do that instead).
+ * tensors; CUDA's, DirectML's and CoreML's outputs are always copied to host memory. Its
+ * gpu-buffer tensors cannot be read back either (their `download` throws and aborts the process),
+ * so causalLm.ts never calls getData() on them: the head graph's CPU outputs do the reading.
  */
 export function deviceOutputs(provider: ExecutionProvider): boolean {
   return provider === 'webgpu';
