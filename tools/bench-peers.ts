@@ -6,7 +6,8 @@
  * excluded from the times), the two alternating repeat by repeat; medians of the repeats, as
  * tokens per second and ratios ours / llama.cpp, at 1 thread and at the machine's core count:
  *
- * - target only: the greedy loop;
+ * - target only: the greedy loop (ours on the CPU provider's fused rebuild of the graph, and
+ *   once more on the graph as exported, so that what the rebuild is worth shows beside it);
  * - speculative with the draft, K = 1..5: ours drafts K every step; llama.cpp's
  *   DraftSequenceTokenPredictor with minTokens = maxTokens = K and no confidence cut-off;
  * - prompt lookup: ours (n-gram match over the prompt and the text so far, K = 4) against
@@ -27,6 +28,8 @@ import { median } from '../src/results/stats';
 const ROOT = resolve(import.meta.dirname, '..');
 const PROMPT = 'Artificial intelligence is rapidly transforming our world by';
 const LOOKUP_K = 4;
+/** ours only: the target-only loop on the graph as exported, against llama.cpp's target only */
+const EXPORTED_ROW = 'target only, our graph as exported';
 
 /** one worker's measurements: seconds per configuration, and the tokens each produced */
 interface WorkerResult {
@@ -116,6 +119,17 @@ async function oursWorker(threads: number): Promise<WorkerResult> {
     result.tokens[key] = r.outputTokenIds;
   };
   record('target only', await new BaselineRun(pair, base).runToEnd());
+  if (pair.target.lm.graph === 'fused') {
+    // the same loop on the graph as exported, to show what the fused rebuild is worth
+    const exported = await OnnxCausalLM.open(readModelFolder(TARGET, onnxFile(TARGET)), {
+      intraOpThreads: threads,
+      graph: 'exported',
+    });
+    const plain = { ...pair, target: { ...pair.target, lm: exported } };
+    await new BaselineRun(plain, base).runToEnd(); // warm-up
+    record(EXPORTED_ROW, await new BaselineRun(plain, base).runToEnd());
+    await exported.release();
+  }
   for (const k of KS) record(`draft K=${k}`, await new SpeculativeRun(pair, k, base).runToEnd());
   record(
     'prompt lookup',
@@ -278,6 +292,8 @@ if (opts.worker) {
       oursTps: number | null;
       llamaTps: number | null;
       ratio: number | null;
+      /** the median over repeats of each repeat's ratio (its two processes ran back to back) */
+      ratioPerRepeat: number | null;
       sameText: boolean;
     }>;
   }> = [];
@@ -296,8 +312,18 @@ if (opts.worker) {
       rows: configs.map((config) => {
         const tps = (rs: WorkerResult[]): number | null =>
           rs[0]!.times[config] === undefined ? null : N / median(rs.map((x) => x.times[config]!));
+        // the exported-graph row is ours only: it is set against llama.cpp's target only
+        const theirs = config === EXPORTED_ROW ? 'target only' : config;
         const o = tps(ours);
-        const l = tps(llama);
+        const l =
+          llama[0]!.times[theirs] === undefined
+            ? null
+            : N / median(llama.map((x) => x.times[theirs]!));
+        // machine drift moves both engines of one repeat alike: a repeat's own ratio cancels it
+        const perRepeat =
+          o !== null && l !== null
+            ? median(ours.map((x, r) => llama[r]!.times[theirs]! / x.times[config]!))
+            : null;
         const texts = [...ours, ...llama].flatMap((x) =>
           x.tokens[config] ? [x.tokens[config]!] : [],
         );
@@ -306,6 +332,7 @@ if (opts.worker) {
           oursTps: o,
           llamaTps: l,
           ratio: o !== null && l !== null ? o / l : null,
+          ratioPerRepeat: perRepeat,
           sameText: texts.every(
             (t) => t.length === reference.length && t.every((v, i) => v === reference[i]),
           ),
@@ -333,6 +360,7 @@ if (opts.worker) {
           'ours tok/s',
           'llama.cpp tok/s',
           'ours / llama.cpp',
+          'per repeat',
           'same greedy text',
         ],
         style: { head: [], border: [] },
@@ -343,6 +371,7 @@ if (opts.worker) {
           tps(r.oursTps),
           tps(r.llamaTps),
           f(r.ratio, 2),
+          f(r.ratioPerRepeat, 2),
           r.sameText ? 'yes' : 'NO',
         ]);
       text += `${table.toString()}\n`;

@@ -16,7 +16,7 @@ import { SEED_PROMPT } from '../core/experiment/sweep';
 import { bestPredictedK, expectedSpeedup } from '../results/theory';
 import { loadPair, releasePair } from '../core/model/pair';
 import { kvLocationFor } from '../core/model/causalLm';
-import type { ExecutionProvider, KvLocationChoice } from '../shared/decoding';
+import type { ExecutionProvider, GraphChoice, KvLocationChoice } from '../shared/decoding';
 import { formatBytes } from '../shared/format';
 import { benchCacheVariants, variantName, type CacheVariant } from './cacheBench';
 
@@ -28,6 +28,7 @@ export interface BenchOptions {
   repeats: number;
   ep: ExecutionProvider;
   kvLocation: KvLocationChoice;
+  graph: GraphChoice;
 }
 
 /** the K whose host<->device bytes are shown beside the CPU path, and its run's length */
@@ -37,7 +38,7 @@ const TRANSFER_TOKENS = 40;
 const f = (v: number, d = 3): string => v.toFixed(d);
 
 export async function benchCommand(opts: BenchOptions): Promise<void> {
-  const model = { executionProvider: opts.ep, kvLocation: opts.kvLocation };
+  const model = { executionProvider: opts.ep, kvLocation: opts.kvLocation, graph: opts.graph };
   const pair = await loadPair(opts.target, opts.draft, { target: model, draft: model });
   const runOpts = { prompt: SEED_PROMPT, maxNewTokens: opts.maxNewTokens };
   const log = (s: string): void => void process.stderr.write(s + '\n');

@@ -8,6 +8,7 @@ import {
   DRAFTERS,
   DRAFT_POLICIES,
   EXECUTION_PROVIDERS,
+  GRAPHS,
   KV_LOCATIONS,
 } from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
@@ -49,6 +50,15 @@ function kvLocationOption(): Option {
     'where the KV cache stays between passes: device (GPU memory, where onnxruntime-node allows: webgpu), host, or auto',
   )
     .choices(KV_LOCATIONS)
+    .default('auto');
+}
+
+function graphOption(): Option {
+  return new Option(
+    '--graph <which>',
+    "the graph the CPU provider runs: auto (the export rebuilt with onnxruntime's fused operators, checked against it at load) or exported (the file as it is)",
+  )
+    .choices(GRAPHS)
     .default('auto');
 }
 
@@ -207,6 +217,7 @@ program
     new Option('--draft-ep <provider>', 'execution provider for the draft').choices(EP_CHOICES),
   )
   .addOption(kvLocationOption())
+  .addOption(graphOption())
   .option(
     '--data-dir <dir>',
     'where the execution-provider probe keeps its verdicts and log (default: the platform data folder)',
@@ -231,6 +242,7 @@ program
       .default('cpu'),
   )
   .addOption(kvLocationOption())
+  .addOption(graphOption())
   .action(benchCommand);
 
 program

@@ -7,6 +7,7 @@ import type {
   DraftPolicyName,
   DrafterKind,
   ExecutionProviderChoice,
+  GraphChoice,
   KvLocationChoice,
 } from '../shared/decoding';
 import type { RunRow } from '../shared/protocol';
@@ -78,6 +79,8 @@ export interface SweepCliOptions {
   targetEp?: ExecutionProviderChoice;
   draftEp?: ExecutionProviderChoice;
   kvLocation: KvLocationChoice;
+  /** the graph the CPU provider runs (auto: the fused rebuild where it can) */
+  graph: GraphChoice;
   /** where the provider probe keeps its verdicts and log */
   dataDir?: string;
   /** probe the execution providers again instead of using the cached verdict */
@@ -86,10 +89,17 @@ export interface SweepCliOptions {
   verbose?: boolean;
 }
 
-/** where a GPU-run model kept its KV cache (on the CPU it can only be in host memory) */
+/**
+ * where a GPU-run model kept its KV cache (on the CPU it can only be in host memory), and the
+ * graph a CPU-run one ran (with why not the fused one, when it was tried and not used)
+ */
 const kvNote = (lm: OnnxCausalLM): string =>
   lm.executionProvider === 'cpu'
-    ? ''
+    ? lm.graph === 'fused'
+      ? ', fused graph'
+      : lm.graphNote
+        ? `, graph as exported (not fused: ${lm.graphNote})`
+        : ''
     : lm.kvLocation === 'device'
       ? ', KV cache on the device'
       : ', KV cache in host memory';
@@ -198,12 +208,14 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         dtype: opts.dtype,
         ep: opts.targetEp ?? opts.ep,
         kvLocation: opts.kvLocation,
+        graph: opts.graph,
       },
       {
         source: sources.draft,
         dtype: opts.dtype,
         ep: opts.draftEp ?? opts.ep,
         kvLocation: opts.kvLocation,
+        graph: opts.graph,
       },
       {
         cacheDir: opts.cacheDir ?? defaultCacheDir(),
@@ -330,6 +342,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         draft: opened.draft?.repo ?? pair.draft?.folder.dir ?? null,
         executionProviders: { target: providers.target, draft: providers.draft },
         kvLocations: { target: providers.targetKv, draft: providers.draftKv },
+        graphs: { target: providers.targetGraph, draft: providers.draftGraph },
         providerChoice: {
           target: pair.target.lm.providerChoice,
           draft: pair.draft?.lm.providerChoice ?? null,

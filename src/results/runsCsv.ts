@@ -65,6 +65,8 @@ export const RUN_CSV_COLUMNS = [
   'draftProviderTrials',
   'targetKvLocation',
   'draftKvLocation',
+  'targetGraph',
+  'draftGraph',
   'outputText',
   'outputTokenIds',
 ] as const;
@@ -87,6 +89,8 @@ export function runCsvRecord(
     draftProvider: row.draftProvider ?? null,
     targetKvLocation: row.targetKvLocation ?? null,
     draftKvLocation: row.draftKvLocation ?? null,
+    targetGraph: row.targetGraph ?? null,
+    draftGraph: row.draftGraph ?? null,
     mode: row.mode,
     k: row.k,
     policy: row.policy ?? null,

@@ -53,6 +53,18 @@ export const KvLocation = z.enum(['host', 'device']);
 export type KvLocation = z.infer<typeof KvLocation>;
 
 /**
+ * Which graph a model runs: `fused`, the export rebuilt with onnxruntime's fused attention,
+ * layer-norm and GELU operators (src/core/model/fusedGpt2.ts; CPU provider, float32 GPT-2s,
+ * checked against the export at load), or the file as `exported`. `auto` (the default) chooses
+ * fused where it can.
+ */
+export const GRAPHS = ['auto', 'exported'] as const;
+export const GraphChoice = z.enum(GRAPHS);
+export type GraphChoice = z.infer<typeof GraphChoice>;
+export const ModelGraph = z.enum(['fused', 'exported']);
+export type ModelGraph = z.infer<typeof ModelGraph>;
+
+/**
  * Bytes that crossed between JavaScript memory and the provider's device per model pass
  * (medians over a run's passes): the KV cache (past in, present out; 0 on the CPU provider,
  * which has no device, and with a device-resident cache), and what was read back besides it

@@ -12,6 +12,7 @@ import {
   Dtype,
   ExecutionProviderChoice,
   KvLocation,
+  ModelGraph,
   ProviderChoice,
   RepetitionParams,
   SamplingParams,
@@ -97,6 +98,9 @@ export const LoadedModelInfo = z.object({
   providerChoice: ProviderChoice.nullable(),
   /** where its KV cache stays between passes */
   kvLocation: KvLocation.optional(),
+  /** the graph it runs, and why the export runs as it is where a rebuild was tried */
+  graph: ModelGraph.optional(),
+  graphNote: z.string().nullable().optional(),
 });
 export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
 
@@ -280,6 +284,9 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** where each model's KV cache lived between passes (host memory or the GPU's) */
   targetKvLocation: KvLocation.optional(),
   draftKvLocation: KvLocation.nullable().optional(),
+  /** the graph each model ran: fused (rebuilt for the CPU provider) or as exported */
+  targetGraph: ModelGraph.optional(),
+  draftGraph: ModelGraph.nullable().optional(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int()),
 });

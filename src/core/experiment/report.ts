@@ -1,5 +1,5 @@
 /** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
-import { trialsText, type KvLocation } from '../../shared/decoding';
+import { trialsText, type KvLocation, type ModelGraph } from '../../shared/decoding';
 import { detectRepetition } from '../../results/loops';
 import type { RunRow } from '../../shared/protocol';
 import type { ModelPair } from '../model/pair';
@@ -14,6 +14,9 @@ export interface Providers {
   /** where each model's KV cache lived between passes */
   targetKv: KvLocation;
   draftKv: KvLocation | null;
+  /** which graph each model ran */
+  targetGraph: ModelGraph;
+  draftGraph: ModelGraph | null;
 }
 
 export function pairProviders(pair: ModelPair): Providers {
@@ -24,6 +27,8 @@ export function pairProviders(pair: ModelPair): Providers {
     draftTrials: trialsText(pair.draft?.lm.providerChoice ?? null),
     targetKv: pair.target.lm.kvLocation,
     draftKv: pair.draft?.lm.kvLocation ?? null,
+    targetGraph: pair.target.lm.graph,
+    draftGraph: pair.draft?.lm.graph ?? null,
   };
 }
 
@@ -65,6 +70,8 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
           draftProviderTrials: providers.draftTrials,
           targetKvLocation: providers.targetKv,
           draftKvLocation: providers.draftKv,
+          targetGraph: providers.targetGraph,
+          draftGraph: providers.draftGraph,
         }
       : {}),
     outputText: run.outputText,

@@ -1,5 +1,10 @@
 /** From what a user names (folders, repo ids, catalog names) to a loaded, checked model pair. */
-import type { Dtype, ExecutionProviderChoice, KvLocationChoice } from '../../shared/decoding';
+import type {
+  Dtype,
+  ExecutionProviderChoice,
+  GraphChoice,
+  KvLocationChoice,
+} from '../../shared/decoding';
 import type { LoadedModelInfo } from '../../shared/protocol';
 import { loadPair, type LoadPairOptions, type LoadedModel, type ModelPair } from '../model/pair';
 import { resolveModels, type HubOptions, type ResolvedModel } from './hub';
@@ -11,6 +16,8 @@ export interface ModelSpec {
   ep: ExecutionProviderChoice;
   /** where the KV cache lives between passes (default auto) */
   kvLocation?: KvLocationChoice;
+  /** the graph the CPU provider runs (default auto) */
+  graph?: GraphChoice;
 }
 
 export interface OpenedPair {
@@ -31,10 +38,16 @@ export async function openPair(
   const resolved = await resolveModels(specs, hub);
   const [t, d] = resolved as [ResolvedModel, ResolvedModel | undefined];
   const pair = await loadPair(t.dir, d?.dir ?? null, {
-    target: { executionProvider: target.ep, kvLocation: target.kvLocation, onnxFile: t.onnxFile },
+    target: {
+      executionProvider: target.ep,
+      kvLocation: target.kvLocation,
+      graph: target.graph,
+      onnxFile: t.onnxFile,
+    },
     draft: {
       executionProvider: draft?.ep ?? 'cpu',
       kvLocation: draft?.kvLocation,
+      graph: draft?.graph,
       onnxFile: d?.onnxFile ?? null,
     },
     ...load,
@@ -46,6 +59,8 @@ export async function openPair(
     provider: m.lm.executionProvider,
     providerChoice: m.lm.providerChoice,
     kvLocation: m.lm.kvLocation,
+    graph: m.lm.graph,
+    graphNote: m.lm.graphNote,
   });
   return {
     pair,

@@ -18,11 +18,14 @@
  *   (sampling, repetition controls, the step detail). Every device tensor is disposed when it is
  *   replaced; `liveDeviceTensors` counts the ones held.
  */
+import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { SpecDecError, describeError } from '../errors';
 import type {
+  GraphChoice,
   KvLocationChoice,
   KvLocation,
+  ModelGraph,
   PassTransfer,
   ProviderChoice,
 } from '../../shared/decoding';
@@ -32,6 +35,7 @@ import type { ModelFolder } from './modelFolder';
 import { halfsToFloats } from './float16';
 import { argmaxWithMargin, probOf } from './argmax';
 import { cropGraph, headGraph, HEAD_OUTPUTS } from './onnxGraph';
+import { fuseGpt2, NotFusable } from './fusedGpt2';
 
 /** The KV cache's element types: fp32 and q8 exports keep a float32 cache, fp16 exports float16. */
 type CacheType = 'float32' | 'float16';
@@ -46,7 +50,28 @@ export interface CausalLmOptions {
   intraOpThreads?: number;
   /** where the KV cache lives between passes (default auto: on the device where it can) */
   kvLocation?: KvLocationChoice;
+  /**
+   * auto (the default): on the CPU provider, run the graph rebuilt with onnxruntime's fused
+   * operators (fusedGpt2.ts) when the export is a float32 GPT-2 and the rebuilt graph agrees with
+   * it; exported: always run the file as it is
+   */
+  graph?: GraphChoice;
 }
+
+/**
+ * How far a rebuilt graph's logits may be from the export's on the load-time probe, relative to
+ * the largest logit: float32 sums in another order differ by about 1e-6; a wrongly wired graph
+ * differs by the logits' own size.
+ */
+const FUSED_TOLERANCE = 1e-3;
+
+/**
+ * The largest file rebuilt. The rebuild removes a fixed cost per node, which is a quarter of a
+ * pass of the embedded target (30 MB) but nothing measurable at gpt2-medium's size (1.6 GB: 0.97x,
+ * its matrix products dominate), where decoding and re-encoding the weights and the load-time
+ * probe would triple the load (17 s against 5.6 s here).
+ */
+const FUSE_MAX_BYTES = 128 * 2 ** 20;
 
 /**
  * What a greedy pass needs back: per row, the argmax, its margin and probability, and the
@@ -155,6 +180,10 @@ export class OnnxCausalLM {
     readonly providerChoice: ProviderChoice | null,
     /** the device-side crop and head graphs; null when the cache lives on the host */
     private readonly device: DeviceGraphs | null,
+    /** the graph it runs */
+    readonly graph: ModelGraph = 'exported',
+    /** why the export runs as it is, where a rebuilt graph was tried; null otherwise */
+    readonly graphNote: string | null = null,
   ) {
     const { nLayer } = folder.config;
     this.pastNames = [];
@@ -217,6 +246,16 @@ export class OnnxCausalLM {
         `Could not load ${folder.onnxPath}: ${reason}. The file may be truncated or corrupt; re-export or re-download the model.`,
       );
     }
+    let graph: ModelGraph = 'exported';
+    let graphNote: string | null = null;
+    if (ep === 'cpu' && (options.graph ?? 'auto') === 'auto') {
+      const fused = await OnnxCausalLM.openFused(folder, session, sessionOptions);
+      if (fused.session) {
+        await session.release();
+        session = fused.session;
+        graph = 'fused';
+      } else graphNote = fused.reason;
+    }
     let device: DeviceGraphs | null = null;
     if (kvLocation === 'device') {
       try {
@@ -230,7 +269,91 @@ export class OnnxCausalLM {
         );
       }
     }
-    return new OnnxCausalLM(folder, session, ep, options.providerChoice ?? null, device);
+    return new OnnxCausalLM(
+      folder,
+      session,
+      ep,
+      options.providerChoice ?? null,
+      device,
+      graph,
+      graphNote,
+    );
+  }
+
+  /**
+   * The export rebuilt with fused operators (fusedGpt2.ts), opened and checked against the export
+   * itself (`agreement`); with the reason instead when it is not used.
+   */
+  private static async openFused(
+    folder: ModelFolder,
+    exported: ort.InferenceSession,
+    options: ort.InferenceSession.SessionOptions,
+  ): Promise<{ session: ort.InferenceSession; reason: null } | { session: null; reason: string }> {
+    const size = statSync(folder.onnxPath).size;
+    if (size > FUSE_MAX_BYTES)
+      return {
+        session: null,
+        reason: `over ${FUSE_MAX_BYTES / 2 ** 20} MB, where the matrix products dominate a pass`,
+      };
+    let bytes: Uint8Array;
+    try {
+      bytes = fuseGpt2(readFileSync(folder.onnxPath), folder.config);
+    } catch (err) {
+      if (err instanceof NotFusable) return { session: null, reason: err.message };
+      throw err;
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await createSession(bytes, 'cpu', options);
+    } catch (err) {
+      const why = describeError(err).split('\n')[0];
+      return { session: null, reason: `onnxruntime did not accept the rebuilt graph (${why})` };
+    }
+    let agreement: { diff: number; scale: number };
+    try {
+      agreement = await OnnxCausalLM.agreement(folder, exported, session);
+    } catch (err) {
+      await session.release();
+      const why = describeError(err).split('\n')[0];
+      return { session: null, reason: `the rebuilt graph failed its probe (${why})` };
+    }
+    const { diff, scale } = agreement;
+    if (!(diff <= FUSED_TOLERANCE * scale)) {
+      await session.release();
+      return {
+        session: null,
+        reason: `the rebuilt graph's logits differ from the export's by ${diff.toPrecision(2)} (largest logit ${scale.toPrecision(3)})`,
+      };
+    }
+    return { session, reason: null };
+  }
+
+  /**
+   * The largest logit difference between two CPU sessions of one model folder over the probe (a
+   * 3-token pass from an empty cache, then a 2-token pass on top: the prompt's and the
+   * verification's shapes), and the largest logit (at least 1) it is judged against.
+   */
+  static async agreement(
+    folder: ModelFolder,
+    a: ort.InferenceSession,
+    b: ort.InferenceSession,
+  ): Promise<{ diff: number; scale: number }> {
+    const [x, y] = [a, b].map((s) => new OnnxCausalLM(folder, s, 'cpu', null, null));
+    const vocab = folder.config.vocabSize;
+    let diff = 0;
+    let scale = 1;
+    for (const tokens of [
+      [0, 1, 2],
+      [3, 4],
+    ]) {
+      const ids = tokens.map((t) => t % vocab);
+      const [p, q] = [(await x!.forward(ids)).data, (await y!.forward(ids)).data];
+      for (let i = 0; i < p.length; i++) {
+        diff = Math.max(diff, Math.abs(p[i]! - q[i]!));
+        scale = Math.max(scale, Math.abs(p[i]!));
+      }
+    }
+    return { diff, scale };
   }
 
   /** where the cache lives between passes */

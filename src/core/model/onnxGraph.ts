@@ -22,6 +22,7 @@ const ELEM = { float32: 1, int64: 7, float16: 10 } as const;
 export type GraphFloat = 'float32' | 'float16';
 
 /** AttributeProto.AttributeType */
+const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
 
@@ -56,12 +57,15 @@ const schema = protobuf.Root.fromJSON({
             output: { rule: 'repeated', type: 'string', id: 2 },
             opType: { type: 'string', id: 4 },
             attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
+            domain: { type: 'string', id: 7 },
           },
         },
         AttributeProto: {
           fields: {
             name: { type: 'string', id: 1 },
+            f: { type: 'float', id: 2 },
             i: { type: 'int64', id: 3 },
+            g: { type: 'GraphProto', id: 6 },
             ints: { rule: 'repeated', type: 'int64', id: 8, ...unpacked },
             type: { type: 'int32', id: 20 },
           },
@@ -84,9 +88,16 @@ const schema = protobuf.Root.fromJSON({
           fields: {
             dims: { rule: 'repeated', type: 'int64', id: 1, ...unpacked },
             dataType: { type: 'int32', id: 2 },
+            floatData: { rule: 'repeated', type: 'float', id: 4 },
             int64Data: { rule: 'repeated', type: 'int64', id: 7, ...unpacked },
             name: { type: 'string', id: 8 },
+            rawData: { type: 'bytes', id: 9 },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'int32', id: 14 },
           },
+        },
+        StringStringEntryProto: {
+          fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
         },
       },
     },
@@ -95,9 +106,9 @@ const schema = protobuf.Root.fromJSON({
 const ModelProto = schema.lookupType('onnx.ModelProto');
 
 type Dim = number | string;
-type Attr = { name: string; i?: number; ints?: number[] };
+type Attr = { name: string; i?: number; f?: number; ints?: number[] };
 
-const value = (name: string, elemType: number, dims: readonly Dim[]) => ({
+export const value = (name: string, elemType: number, dims: readonly Dim[]) => ({
   name,
   type: {
     tensorType: {
@@ -114,18 +125,29 @@ const int64s = (name: string, values: number[]) => ({
   dims: [values.length],
   int64Data: values,
 });
-const node = (opType: string, input: string[], output: string[], attrs: Attr[] = []) => ({
+export const node = (
+  opType: string,
+  input: string[],
+  output: string[],
+  attrs: Attr[] = [],
+  domain?: 'com.microsoft',
+) => ({
   opType,
   input,
   output,
-  attribute: attrs.map((a) => ({ ...a, type: a.ints ? ATTR_INTS : ATTR_INT })),
+  attribute: attrs.map((a) => ({
+    ...a,
+    type: a.ints ? ATTR_INTS : a.f !== undefined ? ATTR_FLOAT : ATTR_INT,
+  })),
+  ...(domain ? { domain } : {}),
 });
 
-function encode(graph: object): Uint8Array {
+/** A model of one graph, at opset 17 (and onnxruntime's contrib operators when `contrib`). */
+export function encode(graph: object, contrib = false): Uint8Array {
   const model = {
     irVersion: 8,
     producerName: 'specdec-studio',
-    opsetImport: [{ version: 17 }],
+    opsetImport: [{ version: 17 }, ...(contrib ? [{ domain: 'com.microsoft', version: 1 }] : [])],
     graph,
   };
   const err = ModelProto.verify(model);
@@ -150,6 +172,43 @@ export function cropGraph(slots: number, nHead: number, headDim: number, type: G
 }
 
 /** The head graph's outputs, by what they are for (see the file comment). */
+/** TensorProto.DataType */
+export const FLOAT32 = ELEM.float32;
+
+/** The parts of a decoded ONNX model that fusedGpt2.ts reads (onnx.proto's field names). */
+export interface OnnxTensor {
+  name: string;
+  dims: number[];
+  dataType: number;
+  rawData?: Uint8Array;
+  floatData?: number[];
+  externalData?: unknown[];
+  dataLocation?: number;
+}
+export interface OnnxNode {
+  opType: string;
+  input: string[];
+  output: string[];
+  domain?: string;
+  attribute: { name: string; f?: number; i?: number; g?: OnnxGraph }[];
+}
+export interface OnnxGraph {
+  node: OnnxNode[];
+  initializer: OnnxTensor[];
+  input: { name: string }[];
+  output: { name: string }[];
+}
+
+/** Decode a model file's graph; tensors' raw bytes stay views of `bytes` (nothing is copied). */
+export function decodeGraph(bytes: Uint8Array): OnnxGraph {
+  const message = ModelProto.decode(bytes);
+  const model = ModelProto.toObject(message, { longs: Number, arrays: true }) as {
+    graph?: OnnxGraph;
+  };
+  if (!model.graph) throw new Error('the file has no graph');
+  return model.graph;
+}
+
 export const HEAD_OUTPUTS = ['ids', 'top2', 'lse', 'picked'] as const;
 
 /**

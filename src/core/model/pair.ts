@@ -1,6 +1,6 @@
 /** Loading a target (and optionally a draft) and checking that they can work together. */
 import { SpecDecError } from '../errors';
-import type { ExecutionProviderChoice, KvLocationChoice } from '../../shared/decoding';
+import type { ExecutionProviderChoice, GraphChoice, KvLocationChoice } from '../../shared/decoding';
 import { OnnxCausalLM } from './causalLm';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { chooseProviders, type ProbeOptions } from './providerProbe';
@@ -42,6 +42,8 @@ export interface ModelLoadOptions {
   executionProvider?: ExecutionProviderChoice;
   /** where the KV cache lives between passes (default auto: on the device where it can) */
   kvLocation?: KvLocationChoice;
+  /** auto (default): the CPU provider runs a fused rebuild of the graph (causalLm.ts) */
+  graph?: GraphChoice;
 }
 
 /** Throws PAIR_MISMATCH naming both models and the first difference, if the vocabularies differ. */
@@ -126,6 +128,7 @@ export async function loadPair(
           executionProvider: choice.provider,
           providerChoice: choice,
           kvLocation: p.opts.kvLocation ?? 'auto',
+          graph: p.opts.graph ?? 'auto',
         }),
       );
       loaded.push({ folder: p.folder, tokenizer: p.tokenizer, lm });
