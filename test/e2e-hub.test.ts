@@ -119,6 +119,11 @@ describe.skipIf(missing !== null)(
       expect(await text('loaded-draft-name')).toBe(DRAFT);
       expect(await text('loaded-target-provider')).toBe('cpu');
       expect(await text('loaded-draft-provider')).toBe('cpu');
+      // small float32 models run as the fused rebuild of their graph on the CPU, and say so
+      expect(await text('loaded-target-graph')).toBe(', fused');
+      expect(await page.getByTestId('loaded-target-graph').getAttribute('title')).toMatch(
+        /checked against the export/,
+      );
       // the draft was asked for cpu: nothing was skipped for it
       expect(await page.getByTestId('loaded-draft-fallback').count()).toBe(0);
       // the target on auto: one short line of reasons, each provider's details behind it

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../src/core/decoding/baseline';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import type { DecodeRun, RunResult } from '../src/core/decoding/decodeRun';
+import { argmaxWithMargin } from '../src/core/model/argmax';
 import { providerUnavailable } from '../src/core/model/executionProvider';
 import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
 import { SpecDecError } from '../src/core/errors';
@@ -238,8 +239,24 @@ describe.skipIf(reason !== null)('the KV cache on the device: WebGPU on SwiftSha
         const opts = { prompt: PROMPT, maxNewTokens: 12 };
         const base = await run(() => new BaselineRun(cpu, opts));
         const spec = await run(() => new SpeculativeRun(dev, 3, opts));
-        expect(spec.outputTokenIds).toEqual(base.outputTokenIds);
+        const at = spec.outputTokenIds.findIndex((t, i) => t !== base.outputTokenIds[i]);
+        if (at !== -1 && file.includes('quantized')) {
+          // q8's integer products are summed differently by each CPU's int8 kernels (with or
+          // without VNNI) and by WebGPU's shaders, and a K+1-row pass quantizes its activations
+          // with one scale: only a near-tie of the CPU's own logits may flip
+          const ids = [...cpu.tokenizer.encode(PROMPT), ...base.outputTokenIds.slice(0, at)];
+          cpu.target.lm.reset();
+          const logits = await cpu.target.lm.forward(ids);
+          const row = logits.row(logits.rows - 1);
+          const gap = new Float64Array(1);
+          argmaxWithMargin(row, gap);
+          const scale = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          expect(gap[0]!, `the q8 texts part at new token ${at}`).toBeLessThan(0.06 * scale);
+        } else expect(spec.outputTokenIds).toEqual(base.outputTokenIds);
         expect(dev.target.lm.kvLocation).toBe('device');
+        // the fused rebuild is the CPU provider's: WebGPU runs the file as exported
+        expect(dev.target.lm.graph).toBe('exported');
+        expect(cpu.target.lm.graph).toBe(file.includes('quantized') ? 'exported' : 'fused');
         expect(spec.metrics.transfer!.cacheBytesPerPass).toBe(0);
         expect(dev.target.lm.liveDeviceTensors).toBe(2 * dev.target.folder.config.nLayer);
       } finally {
