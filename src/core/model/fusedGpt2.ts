@@ -1,6 +1,6 @@
 /**
  * A GPT-2 export, rebuilt for onnxruntime's CPU provider from the same weights: about 10 nodes a
- * layer instead of 60.
+ * layer instead of over 100 (the embedded target's file: 459 nodes, rebuilt: 41).
  *
  * An exporter (torch.onnx, optimum) writes attention as the framework computes it: reshapes,
  * transposes, a concat per cache slot, a causal mask built from Range and Where, a masked softmax,
