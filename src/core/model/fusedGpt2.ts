@@ -32,8 +32,10 @@
  */
 import {
   FLOAT32,
+  INT64,
   decodeGraph,
   encode,
+  int64s,
   node,
   value,
   type OnnxGraph,
@@ -248,14 +250,11 @@ export function fuseGpt2(bytes: Uint8Array, config: ModelConfig): Uint8Array {
     {
       name: 'gpt2-fused',
       node: g,
-      initializer: [
-        ...[...used].map(([t, name]) => ({ ...t, name })),
-        { name: 'split', dataType: 7, dims: [3], int64Data: [C, C, C] },
-      ],
+      initializer: [...[...used].map(([t, name]) => ({ ...t, name })), int64s('split', [C, C, C])],
       input: [
-        value('input_ids', 7, ['batch', 'sequence']),
-        value('attention_mask', 7, ['batch', 'total']),
-        value('position_ids', 7, ['batch', 'sequence']),
+        value('input_ids', INT64, ['batch', 'sequence']),
+        value('attention_mask', INT64, ['batch', 'total']),
+        value('position_ids', INT64, ['batch', 'sequence']),
         ...slots.map(([past]) => cache(past!, 'past')),
       ],
       output: [

@@ -119,7 +119,7 @@ export const value = (name: string, elemType: number, dims: readonly Dim[]) => (
     },
   },
 });
-const int64s = (name: string, values: number[]) => ({
+export const int64s = (name: string, values: number[]) => ({
   name,
   dataType: ELEM.int64,
   dims: [values.length],
@@ -174,6 +174,7 @@ export function cropGraph(slots: number, nHead: number, headDim: number, type: G
 /** The head graph's outputs, by what they are for (see the file comment). */
 /** TensorProto.DataType */
 export const FLOAT32 = ELEM.float32;
+export const INT64 = ELEM.int64;
 
 /** The parts of a decoded ONNX model that fusedGpt2.ts reads (onnx.proto's field names). */
 export interface OnnxTensor {
