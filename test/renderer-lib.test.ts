@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { summarizeRows, bestRow, median, outputSample } from '../src/results/summary';
 import { StreamBuilder, type StreamToken } from '../src/renderer/src/lib/stream';
-import { chunkTokens, foldRejected, NO_FOLDS } from '../src/renderer/src/lib/chunks';
+import { CHUNK_MAX, chunkTokens, foldRejected, NO_FOLDS } from '../src/renderer/src/lib/chunks';
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
 import { stepsCsv } from '../src/renderer/src/lib/csv';
 import { RUN_CSV_COLUMNS, runsCsv } from '../src/results/runsCsv';
@@ -288,6 +288,52 @@ it('renderer logic: summary, stream, replay, CSV, validation and charts behave a
   assert.equal(acceptanceChartData(s).datasets.length, 8);
 });
 
+it('ends chunks where the text reads as if it could, and never moves a closed chunk', () => {
+  let key = 0;
+  const tok = (text: string, kind: StreamToken['kind'] = 'accepted'): StreamToken => ({
+    key: key++,
+    kind,
+    text,
+    tokenId: key,
+    step: 1,
+    position: key,
+    draftProb: null,
+    targetProb: null,
+    unchecked: false,
+    outputIndex: null,
+  });
+  const words = (n: number): StreamToken[] => Array.from({ length: n }, () => tok(' word'));
+  // min 3, max 5: a sentence end before the third token does not end a chunk; one at or after
+  // it does, a newline too; a rejected or pending draft's full stop does not (it is not the
+  // text); five tokens with no such place end at five
+  const tokens = [
+    tok('.'),
+    ...words(2),
+    tok(' end.'),
+    ...words(2),
+    tok('!"'),
+    ...words(2),
+    tok('.', 'rejected'),
+    tok('.', 'draft'),
+    ...words(3),
+  ];
+  const sizes = (cs: readonly { tokens: readonly StreamToken[] }[]): number[] =>
+    cs.map((c) => c.tokens.length);
+  const chunks = chunkTokens(tokens, [], 3, 5);
+  assert.deepEqual(sizes(chunks), [4, 3, 5, 2]);
+  assert.deepEqual(
+    chunks.map((c) => c.start),
+    [0, 4, 7, 12],
+  );
+  // appending reuses every chunk before the open last one, objects and all; a newline closes it
+  const more = chunkTokens([...tokens, tok('\n'), ...words(2)], chunks, 3, 5);
+  assert.deepEqual(sizes(more), [4, 3, 5, 3, 2]);
+  for (let i = 0; i < 3; i++) assert.equal(more[i], chunks[i]);
+  assert.notEqual(more[3], chunks[3]);
+  // the real sizes: a long loop with no full stop still ends chunks at CHUNK_MAX
+  assert.deepEqual(sizes(chunkTokens(words(CHUNK_MAX + 10), [])), [CHUNK_MAX, 10]);
+});
+
 it('folds each step’s rejected drafts into one marker, across chunks, reusing unchanged chunks', () => {
   const tok = (key: number, kind: StreamToken['kind'], step: number | null): StreamToken => ({
     key,
@@ -314,7 +360,7 @@ it('folds each step’s rejected drafts into one marker, across chunks, reusing 
     tok(7, 'rejected', 2),
     tok(8, 'correction', 2),
   ];
-  const chunks = chunkTokens(tokens, [], 4);
+  const chunks = chunkTokens(tokens, [], 4, 4);
   const folds = foldRejected(tokens, chunks, new Set(), []);
   assert.deepEqual(
     folds.map((f) => [[...f.heads], [...f.hidden]]),

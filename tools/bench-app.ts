@@ -146,7 +146,12 @@ async function main(): Promise<void> {
       await appSweep(page, 100);
       app.push(perPass(newestRows(dataDir)));
       cli.push(cliRound());
-      if (!opts.json) process.stderr.write(`round ${r + 1} of ${REPEATS} done\n`);
+      if (!opts.json) {
+        const [a, c] = [app.at(-1)!, cli.at(-1)!];
+        process.stderr.write(
+          `round ${r + 1} of ${REPEATS}: ms per target pass, app ${a.baseline.toFixed(2)} / CLI ${c.baseline.toFixed(2)} (baseline), app ${a.k4.toFixed(2)} / CLI ${c.k4.toFixed(2)} (K=4)\n`,
+        );
+      }
     }
 
     // the UI while 400 tokens stream
