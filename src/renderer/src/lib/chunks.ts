@@ -4,12 +4,13 @@
  * from frame to frame, so the view re-checks one chunk instead of every token (a 1,000-token run
  * has ~1,800 spans), and the browser lays out, paints and rasterizes that block alone: tokens in
  * one inline flow would re-lay out and repaint the whole stream each frame, which on a 2-core
- * machine costs the engine beside it (about a third of the renderer's time, measured with
- * bench:app's sweep).
+ * machine costs the engine beside it (about a quarter of the renderer's time in bench:app's
+ * 400-token sweep).
  *
  * A chunk ends where the text reads as if it could: after output text that ends a sentence or a
  * line, once it holds `min` tokens; a run with no such place (a loop) ends at `max`. The rule
- * reads only the chunk's own tokens, so earlier chunks never move when tokens are appended.
+ * reads only the chunk's own tokens, so appending never moves an earlier chunk's end; a verdict
+ * on a pending draft can, and the chunks after it are then drawn anew.
  */
 import type { StreamToken } from './stream';
 
