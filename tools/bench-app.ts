@@ -144,10 +144,11 @@ async function main(): Promise<void> {
     const cli: Round[] = [];
     for (let r = 0; r < REPEATS; r++) {
       await appSweep(page, 100);
-      app.push(perPass(newestRows(dataDir)));
-      cli.push(cliRound());
+      const a = perPass(newestRows(dataDir));
+      const c = cliRound();
+      app.push(a);
+      cli.push(c);
       if (!opts.json) {
-        const [a, c] = [app.at(-1)!, cli.at(-1)!];
         process.stderr.write(
           `round ${r + 1} of ${REPEATS}: ms per target pass, app ${a.baseline.toFixed(2)} / CLI ${c.baseline.toFixed(2)} (baseline), app ${a.k4.toFixed(2)} / CLI ${c.k4.toFixed(2)} (K=4)\n`,
         );
