@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { summarizeRows, bestRow, median, outputSample } from '../src/results/summary';
 import { StreamBuilder, type StreamToken } from '../src/renderer/src/lib/stream';
 import { CHUNK_MAX, chunkTokens, foldRejected, NO_FOLDS } from '../src/renderer/src/lib/chunks';
+import { tokenView } from '../src/renderer/src/lib/tokenSpans';
 import { buildReplayIndex, describeStop } from '../src/renderer/src/lib/replayIndex';
 import { stepsCsv } from '../src/renderer/src/lib/csv';
 import { RUN_CSV_COLUMNS, runsCsv } from '../src/results/runsCsv';
@@ -390,4 +391,55 @@ it('caps max new tokens by the pair’s context when it is known', () => {
   // unknown (a local folder): only the form's own bound; the engine checks the fit
   assert.deepEqual(checkMaxNewTokens('5000', null), { ok: true, value: 5000 });
   assert.equal(checkMaxNewTokens('0', 512).ok, false);
+});
+
+it('token views: the class, label and attributes a stream span gets, and what a fold marker says', () => {
+  const token = (p: Partial<StreamToken>): StreamToken => ({
+    key: 1,
+    kind: 'accepted',
+    text: ' cat',
+    tokenId: 9,
+    step: 2,
+    position: 5,
+    draftProb: 0.5,
+    targetProb: 0.6,
+    unchecked: false,
+    outputIndex: 3,
+    ...p,
+  });
+  const base = { tabbable: false, describedBy: 'tip', loop: null, folded: null, current: false };
+  const plain = tokenView(token({}), 7, base);
+  assert.equal(plain.className, 'tok accepted');
+  assert.equal(plain.text, ' cat');
+  assert.equal(plain.attrs['data-index'], '7');
+  assert.equal(plain.attrs['data-step'], '2');
+  assert.equal(plain.attrs['data-fold-step'], null);
+  assert.equal(plain.attrs['tabindex'], '-1');
+  assert.equal(plain.attrs['aria-selected'], 'false');
+  assert.equal(plain.attrs['data-testid'], 'token');
+
+  // the fold marker: its count, the step it folds, and no "unchecked" strike of its own
+  const marker = tokenView(token({ kind: 'rejected', unchecked: true }), 8, { ...base, folded: 3 });
+  assert.equal(marker.className, 'tok rejected folded');
+  assert.equal(marker.text, '\u27153');
+  assert.equal(marker.attrs['data-testid'], 'rejected-fold');
+  assert.equal(marker.attrs['data-fold-step'], '2');
+  assert.match(marker.attrs['aria-label']!, /^3 rejected drafts at step 2, folded/);
+
+  // a loop's first token, the tab stop and the current step
+  const loop = { start: 3, period: 2, cycleText: ' cat dog' };
+  const start = tokenView(token({}), 7, { ...base, loop, tabbable: true, current: true });
+  assert.equal(start.className, 'tok accepted current in-loop cycle-start');
+  assert.equal(start.attrs['data-loop'], 'cycle-start');
+  assert.equal(start.attrs['tabindex'], '0');
+  assert.match(start.attrs['aria-label']!, /\(a repeat of the loop begins\)$/);
+  assert.equal(
+    tokenView(token({ outputIndex: 4 }), 8, { ...base, loop }).attrs['data-loop'],
+    'in-loop',
+  );
+  assert.equal(tokenView(token({ text: '' }), 8, base).text, '\u2205');
+  assert.equal(
+    tokenView(token({ kind: 'prompt', step: null, text: 'Once' }), 0, base).attrs['aria-label'],
+    'Prompt: Once',
+  );
 });
