@@ -74,42 +74,37 @@ export function tokenView(token: StreamToken, index: number, o: TokenViewOptions
 
 /** Draws views into one container: a span per key, reused while the key stays. */
 export class SpanList {
-  private readonly spans = new Map<number, HTMLSpanElement>();
-  private readonly drawn = new WeakMap<HTMLSpanElement, TokenView>();
+  private drawn = new Map<number, { span: HTMLSpanElement; view: TokenView }>();
 
   draw(container: HTMLElement, views: readonly TokenView[]): void {
-    const keep = new Set<number>();
+    const next = new Map<number, { span: HTMLSpanElement; view: TokenView }>();
     // Walk the container once: a span already in place stays put (moving a node would drop its
     // focus), a new or displaced one goes in before the cursor, what is left over goes.
     let cursor = container.firstChild;
     for (const view of views) {
-      keep.add(view.key);
-      let span = this.spans.get(view.key);
-      if (!span) {
-        span = document.createElement('span');
-        this.spans.set(view.key, span);
-      }
-      this.apply(span, view);
+      const old = this.drawn.get(view.key);
+      const span = old?.span ?? document.createElement('span');
+      apply(span, old?.view, view);
+      next.set(view.key, { span, view });
       if (span === cursor) cursor = cursor.nextSibling;
       else container.insertBefore(span, cursor);
     }
     while (cursor) {
-      const next = cursor.nextSibling;
+      const after = cursor.nextSibling;
       cursor.remove();
-      cursor = next;
+      cursor = after;
     }
-    for (const key of this.spans.keys()) if (!keep.has(key)) this.spans.delete(key);
+    this.drawn = next;
   }
+}
 
-  private apply(span: HTMLSpanElement, view: TokenView): void {
-    const old = this.drawn.get(span);
-    if (old === undefined || old.className !== view.className) span.className = view.className;
-    if (old === undefined || old.text !== view.text) span.textContent = view.text;
-    for (const [name, value] of Object.entries(view.attrs)) {
-      if (old !== undefined && old.attrs[name] === value) continue;
-      if (value === null) span.removeAttribute(name);
-      else span.setAttribute(name, value);
-    }
-    this.drawn.set(span, view);
+/** write what differs between the span's last view (none: a new span) and this one */
+function apply(span: HTMLSpanElement, old: TokenView | undefined, view: TokenView): void {
+  if (old === undefined || old.className !== view.className) span.className = view.className;
+  if (old === undefined || old.text !== view.text) span.textContent = view.text;
+  for (const [name, value] of Object.entries(view.attrs)) {
+    if (old !== undefined && old.attrs[name] === value) continue;
+    if (value === null) span.removeAttribute(name);
+    else span.setAttribute(name, value);
   }
 }
