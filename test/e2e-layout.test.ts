@@ -76,6 +76,10 @@ describe.skipIf(missing !== null)(
         await page.reload();
         await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
         await experimentOnScreen('before a sweep', false);
+        // the plot keeps its size while runs finish and the fastest K's sentence appears (a
+        // resized chart is redrawn, mid-sweep, beside the engine)
+        const plot = page.getByTestId('chart-time');
+        const plotBefore = await plot.boundingBox();
         // wide windows keep the set-up beside the stream; narrow ones fold it into a drawer
         expect(await page.getByTestId('setup-toggle').getAttribute('aria-expanded')).toBe(
           width >= 1200 ? 'true' : 'false',
@@ -88,9 +92,12 @@ describe.skipIf(missing !== null)(
           .poll(() => page.getByTestId('token').count(), { timeout: 60_000 })
           .toBeGreaterThan(5);
         await experimentOnScreen('during a sweep', true);
+        expect(await plot.boundingBox(), 'Time vs K during a sweep').toEqual(plotBefore);
         await page.screenshot({ path: join(SHOTS, `layout-${width}-running.png`) });
         await idle(page);
         await experimentOnScreen('after a sweep', true);
+        expect(await page.getByTestId('time-best').textContent()).toContain('Fastest K');
+        expect(await plot.boundingBox(), 'Time vs K after a sweep').toEqual(plotBefore);
         await page.screenshot({ path: join(SHOTS, `layout-${width}.png`) });
       });
     }
