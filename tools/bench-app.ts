@@ -1,11 +1,12 @@
 /**
  * `npm run bench:app [-- --repeats N] [-- --json]`: is the app's engine as fast as the CLI's?
  * The same sweep (embedded pair, the seed prompt, 100 new tokens, baseline and K=4, one repeat)
- * runs alternately in the app (serve + headless Chromium, pressing Run as a person would, the
- * stream drawing as it arrives) and in the CLI (`specdec sweep --json`, its own process). Both
- * report the seconds spent inside the target's session.run; their ratio per target pass, median
- * over repeats, is the engine cost the app adds (rendering competing for the cores, the
- * probabilities the app asks for, the event volume). Then a 400-token sweep streams into the
+ * runs in the app (serve + headless Chromium, pressing Run as a person would, the stream drawing
+ * as it arrives) and in the CLI (`specdec sweep --json`, its own process), both once a round, the
+ * side that goes first alternating (app-CLI, CLI-app, ...) so that a machine slowing down or
+ * speeding up within a round favours neither. Both report the seconds spent inside the target's
+ * session.run; their ratio per target pass, median over rounds, is the engine cost the app adds
+ * (rendering competing for the cores, the probabilities the app asks for, the event volume). Then a 400-token sweep streams into the
  * app while a PerformanceObserver records the longest task (the UI must stay under 50 ms).
  *
  * Needs Chromium at /usr/bin/chromium (apt-get install -y chromium) and a built renderer
@@ -19,7 +20,7 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import { chromium, type Page } from 'playwright-core';
 import { startServer } from '../src/cli/serve';
-import { median } from '../src/results/stats';
+import { median, spread } from '../src/results/stats';
 import { longTasks, setKs, watchLongTasks } from '../test/pageSteps';
 import type { RunRow } from '../src/shared/protocol';
 
@@ -31,7 +32,7 @@ const POLL_MS = 250;
 
 const opts = new Command()
   .name('bench:app')
-  .option('--repeats <n>', 'app and CLI rounds, alternating', '5')
+  .option('--repeats <n>', 'rounds of one app and one CLI sweep, the first side alternating', '9')
   .option('--json', 'print one JSON document instead of the table')
   .option(
     '--hidden',
@@ -143,14 +144,24 @@ async function main(): Promise<void> {
     const app: Round[] = [];
     const cli: Round[] = [];
     for (let r = 0; r < REPEATS; r++) {
-      await appSweep(page, 100);
-      const a = perPass(newestRows(dataDir));
-      const c = cliRound();
+      const appRound = async (): Promise<Round> => {
+        await appSweep(page, 100);
+        return perPass(newestRows(dataDir));
+      };
+      let a: Round;
+      let c: Round;
+      if (r % 2 === 0) {
+        a = await appRound();
+        c = cliRound();
+      } else {
+        c = cliRound();
+        a = await appRound();
+      }
       app.push(a);
       cli.push(c);
       if (!opts.json) {
         process.stderr.write(
-          `round ${r + 1} of ${REPEATS}: ms per target pass, app ${a.baseline.toFixed(2)} / CLI ${c.baseline.toFixed(2)} (baseline), app ${a.k4.toFixed(2)} / CLI ${c.k4.toFixed(2)} (K=4)\n`,
+          `round ${r + 1} of ${REPEATS} (${r % 2 === 0 ? 'app first' : 'CLI first'}): ms per target pass, app ${a.baseline.toFixed(2)} / CLI ${c.baseline.toFixed(2)} (baseline), app ${a.k4.toFixed(2)} / CLI ${c.k4.toFixed(2)} (K=4)\n`,
         );
       }
     }
@@ -162,6 +173,8 @@ async function main(): Promise<void> {
     const longest = Math.max(0, ...tasks);
 
     const med = (xs: Round[], key: keyof Round): number => median(xs.map((x) => x[key]));
+    const pairedOf = (key: keyof Round) => spread(app.map((a, i) => a[key] / cli[i]![key]));
+    const paired = { baseline: pairedOf('baseline'), k4: pairedOf('k4') };
     const result = {
       date: new Date().toISOString(),
       repeats: REPEATS,
@@ -174,11 +187,12 @@ async function main(): Promise<void> {
         baseline: med(app, 'baseline') / med(cli, 'baseline'),
         k4: med(app, 'k4') / med(cli, 'k4'),
       },
-      // each app round against the CLI round right after it: drift of a shared machine between
+      // each app sweep against the CLI sweep of its round: drift of a shared machine between
       // rounds cancels out
-      pairedRatio: {
-        baseline: median(app.map((a, i) => a.baseline / cli[i]!.baseline)),
-        k4: median(app.map((a, i) => a.k4 / cli[i]!.k4)),
+      pairedRatio: { baseline: paired.baseline.median, k4: paired.k4.median },
+      pairedRatioRange: {
+        baseline: { min: paired.baseline.min, max: paired.baseline.max },
+        k4: { min: paired.k4.min, max: paired.k4.max },
       },
       longestTaskMs: longest,
       longTasksOver50ms: tasks.filter((t) => t > 50).length,
@@ -193,7 +207,7 @@ async function main(): Promise<void> {
         'App ms / target pass',
         'CLI ms / target pass',
         'App / CLI',
-        'per-round App / CLI',
+        'per-round App / CLI (range)',
       ],
     });
     for (const key of ['baseline', 'k4'] as const) {
@@ -203,12 +217,12 @@ async function main(): Promise<void> {
         m.app.toFixed(3),
         m.cli.toFixed(3),
         `${result.ratio[key].toFixed(2)}x`,
-        `${result.pairedRatio[key].toFixed(2)}x`,
+        `${paired[key].median.toFixed(2)}x (${paired[key].min.toFixed(2)}-${paired[key].max.toFixed(2)})`,
       ]);
     }
     console.log(table.toString());
     console.log(
-      `Time inside the target's session.run, median of ${REPEATS} alternating rounds (per-round: the median of each app round over the CLI round after it). While 400 tokens streamed into the app its longest task took ${longest.toFixed(0)} ms (${result.longTasksOver50ms} over 50 ms).`,
+      `Time inside the target's session.run, median of ${REPEATS} rounds (per-round: the median, lowest and highest of each round's app sweep over its CLI sweep; the side that went first alternated). While 400 tokens streamed into the app its longest task took ${longest.toFixed(0)} ms (${result.longTasksOver50ms} over 50 ms).`,
     );
   } finally {
     await browser.close();
