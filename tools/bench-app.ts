@@ -6,8 +6,9 @@
  * side that goes first alternating (app-CLI, CLI-app, ...) so that a machine slowing down or
  * speeding up within a round favours neither. Both report the seconds spent inside the target's
  * session.run; their ratio per target pass, median over rounds, is the engine cost the app adds
- * (rendering competing for the cores, the probabilities the app asks for, the event volume). Then a 400-token sweep streams into the
- * app while a PerformanceObserver records the longest task (the UI must stay under 50 ms).
+ * (rendering competing for the cores, the probabilities the app asks for, the event volume).
+ * Then a 400-token sweep streams into the app while a PerformanceObserver records the longest
+ * task (the UI must stay under 50 ms).
  *
  * Needs Chromium at /usr/bin/chromium (apt-get install -y chromium) and a built renderer
  * (npm run build).
@@ -143,20 +144,15 @@ async function main(): Promise<void> {
     if (opts.hidden) await page.evaluate(() => (document.body.style.display = 'none'));
     const app: Round[] = [];
     const cli: Round[] = [];
+    const appRound = async (): Promise<Round> => {
+      await appSweep(page, 100);
+      return perPass(newestRows(dataDir));
+    };
     for (let r = 0; r < REPEATS; r++) {
-      const appRound = async (): Promise<Round> => {
-        await appSweep(page, 100);
-        return perPass(newestRows(dataDir));
-      };
-      let a: Round;
-      let c: Round;
-      if (r % 2 === 0) {
-        a = await appRound();
-        c = cliRound();
-      } else {
-        c = cliRound();
-        a = await appRound();
-      }
+      // the CLI goes first in every other round
+      let c = r % 2 === 1 ? cliRound() : null;
+      const a = await appRound();
+      c ??= cliRound();
       app.push(a);
       cli.push(c);
       if (!opts.json) {
