@@ -28,7 +28,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from specdec_tools.bpe import CutBPE  # noqa: E402
-from specdec_tools.export import export_onnx, write_config  # noqa: E402
+from specdec_tools.export import export_onnx, legacy_exporter, write_config  # noqa: E402
 from specdec_tools.formats import merge_decoders, quantize_dynamic, to_float16  # noqa: E402
 from specdec_tools.model import GPT2Config, GPT2LM  # noqa: E402
 
@@ -83,6 +83,7 @@ def export_no_past(model: GPT2LM, path: Path) -> None:
             dynamic_axes=dynamic,
             opset_version=14,
             do_constant_folding=True,
+            **legacy_exporter(),
         )
 
 

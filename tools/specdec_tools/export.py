@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -11,6 +12,13 @@ from .bpe import CutBPE
 from .model import GPT2LM
 
 OPSET = 14
+
+
+def legacy_exporter() -> dict:
+    """torch.onnx.export's TorchScript exporter: the graph layout the Hub's GPT-2 exports have.
+    PyTorch 2.9 and later default to the dynamo exporter (another graph, opset 18); older ones
+    have no `dynamo` argument at all."""
+    return {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 
 def io_names(n_layer: int) -> tuple[list[str], list[str]]:
@@ -51,6 +59,7 @@ def export_onnx(model: GPT2LM, path: Path) -> None:
             dynamic_axes=dynamic,
             opset_version=OPSET,
             do_constant_folding=True,
+            **legacy_exporter(),
         )
 
 
