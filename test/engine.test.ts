@@ -124,6 +124,26 @@ describe('fixture pair (micro-a target, micro-b draft: many rejections)', () => 
     expect(r.outputTokenIds.length).toBe(12);
   });
 
+  it("counts the wait for the event loop before a pass as queuedS, not as session.run's time", async () => {
+    // onnxruntime-node starts a pass from a setImmediate: a callback already due runs first, as
+    // a host's messages to the app do. Here each step finds one that keeps the thread 30 ms.
+    const run = new BaselineRun(pair, { prompt: PROMPTS[0]!, maxNewTokens: 3 });
+    const busy = (): void => {
+      const until = performance.now() + 30;
+      while (performance.now() < until);
+    };
+    for (let i = 0; i < 3; i++) {
+      setImmediate(busy);
+      await run.nextStep();
+    }
+    const m = run.metrics();
+    expect(m.targetPasses).toBe(3);
+    expect(m.queuedS).toBeGreaterThanOrEqual(0.09);
+    // three passes of a micro model take well under a millisecond each
+    expect(m.targetRunS).toBeLessThan(m.queuedS! / 3);
+    expect(m.timeS).toBeGreaterThanOrEqual(m.queuedS!);
+  });
+
   it('a cancel stops within one step and keeps the tokens already made', async () => {
     const controller = new AbortController();
     const run = new SpeculativeRun(pair, 2, {

@@ -47,14 +47,20 @@ interface Round {
   /** ms inside the target's session.run per target pass */
   baseline: number;
   k4: number;
+  /** ms a pass (both models, both runs) waited for the event loop before onnxruntime began it */
+  queued: number;
 }
 
-const perPass = (rows: readonly Pick<RunRow, 'mode' | 'targetRunS' | 'targetPasses'>[]): Round => {
+type Row = Pick<RunRow, 'mode' | 'targetRunS' | 'targetPasses' | 'draftPasses' | 'queuedS'>;
+
+const perPass = (rows: readonly Row[]): Round => {
   const at = (mode: RunRow['mode']): number => {
     const r = rows.find((x) => x.mode === mode)!;
     return (r.targetRunS * 1000) / r.targetPasses;
   };
-  return { baseline: at('baseline'), k4: at('speculative') };
+  const passes = rows.reduce((n, r) => n + r.targetPasses + r.draftPasses, 0);
+  const queuedMs = rows.reduce((n, r) => n + (r.queuedS ?? 0) * 1000, 0);
+  return { baseline: at('baseline'), k4: at('speculative'), queued: queuedMs / passes };
 };
 
 function cliRound(): Round {
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
       cli.push(c);
       if (!opts.json) {
         process.stderr.write(
-          `round ${r + 1} of ${REPEATS} (${r % 2 === 0 ? 'app first' : 'CLI first'}): ms per target pass, app ${a.baseline.toFixed(2)} / CLI ${c.baseline.toFixed(2)} (baseline), app ${a.k4.toFixed(2)} / CLI ${c.k4.toFixed(2)} (K=4)\n`,
+          `round ${r + 1} of ${REPEATS} (${r % 2 === 0 ? 'app first' : 'CLI first'}): ms per target pass, app ${a.baseline.toFixed(2)} / CLI ${c.baseline.toFixed(2)} (baseline), app ${a.k4.toFixed(2)} / CLI ${c.k4.toFixed(2)} (K=4); queued ms per pass, app ${a.queued.toFixed(3)} / CLI ${c.queued.toFixed(3)}\n`,
         );
       }
     }
@@ -179,6 +185,7 @@ async function main(): Promise<void> {
         baseline: { app: med(app, 'baseline'), cli: med(cli, 'baseline') },
         k4: { app: med(app, 'k4'), cli: med(cli, 'k4') },
       },
+      msQueuedPerPass: { app: med(app, 'queued'), cli: med(cli, 'queued') },
       ratio: {
         baseline: med(app, 'baseline') / med(cli, 'baseline'),
         k4: med(app, 'k4') / med(cli, 'k4'),
@@ -217,6 +224,10 @@ async function main(): Promise<void> {
       ]);
     }
     console.log(table.toString());
+    const q = result.msQueuedPerPass;
+    console.log(
+      `Before onnxruntime began a pass (both models), it waited for the event loop ${q.app.toFixed(3)} ms in the app's host and ${q.cli.toFixed(3)} ms in the CLI (medians): part of each run's time, not of the time inside session.run.`,
+    );
     console.log(
       `Time inside the target's session.run, median of ${REPEATS} rounds (per-round: the median, lowest and highest of each round's app sweep over its CLI sweep; the side that went first alternated). While 400 tokens streamed into the app its longest task took ${longest.toFixed(0)} ms (${result.longTasksOver50ms} over 50 ms).`,
     );

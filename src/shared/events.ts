@@ -34,6 +34,12 @@ export const RunMetrics = z.object({
   targetRunS: z.number(),
   draftRunS: z.number(),
   /**
+   * seconds both models' passes waited for the event loop before onnxruntime started them (it
+   * runs a pass from a setImmediate, after the I/O callbacks already due: a host's messages to
+   * the app, a progress bar); part of timeS, in neither RunS. Absent in sweeps saved before it.
+   */
+  queuedS: z.number().optional(),
+  /**
    * run-end only: host<->device bytes per target pass (medians), and the draft's; null for a
    * run that made no pass
    */

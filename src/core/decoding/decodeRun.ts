@@ -195,6 +195,7 @@ export abstract class DecodeRun {
       timeS: this.elapsedMs / 1000,
       targetRunS: this.pair.target.lm.runMs / 1000,
       draftRunS: (this.pair.draft?.lm.runMs ?? 0) / 1000,
+      queuedS: (this.pair.target.lm.queuedMs + (this.pair.draft?.lm.queuedMs ?? 0)) / 1000,
     };
   }
 

@@ -56,6 +56,7 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     stopReason: run.stopReason,
     targetRunS: m.targetRunS,
     draftRunS: m.draftRunS,
+    queuedS: m.queuedS,
     transfer: m.transfer ?? null,
     policy: run.policy,
     drafter: run.drafter,

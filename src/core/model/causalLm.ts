@@ -139,11 +139,18 @@ export class OnnxCausalLM {
   /** model passes (session.run calls) since creation or the last resetCounters() */
   passes = 0;
   /**
-   * milliseconds spent inside session.run since creation or the last resetCounters(); on a
-   * device-resident model this includes reading the verdicts back, where a GPU's asynchronous
-   * work is waited for
+   * milliseconds spent inside session.run since creation or the last resetCounters(), from the
+   * moment onnxruntime starts the pass (not while the event loop still serves other callbacks:
+   * `queuedMs`); on a device-resident model this includes reading the verdicts back, where a
+   * GPU's asynchronous work is waited for
    */
   runMs = 0;
+  /**
+   * milliseconds between calling session.run and onnxruntime starting the pass: onnxruntime-node
+   * runs it from a setImmediate, so I/O callbacks already due (a host's messages to the app, a
+   * progress bar's writes) run first. Part of a run's wall-clock time, not of the model's cost.
+   */
+  queuedMs = 0;
   /** milliseconds spent cropping the KV cache (copying the kept prefix, or slicing on the device) */
   cropMs = 0;
   /**
@@ -373,6 +380,7 @@ export class OnnxCausalLM {
   resetCounters(): void {
     this.passes = 0;
     this.runMs = 0;
+    this.queuedMs = 0;
     this.cropMs = 0;
     this.cacheBytes = [];
     this.readBytes = [];
@@ -431,6 +439,7 @@ export class OnnxCausalLM {
     }
 
     const t0 = performance.now();
+    const queued0 = this.queuedMs;
     const out = await this.run(this.session, feeds);
     this.passes++;
 
@@ -445,14 +454,14 @@ export class OnnxCausalLM {
     if (this.device) {
       try {
         const read = await this.readOnDevice(logits, n, greedy);
-        this.runMs += performance.now() - t0;
+        this.runMs += performance.now() - t0 - (this.queuedMs - queued0);
         this.record(cacheBytes, read.bytes);
         return read.logits;
       } finally {
         this.drop(logits);
       }
     }
-    this.runMs += performance.now() - t0;
+    this.runMs += performance.now() - t0 - (this.queuedMs - queued0);
     this.record(cacheBytes, byteSize(logits));
     const vocab = logits.dims[2]!;
     // float16 logits become float32 once, here: every later read (argmax, softmax) is plain.
@@ -472,6 +481,7 @@ export class OnnxCausalLM {
     const counters = {
       passes: this.passes,
       runMs: this.runMs,
+      queuedMs: this.queuedMs,
       cropMs: this.cropMs,
       cacheBytes: this.cacheBytes,
       readBytes: this.readBytes,
@@ -551,8 +561,14 @@ export class OnnxCausalLM {
     feeds: Record<string, ort.Tensor>,
     fetches?: readonly string[],
   ): Promise<ort.InferenceSession.ReturnType> {
+    // onnxruntime-node queues the pass with setImmediate inside session.run: an immediate queued
+    // just before it runs just before the pass, so the wait for the event loop is told apart.
+    const called = performance.now();
+    let started = called;
+    setImmediate(() => (started = performance.now()));
     try {
       const out = await (fetches ? session.run(feeds, [...fetches]) : session.run(feeds));
+      this.queuedMs += started - called;
       // every device tensor onnxruntime hands over is counted until it is disposed (drop)
       for (const t of Object.values(out)) if (t.location === 'gpu-buffer') this.liveDeviceTensors++;
       return out;
@@ -573,13 +589,14 @@ export class OnnxCausalLM {
       n: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.cacheLen)), [1]),
     };
     this.cache.forEach((t, i) => (feeds[`in${i}`] = t));
+    const queued0 = this.queuedMs;
     const out = await this.run(this.device!.crop, feeds);
     this.cache = this.cache.map((old, i) => {
       this.drop(old);
       return out[`out${i}`]!;
     });
     this.cropPending = false;
-    this.cropMs += performance.now() - t0;
+    this.cropMs += performance.now() - t0 - (this.queuedMs - queued0);
   }
 
   /** The head graph over a pass's device logits: verdicts only, or the rows. */
