@@ -7,6 +7,7 @@
  * speeding up within a round favours neither. Both report the seconds spent inside the target's
  * session.run; their ratio per target pass, median over rounds, is the engine cost the app adds
  * (rendering competing for the cores, the probabilities the app asks for, the event volume).
+ * Beside it, each side's wait for the event loop before a pass (queuedS), counted apart.
  * Then a 400-token sweep streams into the app while a PerformanceObserver records the longest
  * task (the UI must stay under 50 ms).
  *
