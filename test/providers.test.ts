@@ -179,6 +179,31 @@ describe.skipIf(vulkanReason !== null)('WebGPU on SwiftShader (software Vulkan)'
     );
   });
 
+  it('times webgpu with the KV cache where the engine will keep it: on the device unless told host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'specdec-probe-kv-'));
+    const files = probeFiles(dir);
+    const folder = readModelFolder(MICRO_A);
+    const saved = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+    try {
+      const [device] = await chooseProviders([{ folder, choice: 'auto' }], files);
+      const [host] = await chooseProviders([{ folder, choice: 'auto', kvLocation: 'host' }], files);
+      for (const choice of [device!, host!]) {
+        const webgpu = choice.trials.find((t) => t.provider === 'webgpu')!;
+        expect(webgpu.detail).toBeNull();
+        expect(webgpu.medianPassMs).toBeGreaterThan(0);
+        expect(choice.cached).toBe(false); // the cache's place is part of the verdict's key
+      }
+      const log = readFileSync(files.logFile!, 'utf8');
+      expect(log).toMatch(/micro-a on webgpu \(cache on the device\): median /);
+      expect(log).toMatch(/micro-a on webgpu: median /);
+      expect(log).toMatch(/micro-a on cpu: median /);
+    } finally {
+      if (saved === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = saved;
+    }
+  });
+
   it('--ep webgpu runs there, quietly, and gives the same greedy tokens as cpu', async () => {
     const r = await specdec(['sweep', ...pair, ...small, '--ep', 'webgpu'], env);
     expect(r.code).toBe(0);

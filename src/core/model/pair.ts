@@ -116,7 +116,11 @@ export async function loadPair(
   const tokenizer = prepared[0]!.tokenizer;
   options.check?.({ tokenizer, nPositions, hasDraft: prepared.length > 1 });
   const choices = await chooseProviders(
-    prepared.map((p) => ({ folder: p.folder, choice: p.opts.executionProvider ?? 'cpu' })),
+    prepared.map((p) => ({
+      folder: p.folder,
+      choice: p.opts.executionProvider ?? 'cpu',
+      kvLocation: p.opts.kvLocation ?? 'auto',
+    })),
     options.probe,
   );
   const loaded: LoadedModel[] = [];
