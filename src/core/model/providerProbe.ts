@@ -238,9 +238,11 @@ async function runProbe(
       else if (m.type === 'trial') {
         current = null;
         results[m.modelIndex]?.set(m.provider, { medianPassMs: m.medianPassMs, error: m.error });
+        const model = folders[m.modelIndex];
+        const onDevice = model?.deviceCache.includes(m.provider as ExecutionProvider);
         log(
           options,
-          `${folders[m.modelIndex]?.folder.name} on ${m.provider}${folders[m.modelIndex]?.deviceCache.includes(m.provider as ExecutionProvider) ? ' (cache on the device)' : ''}: ${m.error ?? `median ${formatMs(m.medianPassMs!)} a pass over ${m.passes} passes (session created in ${formatMs(m.createMs!)})`}`,
+          `${model?.folder.name} on ${m.provider}${onDevice ? ' (cache on the device)' : ''}: ${m.error ?? `median ${formatMs(m.medianPassMs!)} a pass over ${m.passes} passes (session created in ${formatMs(m.createMs!)})`}`,
         );
       }
     });
