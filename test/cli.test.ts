@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { cpuThreadsFor } from '../src/core/model/causalLm';
 import { providerUnavailable } from '../src/core/model/executionProvider';
 import { shortReason } from '../src/core/model/providerProbe';
 import { RUN_CSV_COLUMNS } from '../src/results/runsCsv';
@@ -175,6 +176,31 @@ describe('specdec sweep', () => {
     expect(doc.config.executionProviders).toEqual({ target: 'cpu', draft: 'cpu' });
     for (const run of doc.runs)
       expect(run.executionProviders).toEqual({ target: 'cpu', draft: 'cpu' });
+  });
+
+  it('--threads sets the CPU threads per model; by default a small model runs on one', async () => {
+    const args = ['sweep', ...micro, '--k', '2', '--max-new-tokens', '4', '--ep', 'cpu'];
+    const two = await specdec([...args, '--threads', '2']);
+    expect(two.code).toBe(0);
+    expect(two.stdout.split('\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^target on cpu, fused graph, 2 threads$/),
+      expect.stringMatching(/^draft on cpu, fused graph, 2 threads$/),
+    ]);
+    const json = await specdec([...args, '--json']);
+    const doc = JSON.parse(json.stdout) as { config: { threads: unknown } };
+    expect(doc.config.threads).toEqual({ target: 1, draft: 1 });
+    const bad = await specdec([...args, '--threads', '-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--threads must be 0 (one per physical core) to 256.');
+  });
+
+  it('a model file over 128 MB gets a thread per core by default, a smaller one a single thread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'specdec-threads-'));
+    const big = join(dir, 'big.onnx');
+    writeFileSync(big, '');
+    truncateSync(big, 129 * 2 ** 20); // sparse: no disk used
+    expect(cpuThreadsFor(big)).toBe(0);
+    expect(cpuThreadsFor(join(MICRO_A, 'onnx', 'model.onnx'))).toBe(1);
   });
 
   it('says why an unavailable execution provider cannot be used', async (ctx) => {

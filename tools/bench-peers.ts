@@ -95,21 +95,11 @@ async function oursWorker(threads: number): Promise<WorkerResult> {
   const { readModelFolder } = await import('../src/core/model/modelFolder');
   const { BaselineRun } = await import('../src/core/decoding/baseline');
   const { SpeculativeRun } = await import('../src/core/decoding/speculative');
+  // the thread count always named: the engine's default depends on the model's size
   const pair = await loadPair(TARGET, DRAFT, {
-    target: { onnxFile: onnxFile(TARGET) ?? null },
-    draft: { onnxFile: onnxFile(DRAFT) ?? null },
+    target: { onnxFile: onnxFile(TARGET) ?? null, threads },
+    draft: { onnxFile: onnxFile(DRAFT) ?? null, threads },
   });
-  if (threads !== 1) {
-    // reopen with the thread count (loadPair opens single-threaded sessions)
-    await pair.target.lm.release();
-    await pair.draft!.lm.release();
-    pair.target.lm = await OnnxCausalLM.open(readModelFolder(TARGET, onnxFile(TARGET)), {
-      intraOpThreads: threads,
-    });
-    pair.draft!.lm = await OnnxCausalLM.open(readModelFolder(DRAFT, onnxFile(DRAFT)), {
-      intraOpThreads: threads,
-    });
-  }
   const base = { prompt: PROMPT, maxNewTokens: N };
   await new BaselineRun(pair, base).runToEnd(); // warm-up
   await new SpeculativeRun(pair, 2, base).runToEnd();

@@ -70,6 +70,13 @@ function int(name: string) {
   };
 }
 
+function threadCount(value: string): number {
+  const n = int('--threads')(value);
+  if (n < 0 || n > 256)
+    throw new InvalidArgumentError('--threads must be 0 (one per physical core) to 256.');
+  return n;
+}
+
 function probability(value: string): number {
   const x = Number(value);
   if (!(x > 0 && x < 1))
@@ -218,6 +225,11 @@ program
   )
   .addOption(kvLocationOption())
   .addOption(graphOption())
+  .option(
+    '--threads <n>',
+    'CPU threads per model for one operator, 0 for one per physical core (default: 1 for a model file up to 128 MB, where one is fastest; 0 for larger ones)',
+    threadCount,
+  )
   .option(
     '--data-dir <dir>',
     'where the execution-provider probe keeps its verdicts and log (default: the platform data folder)',

@@ -81,6 +81,7 @@ export interface SweepCliOptions {
   kvLocation: KvLocationChoice;
   /** the graph the CPU provider runs (auto: the fused rebuild where it can) */
   graph: GraphChoice;
+  threads?: number;
   /** where the provider probe keeps its verdicts and log */
   dataDir?: string;
   /** probe the execution providers again instead of using the cached verdict */
@@ -95,14 +96,17 @@ export interface SweepCliOptions {
  */
 const kvNote = (lm: OnnxCausalLM): string =>
   lm.executionProvider === 'cpu'
-    ? lm.graph === 'fused'
-      ? ', fused graph'
-      : lm.graphNote
-        ? `, graph as exported (not fused: ${lm.graphNote})`
-        : ''
+    ? (lm.graph === 'fused'
+        ? ', fused graph'
+        : lm.graphNote
+          ? `, graph as exported (not fused: ${lm.graphNote})`
+          : '') + threadsNote(lm.threads)
     : lm.kvLocation === 'device'
       ? ', KV cache on the device'
       : ', KV cache in host memory';
+
+const threadsNote = (threads: number): string =>
+  threads === 1 ? '' : threads === 0 ? ', a thread per core' : `, ${threads} threads`;
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
 
@@ -209,6 +213,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         ep: opts.targetEp ?? opts.ep,
         kvLocation: opts.kvLocation,
         graph: opts.graph,
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       },
       {
         source: sources.draft,
@@ -216,6 +221,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         ep: opts.draftEp ?? opts.ep,
         kvLocation: opts.kvLocation,
         graph: opts.graph,
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       },
       {
         cacheDir: opts.cacheDir ?? defaultCacheDir(),
@@ -343,6 +349,8 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         executionProviders: { target: providers.target, draft: providers.draft },
         kvLocations: { target: providers.targetKv, draft: providers.draftKv },
         graphs: { target: providers.targetGraph, draft: providers.draftGraph },
+        // the CPU provider's threads for one operator (0: one per physical core)
+        threads: { target: pair.target.lm.threads, draft: pair.draft?.lm.threads ?? null },
         providerChoice: {
           target: pair.target.lm.providerChoice,
           draft: pair.draft?.lm.providerChoice ?? null,

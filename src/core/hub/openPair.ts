@@ -18,6 +18,8 @@ export interface ModelSpec {
   kvLocation?: KvLocationChoice;
   /** the graph the CPU provider runs (default auto) */
   graph?: GraphChoice;
+  /** the CPU provider's threads for one operator (0: one per physical core; default by size) */
+  threads?: number;
 }
 
 export interface OpenedPair {
@@ -42,12 +44,14 @@ export async function openPair(
       executionProvider: target.ep,
       kvLocation: target.kvLocation,
       graph: target.graph,
+      threads: target.threads,
       onnxFile: t.onnxFile,
     },
     draft: {
       executionProvider: draft?.ep ?? 'cpu',
       kvLocation: draft?.kvLocation,
       graph: draft?.graph,
+      threads: draft?.threads,
       onnxFile: d?.onnxFile ?? null,
     },
     ...load,

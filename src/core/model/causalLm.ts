@@ -46,7 +46,10 @@ export interface CausalLmOptions {
   executionProvider?: ExecutionProvider;
   /** how the provider was chosen, kept for reports */
   providerChoice?: ProviderChoice;
-  /** threads for one operator; small models are fastest on 1 (the default) */
+  /**
+   * the CPU provider's threads for one operator; 0: onnxruntime's own choice (one per physical
+   * core). Default: cpuThreadsFor (1 for a small model, 0 for a large one).
+   */
   intraOpThreads?: number;
   /** where the KV cache lives between passes (default auto: on the device where it can) */
   kvLocation?: KvLocationChoice;
@@ -72,6 +75,17 @@ const FUSED_TOLERANCE = 1e-3;
  * probe would triple the load (17 s against 5.6 s here).
  */
 const FUSE_MAX_BYTES = 128 * 2 ** 20;
+
+/**
+ * The CPU provider's default threads for one operator. A small model's pass is mostly dispatch,
+ * which threads only add to: one is fastest. A large one's matrix products split well: gpt2-medium
+ * (1.6 GB) took 42-47 ms a pass on 2 threads against 70-75 ms on one (2-vCPU machine, 2026-12-04),
+ * and 104-124 ms on one thread of an idle 16-core one. 0 lets onnxruntime take a thread per
+ * physical core.
+ */
+export function cpuThreadsFor(onnxPath: string): number {
+  return statSync(onnxPath).size > FUSE_MAX_BYTES ? 0 : 1;
+}
 
 /**
  * What a greedy pass needs back: per row, the argmax, its margin and probability, and the
@@ -191,6 +205,8 @@ export class OnnxCausalLM {
     readonly graph: ModelGraph = 'exported',
     /** why the export runs as it is, where a rebuilt graph was tried; null otherwise */
     readonly graphNote: string | null = null,
+    /** the CPU provider's threads for one operator (0: one per physical core); 1 elsewhere */
+    readonly threads = 1,
   ) {
     const { nLayer } = folder.config;
     this.pastNames = [];
@@ -225,9 +241,10 @@ export class OnnxCausalLM {
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
     const ep = options.executionProvider ?? 'cpu';
     const kvLocation = kvLocationFor(options.kvLocation ?? 'auto', ep);
+    const threads = ep === 'cpu' ? (options.intraOpThreads ?? cpuThreadsFor(folder.onnxPath)) : 1;
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all' as const,
-      intraOpNumThreads: options.intraOpThreads ?? 1,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       ...(kvLocation === 'device' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     };
@@ -284,6 +301,7 @@ export class OnnxCausalLM {
       device,
       graph,
       graphNote,
+      threads,
     );
   }
 

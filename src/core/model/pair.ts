@@ -1,7 +1,7 @@
 /** Loading a target (and optionally a draft) and checking that they can work together. */
 import { SpecDecError } from '../errors';
 import type { ExecutionProviderChoice, GraphChoice, KvLocationChoice } from '../../shared/decoding';
-import { OnnxCausalLM } from './causalLm';
+import { OnnxCausalLM, cpuThreadsFor } from './causalLm';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { chooseProviders, type ProbeOptions } from './providerProbe';
 import { loadTokenizer, type TextTokenizer } from './tokenizer';
@@ -44,6 +44,8 @@ export interface ModelLoadOptions {
   kvLocation?: KvLocationChoice;
   /** auto (default): the CPU provider runs a fused rebuild of the graph (causalLm.ts) */
   graph?: GraphChoice;
+  /** the CPU provider's threads for one operator (0: one per physical core; default cpuThreadsFor) */
+  threads?: number;
 }
 
 /** Throws PAIR_MISMATCH naming both models and the first difference, if the vocabularies differ. */
@@ -120,6 +122,7 @@ export async function loadPair(
       folder: p.folder,
       choice: p.opts.executionProvider ?? 'cpu',
       kvLocation: p.opts.kvLocation ?? 'auto',
+      cpuThreads: p.opts.threads ?? cpuThreadsFor(p.folder.onnxPath),
     })),
     options.probe,
   );
@@ -133,6 +136,7 @@ export async function loadPair(
           providerChoice: choice,
           kvLocation: p.opts.kvLocation ?? 'auto',
           graph: p.opts.graph ?? 'auto',
+          ...(p.opts.threads !== undefined ? { intraOpThreads: p.opts.threads } : {}),
         }),
       );
       loaded.push({ folder: p.folder, tokenizer: p.tokenizer, lm });

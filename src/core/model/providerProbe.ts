@@ -43,6 +43,8 @@ export interface ProbeRequest {
      * against 108 ms with the cache copied every pass) would lose to the CPU here
      */
     deviceCache: ExecutionProvider[];
+    /** the CPU provider's threads, as the engine will open it (0: one per physical core) */
+    cpuThreads: number;
   }>;
   providers: ExecutionProvider[];
   /** timed passes per provider, at most */
@@ -125,6 +127,7 @@ function cacheKey(
   folder: ModelFolder,
   providers: readonly ExecutionProvider[],
   deviceCache: readonly ExecutionProvider[],
+  cpuThreads: number,
 ): string {
   const st = statSync(folder.onnxPath);
   const parts = {
@@ -133,6 +136,7 @@ function cacheKey(
     model: [folder.onnxPath, st.size, st.mtimeMs],
     providers,
     deviceCache,
+    cpuThreads,
     env: DRIVER_ENV.map((k) => process.env[k] ?? ''),
   };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
@@ -192,7 +196,11 @@ function log(options: ProbeOptions, text: string): void {
 
 /** Run the child over these models and providers; returns each model's trials. */
 async function runProbe(
-  folders: ReadonlyArray<{ folder: ModelFolder; deviceCache: ExecutionProvider[] }>,
+  folders: ReadonlyArray<{
+    folder: ModelFolder;
+    deviceCache: ExecutionProvider[];
+    cpuThreads: number;
+  }>,
   providers: ExecutionProvider[],
   options: ProbeOptions,
 ): Promise<Map<string, { medianPassMs: number | null; error: string | null }>[]> {
@@ -201,7 +209,7 @@ async function runProbe(
   );
   const launcher = options.launcher ?? defaultLauncher();
   const request: ProbeRequest = {
-    models: folders.map(({ folder: f, deviceCache }) => ({
+    models: folders.map(({ folder: f, deviceCache, cpuThreads }) => ({
       path: f.onnxPath,
       nLayer: f.config.nLayer,
       nHead: f.config.nHead,
@@ -209,6 +217,7 @@ async function runProbe(
       nPositions: f.config.nPositions,
       vocabSize: f.config.vocabSize,
       deviceCache,
+      cpuThreads,
     })),
     providers,
     passes: PROBE_PASSES,
@@ -277,12 +286,14 @@ export async function chooseProviders(
     choice: ExecutionProviderChoice;
     /** where the engine will keep the KV cache (auto: on the device where the provider can) */
     kvLocation?: KvLocationChoice;
+    /** the CPU provider's threads the engine will use (default 1) */
+    cpuThreads?: number;
   }>,
   options: ProbeOptions = {},
 ): Promise<ProviderChoice[]> {
   const cache = readCache(options.cacheFile);
   let cacheChanged = false;
-  const plans = models.map(({ folder, choice, kvLocation = 'auto' }) => {
+  const plans = models.map(({ folder, choice, kvLocation = 'auto', cpuThreads = 1 }) => {
     const wanted: ExecutionProvider[] = choice === 'auto' ? candidateProviders() : [choice];
     const skipped: ProviderTrial[] = [];
     const toTry: ExecutionProvider[] = [];
@@ -297,16 +308,20 @@ export async function chooseProviders(
     // cpu is timed first, so a slow GPU provider can stop early
     toTry.sort((a, b) => (a === 'cpu' ? -1 : b === 'cpu' ? 1 : 0));
     const deviceCache = toTry.filter((p) => kvLocation !== 'host' && deviceOutputs(p));
-    const key = probe ? cacheKey(folder, toTry, deviceCache) : null;
+    const key = probe ? cacheKey(folder, toTry, deviceCache, cpuThreads) : null;
     const cached = key && !options.reprobe ? cache[key] : undefined;
-    return { folder, choice, skipped, toTry, deviceCache, probe, key, cached };
+    return { folder, choice, skipped, toTry, deviceCache, cpuThreads, probe, key, cached };
   });
 
   const pending = plans.filter((p) => p.probe && !p.cached);
   if (pending.length > 0) {
     const providers = [...new Set(pending.flatMap((p) => p.toTry))];
     const results = await runProbe(
-      pending.map((p) => ({ folder: p.folder, deviceCache: p.deviceCache })),
+      pending.map((p) => ({
+        folder: p.folder,
+        deviceCache: p.deviceCache,
+        cpuThreads: p.cpuThreads,
+      })),
       providers,
       options,
     );

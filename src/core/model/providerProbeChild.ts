@@ -30,7 +30,7 @@ async function trial(
   const session = await ort.InferenceSession.create(model.path, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
+    intraOpNumThreads: provider === 'cpu' ? model.cpuThreads : 1,
     interOpNumThreads: 1,
     ...(onDevice
       ? {
