@@ -201,6 +201,12 @@ describe('specdec sweep', () => {
     truncateSync(big, 129 * 2 ** 20); // sparse: no disk used
     expect(cpuThreadsFor(big)).toBe(0);
     expect(cpuThreadsFor(join(MICRO_A, 'onnx', 'model.onnx'))).toBe(1);
+    // a small graph whose weights are external data counts them
+    const graph = join(dir, 'model.onnx');
+    writeFileSync(graph, 'graph');
+    writeFileSync(`${graph}_data`, '');
+    truncateSync(`${graph}_data`, 200 * 2 ** 20);
+    expect(cpuThreadsFor(graph)).toBe(0);
   });
 
   it('says why an unavailable execution provider cannot be used', async (ctx) => {

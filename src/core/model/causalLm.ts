@@ -18,7 +18,7 @@
  *   (sampling, repetition controls, the step detail). Every device tensor is disposed when it is
  *   replaced; `liveDeviceTensors` counts the ones held.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { SpecDecError, describeError } from '../errors';
 import type {
@@ -84,7 +84,11 @@ const FUSE_MAX_BYTES = 128 * 2 ** 20;
  * physical core.
  */
 export function cpuThreadsFor(onnxPath: string): number {
-  return statSync(onnxPath).size > FUSE_MAX_BYTES ? 0 : 1;
+  // weights may sit beside the graph as external data (optimum names it model.onnx_data)
+  const bytes = [onnxPath, `${onnxPath}_data`, `${onnxPath}.data`]
+    .filter((f) => existsSync(f))
+    .reduce((sum, f) => sum + statSync(f).size, 0);
+  return bytes > FUSE_MAX_BYTES ? 0 : 1;
 }
 
 /**
