@@ -476,14 +476,14 @@ export class OnnxCausalLM {
     if (this.device) {
       try {
         const read = await this.readOnDevice(logits, n, greedy);
-        this.runMs += performance.now() - t0 - (this.queuedMs - queued0);
+        this.runMs += this.runningSince(t0, queued0);
         this.record(cacheBytes, read.bytes);
         return read.logits;
       } finally {
         this.drop(logits);
       }
     }
-    this.runMs += performance.now() - t0 - (this.queuedMs - queued0);
+    this.runMs += this.runningSince(t0, queued0);
     this.record(cacheBytes, byteSize(logits));
     const vocab = logits.dims[2]!;
     // float16 logits become float32 once, here: every later read (argmax, softmax) is plain.
@@ -577,6 +577,11 @@ export class OnnxCausalLM {
     await this.device?.head.release();
   }
 
+  /** ms since t0 less the event-loop wait of the session.runs since then (queuedMs was queued0) */
+  private runningSince(t0: number, queued0: number): number {
+    return performance.now() - t0 - (this.queuedMs - queued0);
+  }
+
   /** session.run, with a failing provider reported as such (never a bare native message) */
   private async run(
     session: ort.InferenceSession,
@@ -618,7 +623,7 @@ export class OnnxCausalLM {
       return out[`out${i}`]!;
     });
     this.cropPending = false;
-    this.cropMs += performance.now() - t0 - (this.queuedMs - queued0);
+    this.cropMs += this.runningSince(t0, queued0);
   }
 
   /** The head graph over a pass's device logits: verdicts only, or the rows. */

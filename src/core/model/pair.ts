@@ -109,7 +109,9 @@ export async function loadPair(
     roles.map(({ dir, opts }) =>
       about(dir, async () => {
         const folder = readModelFolder(dir, opts.onnxFile ?? undefined);
-        return { folder, tokenizer: await loadTokenizer(folder.dir), opts, dir };
+        // one thread count for the probe's CPU trial and the session alike
+        const cpuThreads = opts.threads ?? cpuThreadsFor(folder.onnxPath);
+        return { folder, tokenizer: await loadTokenizer(folder.dir), opts, dir, cpuThreads };
       }),
     ),
   );
@@ -122,7 +124,7 @@ export async function loadPair(
       folder: p.folder,
       choice: p.opts.executionProvider ?? 'cpu',
       kvLocation: p.opts.kvLocation ?? 'auto',
-      cpuThreads: p.opts.threads ?? cpuThreadsFor(p.folder.onnxPath),
+      cpuThreads: p.cpuThreads,
     })),
     options.probe,
   );
@@ -136,7 +138,7 @@ export async function loadPair(
           providerChoice: choice,
           kvLocation: p.opts.kvLocation ?? 'auto',
           graph: p.opts.graph ?? 'auto',
-          ...(p.opts.threads !== undefined ? { intraOpThreads: p.opts.threads } : {}),
+          intraOpThreads: p.cpuThreads,
         }),
       );
       loaded.push({ folder: p.folder, tokenizer: p.tokenizer, lm });
