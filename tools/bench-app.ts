@@ -1,5 +1,6 @@
 /**
- * `npm run bench:app [-- --repeats N] [-- --json]`: is the app's engine as fast as the CLI's?
+ * `npm run bench:app [-- --repeats N] [-- --hidden] [-- --chromium PATH] [-- --json]`: is the app's
+ * engine as fast as the CLI's?
  * The same sweep (embedded pair, the seed prompt, 100 new tokens, baseline and K=4, one repeat)
  * runs in the app (serve + headless Chromium, pressing Run as a person would, the stream drawing
  * as it arrives) and in the CLI (`specdec sweep --json`, its own process). Both report the
@@ -36,20 +37,25 @@ import type { RunRow } from '../src/shared/protocol';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PAIR = join(ROOT, 'resources', 'models', 'brown-pair');
-const CHROMIUM = '/usr/bin/chromium';
 /** how often the harness looks whether a sweep has finished */
 const POLL_MS = 250;
 
 const opts = new Command()
   .name('bench:app')
   .option('--repeats <n>', 'rounds of one app and one CLI sweep, the first side alternating', '9')
+  .option(
+    '--chromium <path>',
+    'the Chromium (or Chrome, or headless shell) to drive',
+    '/usr/bin/chromium',
+  )
   .option('--json', 'print one JSON document instead of the table')
   .option(
     '--hidden',
     "hide the page (display: none): no layout or paint, to tell the renderer's drawing apart from the rest",
   )
   .parse()
-  .opts<{ repeats: string; json?: boolean; hidden?: boolean }>();
+  .opts<{ repeats: string; chromium: string; json?: boolean; hidden?: boolean }>();
+const CHROMIUM = opts.chromium;
 const REPEATS = Number(opts.repeats);
 
 interface Round {
@@ -190,7 +196,9 @@ function compare(app: AppRound[], cli: Round[]) {
 
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or name another with --chromium)`,
+    );
   const found = coreSplit();
   const split = 'unavailable' in found ? null : found;
   if (!split && !opts.json)
