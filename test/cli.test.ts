@@ -1,10 +1,15 @@
 /** `specdec sweep` end to end: JSON and CSV output, and one clear line for each bad argument. */
 import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { cpuThreadsFor } from '../src/core/model/causalLm';
+import {
+  cpuThreadOptions,
+  cpuThreadsFor,
+  physicalCores,
+  resolveThreads,
+} from '../src/core/model/cpuThreads';
 import { providerUnavailable } from '../src/core/model/executionProvider';
 import { shortReason } from '../src/core/model/providerProbe';
 import { RUN_CSV_COLUMNS } from '../src/results/runsCsv';
@@ -189,6 +194,11 @@ describe('specdec sweep', () => {
     const json = await specdec([...args, '--json']);
     const doc = JSON.parse(json.stdout) as { config: { threads: unknown } };
     expect(doc.config.threads).toEqual({ target: 1, draft: 1 });
+    // 0 asks for a thread per physical core, and the report and the JSON name the count
+    const cores = physicalCores();
+    const perCore = await specdec([...args, '--threads', '0', '--json']);
+    const perCoreDoc = JSON.parse(perCore.stdout) as { config: { threads: unknown } };
+    expect(perCoreDoc.config.threads).toEqual({ target: cores, draft: cores });
     const bad = await specdec([...args, '--threads', '-1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--threads must be 0 (one per physical core) to 256.');
@@ -207,6 +217,26 @@ describe('specdec sweep', () => {
     writeFileSync(`${graph}_data`, '');
     truncateSync(`${graph}_data`, 200 * 2 ** 20);
     expect(cpuThreadsFor(graph)).toBe(0);
+  });
+
+  it('a thread per core is a count of the physical cores this process may use', () => {
+    const cores = physicalCores();
+    expect(cores).toBeGreaterThanOrEqual(1);
+    expect(cores).toBeLessThanOrEqual(availableParallelism());
+    expect(resolveThreads(0)).toBe(cores);
+    expect(resolveThreads(3)).toBe(3);
+    // a pool of more than half the cores does not spin after its pass: the other model's needs them
+    const noSpin = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+    expect(cpuThreadOptions(2, 2)).toEqual({
+      intraOpNumThreads: 2,
+      interOpNumThreads: 1,
+      ...noSpin,
+    });
+    expect(cpuThreadOptions(16, 16)).toMatchObject(noSpin);
+    expect(cpuThreadOptions(9, 16)).toMatchObject(noSpin);
+    expect(cpuThreadOptions(8, 16)).toEqual({ intraOpNumThreads: 8, interOpNumThreads: 1 });
+    expect(cpuThreadOptions(1, 1)).toEqual({ intraOpNumThreads: 1, interOpNumThreads: 1 });
+    expect(cpuThreadOptions(1)).toEqual({ intraOpNumThreads: 1, interOpNumThreads: 1 });
   });
 
   it('says why an unavailable execution provider cannot be used', async (ctx) => {

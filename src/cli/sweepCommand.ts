@@ -105,8 +105,7 @@ const kvNote = (lm: OnnxCausalLM): string =>
       ? ', KV cache on the device'
       : ', KV cache in host memory';
 
-const threadsNote = (threads: number): string =>
-  threads === 1 ? '' : threads === 0 ? ', a thread per core' : `, ${threads} threads`;
+const threadsNote = (threads: number): string => (threads === 1 ? '' : `, ${threads} threads`);
 
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
 
@@ -349,7 +348,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
         executionProviders: { target: providers.target, draft: providers.draft },
         kvLocations: { target: providers.targetKv, draft: providers.draftKv },
         graphs: { target: providers.targetGraph, draft: providers.draftGraph },
-        // the CPU provider's threads for one operator (0: one per physical core)
+        // the CPU provider's threads for one operator (a count: 0 asked for one per physical core)
         threads: { target: pair.target.lm.threads, draft: pair.draft?.lm.threads ?? null },
         providerChoice: {
           target: pair.target.lm.providerChoice,

@@ -18,7 +18,7 @@
  *   (sampling, repetition controls, the step detail). Every device tensor is disposed when it is
  *   replaced; `liveDeviceTensors` counts the ones held.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { SpecDecError, describeError } from '../errors';
 import type {
@@ -30,6 +30,12 @@ import type {
   ProviderChoice,
 } from '../../shared/decoding';
 import { median } from '../../results/stats';
+import {
+  cpuThreadOptions,
+  cpuThreadsFor,
+  LARGE_MODEL_BYTES as FUSE_MAX_BYTES,
+  resolveThreads,
+} from './cpuThreads';
 import { createSession, deviceOutputs, type ExecutionProvider } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
 import { halfsToFloats } from './float16';
@@ -47,8 +53,8 @@ export interface CausalLmOptions {
   /** how the provider was chosen, kept for reports */
   providerChoice?: ProviderChoice;
   /**
-   * the CPU provider's threads for one operator; 0: onnxruntime's own choice (one per physical
-   * core). Default: cpuThreadsFor (1 for a small model, 0 for a large one).
+   * the CPU provider's threads for one operator; 0: one per physical core (physicalCores).
+   * Default: cpuThreadsFor (1 for a small model, 0 for a large one).
    */
   intraOpThreads?: number;
   /** where the KV cache lives between passes (default auto: on the device where it can) */
@@ -67,29 +73,6 @@ export interface CausalLmOptions {
  * differs by the logits' own size.
  */
 const FUSED_TOLERANCE = 1e-3;
-
-/**
- * The largest file rebuilt. The rebuild removes a fixed cost per node, which is a quarter of a
- * pass of the embedded target (30 MB) but nothing measurable at gpt2-medium's size (1.6 GB: 0.97x,
- * its matrix products dominate), where decoding and re-encoding the weights and the load-time
- * probe would triple the load (17 s against 5.6 s here).
- */
-const FUSE_MAX_BYTES = 128 * 2 ** 20;
-
-/**
- * The CPU provider's default threads for one operator. A small model's pass is mostly dispatch,
- * which threads only add to: one is fastest. A large one's matrix products split well: gpt2-medium
- * (1.6 GB) took 42-47 ms a pass on 2 threads against 70-75 ms on one (2-vCPU machine, 2026-12-04),
- * and 104-124 ms on one thread of an idle 16-core one. 0 lets onnxruntime take a thread per
- * physical core.
- */
-export function cpuThreadsFor(onnxPath: string): number {
-  // weights may sit beside the graph as external data (optimum names it model.onnx_data)
-  const bytes = [onnxPath, `${onnxPath}_data`, `${onnxPath}.data`]
-    .filter((f) => existsSync(f))
-    .reduce((sum, f) => sum + statSync(f).size, 0);
-  return bytes > FUSE_MAX_BYTES ? 0 : 1;
-}
 
 /**
  * What a greedy pass needs back: per row, the argmax, its margin and probability, and the
@@ -209,7 +192,7 @@ export class OnnxCausalLM {
     readonly graph: ModelGraph = 'exported',
     /** why the export runs as it is, where a rebuilt graph was tried; null otherwise */
     readonly graphNote: string | null = null,
-    /** the CPU provider's threads for one operator (0: one per physical core); 1 elsewhere */
+    /** the CPU provider's threads for one operator (a count, never 0); 1 elsewhere */
     readonly threads = 1,
   ) {
     const { nLayer } = folder.config;
@@ -245,11 +228,11 @@ export class OnnxCausalLM {
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
     const ep = options.executionProvider ?? 'cpu';
     const kvLocation = kvLocationFor(options.kvLocation ?? 'auto', ep);
-    const threads = ep === 'cpu' ? (options.intraOpThreads ?? cpuThreadsFor(folder.onnxPath)) : 1;
+    const threads =
+      ep === 'cpu' ? resolveThreads(options.intraOpThreads ?? cpuThreadsFor(folder.onnxPath)) : 1;
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all' as const,
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
+      ...cpuThreadOptions(threads),
       ...(kvLocation === 'device' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     };
     let session: ort.InferenceSession;

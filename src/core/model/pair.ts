@@ -1,7 +1,8 @@
 /** Loading a target (and optionally a draft) and checking that they can work together. */
 import { SpecDecError } from '../errors';
 import type { ExecutionProviderChoice, GraphChoice, KvLocationChoice } from '../../shared/decoding';
-import { OnnxCausalLM, cpuThreadsFor } from './causalLm';
+import { OnnxCausalLM } from './causalLm';
+import { cpuThreadsFor, resolveThreads } from './cpuThreads';
 import { readModelFolder, type ModelFolder } from './modelFolder';
 import { chooseProviders, type ProbeOptions } from './providerProbe';
 import { loadTokenizer, type TextTokenizer } from './tokenizer';
@@ -110,7 +111,7 @@ export async function loadPair(
       about(dir, async () => {
         const folder = readModelFolder(dir, opts.onnxFile ?? undefined);
         // one thread count for the probe's CPU trial and the session alike
-        const cpuThreads = opts.threads ?? cpuThreadsFor(folder.onnxPath);
+        const cpuThreads = resolveThreads(opts.threads ?? cpuThreadsFor(folder.onnxPath));
         return { folder, tokenizer: await loadTokenizer(folder.dir), opts, dir, cpuThreads };
       }),
     ),

@@ -43,7 +43,7 @@ export interface ProbeRequest {
      * against 108 ms with the cache copied every pass) would lose to the CPU here
      */
     deviceCache: ExecutionProvider[];
-    /** the CPU provider's threads, as the engine will open it (0: one per physical core) */
+    /** the CPU provider's threads, as the engine will open it (a count; cpuThreads.ts) */
     cpuThreads: number;
   }>;
   providers: ExecutionProvider[];

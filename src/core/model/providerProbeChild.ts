@@ -2,9 +2,11 @@
  * The provider probe's child process (see providerProbe.ts): opens each model on each provider
  * it is asked about and times a few passes at a sweep's shapes. It runs apart from the engine so
  * that whatever onnxruntime, Dawn or a driver prints goes to the probe's log, and a native crash
- * ends only this process. It imports nothing but onnxruntime-node.
+ * ends only this process. It imports nothing but onnxruntime-node and the engine's thread settings
+ * (cpuThreads.ts).
  */
 import * as ort from 'onnxruntime-node';
+import { cpuThreadOptions } from './cpuThreads';
 import type { ProbeChildMessage, ProbeRequest } from './providerProbe';
 
 const send = (m: ProbeChildMessage): void => void process.send?.(m);
@@ -30,8 +32,7 @@ async function trial(
   const session = await ort.InferenceSession.create(model.path, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: provider === 'cpu' ? model.cpuThreads : 1,
-    interOpNumThreads: 1,
+    ...cpuThreadOptions(provider === 'cpu' ? model.cpuThreads : 1),
     ...(onDevice
       ? {
           preferredOutputLocation: Object.fromEntries([
