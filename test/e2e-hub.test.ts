@@ -126,6 +126,8 @@ describe.skipIf(missing !== null)(
       );
       // the draft was asked for cpu: nothing was skipped for it
       expect(await page.getByTestId('loaded-draft-fallback').count()).toBe(0);
+      // small models run on one thread each: nothing to say
+      expect(await page.getByTestId('loaded-target-threads').count()).toBe(0);
       // the target on auto: one short line of reasons, each provider's details behind it
       const cuda = providerUnavailable('cuda');
       if (cuda) {

@@ -110,13 +110,15 @@ describe('downloads from a Hub', () => {
     );
 
     const opened = await openPair(
-      { source: TARGET, dtype: 'fp32', ep: 'cpu' },
+      { source: TARGET, dtype: 'fp32', ep: 'cpu', threads: 2 },
       { source: DRAFT, dtype: 'fp32', ep: 'cpu' },
       options(cacheDir),
     );
     try {
       expect(opened.target.repo).toBe(TARGET);
       expect(opened.target.provider).toBe('cpu');
+      // the threads each session runs on, as the app shows them (a small model: one by default)
+      expect([opened.target.threads, opened.draft!.threads]).toEqual([2, 1]);
       expect(opened.downloadedBytes).toBe(0);
       const prompt = 'The old man said';
       const base = await new BaselineRun(opened.pair, { prompt, maxNewTokens: 16 }).runToEnd();

@@ -101,6 +101,8 @@ export const LoadedModelInfo = z.object({
   /** the graph it runs, and why the export runs as it is where a rebuild was tried */
   graph: ModelGraph.optional(),
   graphNote: z.string().nullable().optional(),
+  /** the CPU provider's threads for one operator (1 on other providers) */
+  threads: z.number().int().min(1).optional(),
 });
 export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
 

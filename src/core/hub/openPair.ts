@@ -65,6 +65,7 @@ export async function openPair(
     kvLocation: m.lm.kvLocation,
     graph: m.lm.graph,
     graphNote: m.lm.graphNote,
+    threads: m.lm.threads,
   });
   return {
     pair,
