@@ -33,7 +33,7 @@ export function cpuThreadsFor(onnxPath: string): number {
  * The physical cores this process may use: on Linux the distinct (package, core) pairs in sysfs,
  * at most the CPUs its affinity allows; elsewhere the CPUs Node reports. Not onnxruntime's own
  * count (intraOpNumThreads 0): on a 2-core AMD EPYC VM it gave one thread's speed (gpt2-medium
- * 60-66 ms a pass, against 41-56 ms on 2 threads named).
+ * 61-87 ms a pass, against 41-56 ms on 2 threads named).
  */
 export function physicalCores(): number {
   const usable = availableParallelism();
