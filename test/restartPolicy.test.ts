@@ -1,6 +1,6 @@
 /** When an engine host is started again: at once after it had started, with backoff before. */
 import { describe, expect, it } from 'vitest';
-import { RestartPolicy } from '../src/core/host/restartPolicy';
+import { RestartPolicy } from '../src/lab/host/restartPolicy';
 
 describe('RestartPolicy', () => {
   it('restarts a host that had started at once, however often it dies', () => {

@@ -31,7 +31,7 @@ import { Command } from 'commander';
 import { chromium, type Page } from 'playwright-core';
 import { startServer } from '../src/cli/serve';
 import { coreSplit, partition, pin, runQueueWaitMs, type CoreSplit } from './cores';
-import { median, spread, type Spread } from '../src/results/stats';
+import { median, spread, type Spread } from '../src/shared/stats';
 import { longTasks, setKs, watchLongTasks } from '../test/pageSteps';
 import type { RunRow } from '../src/shared/protocol';
 

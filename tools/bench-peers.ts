@@ -23,7 +23,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import { median } from '../src/results/stats';
+import { median } from '../src/shared/stats';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PROMPT = 'Artificial intelligence is rapidly transforming our world by';

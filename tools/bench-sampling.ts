@@ -8,7 +8,7 @@
  * s = 1.1 is a heavy tail whose nucleus holds thousands. And a flat row (random-weight models,
  * the worst case for top-p, which then keeps most of the vocabulary).
  */
-import { median } from '../src/results/stats';
+import { median } from '../src/shared/stats';
 import { seededRandom, warp, type SamplingParams } from '../src/core/decoding/sampling';
 
 const VOCAB = 50257;

@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { BaselineRun } from '../core/decoding/baseline';
 import { SpeculativeRun } from '../core/decoding/speculative';
 import { measureCosts } from '../core/experiment/costRatio';
-import { median } from '../results/stats';
+import { median } from '../shared/stats';
 import { SEED_PROMPT } from '../core/experiment/sweep';
 import { bestPredictedK, expectedSpeedup } from '../results/theory';
 import { loadPair, releasePair } from '../core/model/pair';

@@ -10,7 +10,7 @@ import type { RunResult } from '../core/decoding/decodeRun';
 import { loadPair, releasePair, type ModelPair } from '../core/model/pair';
 import type { ExecutionProvider, KvLocation } from '../shared/decoding';
 import type { RunMetrics } from '../shared/events';
-import { median } from '../results/stats';
+import { median } from '../shared/stats';
 import { describeError } from '../core/errors';
 
 export interface CacheVariant {

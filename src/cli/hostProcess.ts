@@ -4,7 +4,7 @@
  * aborts: "terminate called after throwing an instance of 'Napi::Error'"), while a child process
  * can crash, be killed or run out of memory and the server starts a fresh one.
  */
-import { startEngineHost, type HostOptions } from '../core/host/engineHost';
+import { startEngineHost, type HostOptions } from '../lab/host/engineHost';
 import type { HostMessage } from '../shared/protocol';
 
 const send = process.send?.bind(process);

@@ -17,8 +17,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { HostOptions } from '../core/host/engineHost';
-import { RestartPolicy } from '../core/host/restartPolicy';
+import type { HostOptions } from '../lab/host/engineHost';
+import { RestartPolicy } from '../lab/host/restartPolicy';
 import { SpecDecError, describeError } from '../core/errors';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp';
 import {

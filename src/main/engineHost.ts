@@ -6,8 +6,8 @@ import { utilityProcess, type UtilityProcess } from 'electron';
 import hostPath from './engineHostProcess?modulePath';
 import probePath from '../core/model/providerProbeChild?modulePath';
 import { parseHostRequest, type HostMessage } from '../shared/protocol';
-import { RestartPolicy } from '../core/host/restartPolicy';
-import type { HostOptions } from '../core/host/engineHost';
+import { RestartPolicy } from '../lab/host/restartPolicy';
+import type { HostOptions } from '../lab/host/engineHost';
 
 export class EngineHostProcess {
   private child: UtilityProcess | null = null;

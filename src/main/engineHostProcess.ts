@@ -1,5 +1,5 @@
 /** The engine host in Electron's utilityProcess: model work never blocks the UI or main. */
-import { startEngineHost, type HostOptions } from '../core/host/engineHost';
+import { startEngineHost, type HostOptions } from '../lab/host/engineHost';
 
 const options = JSON.parse(process.env.SPECDEC_HOST_OPTIONS ?? '{}') as HostOptions;
 const port = process.parentPort;

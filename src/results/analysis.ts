@@ -9,7 +9,7 @@ import type { RunRow, Theory } from '../shared/protocol';
 import { loopNote } from './loops';
 import { measuresAlpha, REFERENCE_STRATEGY, strategyName } from './strategy';
 import type { DraftPolicyName, DrafterKind } from '../shared/decoding';
-import { median, spreadOf, type Spread } from './stats';
+import { median, spreadOf, type Spread } from '../shared/stats';
 import {
   baselineRow,
   bestOf,

@@ -3,7 +3,7 @@
  * row per configuration (mode, drafter, policy, K) with the median over repeats and prompts and
  * the min-max spread, per-prompt rows, and the best configuration. Pure functions over RunRow.
  */
-import { median, spreadOf, type Spread } from './stats';
+import { median, spreadOf, type Spread } from '../shared/stats';
 import type { DecodeMode } from '../shared/events';
 import type { RunRow } from '../shared/protocol';
 import type { DraftPolicyName, DrafterKind } from '../shared/decoding';

@@ -4,7 +4,7 @@
  * K + 1 tokens costs what a one-token pass costs.
  */
 import type { Theory } from '../shared/protocol';
-import { median } from './stats';
+import { median } from '../shared/stats';
 import type { DrafterKind } from '../shared/decoding';
 import { measuresAlpha } from './strategy';
 

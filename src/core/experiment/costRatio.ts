@@ -9,7 +9,7 @@
  *   curve predicts the speedup better (src/results/theory.ts).
  */
 import type { OnnxCausalLM } from '../model/causalLm';
-import { median } from '../../results/stats';
+import { median } from '../../shared/stats';
 
 const CACHE_TOKENS = 40;
 const SAMPLES = 100;

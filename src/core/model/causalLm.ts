@@ -29,7 +29,7 @@ import type {
   PassTransfer,
   ProviderChoice,
 } from '../../shared/decoding';
-import { median } from '../../results/stats';
+import { median } from '../../shared/stats';
 import {
   cpuThreadOptions,
   cpuThreadsFor,

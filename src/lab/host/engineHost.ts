@@ -18,17 +18,21 @@ import {
   type PairChoice,
   type SweepSettings,
 } from '../../shared/protocol';
-import { probePosition } from '../decoding/probe';
-import { checkRepetition } from '../decoding/repetition';
-import { checkSampling } from '../decoding/sampling';
-import { SpeculativeRun } from '../decoding/speculative';
-import { FOLDER_ERRORS, SpecDecError, describeError } from '../errors';
-import { runExperiment } from '../experiment/experiment';
-import { checkSweepConfig, checkSweepSettings, type SweepConfig } from '../experiment/sweep';
-import { resolveModels } from '../hub/hub';
-import { openPair, type ModelSpec } from '../hub/openPair';
-import { pairFit, releasePair, type ModelPair, type PairFit } from '../model/pair';
-import { probeFiles, type ProbeLauncher } from '../model/providerProbe';
+import { probePosition } from '../../core/decoding/probe';
+import { checkRepetition } from '../../core/decoding/repetition';
+import { checkSampling } from '../../core/decoding/sampling';
+import { SpeculativeRun } from '../../core/decoding/speculative';
+import { FOLDER_ERRORS, SpecDecError, describeError } from '../../core/errors';
+import { runExperiment } from '../experiment';
+import {
+  checkSweepConfig,
+  checkSweepSettings,
+  type SweepConfig,
+} from '../../core/experiment/sweep';
+import { resolveModels } from '../../core/hub/hub';
+import { openPair, type ModelSpec } from '../../core/hub/openPair';
+import { pairFit, releasePair, type ModelPair, type PairFit } from '../../core/model/pair';
+import { probeFiles, type ProbeLauncher } from '../../core/model/providerProbe';
 import { HistoryStore, notSavedReason } from './historyStore';
 
 export interface HostPort {

@@ -3,12 +3,17 @@
  * as a RunRow, then the pair's costs measured on the same models and the theory beside the
  * measurement. Only how progress is shown differs between them (the hooks).
  */
-import type { RunRow } from '../../shared/protocol';
-import { predictFromSweep, type SweepTheory } from '../../results/theory';
-import type { ModelPair } from '../model/pair';
-import { measureCosts, type PairCosts } from './costRatio';
-import { pairProviders, runRecord } from './report';
-import { runSweep, type SweepConfig, type SweepHooks, type SweepRun } from './sweep';
+import type { RunRow } from '../shared/protocol';
+import { predictFromSweep, type SweepTheory } from '../results/theory';
+import type { ModelPair } from '../core/model/pair';
+import { measureCosts, type PairCosts } from '../core/experiment/costRatio';
+import { pairProviders, runRecord } from './runRows';
+import {
+  runSweep,
+  type SweepConfig,
+  type SweepHooks,
+  type SweepRun,
+} from '../core/experiment/sweep';
 
 export interface ExperimentHooks extends Omit<SweepHooks, 'onRunEnd'> {
   /** a finished run, and its row as every surface records it */

@@ -23,7 +23,7 @@ import {
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { writeFileAtomic } from '../atomicWrite';
+import { writeFileAtomic } from '../../core/atomicWrite';
 import { EngineEvent } from '../../shared/events';
 import { HistoryEntry, RunRow, type HistorySummary } from '../../shared/protocol';
 import { bestOf, comparesStrategies, summarizeRows, variantLabel } from '../../results/summary';

@@ -1,9 +1,9 @@
 /** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
-import { trialsText, type KvLocation, type ModelGraph } from '../../shared/decoding';
-import { detectRepetition } from '../../results/loops';
-import type { RunRow } from '../../shared/protocol';
-import type { ModelPair } from '../model/pair';
-import type { SweepRun } from './sweep';
+import { trialsText, type KvLocation, type ModelGraph } from '../shared/decoding';
+import { detectRepetition } from '../results/loops';
+import type { RunRow } from '../shared/protocol';
+import type { ModelPair } from '../core/model/pair';
+import type { SweepRun } from '../core/experiment/sweep';
 
 /** the execution providers a sweep ran on and what the probe measured, recorded with every run */
 export interface Providers {
