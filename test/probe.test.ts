@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../src/shared/events';
-import { probePosition } from '../src/core/decoding/probe';
+import { probePosition } from '../src/core/decoding/positionDetail';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
 import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
 import { positionFacts } from '../src/renderer/src/lib/stepDetail';

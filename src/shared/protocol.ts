@@ -337,7 +337,7 @@ export const ProbeToken = z.object({
   text: z.string(),
   prob: z.number(),
 });
-/** what both models thought at one position (src/core/decoding/probe.ts) */
+/** what both models thought at one position (src/core/decoding/positionDetail.ts) */
 export const ProbeResult = z.object({
   target: z.array(ProbeToken),
   draft: z.array(ProbeToken).nullable(),

@@ -18,7 +18,7 @@ import {
   type PairChoice,
   type SweepSettings,
 } from '../../shared/protocol';
-import { probePosition } from '../../core/decoding/probe';
+import { probePosition } from '../../core/decoding/positionDetail';
 import { checkRepetition } from '../../core/decoding/repetition';
 import { checkSampling } from '../../core/decoding/sampling';
 import { SpeculativeRun } from '../../core/decoding/speculative';

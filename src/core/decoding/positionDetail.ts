@@ -27,7 +27,7 @@ export interface ProbeResult {
   draftProb: number | null;
 }
 
-export interface ProbeOptions {
+export interface PositionDetailOptions {
   /** the token at the position (a draft, or what was emitted), to report its probabilities */
   token: number | null;
   sampling: SamplingParams | null;
@@ -40,7 +40,7 @@ export interface ProbeOptions {
 function distribution(
   row: Float32Array,
   context: readonly number[],
-  options: ProbeOptions,
+  options: PositionDetailOptions,
 ): Float64Array {
   if (repetitionActive(options.repetition)) applyRepetition(row, options.repetition, context);
   if (options.sampling) return warp(row, options.sampling);
@@ -68,7 +68,7 @@ function topTokens(p: Float64Array, n: number, text: (id: number) => string): Pr
 export async function probePosition(
   pair: ModelPair,
   context: readonly number[],
-  options: ProbeOptions,
+  options: PositionDetailOptions,
 ): Promise<ProbeResult> {
   if (context.length === 0 || context.length >= pair.nPositions) {
     throw new SpecDecError(
