@@ -144,6 +144,8 @@ export function runsCsv(rows: readonly RunRow[], c: CsvContext): string {
       header: true,
       columns: [...RUN_CSV_COLUMNS],
       cast: { boolean: (v: boolean) => (v ? 'true' : 'false') },
+      // a prompt or a token such as "-mile." must never start a spreadsheet formula
+      escape_formulas: true,
     },
   );
 }

@@ -111,6 +111,8 @@ export function stepsCsv(events: readonly EngineEvent[], run: StepRunId): string
       header: true,
       columns: ['runId', ...STEP_RUN_COLUMNS, ...STEP_COLUMNS.filter((c) => c !== 'runId')],
       cast: castOptions,
+      // token text such as "-mile." or "=" must never start a spreadsheet formula
+      escape_formulas: true,
     },
   );
 }
