@@ -35,7 +35,9 @@ it('steps CSV: a token text that starts like a formula is quoted as text', () =>
     tokenId: i,
     text,
     kind: 'baseline',
-  })) as EngineEvent[];
+    draftProb: null,
+    targetProb: 0.5,
+  }));
   const csv = stepsCsv(events, {
     promptIndex: 0,
     prompt: '=1+1',
