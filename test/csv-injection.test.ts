@@ -28,13 +28,13 @@ it('runs CSV: a prompt or output text that starts like a formula is quoted as te
 
 it('steps CSV: a token text that starts like a formula is quoted as text', () => {
   const events: EngineEvent[] = HOSTILE.map((text, i) => ({
-    type: 'emit',
+    type: 'emit' as const,
     runId: 'r',
     step: i,
     position: i,
     tokenId: i,
     text,
-    kind: 'baseline',
+    kind: 'target' as const,
     draftProb: null,
     targetProb: 0.5,
   }));
