@@ -12,7 +12,7 @@ import { BaselineRun } from '../core/decoding/baseline';
 import { SpeculativeRun } from '../core/decoding/speculative';
 import { measureCosts } from '../core/experiment/costRatio';
 import { median } from '../shared/stats';
-import { SEED_PROMPT } from '../core/experiment/sweep';
+import { SEED_PROMPT } from '../shared/defaults';
 import { bestPredictedK, expectedSpeedup } from '../results/theory';
 import { loadPair, releasePair } from '../core/model/pair';
 import { kvLocationFor } from '../core/model/causalLm';

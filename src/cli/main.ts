@@ -2,11 +2,21 @@
 /** `specdec`: SpecDec Studio's command line over src/core. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError, type SettingName } from '../core/errors';
-import { DEFAULT_KS, SEED_PROMPT } from '../core/experiment/sweep';
 import {
+  DEFAULT_KS,
+  DEFAULT_MAX_NEW_TOKENS,
+  DEFAULT_P_MIN,
   DEFAULT_REPEATS,
+  DEFAULT_WARMUP,
+  SEED_PROMPT,
+} from '../shared/defaults';
+import { MAX_CPU_THREADS, MAX_REPETITION_PENALTY } from '../shared/limits';
+import {
+  DEFAULT_DRAFTER,
+  DEFAULT_POLICY,
   DRAFTERS,
   DRAFT_POLICIES,
+  DTYPES,
   EXECUTION_PROVIDERS,
   GRAPHS,
   KV_LOCATIONS,
@@ -72,8 +82,10 @@ function int(name: string) {
 
 function threadCount(value: string): number {
   const n = int('--threads')(value);
-  if (n < 0 || n > 256)
-    throw new InvalidArgumentError('--threads must be 0 (one per physical core) to 256.');
+  if (n < 0 || n > MAX_CPU_THREADS)
+    throw new InvalidArgumentError(
+      `--threads must be 0 (one per physical core) to ${MAX_CPU_THREADS}.`,
+    );
   return n;
 }
 
@@ -86,8 +98,10 @@ function probability(value: string): number {
 
 function atLeastOne(value: string): number {
   const x = Number(value);
-  if (!(x >= 1 && x <= 10))
-    throw new InvalidArgumentError('--repetition-penalty must be a number from 1 (off) to 10.');
+  if (!(x >= 1 && x <= MAX_REPETITION_PENALTY))
+    throw new InvalidArgumentError(
+      `--repetition-penalty must be a number from 1 (off) to ${MAX_REPETITION_PENALTY}.`,
+    );
   return x;
 }
 
@@ -149,7 +163,7 @@ program
       '--dtype <dtype>',
       'ONNX weights to fetch for Hub models: fp32, fp16 or q8 (dynamic int8)',
     )
-      .choices(['fp32', 'fp16', 'q8'])
+      .choices(DTYPES)
       .default('fp32'),
   )
   .option('--cache-dir <dir>', 'where Hub downloads are kept (default: the platform cache folder)')
@@ -160,15 +174,20 @@ program
     '--prompts-file <file>',
     'a prompt set, one prompt per line (replaces --prompt); results per K over all prompts and per prompt',
   )
-  .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
-  .option('--k <list>', 'draft lengths to test', kList, DEFAULT_KS)
+  .option(
+    '--max-new-tokens <n>',
+    'new tokens per run',
+    int('--max-new-tokens'),
+    DEFAULT_MAX_NEW_TOKENS,
+  )
+  .option('--k <list>', 'draft lengths to test', kList, [...DEFAULT_KS])
   .option(
     '--repeats <n>',
     'measured repeats of every run (the best K is named only beyond their spread)',
     int('--repeats'),
     DEFAULT_REPEATS,
   )
-  .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), 1)
+  .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), DEFAULT_WARMUP)
   .option('--csv <file>', 'write one CSV row per run')
   .option(
     '--report <file>',
@@ -182,13 +201,13 @@ program
     '--policy <names>',
     'draft length per step: fixed K, heuristic (+2/-1), confidence (stop below --p-min); several compare side by side',
     nameList('--policy', DRAFT_POLICIES),
-    ['fixed'],
+    [DEFAULT_POLICY],
   )
   .option(
     '--p-min <x>',
     "confidence policy: stop drafting when the draft's top probability is below x",
     probability,
-    0.5,
+    DEFAULT_P_MIN,
   )
   .option('--temperature <t>', 'sample at this temperature (0 = greedy, the default)', Number, 0)
   .option('--top-k <n>', 'sample from the n most likely tokens (0 = all)', int('--top-k'), 0)
@@ -210,7 +229,7 @@ program
     '--drafter <kinds>',
     'who drafts: the draft model, prompt lookup (n-gram matches in the context), or both: model,prompt-lookup',
     nameList('--drafter', DRAFTERS),
-    ['model'],
+    [DEFAULT_DRAFTER],
   )
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')
@@ -245,7 +264,12 @@ program
   )
   .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
   .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
-  .option('--max-new-tokens <n>', 'new tokens per run', int('--max-new-tokens'), 100)
+  .option(
+    '--max-new-tokens <n>',
+    'new tokens per run',
+    int('--max-new-tokens'),
+    DEFAULT_MAX_NEW_TOKENS,
+  )
   .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
   .option('--repeats <n>', 'measured repeats', int('--repeats'), 5)
   .addOption(

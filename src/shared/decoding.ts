@@ -4,12 +4,7 @@
  */
 import { z } from 'zod';
 import { formatMs } from './format';
-
-/**
- * Measured repeats of every run, by default: one timing per K is noise, and the best K is only
- * named when it beats the runner-up beyond the spread of its repeats.
- */
-export const DEFAULT_REPEATS = 3;
+import { MAX_NO_REPEAT_NGRAM, MAX_REPETITION_PENALTY, MAX_TEMPERATURE } from './limits';
 
 export const DRAFT_POLICIES = ['fixed', 'heuristic', 'confidence'] as const;
 export const DraftPolicyName = z.enum(DRAFT_POLICIES);
@@ -26,7 +21,7 @@ export const DEFAULT_POLICY: DraftPolicyName = 'fixed';
 /** Sampling instead of greedy decoding; the same seed is used for every run of a sweep. */
 export const SamplingParams = z.object({
   /** above 0 (greedy decoding is "no sampling", not temperature 0) */
-  temperature: z.number().gt(0).max(10),
+  temperature: z.number().gt(0).max(MAX_TEMPERATURE),
   /** keep the k most likely tokens (0 = off) */
   topK: z.number().int().min(0),
   /** keep the smallest set of tokens whose probability reaches p (1 = off) */
@@ -123,7 +118,7 @@ export function trialsText(choice: ProviderChoice | null): string | null {
  * `noRepeatNgram` bans the token that would repeat an n-gram already in the text, 0 = off.
  */
 export const RepetitionParams = z.object({
-  penalty: z.number().min(1).max(10),
-  noRepeatNgram: z.number().int().min(0).max(20),
+  penalty: z.number().min(1).max(MAX_REPETITION_PENALTY),
+  noRepeatNgram: z.number().int().min(0).max(MAX_NO_REPEAT_NGRAM),
 });
 export type RepetitionParams = z.infer<typeof RepetitionParams>;

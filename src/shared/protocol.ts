@@ -17,9 +17,10 @@ import {
   RepetitionParams,
   SamplingParams,
 } from './decoding';
+import { MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
 
-export const MAX_K = 64;
-export const MAX_PROMPTS = 200;
+/** MAX_K and MAX_PROMPTS live in ./limits; the engine and the app read them with the protocol */
+export { MAX_K, MAX_PROMPTS } from './limits';
 
 /**
  * One model of the pair. `source` is null for the embedded pair's model, else a local folder, a
@@ -55,8 +56,8 @@ export const SweepSettings = z.object({
   /** a prompt set: every run is made for each prompt */
   prompts: z.array(z.string()).min(1).max(MAX_PROMPTS),
   maxNewTokens: z.number().int(),
-  ks: z.array(z.number().int()).min(1).max(16),
-  repeats: z.number().int().min(1).max(20),
+  ks: z.array(z.number().int()).min(1).max(MAX_KS),
+  repeats: z.number().int().min(1).max(MAX_REPEATS),
   /** compared side by side: every K is run for each policy and each drafter */
   policies: z.array(DraftPolicyName).min(1),
   drafters: z.array(DrafterKind).min(1),

@@ -3,15 +3,27 @@
  * (context length, model folders) and its answers are shown beside these.
  */
 import type { RepetitionParams, SamplingParams } from '../../../shared/decoding';
-import { MAX_K, MAX_PROMPTS, promptsTooLarge } from '../../../shared/protocol';
+import { promptsTooLarge } from '../../../shared/protocol';
+import {
+  MAX_K,
+  MAX_KS,
+  MAX_NEW_TOKENS_TYPED,
+  MAX_NO_REPEAT_NGRAM,
+  MAX_PROMPTS,
+  MAX_REPEATS,
+  MAX_REPETITION_PENALTY,
+  MAX_TEMPERATURE,
+  MAX_TOP_K,
+} from '../../../shared/limits';
 
-export const DEFAULT_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
-export const DEFAULT_MAX_NEW_TOKENS = 100;
-export const DEFAULT_KS: readonly number[] = [1, 2, 3, 4, 5, 8];
-export { DEFAULT_REPEATS } from '../../../shared/decoding';
-/** the protocol's limits (SweepSettings) */
-export const MAX_KS = 16;
-export const MAX_REPEATS = 20;
+/** the form starts from the shared defaults (src/shared/defaults.ts), as the CLI's flags do */
+export {
+  SEED_PROMPT as DEFAULT_PROMPT,
+  DEFAULT_KS,
+  DEFAULT_MAX_NEW_TOKENS,
+  DEFAULT_P_MIN,
+  DEFAULT_REPEATS,
+} from '../../../shared/defaults';
 
 export type ParsedInt = { ok: true; value: number } | { ok: false; message: string };
 
@@ -42,7 +54,7 @@ export function checkPrompt(prompt: string): string | null {
  * takes at least one of them; the engine checks the exact fit with the prompt's tokens).
  */
 export function checkMaxNewTokens(text: string, context: number | null = null): ParsedInt {
-  const parsed = parseWhole(text, 'max new tokens', 1, 100_000);
+  const parsed = parseWhole(text, 'max new tokens', 1, MAX_NEW_TOKENS_TYPED);
   if (parsed.ok && context !== null && parsed.value > context - 1) {
     return {
       ok: false,
@@ -73,7 +85,7 @@ export function addKs(ks: readonly number[], text: string): KAddResult {
     .split(/[\s,;]+/)
     .map((p) => p.trim())
     .filter((p) => p !== '');
-  if (parts.length === 0) return { ok: false, message: 'Type a K value to add (1 to 64).' };
+  if (parts.length === 0) return { ok: false, message: `Type a K value to add (1 to ${MAX_K}).` };
   const next = [...ks];
   for (const part of parts) {
     const parsed = parseWhole(part, 'K', 1, MAX_K);
@@ -133,7 +145,6 @@ function parseDecimal(text: string, what: string): ParsedNumber {
   return { ok: true, value };
 }
 
-/** The confidence policy's threshold: stop drafting below this draft probability. */
 /** Repetition controls as typed: null when both are off, else the settings or the errors. */
 export type RepetitionResult =
   | { ok: true; value: RepetitionParams | null }
@@ -143,15 +154,16 @@ export function checkRepetition(penaltyText: string, ngramText: string): Repetit
   const errors: Partial<Record<'repetitionPenalty' | 'noRepeatNgram', string>> = {};
   const penalty = parseDecimal(penaltyText, 'repetition penalty');
   if (!penalty.ok) errors.repetitionPenalty = penalty.message;
-  else if (penalty.value < 1 || penalty.value > 10)
-    errors.repetitionPenalty = `Repetition penalty must be from 1 (off) to 10 (got ${penalty.value}).`;
-  const ngram = parseWhole(ngramText, 'no-repeat n-gram size', 0, 20);
+  else if (penalty.value < 1 || penalty.value > MAX_REPETITION_PENALTY)
+    errors.repetitionPenalty = `Repetition penalty must be from 1 (off) to ${MAX_REPETITION_PENALTY} (got ${penalty.value}).`;
+  const ngram = parseWhole(ngramText, 'no-repeat n-gram size', 0, MAX_NO_REPEAT_NGRAM);
   if (!ngram.ok) errors.noRepeatNgram = ngram.message;
   if (!penalty.ok || !ngram.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   const value = { penalty: penalty.value, noRepeatNgram: ngram.value };
   return { ok: true, value: value.penalty === 1 && value.noRepeatNgram === 0 ? null : value };
 }
 
+/** The confidence policy's threshold: stop drafting below this draft probability. */
 export function checkPMin(text: string): ParsedNumber {
   const parsed = parseDecimal(text, 'p-min');
   if (!parsed.ok) return parsed;
@@ -167,17 +179,17 @@ export function checkPMin(text: string): ParsedNumber {
 export function checkTemperature(text: string): ParsedNumber {
   const parsed = parseDecimal(text, 'temperature');
   if (!parsed.ok) return parsed;
-  if (parsed.value <= 0 || parsed.value > 10) {
+  if (parsed.value <= 0 || parsed.value > MAX_TEMPERATURE) {
     return {
       ok: false,
-      message: `Temperature must be above 0 and at most 10 (got ${parsed.value}). For temperature 0, choose Greedy.`,
+      message: `Temperature must be above 0 and at most ${MAX_TEMPERATURE} (got ${parsed.value}). For temperature 0, choose Greedy.`,
     };
   }
   return parsed;
 }
 
 export function checkTopK(text: string): ParsedInt {
-  return parseWhole(text, 'top-k', 0, 1_000_000);
+  return parseWhole(text, 'top-k', 0, MAX_TOP_K);
 }
 
 export function checkTopP(text: string): ParsedNumber {

@@ -2,11 +2,13 @@
  * The set-up form: model pair, prompt (or prompt set), max new tokens, K chips, repeats, draft
  * length policies, drafters, greedy or sampled decoding, and their checks.
  */
-import type {
-  DrafterKind,
-  DraftPolicyName,
-  RepetitionParams,
-  SamplingParams,
+import {
+  DEFAULT_DRAFTER,
+  DEFAULT_POLICY,
+  type DrafterKind,
+  type DraftPolicyName,
+  type RepetitionParams,
+  type SamplingParams,
 } from '../../../shared/decoding';
 import type { LiveSettings, PairChoice, SweepSettings } from '../../../shared/protocol';
 import type { SetupField } from '../lib/hostErrors';
@@ -16,6 +18,7 @@ import { PairState } from './pair.svelte';
 import {
   DEFAULT_KS,
   DEFAULT_MAX_NEW_TOKENS,
+  DEFAULT_P_MIN,
   DEFAULT_PROMPT,
   DEFAULT_REPEATS,
   addKs,
@@ -84,10 +87,10 @@ export class SetupState {
   promptMode = $state<PromptMode>('single');
   promptSetText = $state('');
   /** the draft-length policies and drafters compared (each K runs with every one) */
-  policies = $state.raw<readonly DraftPolicyName[]>(['fixed']);
-  drafters = $state.raw<readonly DrafterKind[]>(['model']);
+  policies = $state.raw<readonly DraftPolicyName[]>([DEFAULT_POLICY]);
+  drafters = $state.raw<readonly DrafterKind[]>([DEFAULT_DRAFTER]);
   /** the confidence policy's threshold */
-  pMinText = $state('0.5');
+  pMinText = $state(String(DEFAULT_P_MIN));
   decoding = $state<DecodingMode>('greedy');
   temperatureText = $state('0.8');
   topKText = $state('0');
@@ -182,7 +185,7 @@ export class SetupState {
   /** p-min as sent: the typed threshold when it is valid, else the default (unused then) */
   private get pMin(): number {
     const pMin = checkPMin(this.pMinText);
-    return pMin.ok ? pMin.value : 0.5;
+    return pMin.ok ? pMin.value : DEFAULT_P_MIN;
   }
 
   togglePolicy(policy: DraftPolicyName, on: boolean): void {
