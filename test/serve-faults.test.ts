@@ -14,7 +14,7 @@ import {
   cpSync,
   writeFileSync,
 } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import { MICRO_A, MICRO_B, ROOT } from './helpers';
 import {
   connect,
   cookieOf,
+  rawUpgrade,
   liveSettings,
   pairOf,
   rawGet,
@@ -56,38 +57,6 @@ async function assertAlive(server: RunningServer): Promise<void> {
   );
   expect(done.type, JSON.stringify(done)).toBe('sweep-done');
   c.close();
-}
-
-/** A WebSocket handshake over a raw socket; resolves with the socket and the status line. */
-function rawUpgrade(
-  server: RunningServer,
-  headers: Record<string, string>,
-): Promise<{ socket: Socket; status: string }> {
-  const { port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const socket = netConnect(Number(port), '127.0.0.1');
-    socket.on('error', reject);
-    let head = '';
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      socket.off('error', reject);
-      socket.on('error', () => {});
-      resolve({ socket, status: head.split('\r\n')[0]! });
-    };
-    socket.on('data', onData);
-    const lines = [
-      'GET /ws HTTP/1.1',
-      `Host: 127.0.0.1:${port}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-      'Sec-WebSocket-Version: 13',
-      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-    ];
-    socket.write(lines.join('\r\n') + '\r\n\r\n');
-  });
 }
 
 const goodHeaders = (server: RunningServer): Record<string, string> => ({

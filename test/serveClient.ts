@@ -1,5 +1,7 @@
 /** Driving a live `serve` from tests: a recording WebSocket client and request builders. */
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { RunningServer } from '../src/cli/serve';
 import type {
@@ -113,5 +115,37 @@ export function rawGet(
     );
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A WebSocket handshake over a raw socket; resolves with the socket and the status line. */
+export function rawUpgrade(
+  server: RunningServer,
+  headers: Record<string, string>,
+): Promise<{ socket: Socket; status: string }> {
+  const { port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(Number(port), '127.0.0.1');
+    socket.on('error', reject);
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      socket.on('error', () => {});
+      resolve({ socket, status: head.split('\r\n')[0]! });
+    };
+    socket.on('data', onData);
+    const lines = [
+      'GET /ws HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
+    socket.write(lines.join('\r\n') + '\r\n\r\n');
   });
 }

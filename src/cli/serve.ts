@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HostOptions } from '../lab/host/engineHost';
+import { DEFAULT_CLIENT_LIMITS, ServeClients, type ClientLimits } from './serveClients';
 import { RestartPolicy } from '../lab/host/restartPolicy';
 import { SpecDecError, describeError } from '../core/errors';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp';
@@ -34,6 +35,8 @@ export interface ServeOptions extends HostOptions {
   /** the built renderer (out/renderer) */
   rendererDir: string;
   token?: string;
+  /** per-client send budget and heartbeat (DEFAULT_CLIENT_LIMITS) */
+  clientLimits?: Partial<ClientLimits>;
 }
 
 export interface RunningServer {
@@ -44,6 +47,8 @@ export interface RunningServer {
   killHost(): Promise<void>;
   /** the engine host's process id, null while none runs */
   hostPid(): number | null;
+  /** clients connected now, and dropped so far for a full backlog or a missed ping */
+  clientCount(): { connected: number; dropped: number };
 }
 
 const COOKIE = 'specdec_token';
@@ -104,13 +109,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const realRendererDir = realpathSync(rendererDir);
   const token = options.token ?? randomBytes(24).toString('hex');
-  const clients = new Set<WebSocket>();
-  const sendTo = (ws: WebSocket, m: HostMessage): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-  };
-  const broadcast = (m: HostMessage): void => {
-    for (const ws of clients) sendTo(ws, m);
-  };
+  const clients = new ServeClients({ ...DEFAULT_CLIENT_LIMITS, ...options.clientLimits }, (line) =>
+    process.stderr.write(line + '\n'),
+  );
+  const sendTo = (ws: WebSocket, m: HostMessage): void => clients.send(ws, m);
+  const broadcast = (m: HostMessage): void => clients.broadcast(m);
 
   // The engine host: restarted when it dies (with backoff if it keeps dying at start-up), with
   // the reason told to every client.
@@ -144,7 +147,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         lastReady = m;
         restarts.ready();
       }
-      broadcast(m);
+      clients.deliver(m);
     });
     child.on('exit', (code, signal) => {
       if (host === child) host = null;
@@ -181,6 +184,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       return;
     }
+    clients.routeReplies(ws, request);
     host.send(request);
   };
 
@@ -288,7 +292,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     socket.on('error', () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
       // protocol errors (a frame over the limit, invalid UTF-8, bad opcodes): drop that client
       ws.on('error', () => ws.terminate());
       let allowance = MESSAGE_BURST;
@@ -341,10 +344,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await dead;
     },
     hostPid: () => host?.pid ?? null,
+    clientCount: () => ({ connected: clients.size, dropped: clients.dropped }),
     async close() {
       closing = true;
       if (restartTimer) clearTimeout(restartTimer);
-      for (const ws of clients) ws.terminate();
+      clients.closeAll();
       wss.close();
       if (host) {
         const dead = new Promise((ok) => host!.once('exit', ok));
