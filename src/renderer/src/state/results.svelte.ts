@@ -1,5 +1,9 @@
-/** The rows the table and charts show: the current sweep's, or a saved sweep picked in history. */
-import type { RunRow, Theory } from '../../../shared/protocol';
+/**
+ * The rows the table and charts show: the current sweep's, or a saved sweep picked in history;
+ * and that sweep as the analysis and the CSV export see it.
+ */
+import type { AnalysisInput } from '../../../results/analysis';
+import type { RunRow, SweepSettings, Theory } from '../../../shared/protocol';
 import {
   bestRow,
   comparesStrategies,
@@ -8,13 +12,26 @@ import {
   summarizeRows,
   type SummaryRow,
 } from '../../../results/summary';
+import { historyAnalysisInput, sweepAnalysisInput } from '../lib/analysisInput';
 import type { Overlay } from '../lib/chartData';
+import type { DownloadState } from './download.svelte';
 import { historyTitle, type HistoryState } from './history.svelte';
 import type { SweepState } from './sweep.svelte';
+
+/** the embedded pair's names, from the host's ready message */
+export interface EmbeddedPair {
+  target: string;
+  draft: string;
+}
+
+/** a sweep as the analysis and the CSV see it, with the settings it ran with */
+export type ShownSweep = AnalysisInput & { settings: SweepSettings };
 
 export class ResultsState {
   private readonly sweep: SweepState;
   private readonly history: HistoryState;
+  private readonly download: DownloadState;
+  private readonly embeddedPair: () => EmbeddedPair | null;
 
   readonly summary: SummaryRow[] = $derived(summarizeRows(this.rows));
   readonly best: SummaryRow | null = $derived(bestRow(this.summary));
@@ -30,9 +47,16 @@ export class ResultsState {
   /** saved sweeps ticked for overlay, but not the one shown */
   readonly overlays: Overlay[] = $derived(this.overlaid());
 
-  constructor(sweep: SweepState, history: HistoryState) {
+  constructor(
+    sweep: SweepState,
+    history: HistoryState,
+    download: DownloadState,
+    embeddedPair: () => EmbeddedPair | null,
+  ) {
     this.sweep = sweep;
     this.history = history;
+    this.download = download;
+    this.embeddedPair = embeddedPair;
   }
 
   private overlaid(): Overlay[] {
@@ -57,5 +81,23 @@ export class ResultsState {
   /** Leviathan's prediction for the sweep shown (null while it runs, or without a K=1 run) */
   get theory(): Theory | null {
     return this.history.entry ? this.history.entry.theory : this.sweep.theory;
+  }
+
+  /** The sweep shown (a history entry, or the current sweep) as the analysis and CSV see it. */
+  get shown(): ShownSweep | null {
+    const entry = this.history.entry;
+    if (entry) return { ...historyAnalysisInput(entry), settings: entry.settings };
+    const { sweep, download } = this;
+    if (!sweep.settings) return null;
+    const loaded = download.owns(sweep.requestId) ? download.loaded : null;
+    const input = sweepAnalysisInput({
+      settings: sweep.settings,
+      rows: sweep.rows,
+      theory: sweep.theory,
+      status: sweep.status,
+      loaded: loaded ? { target: loaded.target.name, draft: loaded.draft.name } : null,
+      embedded: this.embeddedPair(),
+    });
+    return { ...input, settings: sweep.settings };
   }
 }

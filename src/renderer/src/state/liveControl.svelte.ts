@@ -1,0 +1,63 @@
+/**
+ * The step-by-step run's requests: started with the typed K and the set-up's strategy, advanced
+ * one step per "Next step"; its events stream like a sweep's.
+ */
+import { MAX_K } from '../../../shared/limits';
+import type { HostRequest } from '../../../shared/protocol';
+import { newRequestId } from '../lib/ids';
+import { parseWhole } from '../lib/setupValidation';
+import type { DownloadState } from './download.svelte';
+import type { LiveState } from './live.svelte';
+import type { NoticeState } from './notices.svelte';
+import type { ReplayState } from './replay.svelte';
+import type { SetupState } from './setup.svelte';
+
+/** the studio's parts a step-by-step run starts from */
+export interface LiveParts {
+  readonly setup: SetupState;
+  readonly live: LiveState;
+  readonly download: DownloadState;
+  readonly notices: NoticeState;
+  readonly replay: ReplayState;
+  /** a run or a download is in flight on the engine */
+  readonly engineBusy: boolean;
+}
+
+export class LiveControl {
+  private readonly parts: LiveParts;
+  private readonly send: (request: HostRequest) => void;
+
+  constructor(parts: LiveParts, send: (request: HostRequest) => void) {
+    this.parts = parts;
+    this.send = send;
+  }
+
+  start(): void {
+    const { setup, live, download, notices, replay } = this.parts;
+    if (this.parts.engineBusy) return;
+    const k = parseWhole(live.kText, 'K', 1, MAX_K);
+    live.kError = k.ok ? null : k.message;
+    if (!k.ok) return;
+    const settings = setup.liveSettings(k.value);
+    if (!settings) {
+      live.error =
+        'Fix the marked set-up fields first (prompt, max new tokens, policy, drafter, sampling).';
+      return;
+    }
+    notices.clearHostExit();
+    const requestId = newRequestId('live');
+    const decoding = settings.sampling ? 'sampled' : 'greedy';
+    live.start(requestId, `${settings.drafter} / ${settings.policy}, ${decoding}`);
+    download.track(requestId, 'live');
+    replay.clear();
+    this.send({ type: 'live-start', requestId, settings });
+  }
+
+  next(): void {
+    const { live } = this.parts;
+    const { requestId } = live;
+    if (!live.canNext || requestId === null) return;
+    live.next();
+    this.send({ type: 'live-next', requestId });
+  }
+}
