@@ -1,9 +1,13 @@
 /** Draft-length policies and prompt-lookup drafting: still lossless, and drafting as specified. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../src/core/decoding/baseline';
-import { PromptLookupDrafter } from '../src/core/decoding/drafter';
+import { RunStats } from '../src/core/decoding/runStats';
 import { SpeculativeRun } from '../src/core/decoding/speculative';
+import { PromptLookupDrafter } from '../src/core/decoding/strategies/drafters/promptLookup';
+import { checkCompatible } from '../src/core/decoding/strategies/registry';
+import { checkSweepSettings, type SweepConfig } from '../src/core/experiment/sweep';
 import { loadPair, releasePair, type ModelPair } from '../src/core/model/pair';
+import type { EngineEvent } from '../src/shared/events';
 import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET } from './helpers';
 
 const PROMPT = 'The old man looked out across the river and said';
@@ -52,7 +56,7 @@ describe('policies on the fixtures', () => {
     expect(r.kPerStep.slice(0, 5)).toEqual([4, 3, 2, 1, 1]);
   });
 
-  it('confidence: a step ends at the first draft token below p-min', async () => {
+  it('confidence: a step ends exactly at the first draft token below p-min', async () => {
     // A threshold in the middle of what this draft model feels, so that steps end both ways.
     const probe = new SpeculativeRun(different, 6, {
       prompt: PROMPT,
@@ -69,16 +73,39 @@ describe('policies on the fixtures', () => {
       pMin,
       reportProbabilities: true,
     });
-    const drafts: Array<{ step: number; p: number }> = [];
-    for await (const ev of run.events())
-      if (ev.type === 'draft') drafts.push({ step: ev.step, p: ev.draftProb! });
+    const events: EngineEvent[] = [];
+    for await (const ev of run.events()) events.push(ev);
     const r = await run.runToEnd();
     const base = await new BaselineRun(different, { prompt: PROMPT, maxNewTokens: 20 }).runToEnd();
     expect(r.outputTokenIds).toEqual(base.outputTokenIds);
-    for (const [i, d] of drafts.entries()) {
-      const lastOfStep = drafts[i + 1]?.step !== d.step;
-      if (!lastOfStep) expect(d.p).toBeGreaterThanOrEqual(pMin);
+    // Each step drafts while the draft is confident, and stops at the first doubtful token or at
+    // its cap (K, max new tokens, the context) or an end of text: never earlier, never later.
+    let emitted = 0;
+    const ends = { belowPMin: 0, atCap: 0 };
+    const steps = events.filter((ev) => ev.type === 'step-end').map((ev) => ev.step);
+    for (const step of steps) {
+      const drafts = events.filter((ev) => ev.type === 'draft' && ev.step === step);
+      const cap = Math.min(
+        6,
+        20 - emitted - 1,
+        different.nPositions - (run.promptTokenIds.length + emitted) - 1,
+      );
+      const last = drafts.at(-1);
+      if (last?.type !== 'draft') {
+        expect(cap, `step ${step} drafted nothing`).toBeLessThanOrEqual(0);
+      } else {
+        for (const d of drafts.slice(0, -1))
+          if (d.type === 'draft') expect(d.draftProb!).toBeGreaterThanOrEqual(pMin);
+        if (last.draftProb! < pMin) ends.belowPMin++;
+        else {
+          expect(drafts.length === cap || last.tokenId === different.eosTokenId).toBe(true);
+          ends.atCap++;
+        }
+      }
+      emitted += events.filter((ev) => ev.type === 'emit' && ev.step === step).length;
     }
+    expect(ends.belowPMin).toBeGreaterThan(0);
+    expect(ends.atCap).toBeGreaterThan(0);
     expect(Math.max(...r.kPerStep)).toBeLessThanOrEqual(6);
     expect(Math.max(...r.kPerStep)).toBeGreaterThan(1); // confident drafts do run on
     expect(Math.min(...r.kPerStep)).toBeLessThan(6); // and doubtful ones end a step early
@@ -110,9 +137,110 @@ describe('policies and drafters on the embedded pair', () => {
         expect(r.outputTokenIds).toEqual(base.outputTokenIds);
         expect(r.kPerStep.reduce((a, b) => a + b, 0)).toBe(r.metrics.draftedTokens);
         expect(r.acceptanceByPosition.length).toBe(Math.max(...r.kPerStep));
-        for (const rate of r.acceptanceByPosition) expect(rate).toBeGreaterThanOrEqual(0);
+        // accepted at position i = rate_i x steps that drafted past i; they sum to the accepted
+        // tokens, and a draft is accepted only after every draft before it was
+        const acceptedAt = r.acceptanceByPosition.map((rate, i) =>
+          Math.round(rate * r.kPerStep.filter((n) => n > i).length),
+        );
+        expect(acceptedAt.reduce((a, b) => a + b, 0)).toBe(r.metrics.acceptedTokens);
+        for (let i = 1; i < acceptedAt.length; i++)
+          expect(acceptedAt[i]!).toBeLessThanOrEqual(acceptedAt[i - 1]!);
+        expect(acceptedAt[0]!).toBeGreaterThan(0);
         if (opts.drafter === 'prompt-lookup') expect(r.metrics.draftPasses).toBe(0);
       }
     },
   );
+});
+
+describe('the strategy registry', () => {
+  const sweep: SweepConfig = {
+    prompts: [PROMPT],
+    maxNewTokens: 8,
+    ks: [2],
+    repeats: 1,
+    warmup: 0,
+    noKvCache: false,
+  };
+  const refusal =
+    'The confidence policy stops drafting on the draft model’s probability, which prompt lookup does not have. Compare confidence with the model drafter only, or prompt lookup with the fixed and heuristic policies, in separate sweeps.';
+
+  it('refuses a policy that reads draft probabilities with a drafter that has none', () => {
+    expect(() => checkCompatible('confidence', 'prompt-lookup')).toThrow(refusal);
+    expect(() => checkCompatible('confidence', 'model')).not.toThrow();
+    expect(() => checkCompatible('heuristic', 'prompt-lookup')).not.toThrow();
+    const both = { policies: ['fixed', 'confidence'], drafters: ['model', 'prompt-lookup'] };
+    expect(() => checkSweepSettings({ ...sweep, ...both } as SweepConfig, true)).toThrow(refusal);
+    const apart = { policies: ['fixed', 'heuristic'], drafters: ['model', 'prompt-lookup'] };
+    expect(() => checkSweepSettings({ ...sweep, ...apart } as SweepConfig, true)).not.toThrow();
+  });
+
+  it('counts from the events alone', () => {
+    const stats = new RunStats();
+    const runId = 'r';
+    const draft = (step: number, index: number): EngineEvent => ({
+      type: 'draft',
+      runId,
+      step,
+      index,
+      position: 10 + index,
+      tokenId: 5,
+      text: 'x',
+      draftProb: null,
+    });
+    const emit = (step: number, kind: 'accepted' | 'correction' | 'bonus' | 'target') =>
+      ({
+        type: 'emit',
+        runId,
+        step,
+        position: 0,
+        tokenId: 5,
+        text: 'x',
+        kind,
+        draftProb: null,
+        targetProb: null,
+      }) as EngineEvent;
+    const verify = (step: number, verdicts: Array<'accepted' | 'rejected' | 'unchecked'>) =>
+      ({
+        type: 'verify',
+        runId,
+        step,
+        draftedTokenIds: verdicts.map(() => 5),
+        verdicts,
+        targetTokenIds: [],
+        targetProbs: null,
+        minLogitMargin: 0,
+      }) as EngineEvent;
+    const stepEnd = (step: number) => ({ type: 'step-end', runId, step }) as EngineEvent;
+    // step 1: three drafts, the second rejected; step 2: two drafts, both accepted; step 3: none
+    for (const ev of [
+      draft(1, 0),
+      draft(1, 1),
+      draft(1, 2),
+      verify(1, ['accepted', 'rejected', 'unchecked']),
+      emit(1, 'accepted'),
+      emit(1, 'correction'),
+      stepEnd(1),
+      draft(2, 0),
+      draft(2, 1),
+      verify(2, ['accepted', 'accepted']),
+      emit(2, 'accepted'),
+      emit(2, 'accepted'),
+      emit(2, 'bonus'),
+      stepEnd(2),
+      emit(3, 'target'),
+      stepEnd(3),
+    ])
+      stats.observe(ev);
+    expect(stats.counts()).toEqual({
+      newTokens: 6,
+      verificationSteps: 2,
+      draftedTokens: 5,
+      acceptedTokens: 3,
+      corrections: 1,
+      bonuses: 1,
+      targetOnlyTokens: 1,
+    });
+    expect(stats.kPerStep()).toEqual([3, 2, 0]);
+    expect(stats.acceptanceByPosition()).toEqual([1, 0.5, 0]);
+  });
 });

@@ -1,4 +1,7 @@
-/** Greedy autoregressive decoding with the target alone: the baseline every speedup is against. */
+/**
+ * Autoregressive decoding with the target alone, greedy or sampled: the baseline every speedup
+ * is against.
+ */
 import type { EngineEvent } from '../../shared/events';
 import { argmax, probOf } from '../model/argmax';
 import type { ModelPair } from '../model/pair';
@@ -24,7 +27,6 @@ export class BaselineRun extends DecodeRun {
   protected async runStep(out: EngineEvent[]): Promise<void> {
     const lm = this.pair.target.lm;
     if (!this.useCache) lm.reset();
-    this.m.targetOnlyTokens++;
     // Greedy with no repetition controls needs only the argmax: on a device-resident model
     // that is all the pass reads back.
     const plain = !this.sampling && !this.repetition;

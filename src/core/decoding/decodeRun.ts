@@ -17,6 +17,7 @@ import type { ModelPair } from '../model/pair';
 import type { DraftPolicyName, DrafterKind } from '../../shared/decoding';
 import { checkSampling, seededRandom, type SamplingParams } from './sampling';
 import { checkRepetition, repetitionActive, type RepetitionParams } from './repetition';
+import { RunStats } from './runStats';
 
 export { MAX_K } from '../../shared/protocol';
 
@@ -64,15 +65,8 @@ export abstract class DecodeRun {
   /** the run's seeded random source (sampling only) */
   protected readonly random: () => number;
   protected step = 0;
-  protected readonly m = {
-    newTokens: 0,
-    verificationSteps: 0,
-    draftedTokens: 0,
-    acceptedTokens: 0,
-    corrections: 0,
-    bonuses: 0,
-    targetOnlyTokens: 0,
-  };
+  /** the counts, observed from the events each step emits (never counted inside a step) */
+  protected readonly stats = new RunStats();
   private elapsedMs = 0;
   private started = false;
   private stopReason: StopReason | null = null;
@@ -87,12 +81,7 @@ export abstract class DecodeRun {
     if (options.prompt.trim() === '') {
       throw new SpecDecError('PROMPT_EMPTY', 'The prompt is empty. Type a prompt to continue.');
     }
-    if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) {
-      throw new SpecDecError(
-        'MAX_NEW_TOKENS_INVALID',
-        `Max new tokens must be a whole number of at least 1 (got ${options.maxNewTokens}).`,
-      );
-    }
+    checkMaxNewTokens(options.maxNewTokens);
     this.promptTokenIds = pair.tokenizer.encode(options.prompt);
     if (this.promptTokenIds.length >= pair.nPositions) {
       throw new SpecDecError(
@@ -118,7 +107,7 @@ export abstract class DecodeRun {
     return { policy: null, drafter: null, kPerStep: [], acceptanceByPosition: [] };
   }
 
-  /** Emit the tokens of one step into `out`; `advance` handles stops and metrics around it. */
+  /** Emit the events of one step into `out`; `nextStep` handles stops and metrics around it. */
   protected abstract runStep(out: EngineEvent[]): Promise<void>;
 
   get done(): boolean {
@@ -151,8 +140,17 @@ export abstract class DecodeRun {
     this.stopReason ??= this.checkStop();
     if (!this.stopReason) {
       this.step++;
+      const first = out.length;
       await this.runStep(out);
-      out.push({ type: 'step-end', runId: this.runId, step: this.step, metrics: this.metrics() });
+      for (let i = first; i < out.length; i++) this.stats.observe(out[i]!);
+      const stepEnd: EngineEvent = {
+        type: 'step-end',
+        runId: this.runId,
+        step: this.step,
+        metrics: this.metrics(),
+      };
+      this.stats.observe(stepEnd);
+      out.push(stepEnd);
       this.stopReason ??= this.checkStop();
     }
     this.elapsedMs += performance.now() - t0;
@@ -185,7 +183,7 @@ export abstract class DecodeRun {
 
   metrics(): RunMetrics {
     const targetPasses = this.pair.target.lm.passes;
-    const m = this.m;
+    const m = this.stats.counts();
     return {
       ...m,
       targetPasses,
@@ -201,7 +199,7 @@ export abstract class DecodeRun {
 
   /** new tokens still allowed */
   protected get remaining(): number {
-    return this.options.maxNewTokens - this.m.newTokens;
+    return this.options.maxNewTokens - this.stats.newTokens;
   }
 
   /** Append one token and its emit event; returns false when the run must stop after it. */
@@ -224,7 +222,6 @@ export abstract class DecodeRun {
       targetProb,
     });
     this.context.push(tokenId);
-    this.m.newTokens++;
     if (tokenId === this.pair.eosTokenId) {
       this.stopReason = 'eos';
       return false;
@@ -255,5 +252,15 @@ export abstract class DecodeRun {
       outputTokenIds,
       outputText: this.pair.tokenizer.decode(outputTokenIds),
     };
+  }
+}
+
+/** The one check of max new tokens that needs no model (a run's and a sweep's settings). */
+export function checkMaxNewTokens(maxNewTokens: number): void {
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+    throw new SpecDecError(
+      'MAX_NEW_TOKENS_INVALID',
+      `Max new tokens must be a whole number of at least 1 (got ${maxNewTokens}).`,
+    );
   }
 }

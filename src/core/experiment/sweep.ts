@@ -1,25 +1,26 @@
 /**
- * The exercise's experiment: a greedy baseline, then speculative decoding for each K, repeated,
- * every run timed and counted and compared with the baseline of its repeat.
+ * The exercise's experiment: a baseline (the target alone, greedy or sampled as the settings
+ * say), then speculative decoding for each K, repeated, every run timed and counted and compared
+ * with the baseline of its repeat.
  */
-import type {
-  DraftPolicyName,
-  DrafterKind,
-  RepetitionParams,
-  SamplingParams,
+import {
+  DEFAULT_DRAFTER,
+  DEFAULT_POLICY,
+  type DraftPolicyName,
+  type DrafterKind,
+  type RepetitionParams,
+  type SamplingParams,
 } from '../../shared/decoding';
 import type { EngineEvent } from '../../shared/events';
 import { MAX_PROMPTS } from '../../shared/protocol';
 import { BaselineRun } from '../decoding/baseline';
-import type { DecodeRun, RunResult } from '../decoding/decodeRun';
+import { checkMaxNewTokens, type DecodeRun, type RunResult } from '../decoding/decodeRun';
 import { checkRepetition } from '../decoding/repetition';
 import { checkSampling } from '../decoding/sampling';
-import { SpeculativeRun, checkK } from '../decoding/speculative';
+import { SpeculativeRun } from '../decoding/speculative';
+import { checkCompatible, checkK, DRAFTER_REGISTRY } from '../decoding/strategies/registry';
 import { SpecDecError } from '../errors';
 import { pairFit, type ModelPair, type PairFit } from '../model/pair';
-
-export const SEED_PROMPT = 'Artificial intelligence is rapidly transforming our world by';
-export const DEFAULT_KS = [1, 2, 3, 4, 5, 8];
 
 export interface SweepConfig {
   /** a prompt set: every run is made for each prompt */
@@ -110,23 +111,13 @@ export function checkSweepSettings(config: SweepConfig, hasDraft: boolean): void
   }
   if (config.sampling) checkSampling(config.sampling);
   if (config.repetition) checkRepetition(config.repetition);
-  if (
-    (config.policies ?? []).includes('confidence') &&
-    (config.drafters ?? ['model']).includes('prompt-lookup')
-  ) {
-    // it would silently run the fixed policy under the confidence policy's name
-    throw new SpecDecError(
-      'BAD_ARGUMENT',
-      'The confidence policy stops drafting on the draft model’s probability, which prompt lookup does not have. Compare confidence with the model drafter only, or prompt lookup with the fixed and heuristic policies, in separate sweeps.',
-    );
+  // every policy runs with every drafter: each pair must suit what the two declare they need
+  const drafters = config.drafters ?? [DEFAULT_DRAFTER];
+  for (const policy of config.policies ?? []) {
+    for (const drafter of drafters) checkCompatible(policy, drafter);
   }
-  if (!Number.isInteger(config.maxNewTokens) || config.maxNewTokens < 1) {
-    throw new SpecDecError(
-      'MAX_NEW_TOKENS_INVALID',
-      `Max new tokens must be a whole number of at least 1 (got ${config.maxNewTokens}).`,
-    );
-  }
-  if ((config.drafters ?? ['model']).includes('model') && !hasDraft) {
+  checkMaxNewTokens(config.maxNewTokens);
+  if (drafters.some((d) => DRAFTER_REGISTRY[d].traits.needsDraftModel) && !hasDraft) {
     throw new SpecDecError('BAD_ARGUMENT', 'Drafting with a model needs a draft model.');
   }
 }
@@ -165,8 +156,8 @@ export async function runSweep(
     { mode: 'baseline', ...baselineOnly },
     ...(config.noKvCache ? [{ mode: 'baseline-no-cache' as const, ...baselineOnly }] : []),
   ];
-  for (const drafter of config.drafters ?? ['model']) {
-    for (const policy of config.policies ?? ['fixed']) {
+  for (const drafter of config.drafters ?? [DEFAULT_DRAFTER]) {
+    for (const policy of config.policies ?? [DEFAULT_POLICY]) {
       for (const k of config.ks) plan.push({ mode: 'speculative', k, policy, drafter });
     }
   }

@@ -1,0 +1,85 @@
+/**
+ * A run's counts, observed from the events its loop emits (as vLLM's spec-decode metrics and
+ * llama.cpp's speculative counters sit beside the loop) instead of counted inside it: new tokens
+ * by kind, drafted and accepted tokens, tokens drafted per step and acceptance by position.
+ */
+import type { EngineEvent, RunMetrics } from '../../shared/events';
+
+/** the part of RunMetrics that is counted from events (the rest comes from the models) */
+export type RunCounts = Pick<
+  RunMetrics,
+  | 'newTokens'
+  | 'verificationSteps'
+  | 'draftedTokens'
+  | 'acceptedTokens'
+  | 'corrections'
+  | 'bonuses'
+  | 'targetOnlyTokens'
+>;
+
+export class RunStats {
+  private readonly tally: RunCounts = {
+    newTokens: 0,
+    verificationSteps: 0,
+    draftedTokens: 0,
+    acceptedTokens: 0,
+    corrections: 0,
+    bonuses: 0,
+    targetOnlyTokens: 0,
+  };
+  private readonly drafted: number[] = [];
+  /** steps whose i-th draft was checked, and those whose i-th draft was accepted */
+  private readonly draftedAt: number[] = [];
+  private readonly acceptedAt: number[] = [];
+  private draftsThisStep = 0;
+
+  observe(event: EngineEvent): void {
+    switch (event.type) {
+      case 'draft':
+        this.draftsThisStep++;
+        return;
+      case 'verify': {
+        const n = event.draftedTokenIds.length;
+        const accepted = event.verdicts.filter((v) => v === 'accepted').length;
+        this.tally.verificationSteps++;
+        this.tally.draftedTokens += n;
+        this.tally.acceptedTokens += accepted;
+        for (let i = 0; i < n; i++) {
+          this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
+          if (event.verdicts[i] === 'accepted') this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + 1;
+        }
+        return;
+      }
+      case 'emit':
+        this.tally.newTokens++;
+        if (event.kind === 'correction') this.tally.corrections++;
+        else if (event.kind === 'bonus') this.tally.bonuses++;
+        else if (event.kind === 'target') this.tally.targetOnlyTokens++;
+        return;
+      case 'step-end':
+        this.drafted.push(this.draftsThisStep);
+        this.draftsThisStep = 0;
+        return;
+      default:
+        return;
+    }
+  }
+
+  get newTokens(): number {
+    return this.tally.newTokens;
+  }
+
+  counts(): RunCounts {
+    return { ...this.tally };
+  }
+
+  /** tokens drafted at each step */
+  kPerStep(): number[] {
+    return [...this.drafted];
+  }
+
+  /** share of steps whose i-th drafted token was accepted, for i = 0, 1, ... */
+  acceptanceByPosition(): number[] {
+    return this.draftedAt.map((d, i) => (this.acceptedAt[i] ?? 0) / d);
+  }
+}
