@@ -1,9 +1,10 @@
 /**
  * Whether a run's output falls into a repeating cycle ("... of the world of the world of the world"):
  * greedy decoding of a small model often does, and then acceptance and the best K describe the
- * loop (the draft learns the cycle), not the text. Found once here for the engine, the CLI, the
- * app and the report.
+ * loop (the draft learns the cycle), not the text. Found once here for the run rows (src/lab), the
+ * CLI, the app and the report.
  */
+import { wholePercent } from '../shared/format';
 
 /** the longest cycle looked for, in tokens */
 export const MAX_LOOP_PERIOD = 16;
@@ -76,7 +77,7 @@ export function loopNote(rows: readonly LoopRow[]): string | null {
     const before = acc[first.period - 2]!;
     const at = acc[first.period - 1]!;
     if (at < 0.5 * before) {
-      text += ` Acceptance by draft position at K=${spec.k} drops at position ${first.period}, the cycle's length (${Math.round(before * 100)}% then ${Math.round(at * 100)}%): within the loop the draft gets one token of each cycle wrong.`;
+      text += ` Acceptance by draft position at K=${spec.k} drops at position ${first.period}, the cycle's length (${wholePercent(before)} then ${wholePercent(at)}): within the loop the draft gets one token of each cycle wrong.`;
     }
   }
   return text;

@@ -3,6 +3,7 @@
  * row per configuration (mode, drafter, policy, K) with the median over repeats and prompts and
  * the min-max spread, per-prompt rows, and the best configuration. Pure functions over RunRow.
  */
+import { times } from '../shared/format';
 import { median, spreadOf, type Spread } from '../shared/stats';
 import type { DecodeMode } from '../shared/events';
 import type { RunRow } from '../shared/protocol';
@@ -105,8 +106,8 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
   for (const [key, group] of groups) {
     const first = group[0]!;
     const recorded = group.map((r) => r.speedup);
-    // The host fills speedup from the baseline of the same repeat; fall back to the median
-    // baseline time when a row came without one.
+    // The sweep fills speedup from the baseline run of the same repeat and prompt; fall back to
+    // the median baseline time when a row came without one.
     const speedupOf = (r: RunRow): number | null =>
       r.speedup ?? (baselineTime ? baselineTime.median / r.timeS : null);
     const speedup =
@@ -189,7 +190,6 @@ export function bestOf(summary: readonly SummaryRow[]): BestChoice | null {
 /** "K=2 (1.55x the baseline, 1.48x-1.61x over 3 repeats)" or "K=2 and K=3 are within noise ..." */
 export function bestSentence(best: BestChoice, withStrategy: boolean): string {
   const label = (r: SummaryRow): string => variantLabel(r, withStrategy);
-  const x = (v: number): string => `${v.toFixed(2)}x`;
   const s = best.row.speedup!;
   const over = `over ${best.repeats} repeats`;
   const each = best.prompts > 1 ? `, each a median over ${best.prompts} prompts` : '';
@@ -197,12 +197,12 @@ export function bestSentence(best: BestChoice, withStrategy: boolean): string {
     const all = [best.row, ...best.tiedWith];
     const names = all.map(label);
     const joined = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-    return `${joined} are within noise (${all.map((r) => x(r.speedup!.median)).join(', ')} the baseline; their speedups ${over}${each}${each ? ',' : ''} overlap), so no single best is named.`;
+    return `${joined} are within noise (${all.map((r) => times(r.speedup!.median)).join(', ')} the baseline; their speedups ${over}${each}${each ? ',' : ''} overlap), so no single best is named.`;
   }
   if (!best.noiseMeasured)
-    return `${label(best.row)} (${x(s.median)} the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).`;
+    return `${label(best.row)} (${times(s.median)} the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).`;
   const n = best.row.speedupOverRepeats!;
-  return `${label(best.row)} (${x(s.median)} the baseline, ${x(n.min)}-${x(n.max)} ${over}${each}; clear of the runner-up).`;
+  return `${label(best.row)} (${times(s.median)} the baseline, ${times(n.min)}-${times(n.max)} ${over}${each}; clear of the runner-up).`;
 }
 
 export function baselineRow(summary: readonly SummaryRow[]): SummaryRow | null {

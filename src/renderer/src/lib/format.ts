@@ -1,34 +1,8 @@
-/** Number and label formatting shared by the table, the tooltips and the progress line. */
+/**
+ * Labels, token text and dates for the app's table, tooltips and history. Numbers are formatted
+ * by src/shared/format.ts, which the report and the CLI share.
+ */
 import type { DecodeMode } from '../../../shared/events';
-
-export const DASH = '-';
-
-export function fixed(value: number | null | undefined, digits: number): string {
-  return value === null || value === undefined || !Number.isFinite(value)
-    ? DASH
-    : value.toFixed(digits);
-}
-
-/** Whole numbers as such, medians of two counts with one decimal. */
-export function count(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return DASH;
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
-
-export function percent(value: number | null | undefined): string {
-  return value === null || value === undefined || !Number.isFinite(value)
-    ? DASH
-    : `${(value * 100).toFixed(1)}%`;
-}
-
-export function probability(value: number | null | undefined): string {
-  return fixed(value, 3);
-}
-
-export function times(value: number | null | undefined): string {
-  const text = fixed(value, 2);
-  return text === DASH ? text : `${text}x`;
-}
 
 export function modeLabel(mode: DecodeMode, k: number | null): string {
   if (mode === 'baseline') return 'Baseline';

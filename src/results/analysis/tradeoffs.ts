@@ -1,0 +1,172 @@
+/**
+ * Question 4, the trade-offs of K: draft work and waste at small and large K, the chance that all
+ * drafts pass, and Leviathan's predicted best K against the measured one.
+ */
+import { count, fixed, percent, times, wholePercent } from '../../shared/format';
+import type { Spread } from '../../shared/stats';
+import { bestPredictedK, expectedSpeedup } from '../theory';
+import type { AnalysisSection, AnalysisTable, KPoint, SectionContext } from './types';
+import { kLabel, list } from './words';
+
+export function tradeoffsSection(c: SectionContext): AnalysisSection {
+  const base = {
+    id: 'tradeoffs' as const,
+    number: 4,
+    title: 'Trade-offs of K',
+    question:
+      'What are the trade-offs of a small versus a large K, given the draft model accuracy, the cost of drafting and the chance that drafts pass verification?',
+  };
+  const { series, theory, alpha } = c;
+  if (series.length === 0) {
+    return {
+      ...base,
+      answer: 'No speculative run finished, so the trade-offs of K cannot be measured.',
+      points: [],
+      tables: [],
+    };
+  }
+  const points: string[] = [];
+  let theoryTable: AnalysisTable | null = null;
+  const measured = c.bestPoint;
+  let answer: string;
+  if (theory && c.predictedBestK !== null) {
+    const predictedAt = series.find((p) => p.k === c.predictedBestK);
+    const same = measured !== null && measured.k === c.predictedBestK;
+    answer = `With alpha = ${fixed(theory.alpha, 3)} (draft accuracy: the K=1 acceptance) and c = ${fixed(theory.c, 3)} (a draft pass over a target pass), Leviathan's formula predicts ${kLabel(c.predictedBestK)} as best (${times(expectedSpeedup(theory.alpha, theory.c, c.predictedBestK))} expected); ${
+      measured === null
+        ? 'this sweep has no measured best K.'
+        : same
+          ? `this sweep measured ${kLabel(measured.k)} as best too${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}${
+              c.tiedKs.length > 0 ? `, within noise of ${list(c.tiedKs.map(kLabel))}` : ''
+            }.`
+          : `this sweep measured ${kLabel(measured.k)} as best${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}${
+              c.tiedKs.length > 0 ? `, within noise of ${list(c.tiedKs.map(kLabel))}` : ''
+            }${
+              predictedAt?.speedup
+                ? `, and ${kLabel(predictedAt.k)} ran at ${times(predictedAt.speedup.median)}`
+                : `; ${kLabel(c.predictedBestK)} was not tested`
+            }.`
+    }`;
+  } else if (measured !== null) {
+    answer = `This sweep measured ${kLabel(measured.k)} as the best K${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}; without a measured cost ratio c there is no predicted best K to compare with${alpha !== null ? ` (alpha = ${fixed(alpha, 3)} from the K=1 runs)` : ''}.`;
+  } else {
+    answer = 'No best K could be measured.';
+  }
+  const smallest = series[0]!;
+  const largest = series.at(-1)!;
+  const describe = (p: KPoint): string =>
+    `${kLabel(p.k)} drafted ${count(p.draftedTokens)} tokens per run and wasted ${count(p.wastedDrafts)} of them (${p.draftedTokens > 0 ? wholePercent(p.wastedDrafts / p.draftedTokens) : '0%'} drafted but rejected or unchecked)${p.tokensPerPass !== null ? `, for ${fixed(p.tokensPerPass, 2)} tokens per target pass and ${count(p.targetPasses)} passes` : ''}`;
+  if (series.length > 1) {
+    points.push(
+      `Small K: ${describe(smallest)}; a target pass can yield at most ${smallest.k + 1} tokens.`,
+    );
+    points.push(
+      `Large K: ${describe(largest)}${largest.draftTimeShare !== null ? `, with ${wholePercent(largest.draftTimeShare)} of the time spent drafting` : ''}.`,
+    );
+    const gain =
+      smallest.tokensPerPass !== null && largest.tokensPerPass !== null
+        ? largest.tokensPerPass - smallest.tokensPerPass
+        : null;
+    points.push(
+      gain !== null && gain > 0
+        ? `Going from ${kLabel(smallest.k)} to ${kLabel(largest.k)} raised tokens per pass by ${fixed(gain, 2)} and wasted drafts from ${count(smallest.wastedDrafts)} to ${count(largest.wastedDrafts)} per run: a large K pays only while drafts keep being accepted.`
+        : `Going from ${kLabel(smallest.k)} to ${kLabel(largest.k)} did not raise tokens per pass but raised wasted drafts from ${count(smallest.wastedDrafts)} to ${count(largest.wastedDrafts)} per run: with this draft model a larger K only adds cost.`,
+    );
+  } else {
+    points.push(
+      `Only ${kLabel(smallest.k)} was tested: ${describe(smallest)}. Run more K values to see the trade-off in the measurements.`,
+    );
+  }
+  if (alpha !== null) {
+    const k = largest.k;
+    points.push(
+      `Chance of successful verification: all ${k} drafts of a step are accepted with probability alpha^K = ${fixed(alpha, 3)}^${k} = ${percent(alpha ** k)}${series.length > 1 ? ` (at ${kLabel(smallest.k)}: ${percent(alpha ** smallest.k)})` : ''}${
+        alpha ** k < 0.1
+          ? ', so the last drafts of a large K rarely count'
+          : alpha ** k >= 0.5
+            ? ', so most steps keep every draft even at this K'
+            : ''
+      }.`,
+    );
+  }
+  if (theory) {
+    const costs = series.map((p) => `${kLabel(p.k)} ${fixed(1 + p.k * theory.c, 2)}`);
+    points.push(
+      `Overhead of drafting: a step costs 1 + K c target passes of time: ${list(costs)}. The expected speedup (tokens per pass over that cost) is highest at ${kLabel(bestPredictedK(theory.alpha, theory.c))} for this alpha and c.`,
+    );
+    if (measured?.speedup && measured.predictedSpeedup !== null)
+      points.push(
+        `At ${kLabel(measured.k)} the measured speedup was ${fixed(measured.speedup.median / measured.predictedSpeedup, 2)} times the predicted ${times(measured.predictedSpeedup)}${
+          measured.tokensPerPass !== null && measured.expectedTokensPerPass !== null
+            ? `: it yielded ${fixed(measured.tokensPerPass, 2)} tokens per pass against the expected ${fixed(measured.expectedTokensPerPass, 2)}`
+            : ''
+        }${
+          measured.targetPassMs !== null && c.baseline?.targetPassMs
+            ? `, and its verification pass cost ${fixed(measured.targetPassMs / c.baseline.targetPassMs, 2)} one-token passes where the formula assumes 1`
+            : ''
+        }.`,
+      );
+  }
+  const fitted = series.filter((p) => p.verifyCost !== null && p.predictedMeasuredCost !== null);
+  if (theory && fitted.length > 0) {
+    const ratio = (m: Spread | null, pred: number | null): string =>
+      m && pred ? fixed(m.median / pred, 2) : '-';
+    points.push(
+      `Leviathan's formula assumes a target pass over K + 1 tokens costs what a one-token pass costs; measured after the sweep it cost ${list(fitted.map((p) => `${fixed(p.verifyCost!, 2)}x at ${kLabel(p.k)}`))}. With that measured cost the expected speedup is ${list(fitted.map((p) => `${times(p.predictedMeasuredCost!)} at ${kLabel(p.k)}`))}${
+        theory.bestKMeasuredCost !== undefined
+          ? `, best at ${kLabel(theory.bestKMeasuredCost)}`
+          : ''
+      }; measured / predicted per K is in the table.`,
+    );
+    theoryTable = {
+      caption: 'Theory against measurement per K (speedups over the baseline)',
+      head: [
+        'K',
+        'Measured',
+        'Leviathan (constant cost)',
+        'Measured / Leviathan',
+        'Verify cost t(K+1)/t(1)',
+        'With measured verify cost',
+        'Measured / that',
+      ],
+      rows: fitted.map((p) => [
+        String(p.k),
+        p.speedup ? times(p.speedup.median) : '-',
+        p.predictedSpeedup === null ? '-' : times(p.predictedSpeedup),
+        ratio(p.speedup, p.predictedSpeedup),
+        fixed(p.verifyCost!, 2),
+        times(p.predictedMeasuredCost!),
+        ratio(p.speedup, p.predictedMeasuredCost),
+      ]),
+    };
+  }
+  return {
+    ...base,
+    answer,
+    points,
+    tables: [
+      {
+        caption: 'Draft work per K (medians per run)',
+        head: [
+          'K',
+          'Drafted',
+          'Accepted',
+          'Wasted (drafted - accepted)',
+          'Wasted share',
+          ...(theory ? ['Predicted speedup'] : []),
+          ...(c.baseline ? ['Measured speedup'] : []),
+        ],
+        rows: series.map((p) => [
+          String(p.k),
+          count(p.draftedTokens),
+          count(p.acceptedTokens),
+          count(p.wastedDrafts),
+          p.draftedTokens > 0 ? wholePercent(p.wastedDrafts / p.draftedTokens) : '-',
+          ...(theory ? [p.predictedSpeedup === null ? '-' : times(p.predictedSpeedup)] : []),
+          ...(c.baseline ? [p.speedup ? times(p.speedup.median) : '-'] : []),
+        ]),
+      },
+      ...(theoryTable ? [theoryTable] : []),
+    ],
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The shapes of a sweep's analysis: what it is computed from (AnalysisInput), the facts it
+ * computes (KPoint, BaselineFacts, BestFacts) and the answers it gives (Analysis, its sections).
+ */
+import type { RunRow, Theory } from '../../shared/protocol';
+import type { DraftPolicyName, DrafterKind } from '../../shared/decoding';
+import type { Spread } from '../../shared/stats';
+
+export type SweepOutcome = 'running' | 'finished' | 'cancelled' | 'failed';
+
+/** What the sweep was asked to run: lets the analysis name what a partial sweep is missing. */
+export interface AnalysisSettings {
+  maxNewTokens: number;
+  ks: readonly number[];
+  repeats: number;
+  policies: readonly DraftPolicyName[];
+  drafters: readonly DrafterKind[];
+  /** the cache-less baseline was planned too */
+  noKvCache?: boolean;
+  /** null: greedy decoding */
+  sampling: { temperature: number; topK: number; topP: number; seed: number } | null;
+}
+
+export interface AnalysisInput {
+  rows: readonly RunRow[];
+  theory: Theory | null;
+  prompts: readonly string[];
+  models: { target: string; draft: string };
+  settings: AnalysisSettings;
+  status: SweepOutcome;
+}
+
+export interface AnalysisTable {
+  caption: string;
+  head: string[];
+  rows: string[][];
+}
+
+export type QuestionId = 'passes' | 'time' | 'accepted' | 'tradeoffs' | 'baseline';
+
+export interface AnalysisSection {
+  id: QuestionId;
+  /** 1..5, the exercise's numbering */
+  number: number;
+  title: string;
+  question: string;
+  /** the short answer */
+  answer: string;
+  /** the numbers behind it, and why */
+  points: string[];
+  tables: AnalysisTable[];
+}
+
+/** One K of the analysed series: medians over its runs. */
+export interface KPoint {
+  k: number;
+  runs: number;
+  timeS: Spread;
+  speedup: Spread | null;
+  targetPasses: number;
+  draftPasses: number;
+  newTokens: number;
+  tokensPerPass: number | null;
+  acceptanceRate: number | null;
+  /** the speedup's noise: per-repeat medians over prompts, min-max over repeats */
+  speedupOverRepeats: Spread | null;
+  /** accepted drafts per verification step */
+  acceptedPerStep: number | null;
+  draftedTokens: number;
+  acceptedTokens: number;
+  /** drafted - accepted, per run */
+  wastedDrafts: number;
+  /** share of the run's time spent in the draft model */
+  draftTimeShare: number | null;
+  /** milliseconds per target pass */
+  targetPassMs: number | null;
+  /** Leviathan's expected tokens per pass at this K (null without alpha) */
+  expectedTokensPerPass: number | null;
+  /** Leviathan's expected speedup at this K (null without alpha and c) */
+  predictedSpeedup: number | null;
+  /** the same with this K's measured verification cost t_target(K+1)/t_target(1) (null unmeasured) */
+  predictedMeasuredCost: number | null;
+  /** t_target(K+1)/t_target(1), measured after the sweep (null unmeasured) */
+  verifyCost: number | null;
+  /** share of steps whose i-th draft was accepted (median over runs) */
+  acceptanceByPosition: number[] | null;
+  identical: number;
+}
+
+export interface BaselineFacts {
+  runs: number;
+  timeS: Spread;
+  targetPasses: number;
+  newTokens: number;
+  targetPassMs: number | null;
+}
+
+export interface BestFacts {
+  label: string;
+  key: string;
+  k: number;
+  drafter: DrafterKind | null;
+  policy: DraftPolicyName | null;
+  runs: number;
+  timeS: Spread;
+  speedup: Spread;
+  targetPasses: number;
+  identical: number;
+  /** the configurations within noise of it (labels) */
+  tiedWith: string[];
+  speedupOverRepeats: Spread | null;
+}
+
+export interface Analysis {
+  title: string;
+  /** the set-up, one line each */
+  context: string[];
+  /** what limits the answers: a partial sweep, no baseline, no theory, sampling */
+  notes: string[];
+  decoding: 'greedy' | 'sampled';
+  status: SweepOutcome;
+  runsDone: number;
+  runsPlanned: number;
+  /** configurations with fewer runs than planned, e.g. "K=8 (0 of 3 runs)" */
+  missing: string[];
+  /** the drafter / policy the K questions are answered for */
+  seriesLabel: string;
+  series: KPoint[];
+  baseline: BaselineFacts | null;
+  noCacheBaseline: BaselineFacts | null;
+  /** the fastest K of the series (highest median speedup; lowest time without a baseline) */
+  measuredBestK: number | null;
+  /** the best configuration in words, only beyond noise ("K=2 and K=3 are within noise ...") */
+  bestInWords: string | null;
+  /** the best configuration of the whole sweep (the results table's best row) */
+  best: BestFacts | null;
+  theory: Theory | null;
+  /** per-token acceptance used for the expectations: the theory's, else the K=1 runs' */
+  alpha: number | null;
+  predictedBestK: number | null;
+  summary: AnalysisTable;
+  sections: AnalysisSection[];
+}
+
+/** what tells one configuration of a sweep from another */
+export type Configuration = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy'>;
+
+/** What the sections about K share: the series' facts and what the sweep can say about them. */
+export interface SectionContext {
+  series: KPoint[];
+  baseline: BaselineFacts | null;
+  noCacheBaseline: BaselineFacts | null;
+  bestPoint: KPoint | null;
+  measuredBestK: number | null;
+  /** per-token acceptance for Leviathan's expectations; null when they do not apply to the series */
+  alpha: number | null;
+  /** alpha is the sweep's theory's (else the K=1 runs' acceptance) */
+  alphaFromTheory: boolean;
+  /** null without a theory or when it does not apply to the series (not the draft model, fixed K) */
+  theory: Theory | null;
+  predictedBestK: number | null;
+  /** repeats measured (each covers every prompt): what noise is judged over */
+  repeats: number;
+  sampled: boolean;
+  /** the series' drafter / policy, e.g. "model / fixed" */
+  seriesStrategy: string;
+  /** the sweep compares drafters / policies */
+  strategies: boolean;
+  /** the best K was picked by speedup (there is a baseline), not by time alone */
+  seriesBestBySpeedup: boolean;
+  /** prompts in the sweep */
+  prompts: number;
+  /** the Ks whose speedup over repeats overlaps the best's: not told apart from it */
+  tiedKs: number[];
+  /** some run's text falls into a repeating cycle (loops.ts) */
+  looping: boolean;
+}
