@@ -19,8 +19,6 @@ import { checkSampling, seededRandom, type SamplingParams } from './sampling';
 import { checkRepetition, repetitionActive, type RepetitionParams } from './repetition';
 import { RunStats } from './runStats';
 
-export { MAX_K } from '../../shared/protocol';
-
 export interface RunOptions {
   prompt: string;
   maxNewTokens: number;

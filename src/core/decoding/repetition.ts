@@ -10,21 +10,23 @@
  * target distribution.
  */
 import type { RepetitionParams } from '../../shared/decoding';
+import { MAX_NO_REPEAT_NGRAM, MAX_REPETITION_PENALTY } from '../../shared/limits';
 import { SpecDecError } from '../errors';
 
 export type { RepetitionParams };
 
 export function checkRepetition(r: RepetitionParams): void {
-  if (!(r.penalty >= 1 && r.penalty <= 10)) {
+  if (!(r.penalty >= 1 && r.penalty <= MAX_REPETITION_PENALTY)) {
     throw new SpecDecError(
       'BAD_ARGUMENT',
-      `The repetition penalty must be from 1 (off) to 10 (got ${r.penalty}).`,
+      `The repetition penalty must be from 1 (off) to ${MAX_REPETITION_PENALTY} (got ${r.penalty}).`,
     );
   }
-  if (!Number.isInteger(r.noRepeatNgram) || r.noRepeatNgram < 0 || r.noRepeatNgram > 20) {
+  const maxNgram = MAX_NO_REPEAT_NGRAM;
+  if (!Number.isInteger(r.noRepeatNgram) || r.noRepeatNgram < 0 || r.noRepeatNgram > maxNgram) {
     throw new SpecDecError(
       'BAD_ARGUMENT',
-      `No-repeat n-gram size must be a whole number from 0 (off) to 20 (got ${r.noRepeatNgram}).`,
+      `No-repeat n-gram size must be a whole number from 0 (off) to ${maxNgram} (got ${r.noRepeatNgram}).`,
     );
   }
 }

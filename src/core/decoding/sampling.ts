@@ -5,6 +5,7 @@
  * first rejection sample from normalise(max(0, p - q)); when all drafts pass, sample the bonus
  * from p. The output then follows the target's own (warped) distribution exactly.
  */
+import { MAX_TEMPERATURE } from '../../shared/limits';
 import { SpecDecError, type SettingName } from '../errors';
 
 import type { SamplingParams } from '../../shared/decoding';
@@ -14,8 +15,11 @@ export function checkSampling(s: SamplingParams): void {
   const bad = (setting: SettingName, msg: string): never => {
     throw new SpecDecError('BAD_ARGUMENT', msg, [setting]);
   };
-  if (!(s.temperature > 0 && s.temperature <= 10))
-    bad('temperature', `The temperature must be above 0 and at most 10 (got ${s.temperature}).`);
+  if (!(s.temperature > 0 && s.temperature <= MAX_TEMPERATURE))
+    bad(
+      'temperature',
+      `The temperature must be above 0 and at most ${MAX_TEMPERATURE} (got ${s.temperature}).`,
+    );
   if (!Number.isInteger(s.topK) || s.topK < 0)
     bad('topK', `Top-k must be a whole number, 0 for off (got ${s.topK}).`);
   if (!(s.topP > 0 && s.topP <= 1))

@@ -12,7 +12,7 @@ import {
   type SamplingParams,
 } from '../../shared/decoding';
 import type { EngineEvent } from '../../shared/events';
-import { MAX_PROMPTS } from '../../shared/protocol';
+import { MAX_PROMPTS } from '../../shared/limits';
 import { BaselineRun } from '../decoding/baseline';
 import { checkMaxNewTokens, type DecodeRun, type RunResult } from '../decoding/decodeRun';
 import { checkRepetition } from '../decoding/repetition';

@@ -3,7 +3,7 @@
  * itself, so that settings can be checked before any model is loaded (factory.ts builds them).
  */
 import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
-import { MAX_K } from '../../../shared/protocol';
+import { MAX_K } from '../../../shared/limits';
 import { SpecDecError } from '../../errors';
 import type { OnnxCausalLM } from '../../model/causalLm';
 import type { RepetitionParams } from '../repetition';

@@ -2,7 +2,7 @@
  * Hugging Face's "heuristic" schedule: start at K, add 2 after a step whose drafts were all
  * accepted, subtract 1 (not below 1) otherwise.
  */
-import { MAX_K } from '../../../../shared/protocol';
+import { MAX_K } from '../../../../shared/limits';
 import type { DraftLengthPolicy, PolicyTraits } from './policy';
 
 export class HeuristicDraftLength implements DraftLengthPolicy {
