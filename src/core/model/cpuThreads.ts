@@ -7,9 +7,9 @@ import type * as ort from 'onnxruntime-node';
 /**
  * Where a model counts as large: its matrix products dominate a pass. Above it the CPU provider
  * gets a thread per core, and the engine runs the export as it is instead of rebuilding it with
- * fused operators (causalLm.ts): the rebuild removes a fixed cost per node, which is a quarter of
+ * fused operators (rebuiltGraph.ts): the rebuild removes a fixed cost per node, which is a quarter of
  * a pass of the embedded target (30 MB) but nothing measurable at gpt2-medium's size (1.6 GB:
- * 0.97x), where decoding and re-encoding the weights and the load-time probe would triple the
+ * 0.97x), where decoding and re-encoding the weights and the load-time agreement check would triple the
  * load (17 s against 5.6 s here).
  */
 export const LARGE_MODEL_BYTES = 128 * 2 ** 20;

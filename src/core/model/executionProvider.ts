@@ -4,7 +4,7 @@
  *
  * Outputs come back to JavaScript memory (onnxruntime's default output location) except on the
  * providers whose outputs onnxruntime-node can leave on the device (`deviceOutputs`), where
- * causalLm.ts keeps the KV cache there.
+ * kvCache.ts keeps the KV cache there.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -73,7 +73,8 @@ export function providerUnavailable(provider: ExecutionProvider): string | null 
  * (`preferredOutputLocation: 'gpu-buffer'`). Its binding (1.30) wraps only WebGPU buffers as
  * tensors; CUDA's, DirectML's and CoreML's outputs are always copied to host memory. Its
  * gpu-buffer tensors cannot be read back either (their `download` throws and aborts the process),
- * so causalLm.ts never calls getData() on them: the head graph's CPU outputs do the reading.
+ * so the engine never calls getData() on them: the head graph's CPU outputs (deviceGraphs.ts) do
+ * the reading.
  */
 export function deviceOutputs(provider: ExecutionProvider): boolean {
   return provider === 'webgpu';

@@ -27,8 +27,8 @@
  * node order a layer has four weight MatMuls, each followed by an Add of its bias, and two layer
  * norms; then the final norm and, when it is not left to a Transpose of the embedding, the LM
  * head. Anything else (8-bit or 16-bit weights, external data, another architecture) is not
- * rebuilt, with the reason. causalLm.ts checks a rebuilt graph against the export on a probe
- * before using it.
+ * rebuilt, with the reason. rebuiltGraph.ts checks a rebuilt graph against the export
+ * (a load-time agreement check) before using it; the GPT-2 architecture entry names this rebuild.
  */
 import {
   FLOAT32,
@@ -42,7 +42,7 @@ import {
   type OnnxNode,
   type OnnxTensor,
 } from './onnxGraph';
-import type { ModelConfig } from './modelFolder';
+import type { ModelConfig } from './architectures/architecture';
 
 /** Why a model file is not rebuilt: it is then run as exported. */
 export class NotFusable extends Error {}

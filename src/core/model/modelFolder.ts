@@ -4,33 +4,12 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { SpecDecError, describeError } from '../errors';
+import type { ModelConfig } from './architectures/architecture';
+import { readModelConfig } from './architectures/registry';
 
 /** Where a Hub export may keep its decoder, in order of preference. */
 export const ONNX_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx'] as const;
-
-const GptConfig = z.object({
-  model_type: z.string(),
-  n_layer: z.number().int().positive(),
-  n_head: z.number().int().positive(),
-  n_embd: z.number().int().positive(),
-  n_positions: z.number().int().positive(),
-  vocab_size: z.number().int().positive(),
-  eos_token_id: z.number().int().nonnegative().nullish(),
-  bos_token_id: z.number().int().nonnegative().nullish(),
-});
-
-export interface ModelConfig {
-  modelType: string;
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  headDim: number;
-  nPositions: number;
-  vocabSize: number;
-  eosTokenId: number | null;
-}
 
 export interface ModelFolder {
   dir: string;
@@ -65,21 +44,7 @@ export function readModelFolder(dirInput: string, onnxFile?: string): ModelFolde
       `${configPath} is not valid JSON (${describeError(err)}). Restore the file from the model's source.`,
     );
   }
-  const parsed = GptConfig.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SpecDecError(
-      'MODEL_FOLDER_INVALID',
-      `${configPath} is not a GPT-2 config: ${issue?.path.join('.') ?? '?'} ${issue?.message ?? ''}. Expected n_layer, n_head, n_embd, n_positions and vocab_size.`,
-    );
-  }
-  const c = parsed.data;
-  if (c.n_embd % c.n_head !== 0) {
-    throw new SpecDecError(
-      'MODEL_FOLDER_INVALID',
-      `${configPath}: n_embd ${c.n_embd} is not a multiple of n_head ${c.n_head}.`,
-    );
-  }
+  const config = readModelConfig(raw, configPath);
   if (!existsSync(join(dir, 'tokenizer.json'))) {
     throw new SpecDecError(
       'MODEL_FOLDER_INVALID',
@@ -98,15 +63,19 @@ export function readModelFolder(dirInput: string, onnxFile?: string): ModelFolde
     dir,
     name: `${basename(resolve(dir, '..'))}/${basename(dir)}`,
     onnxPath: join(dir, onnxRel),
-    config: {
-      modelType: c.model_type,
-      nLayer: c.n_layer,
-      nHead: c.n_head,
-      nEmbd: c.n_embd,
-      headDim: c.n_embd / c.n_head,
-      nPositions: c.n_positions,
-      vocabSize: c.vocab_size,
-      eosTokenId: c.eos_token_id ?? null,
-    },
+    config,
   };
+}
+
+/**
+ * The context length of a model folder (its architecture's rule, as a load reads it), or null
+ * when its config.json cannot be read: a load will say why.
+ */
+export function contextLengthOf(dir: string): number | null {
+  const configPath = join(resolve(dir), 'config.json');
+  try {
+    return readModelConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath).nPositions;
+  } catch {
+    return null;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Two small ONNX graphs built for each model at load time, so that on a GPU provider the KV
- * cache and the verdicts stay on the device (causalLm.ts, `kvLocation: 'device'`):
+ * cache and the verdicts stay on the device (kvCache.ts and deviceGraphs.ts,
+ * `kvLocation: 'device'`):
  *
  * - crop: every cache slot sliced to its first n positions, on the device. The cache is
  *   [1, heads, len, headDim]; dropping rejected drafts is a Slice on axis 2.

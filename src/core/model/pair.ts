@@ -43,7 +43,7 @@ export interface ModelLoadOptions {
   executionProvider?: ExecutionProviderChoice;
   /** where the KV cache lives between passes (default auto: on the device where it can) */
   kvLocation?: KvLocationChoice;
-  /** auto (default): the CPU provider runs a fused rebuild of the graph (causalLm.ts) */
+  /** auto (default): the CPU provider runs a fused rebuild of the graph (rebuiltGraph.ts) */
   graph?: GraphChoice;
   /** the CPU provider's threads for one operator (0: one per physical core; default cpuThreadsFor) */
   threads?: number;

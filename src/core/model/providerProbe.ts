@@ -26,15 +26,18 @@ import {
 import { formatMs } from '../../shared/format';
 import { makeFolders, writeFileAtomic } from '../atomicWrite';
 import { SpecDecError, describeError } from '../errors';
+import { cacheSlots, type CacheSlot, type PassInputs } from './architectures/architecture';
+import { architectureOf } from './architectures/registry';
 import { candidateProviders, deviceOutputs, providerUnavailable } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
 
 export interface ProbeRequest {
   models: Array<{
     path: string;
-    nLayer: number;
-    nHead: number;
-    headDim: number;
+    /** the inputs a pass feeds besides the cache (the model's architecture's) */
+    inputs: PassInputs;
+    /** the cache slots, each [1, kvHeads, positions, headDim] */
+    cache: { slots: CacheSlot[]; kvHeads: number; headDim: number };
     nPositions: number;
     vocabSize: number;
     /**
@@ -211,9 +214,12 @@ async function runProbe(
   const request: ProbeRequest = {
     models: folders.map(({ folder: f, deviceCache, cpuThreads }) => ({
       path: f.onnxPath,
-      nLayer: f.config.nLayer,
-      nHead: f.config.nHead,
-      headDim: f.config.headDim,
+      inputs: architectureOf(f.config.modelType).inputs,
+      cache: {
+        slots: cacheSlots(architectureOf(f.config.modelType), f.config),
+        kvHeads: f.config.nKvHeads,
+        headDim: f.config.headDim,
+      },
       nPositions: f.config.nPositions,
       vocabSize: f.config.vocabSize,
       deviceCache,

@@ -2,11 +2,13 @@
  * The provider probe's child process (see providerProbe.ts): opens each model on each provider
  * it is asked about and times a few passes at a sweep's shapes. It runs apart from the engine so
  * that whatever onnxruntime, Dawn or a driver prints goes to the probe's log, and a native crash
- * ends only this process. It imports nothing but onnxruntime-node and the engine's thread settings
- * (cpuThreads.ts).
+ * ends only this process. It imports nothing but onnxruntime-node, the engine's thread settings
+ * (cpuThreads.ts) and a pass's inputs (passFeeds.ts); the cache's names and shape come with the
+ * request, from the model's architecture.
  */
 import * as ort from 'onnxruntime-node';
 import { cpuThreadOptions } from './cpuThreads';
+import { PassFeeds } from './passFeeds';
 import type { ProbeChildMessage, ProbeRequest } from './providerProbe';
 
 const send = (m: ProbeChildMessage): void => void process.send?.(m);
@@ -24,10 +26,7 @@ async function trial(
   // too; the logits come back every pass (the engine reads 24 bytes a row of them instead), so
   // each timed pass ends when the device has finished it.
   const onDevice = model.deviceCache.some((p) => p === provider);
-  const presentNames = Array.from({ length: model.nLayer }, (_, i) => [
-    `present.${i}.key`,
-    `present.${i}.value`,
-  ]).flat();
+  const { slots, kvHeads, headDim } = model.cache;
   const t0 = performance.now();
   const session = await ort.InferenceSession.create(model.path, {
     executionProviders: [provider],
@@ -36,7 +35,7 @@ async function trial(
     ...(onDevice
       ? {
           preferredOutputLocation: Object.fromEntries([
-            ...presentNames.map((n) => [n, 'gpu-buffer'] as const),
+            ...slots.map((s) => [s.present, 'gpu-buffer'] as const),
             ['logits', 'cpu'] as const,
           ]),
         }
@@ -45,43 +44,27 @@ async function trial(
   const createMs = performance.now() - t0;
   let past: ort.Tensor[] = [];
   try {
-    const pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
     const pastType = (name: string): 'float16' | 'float32' => {
       const meta = session.inputMetadata.find((m) => m.name === name);
       return meta?.isTensor && meta.type === 'float16' ? 'float16' : 'float32';
     };
-    past = pastNames.map((name) =>
+    past = slots.map(({ past: name }) =>
       pastType(name) === 'float16'
-        ? new ort.Tensor('float16', new Uint16Array(0), [1, model.nHead, 0, model.headDim])
-        : new ort.Tensor('float32', new Float32Array(0), [1, model.nHead, 0, model.headDim]),
+        ? new ort.Tensor('float16', new Uint16Array(0), [1, kvHeads, 0, headDim])
+        : new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]),
     );
+    const passFeeds = new PassFeeds(model.inputs, session.inputNames, model.nPositions);
     let length = 0;
     const pass = async (n: number): Promise<number> => {
-      const total = length + n;
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor(
-          'int64',
-          BigInt64Array.from({ length: n }, (_, i) => BigInt((length + i) % model.vocabSize)),
-          [1, n],
-        ),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      };
-      if (session.inputNames.includes('position_ids')) {
-        feeds.position_ids = new ort.Tensor(
-          'int64',
-          BigInt64Array.from({ length: n }, (_, i) => BigInt(length + i)),
-          [1, n],
-        );
-      }
-      if (session.inputNames.includes('use_cache_branch'))
-        feeds.use_cache_branch = new ort.Tensor('bool', [length > 0], [1]);
-      pastNames.forEach((name, i) => (feeds[name] = past[i]!));
+      const tokens = Array.from({ length: n }, (_, i) => (length + i) % model.vocabSize);
+      const feeds = passFeeds.build(tokens, length);
+      slots.forEach((slot, i) => (feeds[slot.past] = past[i]!));
       const start = performance.now();
       const out = await session.run(feeds);
       const ms = performance.now() - start;
       release(past);
-      past = pastNames.map((name) => out[name.replace('past_key_values.', 'present.')]!);
-      length = total;
+      past = slots.map((slot) => out[slot.present]!);
+      length += n;
       return ms;
     };
     // Warm-up (kernels compiled, shaders built), then one-token passes over a growing cache,

@@ -1,0 +1,59 @@
+/**
+ * Whether an ONNX session is a decoder the engine can drive: the inputs and outputs its
+ * architecture names (the pass inputs, the cache slots, logits), and their element types.
+ */
+import type * as ort from 'onnxruntime-node';
+import { SpecDecError } from '../errors';
+import { cacheSlots, type Architecture, type CacheSlot } from './architectures/architecture';
+import type { CacheType } from './kvCache';
+import type { ModelFolder } from './modelFolder';
+import { PassFeeds } from './passFeeds';
+
+export interface DecoderInterface {
+  slots: CacheSlot[];
+  cacheType: CacheType;
+  logitsType: CacheType;
+}
+
+/** The session's cache slots and element types; throws ONNX_INTERFACE naming what is missing. */
+export function readDecoderInterface(
+  session: ort.InferenceSession,
+  folder: ModelFolder,
+  architecture: Architecture,
+): DecoderInterface {
+  const slots = cacheSlots(architecture, folder.config);
+  const inputs = new Set(session.inputNames);
+  const outputs = new Set(session.outputNames);
+  const missing = [
+    ...PassFeeds.missing(architecture.inputs, session.inputNames),
+    ...slots.map((s) => s.past).filter((n) => !inputs.has(n)),
+    ...['logits', ...slots.map((s) => s.present)].filter((n) => !outputs.has(n)),
+  ];
+  if (missing.length > 0) {
+    throw new SpecDecError(
+      'ONNX_INTERFACE',
+      `${folder.onnxPath} does not have the ${architecture.modelType}-with-past interface (missing ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}). Export it with past key/values (e.g. optimum's "text-generation-with-past").`,
+    );
+  }
+  return {
+    slots,
+    cacheType: floatType(session.inputMetadata, slots[0]!.past, folder, architecture),
+    logitsType: floatType(session.outputMetadata, 'logits', folder, architecture),
+  };
+}
+
+/** a tensor input's or output's element type, which must be float32 or float16 */
+export function floatType(
+  metadata: readonly ort.InferenceSession.ValueMetadata[],
+  name: string,
+  folder: ModelFolder,
+  architecture: Architecture,
+): CacheType {
+  const meta = metadata.find((m) => m.name === name);
+  const type = meta?.isTensor ? meta.type : undefined;
+  if (type === 'float32' || type === 'float16') return type;
+  throw new SpecDecError(
+    'ONNX_INTERFACE',
+    `${folder.onnxPath}: ${name} is ${type ?? 'not a tensor'}; the engine runs float32 and float16 ${architecture.displayName} exports (fp32, fp16 and q8 files).`,
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * A device-resident model's helper graphs (onnxGraph.ts), on the model's own provider: the crop
+ * graph that slices its cache there (kvCache.ts), and the head graph that reads back, per row of
+ * a pass's logits, the argmax, the tie margin and the two probabilities greedy decoding reports.
+ * Full rows come back only when a caller asks (sampling, repetition controls, the step detail).
+ */
+import * as ort from 'onnxruntime-node';
+import { cacheSlots, type Architecture } from './architectures/architecture';
+import { floatType } from './decoderInterface';
+import { createSession, type ExecutionProvider } from './executionProvider';
+import { Logits, type DeviceVerdicts, type GreedyRead } from './logits';
+import type { ModelFolder } from './modelFolder';
+import { cropGraph, headGraph, HEAD_OUTPUTS } from './onnxGraph';
+import { byteSize, type PassTimer } from './passTiming';
+
+export interface DeviceGraphs {
+  crop: ort.InferenceSession;
+  head: ort.InferenceSession;
+}
+
+/** The crop and head graphs for a device-resident model, on the model's own provider. */
+export async function openDeviceGraphs(
+  session: ort.InferenceSession,
+  folder: ModelFolder,
+  architecture: Architecture,
+  ep: ExecutionProvider,
+): Promise<DeviceGraphs> {
+  const { nKvHeads, headDim } = folder.config;
+  const slots = cacheSlots(architecture, folder.config);
+  const cacheType = floatType(session.inputMetadata, slots[0]!.past, folder, architecture);
+  const logitsType = floatType(session.outputMetadata, 'logits', folder, architecture);
+  const vocabDim = session.outputMetadata.find((m) => m.name === 'logits');
+  const vocab = vocabDim?.isTensor ? vocabDim.shape[2] : undefined;
+  const options = { graphOptimizationLevel: 'all' as const };
+  const crop = await createSession(cropGraph(slots.length, nKvHeads, headDim, cacheType), ep, {
+    ...options,
+    preferredOutputLocation: 'gpu-buffer',
+  });
+  try {
+    const head = await createSession(
+      headGraph(typeof vocab === 'number' ? vocab : 'vocab', logitsType),
+      ep,
+      options,
+    );
+    return { crop, head };
+  } catch (err) {
+    await crop.release();
+    throw err;
+  }
+}
+
+/** The head graph over a pass's device logits: verdicts only (`greedy`), or the rows. */
+export async function readOnDevice(
+  head: ort.InferenceSession,
+  timer: PassTimer,
+  logits: ort.Tensor,
+  rows: number,
+  greedy: GreedyRead | undefined,
+): Promise<{ logits: Logits; bytes: number }> {
+  // rows without a pick gather token 0, whose probability that then is (prob() stays right)
+  const pick = new BigInt64Array(rows);
+  greedy?.pick?.forEach((t, i) => (pick[i] = BigInt(Math.max(t, 0))));
+  const feeds = { logits, pick: new ort.Tensor('int64', pick, [1, rows, 1]) };
+  if (!greedy) {
+    const out = await timer.run(head, feeds, ['rows']);
+    const rowsT = out.rows!;
+    return {
+      logits: new Logits(rows, rowsT.dims[2]!, rowsT.data as Float32Array),
+      bytes: byteSize(rowsT),
+    };
+  }
+  const out = await timer.run(head, feeds, HEAD_OUTPUTS);
+  const verdicts: DeviceVerdicts = {
+    ids: out.ids!.data as BigInt64Array,
+    top2: out.top2!.data as Float32Array,
+    lse: out.lse!.data as Float32Array,
+    picked: out.picked!.data as Float32Array,
+    pick,
+  };
+  const bytes = HEAD_OUTPUTS.reduce((sum, name) => sum + byteSize(out[name]!), 0);
+  return { logits: new Logits(rows, logits.dims[2]!, null, verdicts), bytes };
+}

@@ -1,0 +1,210 @@
+/**
+ * A model's KV cache between passes: what each pass feeds as `past` and takes back as `present`,
+ * in host memory or on the device (`kvLocation`), and cropped when rejected drafts are dropped.
+ * Crop keeps a prefix; keeping any set of positions (a token tree's accepted branch) is a gather
+ * over the same layout, and belongs beside it here.
+ *
+ * - host: onnxruntime returns every output to JavaScript memory (its default), and the next pass
+ *   sends the cache back. On the CPU provider that is the only choice and costs no device copy;
+ *   on a GPU it costs the whole cache down and up every pass (counted, `countTransfers`).
+ * - device (GPU providers that onnxruntime-node can leave outputs on: WebGPU): `present.*` stay
+ *   as device tensors and go straight back in as `past_key_values.*`; a crop slices them on the
+ *   device (onnxGraph.ts's crop graph, run lazily before the next pass). Every device tensor is
+ *   disposed when it is replaced (deviceTensors.ts).
+ */
+import * as ort from 'onnxruntime-node';
+import type { KvLocation, KvLocationChoice } from '../../shared/decoding';
+import { SpecDecError } from '../errors';
+import { cacheSlotDims, type CacheSlot, type ModelConfig } from './architectures/architecture';
+import type { DeviceTensorLedger } from './deviceTensors';
+import { deviceOutputs, type ExecutionProvider } from './executionProvider';
+import { byteSize, type PassTimer } from './passTiming';
+
+/** The KV cache's element types: fp32 and q8 exports keep a float32 cache, fp16 exports float16. */
+export type CacheType = 'float32' | 'float16';
+type CacheArray = Float32Array | Uint16Array;
+
+/** What `detach` takes away and `restore` puts back. */
+export interface DetachedCache {
+  slots: ort.Tensor[];
+  length: number;
+  cropPending: boolean;
+}
+
+export class KvCache {
+  /** one tensor per slot (cacheSlots' order) */
+  private tensors: ort.Tensor[];
+  /** one reusable buffer per slot, for host crops */
+  private readonly cropBuffers: CacheArray[] = [];
+  private cacheLen = 0;
+  /** device-resident: the cache tensors are longer than cacheLen until the next pass slices them */
+  private cropPending = false;
+
+  constructor(
+    private readonly slots: readonly CacheSlot[],
+    /** float16 for fp16 exports: the cache is kept and cropped as 16-bit data */
+    readonly cacheType: CacheType,
+    private readonly config: ModelConfig,
+    private readonly deviceTensors: DeviceTensorLedger,
+    private readonly timer: PassTimer,
+    /** the device-side crop graph's session; null when the cache lives on the host */
+    private readonly deviceCrop: ort.InferenceSession | null,
+    /** a GPU provider with the cache in host memory: every pass copies it both ways */
+    private readonly countTransfers: boolean,
+  ) {
+    this.tensors = this.empty();
+  }
+
+  /** where the cache lives between passes */
+  get location(): KvLocation {
+    return this.deviceCrop ? 'device' : 'host';
+  }
+
+  /** tokens currently held */
+  get length(): number {
+    return this.cacheLen;
+  }
+
+  /**
+   * Add the cache to a pass's feeds (a crop asked since the last pass is done first, on the
+   * device); returns the bytes that cross to the device (0 unless `countTransfers`).
+   */
+  async feedInto(feeds: Record<string, ort.Tensor>): Promise<number> {
+    if (this.cropPending) await this.cropOnDevice();
+    let bytes = 0;
+    for (let i = 0; i < this.slots.length; i++) {
+      const t = this.tensors[i]!;
+      feeds[this.slots[i]!.past] = t;
+      if (this.countTransfers) bytes += byteSize(t);
+    }
+    return bytes;
+  }
+
+  /**
+   * Take a pass's `present` outputs as the cache, now `length` tokens long; returns the bytes that
+   * came back from the device (0 unless `countTransfers`).
+   */
+  takePresent(outputs: ort.InferenceSession.ReturnType, length: number): number {
+    let bytes = 0;
+    for (let i = 0; i < this.slots.length; i++) {
+      const present = outputs[this.slots[i]!.present]!;
+      this.deviceTensors.drop(this.tensors[i]!);
+      this.tensors[i] = present;
+      if (this.countTransfers) bytes += byteSize(present);
+    }
+    this.cacheLen = length;
+    return bytes;
+  }
+
+  /** Keep only the first n cached tokens (drop rejected drafts). */
+  crop(n: number): void {
+    if (n > this.cacheLen || n < 0)
+      throw new Error(`crop(${n}) outside the cache (${this.cacheLen})`);
+    if (n === this.cacheLen) return;
+    if (n === 0) {
+      this.reset();
+      return;
+    }
+    if (this.deviceCrop) {
+      // sliced on the device before the next pass (crops in a row become one slice)
+      this.cacheLen = n;
+      this.cropPending = true;
+      return;
+    }
+    const t0 = performance.now();
+    const { nKvHeads, headDim, nPositions } = this.config;
+    const oldLen = this.tensors[0]!.dims[2]!;
+    const size = nKvHeads * n * headDim;
+    // A slot is [1, heads, len, headDim]: each head's rows are contiguous, so a crop is one
+    // copy per head, into a buffer this cache keeps for the slot (no allocation per crop). The
+    // source is onnxruntime's output of the last pass, or this same buffer when cropping twice
+    // in a row (copyWithin moves rows left safely then).
+    const slotSize = nKvHeads * nPositions * headDim;
+    for (let i = 0; i < this.tensors.length; i++) {
+      const src = this.tensors[i]!.data as CacheArray;
+      const store = (this.cropBuffers[i] ??=
+        this.cacheType === 'float16' ? new Uint16Array(slotSize) : new Float32Array(slotSize));
+      for (let h = 0; h < nKvHeads; h++) {
+        const from = h * oldLen * headDim;
+        if (src.buffer === store.buffer)
+          store.copyWithin(h * n * headDim, from, from + n * headDim);
+        else if (store instanceof Uint16Array)
+          store.set(src.subarray(from, from + n * headDim) as Uint16Array, h * n * headDim);
+        else store.set(src.subarray(from, from + n * headDim) as Float32Array, h * n * headDim);
+      }
+      // A prefix view (byteOffset 0) of the slot's buffer, sized exactly for the tensor.
+      this.tensors[i] = cacheTensor(store.subarray(0, size), cacheSlotDims(this.config, n));
+    }
+    this.cacheLen = n;
+    this.timer.cropMs += performance.now() - t0;
+  }
+
+  /** Forget the cache (the next pass starts from position 0). */
+  reset(): void {
+    for (const t of this.tensors) this.deviceTensors.drop(t);
+    this.tensors = this.empty();
+    this.cacheLen = 0;
+    this.cropPending = false;
+  }
+
+  /** Set the cache aside, leaving an empty one, for a side pass that `restore` then undoes. */
+  detach(): DetachedCache {
+    const saved = { slots: this.tensors, length: this.cacheLen, cropPending: this.cropPending };
+    this.tensors = this.empty();
+    this.cacheLen = 0;
+    this.cropPending = false;
+    return saved;
+  }
+
+  /** Put a detached cache back, disposing of what the side pass left. */
+  restore(saved: DetachedCache): void {
+    for (const t of this.tensors) this.deviceTensors.drop(t);
+    this.tensors = saved.slots;
+    this.cacheLen = saved.length;
+    this.cropPending = saved.cropPending;
+  }
+
+  /** Slice every slot to cacheLen on the device (a crop was asked since the last pass). */
+  private async cropOnDevice(): Promise<void> {
+    const t0 = performance.now();
+    const feeds: Record<string, ort.Tensor> = {
+      n: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.cacheLen)), [1]),
+    };
+    this.tensors.forEach((t, i) => (feeds[`in${i}`] = t));
+    const queued0 = this.timer.queuedMs;
+    const out = await this.timer.run(this.deviceCrop!, feeds);
+    this.tensors = this.tensors.map((old, i) => {
+      this.deviceTensors.drop(old);
+      return out[`out${i}`]!;
+    });
+    this.cropPending = false;
+    this.timer.cropMs += this.timer.runningSince(t0, queued0);
+  }
+
+  private empty(): ort.Tensor[] {
+    const empty = this.cacheType === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+    return this.slots.map(() => cacheTensor(empty, cacheSlotDims(this.config, 0)));
+  }
+}
+
+/** Where the cache can live on this provider; an impossible explicit choice is an error. */
+export function kvLocationFor(choice: KvLocationChoice, ep: ExecutionProvider): KvLocation {
+  const can = deviceOutputs(ep);
+  if (choice === 'auto') return can ? 'device' : 'host';
+  if (choice === 'device' && !can) {
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      ep === 'cpu'
+        ? 'The CPU provider has no device memory: its KV cache is always in host memory. Choose the host (or auto) KV-cache location.'
+        : `onnxruntime-node cannot leave ${ep} outputs on the device (its binding keeps only WebGPU buffers there), so the KV cache comes back to host memory every pass. Choose the host (or auto) KV-cache location, or run on webgpu.`,
+      ['kvLocation'],
+    );
+  }
+  return choice;
+}
+
+function cacheTensor(data: CacheArray, dims: number[]): ort.Tensor {
+  return data instanceof Uint16Array
+    ? new ort.Tensor('float16', data, dims)
+    : new ort.Tensor('float32', data, dims);
+}

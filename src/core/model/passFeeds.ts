@@ -1,0 +1,59 @@
+/**
+ * The inputs of one decoder pass besides the cache, as the architecture names them and the graph
+ * takes them. Used on the hot path (causalLm.ts) and by the provider probe's child, which imports
+ * nothing but onnxruntime-node and modules like this one.
+ */
+import * as ort from 'onnxruntime-node';
+import type { PassInput, PassInputs } from './architectures/architecture';
+
+export class PassFeeds {
+  /** a long row of ones: each pass's attention mask is a prefix view of it, not an allocation */
+  private readonly ones: BigInt64Array;
+  /** the inputs fed, in the architecture's order: the required ones and the optional the graph has */
+  private readonly fed: readonly PassInput[];
+
+  constructor(inputs: PassInputs, graphInputs: readonly string[], maxPositions: number) {
+    const has = new Set(graphInputs);
+    this.fed = [...inputs.required, ...inputs.optional.filter((name) => has.has(name))];
+    this.ones = new BigInt64Array(maxPositions).fill(1n);
+  }
+
+  /** the required inputs a graph lacks */
+  static missing(inputs: PassInputs, graphInputs: readonly string[]): PassInput[] {
+    const has = new Set(graphInputs);
+    return inputs.required.filter((name) => !has.has(name));
+  }
+
+  /** the feeds for `tokens` after `past` cached ones (the cache slots are added by the caller) */
+  build(tokens: readonly number[], past: number): Record<string, ort.Tensor> {
+    const n = tokens.length;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of this.fed) {
+      switch (name) {
+        case 'input_ids': {
+          const ids = new BigInt64Array(n);
+          for (let i = 0; i < n; i++) ids[i] = BigInt(tokens[i]!);
+          feeds.input_ids = new ort.Tensor('int64', ids, [1, n]);
+          break;
+        }
+        case 'attention_mask':
+          // A prefix view of a long row of ones: same buffer start, no allocation.
+          feeds.attention_mask = new ort.Tensor('int64', this.ones.subarray(0, past + n), [
+            1,
+            past + n,
+          ]);
+          break;
+        case 'position_ids': {
+          const pos = new BigInt64Array(n);
+          for (let i = 0; i < n; i++) pos[i] = BigInt(past + i);
+          feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
+          break;
+        }
+        case 'use_cache_branch':
+          feeds.use_cache_branch = new ort.Tensor('bool', [past > 0], [1]);
+          break;
+      }
+    }
+    return feeds;
+  }
+}
