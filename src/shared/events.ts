@@ -78,7 +78,7 @@ export const VerifyEvent = z.object({
   step: z.number().int(),
   draftedTokenIds: z.array(z.number().int()),
   verdicts: z.array(z.enum(['accepted', 'rejected', 'unchecked'])),
-  /** the target's greedy choice at each drafted position, then one past the drafts */
+  /** the target's token at each drafted position (its argmax, or its sample), then one past the drafts */
   targetTokenIds: z.array(z.number().int()),
   /** the target's probability of each drafted token; null when not computed */
   targetProbs: z.array(z.number()).nullable(),
