@@ -1,0 +1,64 @@
+/** `--json`: the sweep as one JSON document (what ran, on what, every run, the summary). */
+import {
+  bestOf,
+  summarizeByPrompt,
+  summarizeRows,
+  variantLabel,
+  type SummaryRow,
+} from '../../results/summary';
+import { expectedSpeedup, predictedMeasuredCost } from '../../results/theory';
+import type { SweepRun } from '../../core/experiment/sweep';
+import type { SweepOutcome } from './outcome';
+
+/** `best` in the JSON: the best configuration and the ones within noise of it. */
+function bestJson(summary: readonly SummaryRow[]) {
+  const best = bestOf(summary);
+  if (!best) return null;
+  return {
+    label: variantLabel(best.row, true),
+    k: best.row.k,
+    speedup: best.row.speedup!.median,
+    tiedWith: best.tiedWith.map((r) => variantLabel(r, true)),
+    noiseMeasured: best.noiseMeasured,
+  };
+}
+
+export function sweepJsonDocument(outcome: SweepOutcome) {
+  const { prompts, config, opened, providers, result } = outcome;
+  const { pair } = opened;
+  const { rows, theory } = result;
+  const predicted = (r: SweepRun): number | null =>
+    theory && r.mode === 'speculative' && r.drafter === 'model'
+      ? expectedSpeedup(theory.alpha, theory.c, r.k!)
+      : null;
+  return {
+    config: {
+      ...config,
+      target: opened.target.repo ?? pair.target.folder.dir,
+      draft: opened.draft?.repo ?? pair.draft?.folder.dir ?? null,
+      executionProviders: { target: providers.target, draft: providers.draft },
+      kvLocations: { target: providers.targetKv, draft: providers.draftKv },
+      graphs: { target: providers.targetGraph, draft: providers.draftGraph },
+      // the CPU provider's threads for one operator (a count: 0 asked for one per physical core)
+      threads: { target: pair.target.lm.threads, draft: pair.draft?.lm.threads ?? null },
+      providerChoice: {
+        target: pair.target.lm.providerChoice,
+        draft: pair.draft?.lm.providerChoice ?? null,
+      },
+    },
+    cancelled: result.cancelled,
+    theory,
+    runs: result.runs.map((r, i) => ({
+      ...rows[i]!,
+      predictedSpeedup: predicted(r),
+      predictedSpeedupMeasuredCost:
+        r.mode === 'speculative' && r.drafter === 'model' && r.k !== null
+          ? predictedMeasuredCost(theory, r.k)
+          : null,
+      executionProviders: { target: providers.target, draft: providers.draft },
+    })),
+    summary: summarizeRows(rows),
+    best: bestJson(summarizeRows(rows)),
+    ...(prompts.length > 1 ? { byPrompt: summarizeByPrompt(rows) } : {}),
+  };
+}

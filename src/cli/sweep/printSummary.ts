@@ -1,0 +1,180 @@
+/**
+ * The sweep on stdout for people: where each model ran, the prompt and the baseline, one table
+ * row per configuration (and per prompt for a set), the best, and the theory's prediction.
+ */
+import Table from 'cli-table3';
+import type { RunRow } from '../../shared/protocol';
+import {
+  bestOf,
+  bestRow,
+  bestSentence,
+  comparesStrategies,
+  summarizeByPrompt,
+  summarizeRows,
+  variantLabel,
+  type SummaryRow,
+} from '../../results/summary';
+import { loopNote } from '../../results/loops';
+import { expectedSpeedup } from '../../results/theory';
+import type { OnnxCausalLM } from '../../core/model/causalLm';
+import type { SweepCliOptions } from './options';
+import type { SweepOutcome } from './outcome';
+
+/**
+ * where a GPU-run model kept its KV cache (on the CPU it can only be in host memory), and the
+ * graph a CPU-run one ran (with why not the fused one, when it was tried and not used)
+ */
+const kvNote = (lm: OnnxCausalLM): string =>
+  lm.executionProvider === 'cpu'
+    ? (lm.graph === 'fused'
+        ? ', fused graph'
+        : lm.graphNote
+          ? `, graph as exported (not fused: ${lm.graphNote})`
+          : '') + threadsNote(lm.threads)
+    : lm.kvLocation === 'device'
+      ? ', KV cache on the device'
+      : ', KV cache in host memory';
+
+const threadsNote = (threads: number): string => (threads === 1 ? '' : `, ${threads} threads`);
+
+const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
+
+/** Everything the sweep prints without --json. */
+export function printSummary(outcome: SweepOutcome): void {
+  const { opts, prompts, opened, providers, result } = outcome;
+  const { pair } = opened;
+  const { theory } = result;
+  printReport(opts, prompts, result.rows, result.cancelled, [
+    `target on ${pair.target.lm.providerChoice?.summary ?? providers.target}${kvNote(pair.target.lm)}`,
+    ...(pair.draft
+      ? [
+          `draft on ${pair.draft.lm.providerChoice?.summary ?? providers.draft}${kvNote(pair.draft.lm)}`,
+        ]
+      : []),
+  ]);
+  if (theory) {
+    process.stdout.write(
+      `Theory (Leviathan et al.): alpha = ${fmt(theory.alpha, 3)} (K=1 acceptance), c = ${fmt(theory.c, 3)} -> predicted best K = ${theory.bestK} (${fmt(expectedSpeedup(theory.alpha, theory.c, theory.bestK))}x)\n`,
+    );
+    const v = theory.verifyCost ?? {};
+    if (Object.keys(v).length > 0) {
+      process.stdout.write(
+        `With the measured verification cost (a target pass over K+1 tokens vs one: ${Object.entries(
+          v,
+        )
+          .map(([k, x]) => `K=${k} ${fmt(x)}x`)
+          .join(', ')}) -> predicted best K = ${theory.bestKMeasuredCost}\n`,
+      );
+    }
+  }
+}
+
+function printReport(
+  opts: SweepCliOptions,
+  prompts: readonly string[],
+  runs: readonly RunRow[],
+  cancelled: boolean,
+  providerLines: readonly string[],
+): void {
+  const rows = summarizeRows(runs);
+  const baseline = rows.find((r) => r.mode === 'baseline');
+  const strategies = comparesStrategies(rows);
+  const out = (s = ''): void => void process.stdout.write(s + '\n');
+  for (const line of providerLines) out(line);
+  const promptLine =
+    prompts.length > 1
+      ? `Prompts: ${prompts.length} from ${opts.promptsFile} (medians and spread over prompts x repeats)`
+      : `Prompt: ${JSON.stringify(prompts[0])}`;
+  out(`${promptLine}  max new tokens: ${opts.maxNewTokens}  repeats: ${opts.repeats}`);
+  if (baseline) {
+    out(
+      `Baseline (${opts.temperature !== 0 ? `sampled at T=${opts.temperature}` : 'greedy'}, KV cache): ${fmt(baseline.timeS.median, 4)} s, ${baseline.targetPasses.median} target passes, ${baseline.newTokens.median} new tokens`,
+    );
+    if (prompts.length === 1) out(`Baseline output: ${prompts[0]}${baseline.outputSample}`);
+  }
+  out(summaryTable(rows, strategies, prompts.length === 1 ? prompts[0]! : null).toString());
+  if (prompts.length > 1) {
+    out('Per prompt (median over repeats): speedup of each configuration');
+    const byPrompt = summarizeByPrompt(runs);
+    const spec = rows.filter((r) => r.mode === 'speculative');
+    const table = new Table({
+      head: ['#', 'Prompt', ...spec.map((r) => variantLabel(r, strategies)), 'Best'],
+      style: { head: [], border: [] },
+    });
+    for (const { promptIndex, rows: pr } of byPrompt) {
+      const best = bestRow(pr);
+      table.push([
+        String(promptIndex + 1),
+        sample(prompts[promptIndex] ?? '', 40),
+        ...spec.map((r) => {
+          const s = pr.find((x) => x.key === r.key)?.speedup;
+          return s ? `${fmt(s.median)}x` : '-';
+        }),
+        best ? variantLabel(best, strategies) : '-',
+      ]);
+    }
+    out(table.toString());
+  }
+  const loop = loopNote(runs);
+  if (loop) out(`Loop: ${loop}`);
+  const best = bestOf(rows);
+  if (best) out(`Best: ${bestSentence(best, true)}`);
+  if (cancelled) out('Cancelled: the rows above are the runs that finished.');
+}
+
+function summaryTable(rows: readonly SummaryRow[], strategies: boolean, prompt: string | null) {
+  const spreadCol = rows.some((r) => r.repeats > 1);
+  const range = (s: { min: number; max: number }, d: number): string =>
+    `${fmt(s.min, d)}-${fmt(s.max, d)}`;
+  const table = new Table({
+    head: [
+      'K',
+      'Time (s)',
+      ...(spreadCol ? ['Time spread (s)'] : []),
+      'Target Passes',
+      'Avg Accepted Tokens per Verification',
+      'Draft Passes',
+      'Acceptance Rate',
+      'Speedup',
+      ...(spreadCol ? ['Speedup spread'] : []),
+      'Identical',
+      ...(prompt !== null ? ['Output Text Sample'] : []),
+    ],
+    wordWrap: true,
+    style: { head: [], border: [] },
+    colWidths: [
+      strategies ? 30 : 19,
+      10,
+      ...(spreadCol ? [17] : []),
+      9,
+      14,
+      8,
+      12,
+      9,
+      ...(spreadCol ? [12] : []),
+      11,
+      ...(prompt !== null ? [50] : []),
+    ],
+  });
+  for (const r of rows) {
+    table.push([
+      variantLabel(r, strategies),
+      fmt(r.timeS.median, 4),
+      ...(spreadCol ? [range(r.timeS, 4)] : []),
+      String(r.targetPasses.median),
+      fmt(r.tokensPerTargetPass?.median ?? null),
+      String(r.draftPasses.median),
+      fmt(r.acceptanceRate?.median ?? null),
+      r.speedup ? `${fmt(r.speedup.median)}x` : '-',
+      ...(spreadCol ? [r.speedup ? range(r.speedup, 2) : '-'] : []),
+      r.identicalCount === r.repeats ? 'yes' : `NO (${r.identicalCount}/${r.repeats})`,
+      ...(prompt !== null ? [sample(prompt + r.outputSample, 150)] : []),
+    ]);
+  }
+  return table;
+}
+
+function sample(text: string, chars: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > chars ? `${flat.slice(0, chars)}...` : flat;
+}

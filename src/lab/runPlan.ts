@@ -1,0 +1,88 @@
+/**
+ * Settings as the protocol defines them become what the engine runs, in one place for the CLI
+ * and the engine host: the sweep's config (checked before any model is touched) and each model's
+ * spec. Everything a surface sets beyond the protocol (warm-up, the no-cache baseline) is named.
+ */
+import { DEFAULT_WARMUP } from '../shared/defaults';
+import type { GraphChoice, KvLocationChoice } from '../shared/decoding';
+import type { LiveSettings, ModelChoice, SweepSettings } from '../shared/protocol';
+import { checkSweepSettings, type SweepConfig } from '../core/experiment/sweep';
+import type { ModelSpec } from '../core/hub/openPair';
+
+/** a sweep's settings without the pair (which the models' specs come from) */
+export type SweepPlanSettings = Omit<SweepSettings, 'pair'>;
+
+/** what a sweep's settings leave to the surface that runs it */
+export interface SweepRunOptions {
+  /** runs before measuring, not counted (default DEFAULT_WARMUP) */
+  warmup?: number;
+  /** also run the baseline without a KV cache (the CLI's --no-kv-cache) */
+  noKvCache?: boolean;
+  /** events carry each drafted token's probabilities (the app shows them) */
+  reportProbabilities?: boolean;
+}
+
+/**
+ * The sweep a request runs, checked before any model work: a request refused for what it asks
+ * never downloads, probes or loads anything.
+ */
+export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions = {}): SweepConfig {
+  const config: SweepConfig = {
+    prompts: settings.prompts,
+    maxNewTokens: settings.maxNewTokens,
+    ks: settings.ks,
+    repeats: settings.repeats,
+    warmup: options.warmup ?? DEFAULT_WARMUP,
+    noKvCache: options.noKvCache ?? false,
+    ...(options.reportProbabilities ? { reportProbabilities: true } : {}),
+    policies: settings.policies,
+    pMin: settings.pMin,
+    drafters: settings.drafters,
+    // null (greedy, repetition off) is the engine's absent
+    ...(settings.sampling ? { sampling: settings.sampling } : {}),
+    ...(settings.repetition ? { repetition: settings.repetition } : {}),
+  };
+  checkSweepSettings(config, true);
+  return config;
+}
+
+/** A live step-through is a one-K, one-prompt sweep without warm-up, as far as its settings go. */
+export function livePlan(settings: Omit<LiveSettings, 'pair'>): SweepConfig {
+  return sweepPlan(
+    {
+      prompts: [settings.prompt],
+      maxNewTokens: settings.maxNewTokens,
+      ks: [settings.k],
+      repeats: 1,
+      policies: [settings.policy],
+      drafters: [settings.drafter],
+      pMin: settings.pMin,
+      sampling: settings.sampling,
+      ...(settings.repetition !== undefined ? { repetition: settings.repetition } : {}),
+    },
+    { warmup: 0 },
+  );
+}
+
+/** where a model runs beyond its provider; each left out is the loader's choice */
+export interface ModelPlacement {
+  kvLocation?: KvLocationChoice;
+  graph?: GraphChoice;
+  threads?: number;
+}
+
+/** One model of the pair as the loader takes it; a null source is the embedded pair's model. */
+export function modelSpecOf(
+  choice: ModelChoice,
+  embedded: string,
+  placement: ModelPlacement = {},
+): ModelSpec {
+  return {
+    source: choice.source ?? embedded,
+    dtype: choice.dtype,
+    ep: choice.ep,
+    ...(placement.kvLocation !== undefined ? { kvLocation: placement.kvLocation } : {}),
+    ...(placement.graph !== undefined ? { graph: placement.graph } : {}),
+    ...(placement.threads !== undefined ? { threads: placement.threads } : {}),
+  };
+}
