@@ -69,7 +69,7 @@ describe('the build output', () => {
 
   it('starts the engine host from a path electron-vite emitted, and keeps native deps external', () => {
     const mainFiles = readdirSync(join(OUT, 'main'), { recursive: true }).map(String);
-    const hostFile = mainFiles.find((f) => /engineHostProcess.*\.js$/.test(f));
+    const hostFile = mainFiles.find((f) => /engineHostEntry.*\.js$/.test(f));
     expect(hostFile).toBeDefined();
     const host = readFileSync(join(OUT, 'main', hostFile!), 'utf8');
     for (const dep of ['onnxruntime-node', '@huggingface/transformers']) {

@@ -3,7 +3,7 @@ import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IPC } from '../shared/channels';
-import { EngineHostProcess } from './engineHost';
+import { EngineHostProcess } from './engineHostProcess';
 import { mainWindowOptions } from './windowOptions';
 
 let win: BrowserWindow | null = null;

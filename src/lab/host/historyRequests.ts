@@ -1,0 +1,68 @@
+/**
+ * The history requests: list, open, replay, rename and delete saved sweeps. A sweep still being
+ * written is neither renamed nor deleted under it.
+ */
+import { SpecDecError } from '../../core/errors';
+import type { HostMessage } from '../../shared/protocol';
+import { notSavedReason, type HistoryStore } from './historyStore';
+
+export class HistoryRequests {
+  constructor(
+    private readonly store: HistoryStore,
+    /** the entries a running sweep is still writing */
+    private readonly saving: ReadonlySet<string>,
+    private readonly post: (message: HostMessage) => void,
+  ) {}
+
+  list(requestId: string): void {
+    this.post({ type: 'history-list', requestId, entries: this.store.list(this.saving) });
+  }
+
+  open(requestId: string, id: string): void {
+    const entry = this.store.get(id);
+    if (!entry)
+      throw new SpecDecError('BAD_ARGUMENT', `No saved run ${id} (it may have been deleted).`);
+    this.post({ type: 'history-entry', requestId, entry });
+  }
+
+  /** one saved run's event log, to replay it or export its steps */
+  runEvents(requestId: string, id: string, runId: string): void {
+    const events = this.store.runEvents(id, runId);
+    if (!events)
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        'This saved run has no step log to replay (it was saved before logs were kept, or the disk was full): its row in the table is what was kept.',
+      );
+    this.post({ type: 'history-run', requestId, id, runId, events });
+  }
+
+  rename(requestId: string, id: string, name: string): void {
+    this.refuseWhileSaving(id);
+    let found: boolean;
+    try {
+      found = this.store.rename(id, name);
+    } catch (err) {
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `Could not rename the saved sweep: ${notSavedReason(err, this.store.dir).replace(/^not saved: /, '')}.`,
+      );
+    }
+    if (!found)
+      throw new SpecDecError('BAD_ARGUMENT', `No saved sweep ${id} (it may have been deleted).`);
+    this.list(requestId); // every window's list changes
+  }
+
+  remove(requestId: string, id: string): void {
+    this.refuseWhileSaving(id);
+    this.store.remove(id);
+    this.list(requestId); // every window's list changes
+  }
+
+  private refuseWhileSaving(id: string): void {
+    if (this.saving.has(id))
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        'This sweep is still running: rename or delete it once it has finished.',
+      );
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The step-by-step run (`live-start`, `live-next`): one SpeculativeRun on the loaded pair, a step
+ * per request. It ends when the models change or a sweep resets their caches.
+ */
+import { SpeculativeRun } from '../../core/decoding/speculative';
+import { SpecDecError } from '../../core/errors';
+import {
+  checkSweepConfig,
+  checkSweepSettings,
+  type SweepConfig,
+} from '../../core/experiment/sweep';
+import type { HostMessage, HostRequest, LiveSettings } from '../../shared/protocol';
+import type { ModelJob } from './modelWorkSlot';
+import type { PairCache } from './pairCache';
+
+/** A live run is a one-K, one-prompt sweep as far as its settings go: checked as one. */
+export function liveConfigFromSettings(settings: LiveSettings): SweepConfig {
+  const config: SweepConfig = {
+    prompts: [settings.prompt],
+    maxNewTokens: settings.maxNewTokens,
+    ks: [settings.k],
+    repeats: 1,
+    warmup: 0,
+    noKvCache: false,
+    policies: [settings.policy],
+    drafters: [settings.drafter],
+    pMin: settings.pMin,
+    ...(settings.sampling ? { sampling: settings.sampling } : {}),
+    ...(settings.repetition ? { repetition: settings.repetition } : {}),
+  };
+  checkSweepSettings(config, true);
+  return config;
+}
+
+export class LiveSession {
+  private live: { requestId: string; run: SpeculativeRun } | null = null;
+
+  constructor(
+    private readonly pairs: PairCache,
+    private readonly post: (message: HostMessage) => void,
+  ) {
+    pairs.onUnload(() => this.end()); // its models are about to go
+  }
+
+  /** the run can no longer go on (its models changed or their caches were reset) */
+  end(): void {
+    this.live = null;
+  }
+
+  /** checks the settings now (throws), and returns the start and first step to run */
+  prepareStart(req: Extract<HostRequest, { type: 'live-start' }>): ModelJob {
+    const config = liveConfigFromSettings(req.settings);
+    return (signal) => this.start(req.requestId, req.settings, config, signal);
+  }
+
+  /** checks that the run is still the active one now (throws), and returns its next step */
+  prepareNext(req: Extract<HostRequest, { type: 'live-next' }>): ModelJob {
+    this.current(req.requestId);
+    return () => this.next(req.requestId);
+  }
+
+  private async start(
+    requestId: string,
+    settings: LiveSettings,
+    config: SweepConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { pair } = await this.pairs.pairFor(
+      requestId,
+      settings.pair,
+      (fit) => checkSweepConfig(config, fit),
+      signal,
+    );
+    const run = new SpeculativeRun(pair, settings.k, {
+      prompt: settings.prompt,
+      maxNewTokens: settings.maxNewTokens,
+      reportProbabilities: true,
+      runId: requestId,
+      policy: settings.policy,
+      drafter: settings.drafter,
+      pMin: settings.pMin,
+      ...(settings.sampling ? { sampling: settings.sampling } : {}),
+      ...(settings.repetition ? { repetition: settings.repetition } : {}),
+    });
+    this.live = { requestId, run };
+    await this.next(requestId);
+  }
+
+  private async next(requestId: string): Promise<void> {
+    const current = this.current(requestId);
+    const events = (await current.run.nextStep()) ?? [];
+    this.post({ type: 'live-step', requestId, events, done: current.run.done });
+  }
+
+  private current(requestId: string): { requestId: string; run: SpeculativeRun } {
+    if (!this.live || this.live.requestId !== requestId) {
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        'This step-by-step run is no longer active (a sweep replaced it). Start it again.',
+      );
+    }
+    return this.live;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The `sweep` request: its settings become a sweep config (refused before any model work), the
+ * experiment runs on the loaded pair with its progress, rows and events streamed to the client,
+ * and the sweep is saved to history as it goes.
+ */
+import type { HistoryStore } from './historyStore';
+import { runExperiment } from '../experiment';
+import {
+  checkSweepConfig,
+  checkSweepSettings,
+  type SweepConfig,
+} from '../../core/experiment/sweep';
+import type { HostMessage, HostRequest, SweepSettings } from '../../shared/protocol';
+import { EventBatcher } from './eventBatcher';
+import type { ModelJob } from './modelWorkSlot';
+import type { PairCache } from './pairCache';
+import { SweepRecord } from './sweepRecord';
+
+/** What a sweep request runs, checked before any model work (and before the engine is held). */
+export function sweepConfigFromSettings(settings: SweepSettings): SweepConfig {
+  const config: SweepConfig = {
+    prompts: settings.prompts,
+    maxNewTokens: settings.maxNewTokens,
+    ks: settings.ks,
+    repeats: settings.repeats,
+    warmup: 1,
+    noKvCache: false,
+    reportProbabilities: true,
+    policies: settings.policies,
+    drafters: settings.drafters,
+    pMin: settings.pMin,
+    ...(settings.sampling ? { sampling: settings.sampling } : {}),
+    ...(settings.repetition ? { repetition: settings.repetition } : {}),
+  };
+  checkSweepSettings(config, true);
+  return config;
+}
+
+/** Let queued messages (a cancel, say) in between decoding steps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class SweepJob {
+  private readonly savingIds = new Set<string>();
+
+  constructor(
+    private readonly pairs: PairCache,
+    private readonly history: HistoryStore,
+    private readonly post: (message: HostMessage) => void,
+    /** a sweep resets the models' caches: whatever else ran on them (a live run) ends */
+    private readonly onModelsReset: () => void,
+  ) {}
+
+  /** the history entries a running sweep is still writing */
+  get saving(): ReadonlySet<string> {
+    return this.savingIds;
+  }
+
+  /** checks the settings now (throws), and returns the sweep to run */
+  prepare(req: Extract<HostRequest, { type: 'sweep' }>): ModelJob {
+    const config = sweepConfigFromSettings(req.settings);
+    return (signal) => this.run(req.requestId, req.settings, config, signal);
+  }
+
+  private async run(
+    requestId: string,
+    settings: SweepSettings,
+    config: SweepConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { pair, info } = await this.pairs.pairFor(
+      requestId,
+      settings.pair,
+      (fit) => checkSweepConfig(config, fit),
+      signal,
+    );
+    this.onModelsReset();
+    const record = new SweepRecord(this.history, settings, {
+      target: info.target.name,
+      draft: info.draft.name,
+    });
+    const events = new EventBatcher(requestId, this.post);
+    let stepsSinceYield = 0;
+    try {
+      this.savingIds.add(record.id);
+      const result = await runExperiment(
+        pair,
+        config,
+        {
+          onRunStart: (run) => {
+            this.post({ type: 'sweep-progress', requestId, ...run });
+            record.runStarted(run.index);
+          },
+          onEvent: async (ev) => {
+            events.push(ev);
+            record.event(ev);
+            if (ev.type === 'step-end' && ++stepsSinceYield >= 4) {
+              stepsSinceYield = 0;
+              await yieldToEventLoop();
+            }
+          },
+          onRunEnd: (_run, row) => {
+            events.flush();
+            record.runFinished(row);
+            this.post({ type: 'sweep-row', requestId, row });
+          },
+        },
+        signal,
+      );
+      events.flush();
+      record.finished(result.theory, result.cancelled);
+      this.post({
+        type: 'sweep-done',
+        requestId,
+        cancelled: result.cancelled,
+        historyId: record.id,
+        theory: record.entry.theory,
+        notSaved: record.notSaved,
+      });
+    } catch (err) {
+      events.flush();
+      record.failed();
+      throw err;
+    } finally {
+      this.savingIds.delete(record.id);
+    }
+  }
+}
