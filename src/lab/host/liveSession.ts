@@ -4,33 +4,11 @@
  */
 import { SpeculativeRun } from '../../core/decoding/speculative';
 import { SpecDecError } from '../../core/errors';
-import {
-  checkSweepConfig,
-  checkSweepSettings,
-  type SweepConfig,
-} from '../../core/experiment/sweep';
+import { checkSweepConfig, type SweepConfig } from '../../core/experiment/sweep';
+import { livePlan } from '../runPlan';
 import type { HostMessage, HostRequest, LiveSettings } from '../../shared/protocol';
 import type { ModelJob } from './modelWorkSlot';
 import type { PairCache } from './pairCache';
-
-/** A live run is a one-K, one-prompt sweep as far as its settings go: checked as one. */
-export function liveConfigFromSettings(settings: LiveSettings): SweepConfig {
-  const config: SweepConfig = {
-    prompts: [settings.prompt],
-    maxNewTokens: settings.maxNewTokens,
-    ks: [settings.k],
-    repeats: 1,
-    warmup: 0,
-    noKvCache: false,
-    policies: [settings.policy],
-    drafters: [settings.drafter],
-    pMin: settings.pMin,
-    ...(settings.sampling ? { sampling: settings.sampling } : {}),
-    ...(settings.repetition ? { repetition: settings.repetition } : {}),
-  };
-  checkSweepSettings(config, true);
-  return config;
-}
 
 export class LiveSession {
   private live: { requestId: string; run: SpeculativeRun } | null = null;
@@ -49,7 +27,7 @@ export class LiveSession {
 
   /** checks the settings now (throws), and returns the start and first step to run */
   prepareStart(req: Extract<HostRequest, { type: 'live-start' }>): ModelJob {
-    const config = liveConfigFromSettings(req.settings);
+    const config = livePlan(req.settings);
     return (signal) => this.start(req.requestId, req.settings, config, signal);
   }
 

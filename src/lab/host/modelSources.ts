@@ -4,7 +4,8 @@
  */
 import type { HubOptions } from '../../core/hub/hub';
 import type { ModelSpec } from '../../core/hub/openPair';
-import type { HostMessage, ModelChoice, PairChoice } from '../../shared/protocol';
+import type { HostMessage, PairChoice } from '../../shared/protocol';
+import { modelSpecOf } from '../runPlan';
 
 export class ModelSources {
   constructor(
@@ -19,8 +20,8 @@ export class ModelSources {
   /** the target's and the draft's spec, in that order */
   specs(choice: PairChoice): [ModelSpec, ModelSpec] {
     return [
-      specOf(choice.target, this.embeddedPair.target),
-      specOf(choice.draft, this.embeddedPair.draft),
+      modelSpecOf(choice.target, this.embeddedPair.target),
+      modelSpecOf(choice.draft, this.embeddedPair.draft),
     ];
   }
 
@@ -34,8 +35,4 @@ export class ModelSources {
       onProgress: (progress) => this.post({ type: 'download-progress', requestId, progress }),
     };
   }
-}
-
-function specOf(m: ModelChoice, embedded: string): ModelSpec {
-  return { source: m.source ?? embedded, dtype: m.dtype, ep: m.ep };
 }

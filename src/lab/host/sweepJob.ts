@@ -1,40 +1,17 @@
 /**
- * The `sweep` request: its settings become a sweep config (refused before any model work), the
+ * The `sweep` request: its settings become a sweep plan (refused before any model work), the
  * experiment runs on the loaded pair with its progress, rows and events streamed to the client,
  * and the sweep is saved to history as it goes.
  */
 import type { HistoryStore } from './historyStore';
 import { runExperiment } from '../experiment';
-import {
-  checkSweepConfig,
-  checkSweepSettings,
-  type SweepConfig,
-} from '../../core/experiment/sweep';
+import { checkSweepConfig, type SweepConfig } from '../../core/experiment/sweep';
+import { sweepPlan } from '../runPlan';
 import type { HostMessage, HostRequest, SweepSettings } from '../../shared/protocol';
 import { EventBatcher } from './eventBatcher';
 import type { ModelJob } from './modelWorkSlot';
 import type { PairCache } from './pairCache';
 import { SweepRecord } from './sweepRecord';
-
-/** What a sweep request runs, checked before any model work (and before the engine is held). */
-export function sweepConfigFromSettings(settings: SweepSettings): SweepConfig {
-  const config: SweepConfig = {
-    prompts: settings.prompts,
-    maxNewTokens: settings.maxNewTokens,
-    ks: settings.ks,
-    repeats: settings.repeats,
-    warmup: 1,
-    noKvCache: false,
-    reportProbabilities: true,
-    policies: settings.policies,
-    drafters: settings.drafters,
-    pMin: settings.pMin,
-    ...(settings.sampling ? { sampling: settings.sampling } : {}),
-    ...(settings.repetition ? { repetition: settings.repetition } : {}),
-  };
-  checkSweepSettings(config, true);
-  return config;
-}
 
 /** Let queued messages (a cancel, say) in between decoding steps. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -57,7 +34,8 @@ export class SweepJob {
 
   /** checks the settings now (throws), and returns the sweep to run */
   prepare(req: Extract<HostRequest, { type: 'sweep' }>): ModelJob {
-    const config = sweepConfigFromSettings(req.settings);
+    // the app's sweeps warm up (the default) and show each drafted token's probabilities
+    const config = sweepPlan(req.settings, { reportProbabilities: true });
     return (signal) => this.run(req.requestId, req.settings, config, signal);
   }
 
