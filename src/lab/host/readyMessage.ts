@@ -1,13 +1,13 @@
 /** The host's first message: the embedded pair by name and context, and where downloads go. */
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { contextLengthOf } from '../../core/model/modelFolder';
 import type { HostMessage } from '../../shared/protocol';
 
 export function readyMessage(
   embeddedPair: { target: string; draft: string },
   cacheDir: string,
 ): HostMessage {
-  const contexts = [embeddedPair.target, embeddedPair.draft].map(contextOf);
+  const contexts = [embeddedPair.target, embeddedPair.draft].map(contextLengthOf);
   return {
     type: 'ready',
     embeddedPair: {
@@ -20,14 +20,3 @@ export function readyMessage(
 }
 
 const label = (dir: string): string => `${basename(dirname(dir))}/${basename(dir)} (embedded)`;
-
-/** a model folder's context from its config (null when it cannot be read: the run will say) */
-function contextOf(dir: string): number | null {
-  try {
-    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    const n = c.n_positions ?? c.n_ctx ?? c.max_position_embeddings;
-    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
-  } catch {
-    return null;
-  }
-}
