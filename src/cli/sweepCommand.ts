@@ -17,8 +17,6 @@ import { checkOutputsWritable, reportFailedWrites, writeOutputFiles } from './sw
 import { sweepJsonDocument } from './sweep/jsonDocument';
 import { printSummary } from './sweep/printSummary';
 
-export type { SweepCliOptions } from './sweep/options';
-
 export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   const prompts = promptsOf(opts);
   const settings = sweepSettingsOf(opts, prompts);
