@@ -7,8 +7,8 @@
  * - host: onnxruntime returns every output to JavaScript memory (its default), and the next pass
  *   sends the cache back. On the CPU provider that is the only choice and costs no device copy;
  *   on a GPU it costs the whole cache down and up every pass (counted, `countTransfers`).
- * - device (GPU providers that onnxruntime-node can leave outputs on: WebGPU): `present.*` stay
- *   as device tensors and go straight back in as `past_key_values.*`; a crop slices them on the
+ * - device (GPU providers that onnxruntime-node can leave outputs on: WebGPU): a pass's present
+ *   slots stay as device tensors and go straight back in as the next pass's past; a crop slices them on the
  *   device (onnxGraph.ts's crop graph, run lazily before the next pass). Every device tensor is
  *   disposed when it is replaced (deviceTensors.ts).
  */

@@ -4,7 +4,7 @@
  * `kvLocation: 'device'`):
  *
  * - crop: every cache slot sliced to its first n positions, on the device. The cache is
- *   [1, heads, len, headDim]; dropping rejected drafts is a Slice on axis 2.
+ *   [1, kvHeads, len, headDim]; dropping rejected drafts is a Slice on axis 2.
  * - head: what greedy decoding needs from a pass's logits [1, rows, vocab], computed where they
  *   are: the argmax of each row (the first on ties, like the CPU path), the top two values (the
  *   tie margin), the log-sum-exp (the argmax's probability), and the logit of one chosen token
@@ -157,7 +157,7 @@ export function encode(graph: object, contrib = false): Uint8Array {
 }
 
 /** inputs `n` (int64 [1]) and `in0..in{slots-1}`; outputs `out{i}` = in{i}[:, :, :n, :] */
-export function cropGraph(slots: number, nHead: number, headDim: number, type: GraphFloat) {
+export function cropGraph(slots: number, kvHeads: number, headDim: number, type: GraphFloat) {
   const elem = ELEM[type];
   const ids = Array.from({ length: slots }, (_, i) => i);
   return encode({
@@ -166,9 +166,9 @@ export function cropGraph(slots: number, nHead: number, headDim: number, type: G
     initializer: [int64s('zero', [0]), int64s('axis', [2])],
     input: [
       value('n', ELEM.int64, [1]),
-      ...ids.map((i) => value(`in${i}`, elem, [1, nHead, 'len', headDim])),
+      ...ids.map((i) => value(`in${i}`, elem, [1, kvHeads, 'len', headDim])),
     ],
-    output: ids.map((i) => value(`out${i}`, elem, [1, nHead, 'n', headDim])),
+    output: ids.map((i) => value(`out${i}`, elem, [1, kvHeads, 'n', headDim])),
   });
 }
 

@@ -10,9 +10,7 @@
  * per model file, onnxruntime version and driver environment, so the probe runs once.
  */
 import { fork } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { appendFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
@@ -30,6 +28,7 @@ import { cacheSlots, type CacheSlot, type PassInputs } from './architectures/arc
 import { architectureOf } from './architectures/registry';
 import { candidateProviders, deviceOutputs, providerUnavailable } from './executionProvider';
 import type { ModelFolder } from './modelFolder';
+import { cacheKey, readCache } from './providerVerdicts';
 
 export interface ProbeRequest {
   models: Array<{
@@ -104,56 +103,6 @@ function defaultLauncher(): ProbeLauncher {
     script: here.replace(/providerProbe\.ts$/, 'providerProbeChild.ts'),
     execArgv: ['--import', 'tsx'],
   };
-}
-
-function onnxruntimeVersion(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = JSON.parse(
-    readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8'),
-  ) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
-/** What a provider's verdict depends on besides the model: the runtime and the drivers it sees. */
-const DRIVER_ENV = [
-  'VK_ICD_FILENAMES',
-  'VK_DRIVER_FILES',
-  'CUDA_VISIBLE_DEVICES',
-  'LD_LIBRARY_PATH',
-  'DISPLAY',
-  'WAYLAND_DISPLAY',
-];
-
-function cacheKey(
-  folder: ModelFolder,
-  providers: readonly ExecutionProvider[],
-  deviceCache: readonly ExecutionProvider[],
-  cpuThreads: number,
-): string {
-  const st = statSync(folder.onnxPath);
-  const parts = {
-    ort: onnxruntimeVersion(),
-    platform: `${process.platform}-${process.arch}`,
-    model: [folder.onnxPath, st.size, st.mtimeMs],
-    providers,
-    deviceCache,
-    cpuThreads,
-    env: DRIVER_ENV.map((k) => process.env[k] ?? ''),
-  };
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
-}
-
-type CachedTrials = Record<string, ProviderTrial[]>;
-
-function readCache(file: string | undefined): CachedTrials {
-  if (!file) return {};
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as CachedTrials;
-  } catch {
-    return {}; // missing or unreadable: probe again
-  }
 }
 
 /** A few words for the one-line summary; the full message stays in `detail`. */
