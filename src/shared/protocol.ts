@@ -1,8 +1,8 @@
 /**
  * The engine host's message protocol: requests from the UI, messages back. The same contract runs
  * over Electron IPC (renderer <-> main <-> utilityProcess) and over the `serve` WebSocket bridge
- * (browser <-> server <-> engine child process). Everything that crosses a boundary is parsed with these
- * schemas on arrival.
+ * (browser <-> server <-> engine child process). Everything that crosses a boundary is parsed with
+ * these schemas on arrival.
  */
 import { z } from 'zod';
 import { EngineEvent, DecodeMode, RunMetrics, StopReason } from './events';
