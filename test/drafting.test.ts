@@ -169,9 +169,9 @@ describe('the strategy registry', () => {
     expect(() => checkCompatible('confidence', 'model')).not.toThrow();
     expect(() => checkCompatible('heuristic', 'prompt-lookup')).not.toThrow();
     const both = { policies: ['fixed', 'confidence'], drafters: ['model', 'prompt-lookup'] };
-    expect(() => checkSweepSettings({ ...sweep, ...both } as SweepConfig, true)).toThrow(refusal);
+    expect(() => checkSweepSettings({ ...sweep, ...both } as SweepConfig)).toThrow(refusal);
     const apart = { policies: ['fixed', 'heuristic'], drafters: ['model', 'prompt-lookup'] };
-    expect(() => checkSweepSettings({ ...sweep, ...apart } as SweepConfig, true)).not.toThrow();
+    expect(() => checkSweepSettings({ ...sweep, ...apart } as SweepConfig)).not.toThrow();
   });
 
   it('counts from the events alone', () => {

@@ -42,7 +42,7 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     ...(settings.sampling ? { sampling: settings.sampling } : {}),
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
   };
-  checkSweepSettings(config, true);
+  checkSweepSettings(config);
   return config;
 }
 

@@ -20,7 +20,7 @@ import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun } from '../decoding/speculative';
 import { checkCompatible, checkK, DRAFTER_REGISTRY } from '../decoding/strategies/registry';
 import { SpecDecError } from '../errors';
-import { pairFit, type ModelPair, type PairFit } from '../model/pair';
+import type { ModelPair, PairFit } from '../model/pair';
 
 export interface SweepConfig {
   /** a prompt set: every run is made for each prompt */
@@ -76,10 +76,10 @@ export interface SweepResult {
 }
 
 /**
- * Validate what a user typed, before any model or provider is touched. `hasDraft`: whether a
- * draft model was named (drafting with the model needs one).
+ * Validate what a user typed, before any model or provider is touched: once, in src/lab's run
+ * plan. What needs the models is checkSweepConfig's.
  */
-export function checkSweepSettings(config: SweepConfig, hasDraft: boolean): void {
+export function checkSweepSettings(config: SweepConfig): void {
   if (config.prompts.length === 0 || config.prompts.length > MAX_PROMPTS) {
     throw new SpecDecError(
       'BAD_ARGUMENT',
@@ -117,14 +117,17 @@ export function checkSweepSettings(config: SweepConfig, hasDraft: boolean): void
     for (const drafter of drafters) checkCompatible(policy, drafter);
   }
   checkMaxNewTokens(config.maxNewTokens);
-  if (drafters.some((d) => DRAFTER_REGISTRY[d].traits.needsDraftModel) && !hasDraft) {
-    throw new SpecDecError('BAD_ARGUMENT', 'Drafting with a model needs a draft model.');
-  }
 }
 
-/** The settings, then what needs the pair's folders: every prompt and its tokens fit the context. */
+/**
+ * What needs the pair, checked once as it loads (the `check` hook of openPair): a draft model where
+ * a drafter needs one, and every prompt with its max new tokens within the context.
+ */
 export function checkSweepConfig(config: SweepConfig, pair: PairFit): void {
-  checkSweepSettings(config, pair.hasDraft);
+  const drafters = config.drafters ?? [DEFAULT_DRAFTER];
+  if (drafters.some((d) => DRAFTER_REGISTRY[d].traits.needsDraftModel) && !pair.hasDraft) {
+    throw new SpecDecError('BAD_ARGUMENT', 'Drafting with a model needs a draft model.');
+  }
   config.prompts.forEach((prompt, i) => {
     const promptTokens = pair.tokenizer.encode(prompt).length;
     const room = pair.nPositions - promptTokens;
@@ -138,13 +141,16 @@ export function checkSweepConfig(config: SweepConfig, pair: PairFit): void {
   });
 }
 
+/**
+ * Every run of the sweep, interleaved by repeat. The config comes from src/lab's run plan (its
+ * settings checked there) and was checked against this pair as it loaded (checkSweepConfig).
+ */
 export async function runSweep(
   pair: ModelPair,
   config: SweepConfig,
   hooks: SweepHooks = {},
   signal?: AbortSignal,
 ): Promise<SweepResult> {
-  checkSweepConfig(config, pairFit(pair));
   interface Planned {
     mode: RunResult['mode'];
     k: number | null;
