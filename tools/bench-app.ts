@@ -32,7 +32,7 @@ import { chromium, type Page } from 'playwright-core';
 import { startServer } from '../src/cli/serve';
 import { coreSplit, partition, pin, runQueueWaitMs, type CoreSplit } from './cores';
 import { median, spread, type Spread } from '../src/shared/stats';
-import { longTasks, setKs, watchLongTasks } from '../test/pageSteps';
+import { longTasks, setKs, watchLongTasks } from '../test/support/pageSteps';
 import type { RunRow } from '../src/shared/protocol';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -27,7 +27,7 @@ import {
   expectedSpeedup,
   expectedSpeedupMeasuredCost,
 } from '../src/results/theory';
-import { startHubServer } from '../test/hubServer';
+import { startHubServer } from '../test/support/hubServer';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KS = [1, 2, 3, 4, 5, 8];

@@ -95,7 +95,7 @@ function weightCounts(model: CatalogModel): {
  * The size of the ONNX file for a dtype, from the dimensions: fp32 4 bytes and fp16 2 bytes a
  * weight, including the export's second copy of the embedding; q8 (dynamic int8) 1 byte a
  * matrix weight with the embeddings and small weights kept float32. Within 1% of what
- * tools/build_standin.py writes at gpt2 and gpt2-medium size (test/catalog.test.ts).
+ * tools/build_standin.py writes at gpt2 and gpt2-medium size (test/unit/catalog.test.ts).
  */
 export function estimatedBytes(model: CatalogModel, dtype: Dtype): number {
   const { matrices, embeddings, small } = weightCounts(model);

@@ -1,0 +1,101 @@
+/** The run plan (src/lab/runPlan.ts): the one place where the CLI's and the app's settings become what the engine runs. */
+import assert from 'node:assert/strict';
+import { it } from 'vitest';
+import { livePlan, modelSpecOf, sweepPlan, type SweepPlanSettings } from '../../src/lab/runPlan';
+import { DEFAULT_WARMUP } from '../../src/shared/defaults';
+import { SpecDecError } from '../../src/core/errors';
+
+const settings: SweepPlanSettings = {
+  prompts: ['Once upon a time'],
+  maxNewTokens: 24,
+  ks: [1, 2, 4],
+  repeats: 2,
+  policies: ['fixed', 'heuristic'],
+  drafters: ['model'],
+  pMin: 0.5,
+  sampling: null,
+  repetition: null,
+};
+
+it('a sweep plan is the config runSweep takes: null sampling and repetition are absent, the surface sets warm-up and the no-cache baseline', () => {
+  const cli = sweepPlan(settings, { warmup: 3, noKvCache: true });
+  // the order is the CLI's --json `config`
+  assert.deepEqual(Object.keys(cli), [
+    'prompts',
+    'maxNewTokens',
+    'ks',
+    'repeats',
+    'warmup',
+    'noKvCache',
+    'policies',
+    'pMin',
+    'drafters',
+  ]);
+  assert.equal(cli.warmup, 3);
+  assert.equal(cli.noKvCache, true);
+  const app = sweepPlan(
+    {
+      ...settings,
+      sampling: { temperature: 0.8, topK: 20, topP: 1, seed: 3 },
+      repetition: { penalty: 1, noRepeatNgram: 3 },
+    },
+    { reportProbabilities: true },
+  );
+  assert.equal(app.warmup, DEFAULT_WARMUP);
+  assert.equal(app.noKvCache, false);
+  assert.equal(app.reportProbabilities, true);
+  assert.deepEqual(app.sampling, { temperature: 0.8, topK: 20, topP: 1, seed: 3 });
+  assert.deepEqual(app.repetition, { penalty: 1, noRepeatNgram: 3 });
+});
+
+it('a plan is checked before any model work, with the engine’s own message', () => {
+  assert.throws(
+    () => sweepPlan({ ...settings, ks: [0] }),
+    (err: unknown) => err instanceof SpecDecError && err.code === 'K_OUT_OF_RANGE',
+  );
+  assert.throws(
+    () => sweepPlan({ ...settings, policies: ['confidence'], drafters: ['prompt-lookup'] }),
+    SpecDecError,
+  );
+});
+
+it('a live step-through is a one-K, one-prompt sweep without warm-up', () => {
+  const live = livePlan({
+    prompt: 'Hello',
+    maxNewTokens: 10,
+    k: 3,
+    policy: 'confidence',
+    drafter: 'model',
+    pMin: 0.4,
+    sampling: null,
+  });
+  assert.deepEqual(
+    { prompts: live.prompts, ks: live.ks, repeats: live.repeats, warmup: live.warmup },
+    { prompts: ['Hello'], ks: [3], repeats: 1, warmup: 0 },
+  );
+  assert.deepEqual([live.policies, live.drafters, live.pMin], [['confidence'], ['model'], 0.4]);
+});
+
+it('a model spec: a null source is the embedded pair’s model; placement only where it is given', () => {
+  const choice = { source: null, dtype: 'fp32', ep: 'auto' } as const;
+  assert.deepEqual(modelSpecOf(choice, '/models/target'), {
+    source: '/models/target',
+    dtype: 'fp32',
+    ep: 'auto',
+  });
+  assert.deepEqual(
+    modelSpecOf({ ...choice, source: 'gpt2' }, '/models/target', {
+      kvLocation: 'host',
+      graph: 'exported',
+      threads: 0,
+    }),
+    {
+      source: 'gpt2',
+      dtype: 'fp32',
+      ep: 'auto',
+      kvLocation: 'host',
+      graph: 'exported',
+      threads: 0,
+    },
+  );
+});
