@@ -22,10 +22,22 @@ import {
   KV_LOCATIONS,
 } from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
-import { sweepCommand } from './sweepCommand';
-import { benchCommand } from './benchCommand';
-import { serveCommand } from './serveCommand';
-import { modelsCommand } from './modelsCommand';
+import type { SweepCliOptions } from './sweep/options';
+import { SWEEP_EXAMPLES, TOP_EXAMPLES } from './helpExamples';
+
+// Each command's module (and onnxruntime-node, transformers.js behind it) is imported when the
+// command runs, so `--help` and a bad argument answer without loading the engine.
+const sweepAction = async (opts: SweepCliOptions): Promise<void> =>
+  (await import('./sweepCommand')).sweepCommand(opts);
+const benchAction = async (opts: Parameters<BenchCommand>[0]): Promise<void> =>
+  (await import('./benchCommand')).benchCommand(opts);
+const modelsAction = async (opts: Parameters<ModelsCommand>[0]): Promise<void> =>
+  (await import('./modelsCommand')).modelsCommand(opts);
+const serveAction = async (opts: Parameters<ServeCommand>[0]): Promise<void> =>
+  (await import('./serveCommand')).serveCommand(opts);
+type BenchCommand = typeof import('./benchCommand').benchCommand;
+type ModelsCommand = typeof import('./modelsCommand').modelsCommand;
+type ServeCommand = typeof import('./serveCommand').serveCommand;
 
 // `specdec sweep | head`: a reader that stops early is not an error
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -135,7 +147,8 @@ const program = new Command('specdec')
   .exitOverride()
   .configureOutput({
     outputError: (str, write) => write(`specdec: ${str.replace(/^error: /, 'error: ')}`),
-  });
+  })
+  .addHelpText('after', TOP_EXAMPLES);
 
 program
   .command('sweep')
@@ -189,6 +202,11 @@ program
   )
   .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), DEFAULT_WARMUP)
   .option('--csv <file>', 'write one CSV row per run')
+  .option(
+    '--summary-csv <file>',
+    "write the exercise's table as CSV: one row per configuration (K, policy, drafter, times, passes, acceptance, speedup, output sample)",
+  )
+  .option('--wide', 'print every column of the result table (by default it fits 100 columns)')
   .option(
     '--report <file>',
     'write the analysis (the five discussion questions, answered from the numbers) as Markdown, with SVG charts beside it',
@@ -255,7 +273,8 @@ program
   )
   .option('--reprobe', 'measure the execution providers again instead of using the cached verdict')
   .option('--verbose', "print the execution-provider probe's details (its log file keeps them too)")
-  .action(sweepCommand);
+  .addHelpText('after', SWEEP_EXAMPLES)
+  .action(sweepAction);
 
 program
   .command('bench')
@@ -279,13 +298,13 @@ program
   )
   .addOption(kvLocationOption())
   .addOption(graphOption())
-  .action(benchCommand);
+  .action(benchAction);
 
 program
   .command('models')
   .description('the GPT-2 models offered from the Hub, their sizes, and which are cached')
   .option('--cache-dir <dir>', 'the download cache (default: the platform cache folder)')
-  .action(modelsCommand);
+  .action(modelsAction);
 
 program
   .command('serve')
@@ -299,7 +318,7 @@ program
     'where history and downloaded models are kept (default: the platform data folder)',
   )
   .option('--hub-host <url>', 'a Hugging Face Hub mirror for model downloads')
-  .action(serveCommand);
+  .action(serveAction);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

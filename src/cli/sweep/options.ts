@@ -33,6 +33,10 @@ export interface SweepCliOptions {
   repeats: number;
   warmup: number;
   csv?: string;
+  /** write the exercise's table (one row per configuration) as CSV to this file */
+  summaryCsv?: string;
+  /** print every column of the result table instead of fitting 100 columns */
+  wide?: boolean;
   /** write the analysis as Markdown to this file, with SVG charts beside it */
   report?: string;
   json?: boolean;

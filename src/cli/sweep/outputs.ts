@@ -1,5 +1,5 @@
 /**
- * `--csv` and `--report`: checked writable before the sweep runs, written after it. A file that
+ * `--csv`, `--summary-csv` and `--report`: checked writable before the sweep runs, written after it. A file that
  * cannot be written must not cost the results: they are still printed, and the failure after them.
  */
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { SpecDecError, describeError } from '../../core/errors';
 import { makeFolders } from '../../core/atomicWrite';
 import { runsCsv } from '../../results/runsCsv';
+import { summaryCsv } from '../../results/summaryCsv';
 import { writeAnalysisReport } from '../analysisReport';
 import type { SweepCliOptions } from './options';
 import type { SweepOutcome } from './outcome';
@@ -30,10 +31,11 @@ function checkWritable(flag: string, file: string): void {
   }
 }
 
-/** Both output files, checked before anything is downloaded or run. */
+/** The output files, checked before anything is downloaded or run. */
 export function checkOutputsWritable(opts: SweepCliOptions): void {
   for (const [flag, file] of [
     ['--csv', opts.csv],
+    ['--summary-csv', opts.summaryCsv],
     ['--report', opts.report],
   ] as const) {
     if (file) checkWritable(flag, file);
@@ -47,7 +49,7 @@ function writeOutput(file: string, text: string): void {
 }
 
 /**
- * Write the CSV and the report that were asked for (the report's paths go to stderr); returns
+ * Write the CSVs and the report that were asked for (the report's paths go to stderr); returns
  * what could not be written, as "--csv FILE: why", for after the results.
  */
 export function writeOutputFiles(outcome: SweepOutcome): string[] {
@@ -76,6 +78,10 @@ export function writeOutputFiles(outcome: SweepOutcome): string[] {
         }),
       ),
     );
+  }
+  if (opts.summaryCsv) {
+    const summaryFile = opts.summaryCsv;
+    attempt('--summary-csv', summaryFile, () => writeOutput(summaryFile, summaryCsv(rows)));
   }
   if (opts.report) {
     const reportFile = opts.report;

@@ -12,11 +12,11 @@ import {
   summarizeByPrompt,
   summarizeRows,
   variantLabel,
-  type SummaryRow,
 } from '../../results/summary';
 import { loopNote } from '../../results/loops';
 import { expectedSpeedup } from '../../results/theory';
 import type { OnnxCausalLM } from '../../core/model/causalLm';
+import { resultTable, sampleNote, sampleViewOf } from './resultTable';
 import type { SweepCliOptions } from './options';
 import type { SweepOutcome } from './outcome';
 
@@ -92,7 +92,10 @@ function printReport(
     );
     if (prompts.length === 1) out(`Baseline output: ${prompts[0]}${baseline.outputSample}`);
   }
-  out(summaryTable(rows, strategies, prompts.length === 1 ? prompts[0]! : null).toString());
+  const samples = sampleViewOf(rows, prompts.length === 1 ? prompts[0]! : null);
+  out(resultTable(rows, strategies, samples, opts.wide ?? false));
+  const note = sampleNote(samples, opts.wide ?? false);
+  if (note) out(note);
   if (prompts.length > 1) {
     out('Per prompt (median over repeats): speedup of each configuration');
     const byPrompt = summarizeByPrompt(runs);
@@ -120,58 +123,6 @@ function printReport(
   const best = bestOf(rows);
   if (best) out(`Best: ${bestSentence(best, true)}`);
   if (cancelled) out('Cancelled: the rows above are the runs that finished.');
-}
-
-function summaryTable(rows: readonly SummaryRow[], strategies: boolean, prompt: string | null) {
-  const spreadCol = rows.some((r) => r.repeats > 1);
-  const range = (s: { min: number; max: number }, d: number): string =>
-    `${fmt(s.min, d)}-${fmt(s.max, d)}`;
-  const table = new Table({
-    head: [
-      'K',
-      'Time (s)',
-      ...(spreadCol ? ['Time spread (s)'] : []),
-      'Target Passes',
-      'Avg Accepted Tokens per Verification',
-      'Draft Passes',
-      'Acceptance Rate',
-      'Speedup',
-      ...(spreadCol ? ['Speedup spread'] : []),
-      'Identical',
-      ...(prompt !== null ? ['Output Text Sample'] : []),
-    ],
-    wordWrap: true,
-    style: { head: [], border: [] },
-    colWidths: [
-      strategies ? 30 : 19,
-      10,
-      ...(spreadCol ? [17] : []),
-      9,
-      14,
-      8,
-      12,
-      9,
-      ...(spreadCol ? [12] : []),
-      11,
-      ...(prompt !== null ? [50] : []),
-    ],
-  });
-  for (const r of rows) {
-    table.push([
-      variantLabel(r, strategies),
-      fmt(r.timeS.median, 4),
-      ...(spreadCol ? [range(r.timeS, 4)] : []),
-      String(r.targetPasses.median),
-      fmt(r.tokensPerTargetPass?.median ?? null),
-      String(r.draftPasses.median),
-      fmt(r.acceptanceRate?.median ?? null),
-      r.speedup ? `${fmt(r.speedup.median)}x` : '-',
-      ...(spreadCol ? [r.speedup ? range(r.speedup, 2) : '-'] : []),
-      r.identicalCount === r.repeats ? 'yes' : `NO (${r.identicalCount}/${r.repeats})`,
-      ...(prompt !== null ? [sample(prompt + r.outputSample, 150)] : []),
-    ]);
-  }
-  return table;
 }
 
 function sample(text: string, chars: number): string {

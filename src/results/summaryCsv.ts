@@ -1,0 +1,65 @@
+/**
+ * The exercise's table as CSV: one row per configuration (the CLI's `--summary-csv`, and the app's
+ * table export), from the same summary the printed and on-screen tables show. The per-run schema
+ * is runsCsv.ts.
+ */
+import { stringify } from 'csv-stringify/browser/esm/sync';
+import type { RunRow } from '../shared/protocol';
+import { summarizeRows, type SummaryRow } from './summary';
+
+export const SUMMARY_CSV_COLUMNS = [
+  'Mode',
+  'K',
+  'Policy',
+  'Drafter',
+  'Runs',
+  'Time Median (s)',
+  'Time Min (s)',
+  'Time Max (s)',
+  'Target Passes',
+  'Avg Accepted Tokens per Verification',
+  'Acceptance Rate',
+  'Speedup',
+  'Identical',
+  'Output Text Sample',
+] as const;
+
+type Cell = string | number | null;
+
+/** "yes" when every run's output equals the baseline's, else "no (2/3)" as the CLI's table says */
+export function identicalCell(row: Pick<SummaryRow, 'identicalCount' | 'repeats'>): string {
+  return row.identicalCount === row.repeats ? 'yes' : `no (${row.identicalCount}/${row.repeats})`;
+}
+
+/** One configuration's row: medians over its runs (repeats x prompts), times with their range. */
+export function summaryCsvRecord(
+  row: SummaryRow,
+): Record<(typeof SUMMARY_CSV_COLUMNS)[number], Cell> {
+  return {
+    Mode: row.mode,
+    K: row.k,
+    Policy: row.policy,
+    Drafter: row.drafter,
+    Runs: row.repeats,
+    'Time Median (s)': row.timeS.median,
+    'Time Min (s)': row.timeS.min,
+    'Time Max (s)': row.timeS.max,
+    'Target Passes': row.targetPasses.median,
+    'Avg Accepted Tokens per Verification': row.tokensPerTargetPass?.median ?? null,
+    'Acceptance Rate': row.acceptanceRate?.median ?? null,
+    Speedup: row.speedup?.median ?? null,
+    Identical: identicalCell(row),
+    'Output Text Sample': row.outputSample,
+  };
+}
+
+/** The CSV text: a header, then one row per configuration in the table's order ('' for no run). */
+export function summaryCsv(runs: readonly RunRow[]): string {
+  if (runs.length === 0) return '';
+  return stringify(summarizeRows(runs).map(summaryCsvRecord), {
+    header: true,
+    columns: [...SUMMARY_CSV_COLUMNS],
+    // an output sample such as "-mile." must never start a spreadsheet formula
+    escape_formulas: true,
+  });
+}
