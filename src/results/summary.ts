@@ -9,6 +9,7 @@ import type { DecodeMode } from '../shared/events';
 import type { RunRow } from '../shared/protocol';
 import type { DraftPolicyName, DrafterKind } from '../shared/decoding';
 import { strategyName } from './strategy';
+import { decide, pairKey, PAIRED_RULE, type PairedTimes } from './verdict';
 
 /** The exercise's "Output Text Sample" length. */
 export const SAMPLE_CHARS = 150;
@@ -38,6 +39,8 @@ export interface SummaryRow {
    * K is judged on this spread, not on the min-max over all runs. n = repeats measured.
    */
   speedupOverRepeats: Spread | null;
+  /** each run's time by repeat and prompt (verdict.ts pairKey): the paired comparison's input */
+  times: PairedTimes;
   /** runs whose output equals the baseline's, out of `repeats` */
   identicalCount: number;
   outputSample: string;
@@ -135,6 +138,7 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       acceptanceRate: spreadOf(group.map((r) => r.acceptanceRate)),
       speedup,
       speedupOverRepeats: spreadOf([...byRepeat.values()].map(median)),
+      times: Object.fromEntries(group.map((r) => [pairKey(r.repeat, r.promptIndex), r.timeS])),
       identicalCount: group.filter((r) => r.identical).length,
       outputSample: outputSample(first.outputText),
     });
@@ -152,57 +156,78 @@ export function bestRow(summary: readonly SummaryRow[]): SummaryRow | null {
   return best;
 }
 
-/** The best configuration and the ones it cannot be told apart from. */
+/** The verdict: the fastest configuration, what it beat, and whether it beat the baseline. */
 export interface BestChoice {
+  /** the speculative row with the highest median speedup */
   row: SummaryRow;
-  /** speculative rows whose speedup range over repeats overlaps the best's (best first) */
+  /** configurations it did not beat run for run (fastest first): tied with it */
   tiedWith: SummaryRow[];
-  /** repeats the noise was measured over (each the median over `prompts` prompts) */
+  /** it beat the baseline run for run (without measured noise: its median speedup is above 1) */
+  beatBaseline: boolean;
+  /** repeats and prompts its runs were paired over */
   repeats: number;
   prompts: number;
-  /** false with one repeat per configuration: nothing measured how noisy the times are */
+  /** runs paired with the baseline's (repeats x prompts that both finished) */
+  pairs: number;
+  /** false under 3 paired runs: nothing measured how noisy the times are */
   noiseMeasured: boolean;
+  /** the rule, in words */
+  rule: string;
 }
 
 /**
- * The fastest configuration, named as best only beyond noise: every other whose speedup range
- * over repeats (speedupOverRepeats) overlaps the best's is tied with it.
+ * The one verdict every surface shows (verdict.ts decides): the fastest configuration by median
+ * speedup, the others it did not beat run for run (tied), and whether it beat the baseline.
  */
 export function bestOf(summary: readonly SummaryRow[]): BestChoice | null {
-  const row = bestRow(summary);
-  if (!row) return null;
-  const noise = row.speedupOverRepeats;
-  const noiseMeasured = noise !== null && noise.n > 1;
-  const tiedWith = noiseMeasured
-    ? summary
-        .filter(
-          (r) =>
-            r !== row &&
-            r.mode === 'speculative' &&
-            r.speedupOverRepeats !== null &&
-            r.speedupOverRepeats.max >= noise.min,
-        )
-        .sort((a, b) => b.speedup!.median - a.speedup!.median)
-    : [];
-  return { row, tiedWith, noiseMeasured, repeats: noise?.n ?? 0, prompts: row.prompts };
+  const candidates = summary.filter((r) => r.mode === 'speculative' && r.speedup !== null);
+  const v = decide(
+    candidates,
+    baselineRow(summary),
+    (r) => r.times,
+    (r) => r.speedup!.median,
+  );
+  if (!v) return null;
+  return {
+    row: v.best,
+    tiedWith: v.tiedWith,
+    beatBaseline: v.beatBaseline,
+    repeats: new Set(Object.keys(v.best.times).map((k) => k.split(':')[0])).size,
+    prompts: v.best.prompts,
+    pairs: v.pairs,
+    noiseMeasured: v.noiseMeasured,
+    rule: PAIRED_RULE,
+  };
 }
 
-/** "K=2 (1.55x the baseline, 1.48x-1.61x over 3 repeats)" or "K=2 and K=3 are within noise ..." */
+/** The row that earns the Best badge: the verdict's, and only when it beat the baseline. */
+export function badgeRow(summary: readonly SummaryRow[]): SummaryRow | null {
+  const best = bestOf(summary);
+  return best?.beatBaseline ? best.row : null;
+}
+
+/** The verdict in one sentence, the same in the CLI, the app, the history card and the report. */
 export function bestSentence(best: BestChoice, withStrategy: boolean): string {
   const label = (r: SummaryRow): string => variantLabel(r, withStrategy);
-  const s = best.row.speedup!;
-  const over = `over ${best.repeats} repeats`;
-  const each = best.prompts > 1 ? `, each a median over ${best.prompts} prompts` : '';
-  if (best.tiedWith.length > 0) {
-    const all = [best.row, ...best.tiedWith];
-    const names = all.map(label);
-    const joined = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-    return `${joined} are within noise (${all.map((r) => times(r.speedup!.median)).join(', ')} the baseline; their speedups ${over}${each}${each ? ',' : ''} overlap), so no single best is named.`;
+  const x = (r: SummaryRow): string => `${times(r.speedup!.median)} the baseline`;
+  const over =
+    best.prompts > 1
+      ? `${best.pairs} runs paired by repeat and prompt`
+      : `${best.pairs} repeats paired run for run`;
+  if (!best.noiseMeasured) {
+    const from = best.pairs === 1 ? 'one run' : `${best.pairs} runs`;
+    return `${label(best.row)} (${x(best.row)}; from ${from} each, too few to measure noise: run 3 or more repeats to tell close configurations apart).`;
   }
-  if (!best.noiseMeasured)
-    return `${label(best.row)} (${times(s.median)} the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).`;
-  const n = best.row.speedupOverRepeats!;
-  return `${label(best.row)} (${times(s.median)} the baseline, ${times(n.min)}-${times(n.max)} ${over}${each}; clear of the runner-up).`;
+  if (!best.beatBaseline)
+    return `No configuration beat the baseline: the fastest, ${label(best.row)} (${x(best.row)}), was not faster beyond noise over ${over}.`;
+  const n = best.row.speedupOverRepeats;
+  const range = n && n.n > 1 ? `, ${times(n.min)}-${times(n.max)} over repeats` : '';
+  if (best.tiedWith.length === 0)
+    return `${label(best.row)} (${x(best.row)}${range}): faster than the baseline and every other configuration beyond noise over ${over}.`;
+  const tied = best.tiedWith.map((r) => `${label(r)} (${times(r.speedup!.median)})`);
+  const joined =
+    tied.length === 1 ? tied[0]! : `${tied.slice(0, -1).join(', ')} and ${tied.at(-1)}`;
+  return `${label(best.row)} (${x(best.row)}${range}) beat the baseline, but is tied with ${joined}: not faster beyond noise over ${over}.`;
 }
 
 export function baselineRow(summary: readonly SummaryRow[]): SummaryRow | null {

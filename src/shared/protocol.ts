@@ -323,9 +323,17 @@ export const HistorySummary = HistoryEntry.pick({
   runs: z.number().int(),
   /** weight types of the pair */
   dtypes: z.object({ target: z.string(), draft: z.string() }).optional(),
-  /** the fastest configuration (results/summary bestOf); tied: others are within its noise */
+  /**
+   * the verdict (results/summary bestOf): the fastest configuration; tied: some others were not
+   * beaten beyond noise; beatBaseline: it beat the baseline (absent in hosts before it was kept)
+   */
   best: z
-    .object({ label: z.string(), speedup: z.number(), tied: z.boolean() })
+    .object({
+      label: z.string(),
+      speedup: z.number(),
+      tied: z.boolean(),
+      beatBaseline: z.boolean().optional(),
+    })
     .nullable()
     .optional(),
   /** the runs' event logs were saved: they can be replayed and their steps exported */

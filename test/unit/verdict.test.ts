@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { timeChartData } from '../../src/renderer/src/lib/chartData';
+import { medianRun } from '../../src/renderer/src/lib/race';
+import { badgeRow, bestOf, bestSentence, summarizeRows } from '../../src/results/summary';
 import { comparePaired, decide, pairKey, type PairedTimes } from '../../src/results/verdict';
+import type { RunRow } from '../../src/shared/protocol';
+import { runRow } from '../support/helpers';
 
 /** times per repeat (prompt 0) */
 function times(...t: number[]): PairedTimes {
@@ -82,5 +87,60 @@ describe('paired verdict', () => {
     expect(c.pairs).toBe(2);
     expect(c.beats).toBe(false);
     expect(c.ratio).toBeCloseTo(2, 9);
+  });
+});
+
+describe('one verdict for every surface (results/summary over run rows)', () => {
+  /** a sweep of 3 repeats: the baseline and each K's times per repeat */
+  function sweep(times: Record<string, number[]>): RunRow[] {
+    return Object.entries(times).flatMap(([config, ts]) =>
+      ts.map((timeS, repeat) => {
+        const base = times.baseline![repeat]!;
+        return config === 'baseline'
+          ? runRow({ runId: `b${repeat}`, mode: 'baseline', k: null, timeS, repeat, speedup: null })
+          : runRow({
+              runId: `${config}-${repeat}`,
+              k: Number(config),
+              timeS,
+              repeat,
+              speedup: base / timeS,
+            });
+      }),
+    );
+  }
+
+  it('badges the best only when it beat the baseline, and the sentence, the chart and the race agree', () => {
+    const won = summarizeRows(
+      sweep({ baseline: [0.45, 0.6, 0.5], 2: [0.3, 0.4, 0.33], 3: [0.33, 0.44, 0.363] }),
+    );
+    const best = bestOf(won)!;
+    expect(best).toMatchObject({ beatBaseline: true, noiseMeasured: true, pairs: 3, repeats: 3 });
+    expect(best.row.k).toBe(2);
+    expect(badgeRow(won)).toBe(best.row);
+    expect(bestSentence(best, false)).toMatch(
+      /^K=2 \(1\.\d\dx the baseline, .*beyond noise over 3 repeats/,
+    );
+    const marker = timeChartData(won, best).datasets.at(-1)!;
+    expect(marker.label).toBe('Best: K=2');
+    expect(marker.data).toEqual([{ x: 2, y: best.row.timeS.median }]);
+
+    const lost = summarizeRows(
+      sweep({ baseline: [0.44, 0.46, 0.45], 1: [0.43, 0.47, 0.455], 4: [0.6, 0.62, 0.61] }),
+    );
+    expect(bestOf(lost)!.beatBaseline).toBe(false);
+    expect(badgeRow(lost)).toBeNull();
+    expect(bestSentence(bestOf(lost)!, false)).toMatch(
+      /^No configuration beat the baseline: the fastest, K=1/,
+    );
+    expect(timeChartData(lost, bestOf(lost)).datasets.at(-1)!.label).toBe(
+      'Fastest: K=1 (none beat the baseline)',
+    );
+  });
+
+  it("the race's default run is the configuration's median run", () => {
+    const rows = sweep({ baseline: [0.5, 0.9, 0.45], 2: [0.3, 0.35, 0.31] });
+    expect(medianRun(rows.filter((r) => r.mode === 'baseline'))!.runId).toBe('b0');
+    expect(medianRun(rows.filter((r) => r.k === 2))!.runId).toBe('2-2');
+    expect(medianRun([])).toBeNull();
   });
 });

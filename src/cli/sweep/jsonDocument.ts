@@ -10,7 +10,7 @@ import { expectedSpeedup, predictedMeasuredCost } from '../../results/theory';
 import type { SweepRun } from '../../core/experiment/sweep';
 import type { SweepOutcome } from './outcome';
 
-/** `best` in the JSON: the best configuration and the ones within noise of it. */
+/** `best` in the JSON: the verdict (results/summary bestOf), as the table, the app and the report tell it. */
 function bestJson(summary: readonly SummaryRow[]) {
   const best = bestOf(summary);
   if (!best) return null;
@@ -19,7 +19,9 @@ function bestJson(summary: readonly SummaryRow[]) {
     k: best.row.k,
     speedup: best.row.speedup!.median,
     tiedWith: best.tiedWith.map((r) => variantLabel(r, true)),
+    beatBaseline: best.beatBaseline,
     noiseMeasured: best.noiseMeasured,
+    rule: best.rule,
   };
 }
 

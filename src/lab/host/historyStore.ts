@@ -143,6 +143,7 @@ export class HistoryStore {
           label: variantLabel(best.row, comparesStrategies(e.rows)),
           speedup: best.row.speedup!.median,
           tied: best.tiedWith.length > 0,
+          beatBaseline: best.beatBaseline,
         },
         replayable: existsSync(join(this.dir, `${e.id}.events.jsonl`)),
       });

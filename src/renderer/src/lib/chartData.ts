@@ -21,6 +21,7 @@ import {
   median,
   speculativeRows,
   variantLabel,
+  type BestChoice,
   type Spread,
   type SummaryRow,
 } from '../../../results/summary';
@@ -42,6 +43,8 @@ export const COLORS = {
   perPass: '#b45309',
   perPassBand: 'rgba(180, 83, 9, 0.14)',
   theory: '#7c3aed',
+  best: '#15803d',
+  noBest: '#b91c1c',
 } as const;
 
 /** datasets the legend lists (named and not empty): the chart grows to make room for them */
@@ -263,8 +266,26 @@ export function withOverlays(data: LineData, overlays: readonly Overlay[], pick:
 }
 
 /** (a) generation time against K, with the baseline's time. */
-export function timeChartData(summary: readonly SummaryRow[]): LineData {
-  return measuredChart(summary, (r) => r.timeS);
+/** Time vs K; with the verdict, its configuration marked (a star), named as the verdict names it. */
+export function timeChartData(
+  summary: readonly SummaryRow[],
+  verdict: BestChoice | null = null,
+): LineData {
+  const data = measuredChart(summary, (r) => r.timeS);
+  if (!verdict || verdict.row.k === null) return data;
+  const name = variantLabel(verdict.row, strategyGroups(summary).length > 1);
+  const label = verdict.beatBaseline
+    ? `Best: ${name}`
+    : `Fastest: ${name} (none beat the baseline)`;
+  const marker = line(label, [{ x: verdict.row.k, y: verdict.row.timeS.median }], '', {
+    borderColor: verdict.beatBaseline ? COLORS.best : COLORS.noBest,
+    backgroundColor: 'transparent',
+    pointStyle: 'star',
+    pointRadius: 9,
+    pointBorderWidth: 2,
+    showLine: false,
+  });
+  return { datasets: [...data.datasets, marker] };
 }
 
 /** (b) target model passes against K, with the baseline's. */

@@ -65,3 +65,15 @@ export function autoSlowMotion(totalS: number, seconds = 6): number {
   const wanted = totalS > 0 ? seconds / totalS : 1;
   return SLOW_MOTIONS.find((s) => s >= wanted) ?? SLOW_MOTIONS.at(-1)!;
 }
+
+/**
+ * The run a configuration is represented by in the race: its median run by time (of an even
+ * count, the faster of the middle two), so the default race tells what the verdict tells.
+ */
+export function medianRun<R extends { runId: string; timeS: number }>(
+  runs: readonly R[],
+): R | null {
+  if (runs.length === 0) return null;
+  const sorted = [...runs].sort((a, b) => a.timeS - b.timeS);
+  return sorted[(sorted.length - 1) >> 1]!;
+}

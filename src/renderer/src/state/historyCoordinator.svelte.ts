@@ -3,7 +3,7 @@
  * A saved sweep opened joins the run selector with its runs, and its best one is replayed.
  */
 import type { HistoryEntry, HostRequest } from '../../../shared/protocol';
-import { bestRow, comparesStrategies, groupKey, summarizeRows } from '../../../results/summary';
+import { bestOf, comparesStrategies, groupKey, summarizeRows } from '../../../results/summary';
 import { newRequestId } from '../lib/ids';
 import { historyTitle, type HistoryState } from './history.svelte';
 import type { RunFetch } from './runFetch.svelte';
@@ -110,7 +110,7 @@ export class HistoryCoordinator {
     }));
     const listed = this.history.entries.find((e) => e.id === entry.id);
     if (listed?.replayable === false) return;
-    const best = bestRow(summarizeRows(entry.rows));
+    const best = bestOf(summarizeRows(entry.rows))?.row ?? null;
     const first =
       (best && entry.rows.find((r) => groupKey(r) === best.key)) ?? entry.rows.at(-1) ?? null;
     if (first) this.runFetch.select(first.runId);

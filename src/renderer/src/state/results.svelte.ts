@@ -5,8 +5,10 @@
 import type { AnalysisInput } from '../../../results/analysis';
 import type { RunRow, SweepSettings, Theory } from '../../../shared/protocol';
 import {
-  bestRow,
+  badgeRow,
+  bestOf,
   comparesStrategies,
+  type BestChoice,
   maxRepeats,
   summarizeByPrompt,
   summarizeRows,
@@ -34,7 +36,10 @@ export class ResultsState {
   private readonly embeddedPair: () => EmbeddedPair | null;
 
   readonly summary: SummaryRow[] = $derived(summarizeRows(this.rows));
-  readonly best: SummaryRow | null = $derived(bestRow(this.summary));
+  /** the verdict every part shows: the fastest configuration, its ties, the baseline beaten or not */
+  readonly verdict: BestChoice | null = $derived(bestOf(this.summary));
+  /** the row with the Best badge: the verdict's, only when it beat the baseline */
+  readonly best: SummaryRow | null = $derived(badgeRow(this.summary));
   /** the most runs summarized in one row (repeats x prompts) */
   readonly repeats: number = $derived(maxRepeats(this.summary));
   /** the rows hold more than one drafter or policy: labels name them */
