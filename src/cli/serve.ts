@@ -15,11 +15,11 @@ import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HostOptions } from '../lab/host/engineHost';
 import { DEFAULT_CLIENT_LIMITS, ServeClients, type ClientLimits } from './serveClients';
 import { RestartPolicy } from '../lab/host/restartPolicy';
+import { hostProcessLauncher, probeLauncher } from './childScripts';
 import { SpecDecError, describeError } from '../core/errors';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp';
 import {
@@ -125,14 +125,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const restarts = new RestartPolicy();
   const spawn = (): void => {
     restartTimer = null;
+    const probe = options.probeLauncher ?? probeLauncher();
     const hostOptions: HostOptions = {
       dataDir: options.dataDir,
       embeddedPair: options.embeddedPair,
       remoteClients: true,
       ...(options.hubHost ? { hubHost: options.hubHost } : {}),
+      ...(probe ? { probeLauncher: probe } : {}),
     };
-    const child = fork(fileURLToPath(new URL('./hostProcess.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx'],
+    const launcher = hostProcessLauncher();
+    const child = fork(launcher.script, [], {
+      execArgv: launcher.execArgv,
       env: { ...process.env, SPECDEC_HOST_OPTIONS: JSON.stringify(hostOptions) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

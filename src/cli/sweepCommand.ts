@@ -11,6 +11,7 @@ import { pairProviders } from '../lab/runRows';
 import { modelSpecOf, sweepPlan } from '../lab/runPlan';
 import { EMBEDDED_PAIR, defaultCacheDir, defaultDataDir } from './paths';
 import { downloadBar } from './downloadProgress';
+import { probeLauncher } from './childScripts';
 import { placementOf, promptsOf, sweepSettingsOf, type SweepCliOptions } from './sweep/options';
 import { abortOnSigint, runProgressBar } from './sweep/progress';
 import { checkOutputsWritable, reportFailedWrites, writeOutputFiles } from './sweep/outputs';
@@ -24,9 +25,11 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   const config = sweepPlan(settings, { warmup: opts.warmup, noKvCache: !opts.kvCache });
   checkOutputsWritable(opts);
   const dataDir = opts.dataDir ?? defaultDataDir();
+  const launcher = probeLauncher();
   const probe = {
     ...probeFiles(dataDir),
     reprobe: opts.reprobe ?? false,
+    ...(launcher ? { launcher } : {}),
     ...(opts.verbose ? { onLog: (line: string) => process.stderr.write(`probe: ${line}\n`) } : {}),
   };
   const placement = placementOf(opts);
