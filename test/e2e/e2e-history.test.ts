@@ -74,9 +74,12 @@ describe.skipIf(missing !== null)(
       // the older sweep (K 1 and 2)
       await entries().last().getByTestId('history-item').click();
       await expect.poll(() => resultRows(page)).toBe(3);
-      // its fastest run is loaded for replay from the saved step log
+      // its fastest run is loaded from the saved step log and shown whole (at its end)
       const label = page.getByTestId('step-label');
-      await expect.poll(() => label.textContent(), { timeout: 30_000 }).toMatch(/^Step 0 of \d+/);
+      await expect
+        .poll(() => label.textContent(), { timeout: 30_000 })
+        .toMatch(/^Step (\d+) of \1 · /);
+      expect(await page.getByTestId('token-count').textContent()).toMatch(/^\s*30 new tokens/);
       const select = page.getByTestId('run-select');
       const saved = await select
         .locator('optgroup')
@@ -87,14 +90,17 @@ describe.skipIf(missing !== null)(
         'K=1',
         'K=2',
       ]);
+      // Left steps back from the end
+      const lastStep = Number(/^Step (\d+)/.exec((await label.textContent())!)![1]);
       await page.locator('body').click({ position: { x: 2, y: 300 } });
-      await page.keyboard.press('Shift+ArrowRight');
-      await page.keyboard.press('Shift+ArrowRight');
-      await expect.poll(() => label.textContent()).toMatch(/^Step 2 of \d+/);
+      await page.keyboard.press('Shift+ArrowLeft');
+      await page.keyboard.press('Shift+ArrowLeft');
+      await expect.poll(() => label.textContent()).toMatch(new RegExp(`^Step ${lastStep - 2} of `));
       expect(await page.getByTestId('token').count()).toBeGreaterThan(1);
-      // another saved run, chosen by hand
+      // another saved run, chosen by hand: shown whole too
       await select.selectOption({ label: 'K=1' });
-      await expect.poll(() => label.textContent()).toMatch(/^Step 0 of \d+ · the prompt/);
+      await expect.poll(() => label.textContent()).toMatch(/^Step (\d+) of \1 · drafted/);
+      expect(await page.getByTestId('token-count').textContent()).toMatch(/^\s*30 new tokens/);
 
       const [steps] = await Promise.all([
         page.waitForEvent('download'),

@@ -57,6 +57,28 @@ async function experimentOnScreen(stage: string, withProgress: boolean): Promise
   await onScreen(page.getByTestId('chart-time'), `Time vs K (${stage})`, 250);
 }
 
+/**
+ * Tokens in the stream drawn with more than one mark (a box, outline or shadow, and a line
+ * through or under the text); the step on screen's outline does not count (the legend names it).
+ */
+async function tokensWithTwoMarks(on: Page): Promise<string[]> {
+  return on.getByTestId('token-stream').evaluate((stream) =>
+    [...stream.querySelectorAll<HTMLElement>('.tok')].flatMap((el) => {
+      const style = getComputedStyle(el);
+      const outlined =
+        !el.classList.contains('current') &&
+        style.outlineStyle !== 'none' &&
+        style.outlineWidth !== '0px';
+      const boxed =
+        outlined ||
+        (style.borderTopStyle !== 'none' && style.borderTopWidth !== '0px') ||
+        style.boxShadow !== 'none';
+      const lined = style.textDecorationLine !== 'none';
+      return boxed && lined ? [`${el.dataset.kind} ${el.textContent}`] : [];
+    }),
+  );
+}
+
 /** the set-up panel is open (on narrow windows it is a drawer, closed at first) */
 async function openSetup(): Promise<void> {
   const toggle = page.getByTestId('setup-toggle');
@@ -143,13 +165,14 @@ describe.skipIf(missing !== null)(
     it('folds rejected drafts into markers, shows them on demand, keeps the prompt in view', async () => {
       await page.setViewportSize({ width: 1440, height: 900 });
       await page.getByTestId('run-select').selectOption({ label: 'K=8' });
-      // the replay starts at the prompt: go to the run's end
-      await page.getByTestId('step-scrubber').evaluate((el) => {
-        const input = el as HTMLInputElement;
-        input.value = input.max;
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-      });
+      // a chosen run is shown whole: at its last step, with all its new tokens
+      await expect
+        .poll(() => page.getByTestId('step-label').textContent())
+        .toMatch(/^Step (\d+) of \1 · /);
+      expect(await page.getByTestId('token-count').textContent()).toMatch(/^\s*200 new tokens/);
       await expect.poll(() => page.getByTestId('rejected-fold').count()).toBeGreaterThan(0);
+      // colour plus at most one mark per token (the step on screen adds its outline)
+      expect(await tokensWithTwoMarks(page)).toEqual([]);
       const fold = page.getByTestId('rejected-fold').first();
       const step = await fold.getAttribute('data-step');
       const folded = Number((await fold.textContent())!.replace(/\D/g, ''));
@@ -169,11 +192,36 @@ describe.skipIf(missing !== null)(
 
     it('steps with the arrow keys after a run is chosen, highlighting the step in view', async () => {
       const select = page.getByTestId('run-select');
-      await select.selectOption({ label: 'K=8' });
-      const chosen = await select.inputValue();
       const label = page.getByTestId('step-label');
+      // a chosen run is shown at its end, its label never cut, at 1024 and at 1440
+      for (const width of [1024, 1440]) {
+        await page.setViewportSize({ width, height: width === 1024 ? 700 : 900 });
+        await select.selectOption({ label: 'K=2' });
+        await select.selectOption({ label: 'K=8' });
+        await expect.poll(() => label.textContent()).toMatch(/^Step (\d+) of \1 · drafted/);
+        expect(
+          await label.evaluate((el) => el.scrollWidth <= el.clientWidth),
+          `step label cut at ${width}`,
+        ).toBe(true);
+        await page.getByTestId('token-stream').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(SHOTS, `chosen-run-${width}.png`) });
+      }
+      const chosen = await select.inputValue();
+      const lastStep = Number(/^Step (\d+)/.exec((await label.textContent())!)![1]);
+      // straight after choosing: the keys step the run back from its end, not the choice
+      await page.keyboard.press('Shift+ArrowLeft');
+      await expect
+        .poll(() => label.textContent())
+        .toMatch(new RegExp(`^Step ${lastStep - 1} of ${lastStep} · `));
+      expect(await select.inputValue()).toBe(chosen);
+      // back to the prompt, then step forward with the keys
+      await page.getByTestId('step-scrubber').evaluate((el) => {
+        const input = el as HTMLInputElement;
+        input.value = '0';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      });
       await expect.poll(() => label.textContent()).toMatch(/^Step 0 of \d+/);
-      // straight after choosing: the keys step the run, they do not change the choice
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
       await page.keyboard.press('Shift+ArrowRight');
       await page.keyboard.press('Shift+ArrowRight');
       await page.keyboard.press('Shift+ArrowRight');
@@ -197,6 +245,21 @@ describe.skipIf(missing !== null)(
       const box = (await page.getByTestId('token-stream').boundingBox())!;
       expect(lastBox.y + lastBox.height).toBeLessThanOrEqual(box.y + box.height);
       await page.screenshot({ path: join(SHOTS, 'step-through.png') });
+    });
+
+    it('keeps the run on screen when a step-by-step run is refused', async () => {
+      const label = page.getByTestId('step-label');
+      const before = await label.textContent();
+      const tokens = await page.getByTestId('token').count();
+      expect(tokens).toBeGreaterThan(5);
+      await openSetup();
+      await page.getByTestId('target-source-kind').selectOption('folder');
+      await page.getByTestId('target-dir-input').fill('/no/such/live-folder');
+      await page.getByTestId('live-start').click();
+      await page.getByTestId('live-error').waitFor({ state: 'visible' });
+      expect(await label.textContent()).toBe(before);
+      expect(await page.getByTestId('token').count()).toBe(tokens);
+      await page.getByTestId('target-source-kind').selectOption('embedded');
     });
 
     it('runs with Ctrl+Enter and cancels with Escape', async () => {

@@ -429,14 +429,16 @@ it('token views: the class, label and attributes a stream span gets, and what a 
   // a loop's first token, the tab stop and the current step
   const loop = { start: 3, period: 2, cycleText: ' cat dog' };
   const start = tokenView(token({}), 7, { ...base, loop, tabbable: true, current: true });
-  assert.equal(start.className, 'tok accepted current in-loop cycle-start');
-  assert.equal(start.attrs['data-loop'], 'cycle-start');
+  assert.equal(start.className, 'tok accepted current loop-start');
+  assert.equal(start.attrs['data-loop'], 'start');
   assert.equal(start.attrs['tabindex'], '0');
-  assert.match(start.attrs['aria-label']!, /\(a repeat of the loop begins\)$/);
-  assert.equal(
-    tokenView(token({ outputIndex: 4 }), 8, { ...base, loop }).attrs['data-loop'],
-    'in-loop',
-  );
+  assert.match(start.attrs['aria-label']!, /\(the loop begins here\)$/);
+  // the loop is marked once: not on the rest of it, nor where a later repeat begins
+  for (const outputIndex of [4, 5, 7]) {
+    const later = tokenView(token({ outputIndex }), 8, { ...base, loop });
+    assert.equal(later.attrs['data-loop'], null);
+    assert.equal(later.className, 'tok accepted');
+  }
   assert.equal(tokenView(token({ text: '' }), 8, base).text, '\u2205');
   assert.equal(
     tokenView(token({ kind: 'prompt', step: null, text: 'Once' }), 0, base).attrs['aria-label'],

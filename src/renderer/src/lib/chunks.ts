@@ -1,11 +1,10 @@
 /**
- * Splits the token list into chunks, each drawn as its own block, reusing the previous chunk
- * objects whose tokens are all the same objects. During a live run only the last chunk changes
- * from frame to frame, so the view re-checks one chunk instead of every token (a 1,000-token run
- * has ~1,800 spans), and the browser lays out, paints and rasterizes that block alone: tokens in
- * one inline flow would re-lay out and repaint the whole stream each frame, which on a 2-core
- * machine costs the engine beside it (about a quarter of the renderer's time in bench:app's
- * 400-token sweep).
+ * Splits the token list into chunks, each drawn as its own (inline) element, reusing the previous
+ * chunk objects whose tokens are all the same objects. During a live run only the last chunk
+ * changes from frame to frame, so the view re-checks one chunk instead of every token (a
+ * 1,000-token run has ~1,800 spans). The chunks are inline so the text flows across them (a
+ * block per chunk left half-lines at each chunk's end); the stream box's strict containment
+ * keeps each frame's layout inside the stream.
  *
  * A chunk ends where the text reads as if it could: after output text that ends a sentence or a
  * line, once it holds `min` tokens; a run with no such place (a loop) ends at `max`. The rule

@@ -1,13 +1,14 @@
 /**
- * How each token kind is named and marked. Colour is never the only signal: every kind has a
- * name (aria-label, tooltip, legend), a line style and an optional superscript letter.
+ * How each token kind is named and marked. Each kind has its colour and at most one mark (none
+ * for the common accepted and target-only text, so it reads as text); colour is never the only
+ * signal: every kind has a name (aria-label, tooltip, legend) and an optional superscript letter.
  */
 import type { TokenKind } from './stream';
 
 export interface KindMeta {
   label: string;
   letter: string;
-  /** the non-colour mark, in words, for the legend */
+  /** the colour and the one mark, in words, for the legend */
   pattern: string;
   description: string;
 }
@@ -22,37 +23,37 @@ export const TOKEN_KINDS: Record<TokenKind, KindMeta> = {
   draft: {
     label: 'Pending draft',
     letter: 'D',
-    pattern: 'dashed box',
+    pattern: 'grey, dashed box',
     description: 'proposed by the draft model, not verified yet',
   },
   accepted: {
     label: 'Accepted',
     letter: 'A',
-    pattern: 'solid underline',
+    pattern: 'green, no mark',
     description: 'a draft token the target agreed with',
   },
   rejected: {
     label: 'Rejected',
     letter: 'R',
-    pattern: 'struck through',
+    pattern: 'red, struck through',
     description: 'a draft token the target disagreed with (faded: discarded after it)',
   },
   correction: {
     label: 'Correction',
     letter: 'C',
-    pattern: 'wavy underline',
+    pattern: 'amber, underlined',
     description: "the target's own token at the first mismatch",
   },
   bonus: {
     label: 'Bonus',
     letter: 'B',
-    pattern: 'double underline',
+    pattern: 'blue, dotted underline',
     description: "the target's extra token when every draft was accepted",
   },
   target: {
     label: 'Target only',
     letter: 'T',
-    pattern: 'plain, dark',
+    pattern: 'dark on grey, no mark',
     description: 'made by the target alone (the baseline, or no room left to draft)',
   },
 };

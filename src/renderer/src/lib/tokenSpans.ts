@@ -8,7 +8,7 @@
  * roving tab stop or the current step rewrites two attributes instead of a chunk.
  */
 import { visibleText } from './format';
-import { loopRole, type StreamLoop, type StreamToken } from './stream';
+import type { StreamLoop, StreamToken } from './stream';
 import { TOKEN_KINDS } from './tokenKinds';
 
 /** what the reader sees of one token; attributes set to null are absent */
@@ -32,7 +32,8 @@ export interface TokenViewOptions {
 }
 
 export function tokenView(token: StreamToken, index: number, o: TokenViewOptions): TokenView {
-  const role = loopRole(token, o.loop);
+  // A loop is marked once, on its first token (the line above the stream names the cycle).
+  const loopStart = o.loop !== null && token.outputIndex === o.loop.start;
   const meta = TOKEN_KINDS[token.kind];
   const folded = o.folded;
   let label: string;
@@ -41,15 +42,14 @@ export function tokenView(token: StreamToken, index: number, o: TokenViewOptions
     label = `${folded} rejected draft${folded === 1 ? '' : 's'} at step ${token.step ?? '?'}, folded: press Enter or click to show them`;
   else {
     const kind = token.unchecked ? 'Rejected (discarded, not checked)' : meta.label;
-    const repeat = role === 'cycle-start' ? ' (a repeat of the loop begins)' : '';
-    label = `${kind}: ${visibleText(token.text)}${repeat}`;
+    const loop = loopStart ? ' (the loop begins here)' : '';
+    label = `${kind}: ${visibleText(token.text)}${loop}`;
   }
   let className = `tok ${token.kind}`;
   if (token.unchecked && folded === null) className += ' unchecked';
   if (folded !== null) className += ' folded';
   if (o.current) className += ' current';
-  if (role !== null) className += ' in-loop';
-  if (role === 'cycle-start') className += ' cycle-start';
+  if (loopStart) className += ' loop-start';
   const step = token.step === null ? null : String(token.step);
   return {
     key: token.key,
@@ -66,7 +66,7 @@ export function tokenView(token: StreamToken, index: number, o: TokenViewOptions
       'data-index': String(index),
       'data-step': step,
       'data-fold-step': folded !== null ? step : null,
-      'data-loop': role,
+      'data-loop': loopStart ? 'start' : null,
       'data-letter': meta.letter,
     },
   };

@@ -9,7 +9,6 @@ import { parseWhole } from '../lib/setupValidation';
 import type { DownloadState } from './download.svelte';
 import type { LiveState } from './live.svelte';
 import type { NoticeState } from './notices.svelte';
-import type { ReplayState } from './replay.svelte';
 import type { SetupState } from './setup.svelte';
 
 /** the studio's parts a step-by-step run starts from */
@@ -18,7 +17,6 @@ export interface LiveParts {
   readonly live: LiveState;
   readonly download: DownloadState;
   readonly notices: NoticeState;
-  readonly replay: ReplayState;
   /** a run or a download is in flight on the engine */
   readonly engineBusy: boolean;
 }
@@ -33,7 +31,7 @@ export class LiveControl {
   }
 
   start(): void {
-    const { setup, live, download, notices, replay } = this.parts;
+    const { setup, live, download, notices } = this.parts;
     if (this.parts.engineBusy) return;
     const k = parseWhole(live.kText, 'K', 1, MAX_K);
     live.kError = k.ok ? null : k.message;
@@ -49,7 +47,8 @@ export class LiveControl {
     const decoding = settings.sampling ? 'sampled' : 'greedy';
     live.start(requestId, `${settings.drafter} / ${settings.policy}, ${decoding}`);
     download.track(requestId, 'live');
-    replay.clear();
+    // The stream keeps what it shows until the run's first events arrive (storeLiveEvents
+    // follows it then): a refused attempt clears nothing.
     this.send({ type: 'live-start', requestId, settings });
   }
 

@@ -106,11 +106,14 @@ export class ReplayState {
     }
   }
 
-  /** Replay a finished run from its start. */
+  /**
+   * Show a finished run whole (its end: every step applied); stepping back and playing start
+   * from there.
+   */
   select(runId: string): void {
     this.pause();
     this.load(runId);
-    this.enterReplay(0);
+    this.enterReplay(Number.POSITIVE_INFINITY);
   }
 
   /** Show nothing and follow the next run that starts (a new sweep or live run). */
