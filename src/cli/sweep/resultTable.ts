@@ -30,8 +30,15 @@ const withRange = (s: Spread, d: number, suffix = ''): string =>
     ? `${fmt(s.median, d)}${suffix}\n${range(s, d)}`
     : `${fmt(s.median, d)}${suffix}`;
 
+/** seconds to 4 decimals, fewer from 1 s up: a range of 10-99 s still fits its column */
+const timeDigits = (s: Spread): number => (s.max >= 100 ? 1 : s.max >= 10 ? 2 : s.max >= 1 ? 3 : 4);
+
 const identical = (r: SummaryRow): string =>
   r.identicalCount === r.repeats ? 'yes' : `NO (${r.identicalCount}/${r.repeats})`;
+
+/** the same, shorter for the default table: "NO 2/3" */
+const identicalShort = (r: SummaryRow): string =>
+  r.identicalCount === r.repeats ? 'yes' : `NO ${r.identicalCount}/${r.repeats}`;
 
 function flat(text: string, chars: number): string {
   const oneLine = text.replace(/\s+/g, ' ');
@@ -80,12 +87,12 @@ function narrowTable(
     table.push([
       // "K=3 prompt-lookup / heuristic" on two lines
       variantLabel(r, strategies).replace(' / ', '\n/ '),
-      withRange(r.timeS, 4),
+      withRange(r.timeS, timeDigits(r.timeS)),
       String(r.targetPasses.median),
       r.tokensPerTargetPass ? withRange(r.tokensPerTargetPass, 2) : '-',
       r.acceptanceRate ? fmt(r.acceptanceRate.median) : '-',
       r.speedup ? withRange(r.speedup, 2, 'x') : '-',
-      identical(r) + (differs ? ' *' : ''),
+      identicalShort(r) + (differs ? ' *' : ''),
     ]);
   }
   return table;
