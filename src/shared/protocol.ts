@@ -17,7 +17,7 @@ import {
   RepetitionParams,
   SamplingParams,
 } from './decoding';
-import { MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
+import { MAX_K, MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
 
 /** MAX_K and MAX_PROMPTS live in ./limits; the engine and the app read them with the protocol */
 export { MAX_K, MAX_PROMPTS } from './limits';
@@ -126,11 +126,17 @@ export const MAX_PROBE_TOKENS = 8192;
 /** A saved sweep's name at most, in characters. */
 export const MAX_HISTORY_NAME = 80;
 
-/** a saved sweep's id, as the history store makes them (also its file name) */
+/**
+ * a saved sweep's id: its file name without `.json` (the store makes them of letters, digits, _
+ * and -; a copy made by hand may add spaces, dots and brackets, as "X copy" or "X (1)")
+ */
 export const HistoryId = z
   .string()
   .max(100)
-  .regex(/^[\w-]+$/, 'a saved sweep id is letters, digits, _ and -');
+  .regex(
+    /^[\w(-][\w ().-]*$/,
+    'a saved sweep id is letters, digits, spaces and _ - . ( ), not starting with a dot',
+  );
 /** what the user calls a saved sweep */
 export const HistoryName = z
   .string()
@@ -256,16 +262,52 @@ export function parseRequestText(text: string): ParsedRequest {
   return parseHostRequest(value);
 }
 
-/** One finished run of a sweep: its metrics (see events.ts) and what it was compared with. */
+/**
+ * A run's counts at most: far above any run (max new tokens times K), far below what would
+ * freeze a chart that draws them; and its seconds at most (a run is not months long).
+ */
+export const MAX_RUN_COUNT = 1e9;
+export const MAX_RUN_SECONDS = 1e7;
+const RunCount = z.number().int().min(0).max(MAX_RUN_COUNT);
+const RunSeconds = z.number().min(0).max(MAX_RUN_SECONDS);
+const Share = z.number().min(0).max(1);
+
+/**
+ * One finished run of a sweep: its metrics (see events.ts) and what it was compared with, each
+ * within the range a run can have (a saved row out of range is skipped, never drawn).
+ */
 export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
-  runId: z.string(),
+  newTokens: RunCount,
+  targetPasses: RunCount,
+  draftPasses: RunCount,
+  verificationSteps: RunCount,
+  draftedTokens: RunCount,
+  acceptedTokens: RunCount,
+  corrections: RunCount,
+  bonuses: RunCount,
+  acceptanceRate: Share.nullable(),
+  /** at most K + 1 tokens a pass */
+  tokensPerTargetPass: z
+    .number()
+    .min(0)
+    .max(MAX_K + 1)
+    .nullable(),
+  timeS: RunSeconds,
+  targetRunS: RunSeconds,
+  draftRunS: RunSeconds,
+  queuedS: RunSeconds.optional(),
+  runId: z.string().max(200),
   mode: DecodeMode,
-  k: z.number().int().nullable(),
-  repeat: z.number().int(),
+  k: z.number().int().min(1).max(MAX_K).nullable(),
+  repeat: RunCount,
   /** index into the sweep's prompt set */
-  promptIndex: z.number().int(),
+  promptIndex: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_PROMPTS - 1),
   /** baseline time of the same repeat / this run's time */
-  speedup: z.number().nullable(),
+  speedup: z.number().min(0).nullable(),
   /** output token ids equal the baseline's of the same repeat */
   identical: z.boolean(),
   stopReason: StopReason,
@@ -273,14 +315,14 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   policy: DraftPolicyName.nullable().optional(),
   drafter: DrafterKind.nullable().optional(),
   /** tokens drafted at each step */
-  kPerStep: z.array(z.number().int()).optional(),
+  kPerStep: z.array(z.number().int().min(0).max(MAX_K)).optional(),
   /** how often the i-th drafted token of a step was accepted */
-  acceptanceByPosition: z.array(z.number()).optional(),
+  acceptanceByPosition: z.array(Share).max(MAX_K).optional(),
   /** execution providers the models ran on */
   targetProvider: z.string().optional(),
   draftProvider: z.string().nullable().optional(),
   /** where the output enters a repeating cycle and its period (src/results/loops.ts), or null */
-  repetition: z.object({ start: z.number().int(), period: z.number().int() }).nullable().optional(),
+  repetition: z.object({ start: RunCount, period: RunCount }).nullable().optional(),
   /** every provider probed for the model: "cpu 1.21 ms; webgpu 742 ms; cuda: not installed" */
   targetProviderTrials: z.string().nullable().optional(),
   draftProviderTrials: z.string().nullable().optional(),
@@ -291,7 +333,7 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   targetGraph: ModelGraph.optional(),
   draftGraph: ModelGraph.nullable().optional(),
   outputText: z.string(),
-  outputTokenIds: z.array(z.number().int()),
+  outputTokenIds: z.array(z.number().int().min(0)),
 });
 export type RunRow = z.infer<typeof RunRow>;
 
@@ -308,6 +350,9 @@ export const HistoryEntry = z.object({
   status: z.enum(['running', 'finished', 'cancelled', 'failed']),
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/** The history list's texts (prompt, name, models) at most, in characters: the list stays small. */
+export const MAX_LISTED_TEXT = 300;
 
 export const HistorySummary = HistoryEntry.pick({
   id: true,
@@ -338,6 +383,12 @@ export const HistorySummary = HistoryEntry.pick({
     .optional(),
   /** the runs' event logs were saved: they can be replayed and their steps exported */
   replayable: z.boolean().optional(),
+  /** what was not as expected in its files (rows skipped, an unknown status), each with what to do */
+  problems: z.array(z.string()).optional(),
+  /** a copy of another saved sweep (same id inside, another file): that entry's id */
+  duplicateOf: z.string().optional(),
+  /** its files cannot be read, why and what to do: it can only be deleted */
+  unreadable: z.string().optional(),
 });
 export type HistorySummary = z.infer<typeof HistorySummary>;
 

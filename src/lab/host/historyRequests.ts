@@ -1,10 +1,21 @@
 /**
  * The history requests: list, open, replay, rename and delete saved sweeps. A sweep still being
- * written is neither renamed nor deleted under it.
+ * written is neither renamed nor deleted under it; a file that cannot be read is refused in words.
  */
 import { SpecDecError } from '../../core/errors';
 import type { HostMessage } from '../../shared/protocol';
+import { HistoryFileError } from './historyFiles';
 import { notSavedReason, type HistoryStore } from './historyStore';
+
+/** a history file's refusal as the client's error; anything else goes on as it was */
+function refused<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof HistoryFileError) throw new SpecDecError('BAD_ARGUMENT', err.message);
+    throw err;
+  }
+}
 
 export class HistoryRequests {
   constructor(
@@ -15,11 +26,12 @@ export class HistoryRequests {
   ) {}
 
   list(requestId: string): void {
-    this.post({ type: 'history-list', requestId, entries: this.store.list(this.saving) });
+    const entries = refused(() => this.store.list(this.saving));
+    this.post({ type: 'history-list', requestId, entries });
   }
 
   open(requestId: string, id: string): void {
-    const entry = this.store.get(id);
+    const entry = refused(() => this.store.read(id))?.entry;
     if (!entry)
       throw new SpecDecError('BAD_ARGUMENT', `No saved run ${id} (it may have been deleted).`);
     this.post({ type: 'history-entry', requestId, entry });
@@ -42,6 +54,8 @@ export class HistoryRequests {
     try {
       found = this.store.rename(id, name);
     } catch (err) {
+      if (err instanceof HistoryFileError)
+        throw new SpecDecError('BAD_ARGUMENT', `Could not rename the saved sweep: ${err.message}`);
       throw new SpecDecError(
         'BAD_ARGUMENT',
         `Could not rename the saved sweep: ${notSavedReason(err, this.store.dir).replace(/^not saved: /, '')}.`,

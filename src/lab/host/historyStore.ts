@@ -16,7 +16,7 @@ import {
   appendFileSync,
   constants,
   existsSync,
-  readFileSync,
+  lstatSync,
   readdirSync,
   unlinkSync,
 } from 'node:fs';
@@ -25,12 +25,21 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/atomicWrite';
 import { EngineEvent } from '../../shared/events';
-import { HistoryEntry, RunRow, type HistorySummary } from '../../shared/protocol';
-import { bestOf, comparesStrategies, summarizeRows, variantLabel } from '../../results/summary';
+import { HistoryId, type HistoryEntry, type RunRow } from '../../shared/protocol';
+import type { HistorySummary } from '../../shared/protocol';
+import { forEachLine, HistoryFileError, MAX_EVENTS_BYTES } from './historyFiles';
+import { readEntry, readStoredHeader, type ReadEntry } from './historyEntryRead';
+import { listedEntry, markDuplicates, unreadableEntry } from './historySummaries';
 
 const EventLog = z.array(EngineEvent);
 const FILES = ['json', 'rows.jsonl', 'events.jsonl'] as const;
+/** one run's event log, decompressed, at most (a gzip bomb stops here) */
+const MAX_EVENT_LOG_BYTES = 256 << 20;
 
+/**
+ * The store names an entry by its file name (`{id}.json`): unique in the folder, so a copy made
+ * with `cp X.json X-copy.json` is its own entry, opened and deleted apart from X.
+ */
 export class HistoryStore {
   constructor(readonly dir: string) {}
 
@@ -49,33 +58,52 @@ export class HistoryStore {
     appendFileSync(join(this.dir, `${id}.events.jsonl`), JSON.stringify({ runId, gz }) + '\n');
   }
 
-  /** one saved run's events; null when the entry or the run has no readable log */
+  /**
+   * One saved run's events; null when the entry or the run has no readable log. The log is
+   * read a line at a time and only the run's own line is decoded.
+   */
   runEvents(id: string, runId: string): EngineEvent[] | null {
     if (!validId(id)) return null;
-    const file = join(this.dir, `${id}.events.jsonl`);
-    if (!existsSync(file)) return null;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (line === '') continue;
-      try {
-        const saved = z.object({ runId: z.string(), gz: z.string() }).parse(JSON.parse(line));
-        if (saved.runId !== runId) continue;
-        return EventLog.parse(JSON.parse(gunzipSync(Buffer.from(saved.gz, 'base64')).toString()));
-      } catch {
-        // a line torn by a crash or a full disk: the logs before it stand
-      }
+    // appendEvents writes {"runId":...,"gz":...}: the run's line starts with its id
+    const prefix = Buffer.from(`{"runId":${JSON.stringify(runId)},`);
+    let events: EngineEvent[] | null = null;
+    try {
+      forEachLine(this.dir, `${id}.events.jsonl`, MAX_EVENTS_BYTES, (line) => {
+        if (line === null || !line.subarray(0, prefix.length).equals(prefix)) return false;
+        try {
+          const saved = z
+            .object({ runId: z.string(), gz: z.string() })
+            .parse(JSON.parse(line.toString()));
+          const json = gunzipSync(Buffer.from(saved.gz, 'base64'), {
+            maxOutputLength: MAX_EVENT_LOG_BYTES,
+          });
+          events = EventLog.parse(JSON.parse(json.toString()));
+          return true;
+        } catch {
+          // a line torn by a crash or a full disk: a later copy of the run may stand
+          return false;
+        }
+      });
+    } catch (err) {
+      if (!(err instanceof HistoryFileError)) throw err;
+      return null;
     }
-    return null;
+    return events;
   }
 
-  /** Name a saved sweep; false when there is no such entry. */
+  /**
+   * Name a saved sweep; false when there is no such entry. The header is rewritten as it was
+   * stored with only its name changed: rows kept inside it (earlier versions) and fields this
+   * version does not know stay. Throws HistoryFileError when the header cannot be read.
+   */
   rename(id: string, name: string): boolean {
-    const entry = this.header(id);
-    if (!entry) return false;
-    this.saveHeader({ ...entry, name });
+    if (!validId(id) || !this.exists(`${id}.json`)) return false;
+    const stored = readStoredHeader(this.dir, id);
+    writeFileAtomic(join(this.dir, `${id}.json`), JSON.stringify({ ...stored, name }));
     return true;
   }
 
-  /** forget an entry (one that ended with no runs, or one the user deleted) */
+  /** forget an entry (one that ended with no runs, or one the user deleted): its own files only */
   remove(id: string): void {
     if (!validId(id)) return;
     for (const ext of FILES) {
@@ -88,72 +116,81 @@ export class HistoryStore {
   }
 
   get(id: string): HistoryEntry | null {
-    const header = this.header(id);
-    return header && { ...header, rows: [...header.rows, ...this.rows(id)] };
-  }
-
-  private header(id: string): HistoryEntry | null {
-    if (!validId(id)) return null;
-    let header: HistoryEntry;
     try {
-      header = HistoryEntry.parse(JSON.parse(readFileSync(join(this.dir, `${id}.json`), 'utf8')));
-    } catch {
-      return null;
+      return this.read(id)?.entry ?? null;
+    } catch (err) {
+      if (err instanceof HistoryFileError) return null;
+      throw err;
     }
-    return header;
   }
 
-  private rows(id: string): RunRow[] {
-    const file = join(this.dir, `${id}.rows.jsonl`);
-    if (!existsSync(file)) return [];
-    const rows: RunRow[] = [];
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (line === '') continue;
+  /** the entry as read, with what was wrong; null when there is none; HistoryFileError when unreadable */
+  read(id: string): ReadEntry | null {
+    if (!validId(id) || !this.exists(`${id}.json`)) return null;
+    return readEntry(this.dir, id);
+  }
+
+  /**
+   * Newest first; `active` ids are still running, any other 'running' entry died with its host.
+   * One entry that cannot be read is listed as such (with what to do) and never hides the others.
+   */
+  list(active: ReadonlySet<string> = new Set()): HistorySummary[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new HistoryFileError(
+        `The history folder ${this.dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): make it a folder you can read, or move it away to start a new history.`,
+      );
+    }
+    const read: ReadEntry[] = [];
+    const out: HistorySummary[] = [];
+    for (const name of names.sort()) {
+      if (!name.endsWith('.json')) continue;
+      const id = name.slice(0, -5);
+      if (!validId(id)) continue; // a name the requests could not carry: it could not be opened
       try {
-        rows.push(RunRow.parse(JSON.parse(line)));
-      } catch {
-        // a line torn by a crash or a full disk: the runs before it stand
+        read.push(readEntry(this.dir, id));
+      } catch (err) {
+        const problem = err instanceof HistoryFileError ? err.message : `${name} cannot be read.`;
+        out.push(unreadableEntry(id, this.modified(name), problem));
       }
     }
-    return rows;
+    const duplicateOf = markDuplicates(read);
+    for (const r of read) {
+      out.push(
+        listedEntry(r, {
+          active: active.has(r.entry.id),
+          duplicateOf: duplicateOf.get(r.entry.id) ?? null,
+          replayable: this.exists(`${r.entry.id}.events.jsonl`),
+        }),
+      );
+    }
+    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
   }
 
-  /** newest first; `active` ids are still running, any other 'running' entry died with its host */
-  list(active: ReadonlySet<string> = new Set()): HistorySummary[] {
-    if (!existsSync(this.dir)) return [];
-    const out: HistorySummary[] = [];
-    for (const name of readdirSync(this.dir)) {
-      if (!name.endsWith('.json')) continue;
-      const e = this.get(name.slice(0, -5));
-      if (!e) continue; // unreadable or foreign file: skip it rather than fail the whole list
-      const summary = summarizeRows(e.rows);
-      const best = bestOf(summary);
-      out.push({
-        id: e.id,
-        createdAt: e.createdAt,
-        name: e.name ?? null,
-        status: e.status === 'running' && !active.has(e.id) ? 'failed' : e.status,
-        models: e.models,
-        dtypes: { target: e.settings.pair.target.dtype, draft: e.settings.pair.draft.dtype },
-        prompt: e.settings.prompts[0] ?? '',
-        prompts: e.settings.prompts.length,
-        ks: e.settings.ks,
-        runs: e.rows.length,
-        best: best && {
-          label: variantLabel(best.row, comparesStrategies(e.rows)),
-          speedup: best.row.speedup!.median,
-          tied: best.tiedWith.length > 0,
-          beatBaseline: best.beatBaseline,
-        },
-        replayable: existsSync(join(this.dir, `${e.id}.events.jsonl`)),
-      });
+  private exists(name: string): boolean {
+    try {
+      lstatSync(join(this.dir, name));
+      return true;
+    } catch {
+      return false;
     }
-    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** when a file was last written, for an entry whose own date cannot be read */
+  private modified(name: string): string {
+    try {
+      return lstatSync(join(this.dir, name)).mtime.toISOString();
+    } catch {
+      return new Date(0).toISOString();
+    }
   }
 }
 
 function validId(id: string): boolean {
-  return /^[\w-]+$/.test(id);
+  return HistoryId.safeParse(id).success;
 }
 
 /** A failed save in words for the client: "not saved: disk full at /path". */
