@@ -28,7 +28,7 @@ import {
   theoryReference,
   timeChartData,
 } from '../../src/renderer/src/lib/chartData';
-import { controlHint } from '../../src/renderer/src/lib/hostErrors';
+import { causeFields, controlHint, fieldForCode } from '../../src/renderer/src/lib/hostErrors';
 import { describeKPerStep, kPerStepFromTokens } from '../../src/renderer/src/lib/kPerStep';
 import type { StreamToken } from '../../src/renderer/src/lib/stream';
 
@@ -206,10 +206,28 @@ describe('charts for strategies, positions and theory', () => {
 describe('host errors in the app', () => {
   it('say where the app keeps the setting a core error names (the CLI names its flags)', () => {
     expect(controlHint(['temperature'])).toBe(' (set in: Decoding: Temperature)');
-    expect(controlHint(['hubHost', 'offline'])).toBe(
-      ' (set in: the Hub mirror (SPECDEC_HUB_HOST) or Offline)',
-    );
+    // the app has no Hub mirror field nor cache folder setting: only its Offline box is named
+    expect(controlHint(['hubHost', 'offline'])).toBe(' (set in: Offline, under the model pair)');
+    expect(controlHint(['cacheDir'])).toBe('');
     expect(controlHint(undefined)).toBe('');
     expect(controlHint(['not-a-setting'])).toBe('');
+  });
+
+  it('put a failure under the control that caused it, from every entry point', () => {
+    // a Hub failure is the pair's whether Download or Run fetched the models
+    for (const code of ['HUB_UNREACHABLE', 'HUB_INTERRUPTED', 'HUB_OFFLINE', 'DISK_FULL'])
+      expect(fieldForCode(code)).toBe('pair');
+    expect(fieldForCode('PROMPT_TOO_LONG')).toBe('prompt');
+    expect(fieldForCode('BAD_ARGUMENT')).toBeNull();
+  });
+
+  it('know what else an error depends on, so it goes when any of those controls changes', () => {
+    expect(causeFields('PROMPT_TOO_LONG', 'prompt')).toEqual(['prompt', 'pair']);
+    expect(causeFields('MAX_NEW_TOKENS_INVALID', 'maxNewTokens')).toEqual([
+      'maxNewTokens',
+      'prompt',
+      'pair',
+    ]);
+    expect(causeFields('MODEL_FOLDER_MISSING', 'pair')).toEqual(['pair']);
   });
 });

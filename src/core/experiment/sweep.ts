@@ -131,11 +131,18 @@ export function checkSweepConfig(config: SweepConfig, pair: PairFit): void {
   config.prompts.forEach((prompt, i) => {
     const promptTokens = pair.tokenizer.encode(prompt).length;
     const room = pair.nPositions - promptTokens;
+    const which = config.prompts.length > 1 ? `prompt ${i + 1} of the set` : 'the prompt';
+    // a prompt that fills the context alone is the prompt's fault, whatever max new tokens is
+    if (room < 1) {
+      throw new SpecDecError(
+        'PROMPT_TOO_LONG',
+        `${which[0]!.toUpperCase()}${which.slice(1)} is ${promptTokens} tokens and the models hold ${pair.nPositions} in all, so no new token fits. Shorten ${which === 'the prompt' ? 'it' : 'that prompt'} to under ${pair.nPositions} tokens.`,
+      );
+    }
     if (config.maxNewTokens > room) {
-      const which = config.prompts.length > 1 ? `prompt ${i + 1} of the set` : 'the prompt';
       throw new SpecDecError(
         'MAX_NEW_TOKENS_INVALID',
-        `Max new tokens ${config.maxNewTokens} is past the context: ${which} is ${promptTokens} tokens and the models hold ${pair.nPositions}, so at most ${Math.max(0, room)} new tokens fit. Lower max new tokens or shorten the prompt.`,
+        `Max new tokens ${config.maxNewTokens} is past the context: ${which} is ${promptTokens} tokens and the models hold ${pair.nPositions}, so at most ${room} new tokens fit. Lower max new tokens or shorten the prompt.`,
       );
     }
   });

@@ -1,9 +1,10 @@
 /**
- * Which set-up control a host error is about, from its code, so the control can be marked next
- * to the message. Unknown codes belong to no control; the message is shown either way.
+ * Where a host error belongs in the app: the set-up control it is shown under (from its code),
+ * the controls whose change makes it stale, and the app's names for the settings it names.
  */
 export type SetupField = 'pair' | 'prompt' | 'maxNewTokens' | 'ks' | 'repeats';
 
+/** the control an error is shown under; unknown codes belong to no control (shown under Run) */
 const FIELD_BY_CODE: Record<string, SetupField> = {
   MODEL_FOLDER_MISSING: 'pair',
   MODEL_FOLDER_INVALID: 'pair',
@@ -11,9 +12,13 @@ const FIELD_BY_CODE: Record<string, SetupField> = {
   ONNX_INTERFACE: 'pair',
   TOKENIZER_INVALID: 'pair',
   PAIR_MISMATCH: 'pair',
+  // the Hub's failures are the pair's, whether Download or Run fetched it
   HUB_NOT_FOUND: 'pair',
   HUB_FILE_MISSING: 'pair',
   HUB_OFFLINE: 'pair',
+  HUB_UNREACHABLE: 'pair',
+  HUB_INTERRUPTED: 'pair',
+  DISK_FULL: 'pair',
   EXECUTION_PROVIDER: 'pair',
   PROMPT_EMPTY: 'prompt',
   PROMPT_TOO_LONG: 'prompt',
@@ -21,7 +26,20 @@ const FIELD_BY_CODE: Record<string, SetupField> = {
   K_OUT_OF_RANGE: 'ks',
 };
 
-/** Where the app keeps each setting a host error names (the CLI names its flags instead). */
+/**
+ * Besides the control it is shown under, what else an error depends on: a prompt too long for
+ * the context is stale once the pair (its context) changes too, and max new tokens past the
+ * context once the prompt or the pair does.
+ */
+const ALSO_CAUSED_BY: Partial<Record<string, readonly SetupField[]>> = {
+  PROMPT_TOO_LONG: ['pair'],
+  MAX_NEW_TOKENS_INVALID: ['prompt', 'pair'],
+};
+
+/**
+ * Where the app keeps each setting a host error names (the CLI names its flags instead). A
+ * setting the app has no control for (the Hub mirror, the cache folder) is not named.
+ */
 const CONTROL_BY_SETTING: Record<string, string> = {
   prompt: 'Prompt',
   temperature: 'Decoding: Temperature',
@@ -30,9 +48,7 @@ const CONTROL_BY_SETTING: Record<string, string> = {
   seed: 'Decoding: Seed',
   pMin: 'Draft length policy: P-min',
   ep: "each model's Provider",
-  cacheDir: 'the download cache folder',
-  hubHost: 'the Hub mirror (SPECDEC_HUB_HOST)',
-  offline: 'Offline',
+  offline: 'Offline, under the model pair',
 };
 
 /** " (set in: Decoding: Temperature)" for the settings a host error names; '' for none */
@@ -43,4 +59,9 @@ export function controlHint(settings: readonly string[] | undefined): string {
 
 export function fieldForCode(code: string): SetupField | null {
   return FIELD_BY_CODE[code] ?? null;
+}
+
+/** every control whose change makes an error shown under `field` stale, `field` first */
+export function causeFields(code: string, field: SetupField): SetupField[] {
+  return [field, ...(ALSO_CAUSED_BY[code] ?? []).filter((f) => f !== field)];
 }

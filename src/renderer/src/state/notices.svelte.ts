@@ -1,11 +1,22 @@
 /** What went wrong, in plain words: host errors (with the control they concern) and engine exits. */
-import { fieldForCode, type SetupField } from '../lib/hostErrors';
+import { causeFields, fieldForCode, type SetupField } from '../lib/hostErrors';
 
 export interface HostErrorNotice {
   message: string;
+  /** the control it is shown under (null: under Run) */
   field: SetupField | null;
-  /** what that control held when the error came (see SetupState.fieldKey) */
+  /** every control it depends on, `field` first: a change to any of them makes it stale */
+  causes: readonly SetupField[];
+  /** what those controls held when the error came (see setupKeyOf) */
   setupKey: string | null;
+}
+
+/** what the controls an error depends on hold now, to tell when one of them changed */
+export function setupKeyOf(
+  causes: readonly SetupField[],
+  keyOf: (field: SetupField) => string,
+): string {
+  return JSON.stringify(causes.map(keyOf));
 }
 
 export class NoticeState {
@@ -21,7 +32,13 @@ export class NoticeState {
     fallback: SetupField | null = null,
   ): void {
     const field = fieldForCode(code) ?? fallback;
-    this.error = { message, field, setupKey: field === null ? null : keyOf(field) };
+    const causes = field === null ? [] : causeFields(code, field);
+    this.error = {
+      message,
+      field,
+      causes,
+      setupKey: field === null ? null : setupKeyOf(causes, keyOf),
+    };
   }
 
   clearError(): void {

@@ -14,7 +14,7 @@ import { HistoryState } from './history.svelte';
 import { HistoryCoordinator } from './historyCoordinator.svelte';
 import { LiveState } from './live.svelte';
 import { LiveControl } from './liveControl.svelte';
-import { NoticeState, type HostErrorNotice } from './notices.svelte';
+import { NoticeState, setupKeyOf, type HostErrorNotice } from './notices.svelte';
 import { ReplayState } from './replay.svelte';
 import { ResultsState, type EmbeddedPair } from './results.svelte';
 import { RunFetch } from './runFetch.svelte';
@@ -106,12 +106,13 @@ export class Studio {
   }
 
   /**
-   * The host error on show, if any. One about a set-up control (a bad folder, a prompt too
-   * long) is gone once that control changed: it no longer describes what is set.
+   * The host error on show, if any. One about set-up controls (a bad folder, a prompt too
+   * long) is gone once one of them changed: it no longer describes what is set.
    */
   get hostError(): HostErrorNotice | null {
     const error = this.notices.error;
-    if (error?.field && error.setupKey !== this.setup.fieldKey(error.field)) return null;
+    if (error?.field && error.setupKey !== setupKeyOf(error.causes, (f) => this.setup.fieldKey(f)))
+      return null;
     return error;
   }
 
