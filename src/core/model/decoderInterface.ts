@@ -21,20 +21,27 @@ export function readDecoderInterface(
   folder: ModelFolder,
   architecture: Architecture,
 ): DecoderInterface {
-  const slots = cacheSlots(architecture, folder.config);
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
-  const missing = [
-    ...PassFeeds.missing(architecture.inputs, session.inputNames),
-    ...slots.map((s) => s.past).filter((n) => !inputs.has(n)),
-    ...['logits', ...slots.map((s) => s.present)].filter((n) => !outputs.has(n)),
-  ];
+  const missing: string[] = PassFeeds.missing(architecture.inputs, session.inputNames);
+  if (!outputs.has('logits')) missing.push('logits');
+  // slot by slot, stopping once the message has its names: the layer count is config.json's,
+  // checked against the file's cache inputs only where the file has some (configCheck.ts)
+  for (let layer = 0; layer < folder.config.nLayer && missing.length <= 3; layer++) {
+    for (const role of ['key', 'value'] as const) {
+      const past = architecture.cache.pastName(layer, role);
+      const present = architecture.cache.presentName(layer, role);
+      if (!inputs.has(past)) missing.push(past);
+      if (!outputs.has(present)) missing.push(present);
+    }
+  }
   if (missing.length > 0) {
     throw new SpecDecError(
       'ONNX_INTERFACE',
       `${folder.onnxPath} does not have the ${architecture.modelType}-with-past interface (missing ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}). Export it with past key/values (e.g. optimum's "text-generation-with-past").`,
     );
   }
+  const slots = cacheSlots(architecture, folder.config);
   return {
     slots,
     cacheType: floatType(session.inputMetadata, slots[0]!.past, folder, architecture),

@@ -118,12 +118,19 @@ export class KvCache {
     // A slot is [1, heads, len, headDim]: each head's rows are contiguous, so a crop is one
     // copy per head, into a buffer this cache keeps for the slot (no allocation per crop). The
     // source is onnxruntime's output of the last pass, or this same buffer when cropping twice
-    // in a row (copyWithin moves rows left safely then).
-    const slotSize = nKvHeads * nPositions * headDim;
+    // in a row (copyWithin moves rows left safely then). A buffer grows (doubling, up to the
+    // context) as crops need it, rather than being sized from the context at the first crop.
     for (let i = 0; i < this.tensors.length; i++) {
       const src = this.tensors[i]!.data as CacheArray;
-      const store = (this.cropBuffers[i] ??=
-        this.cacheType === 'float16' ? new Uint16Array(slotSize) : new Float32Array(slotSize));
+      let store = this.cropBuffers[i];
+      if (!store || store.length < size) {
+        const held = store ? store.length / (nKvHeads * headDim) : 0;
+        const positions = Math.max(n, Math.min(nPositions, Math.max(2 * held, 64)));
+        const slotSize = nKvHeads * positions * headDim;
+        store =
+          this.cacheType === 'float16' ? new Uint16Array(slotSize) : new Float32Array(slotSize);
+        this.cropBuffers[i] = store;
+      }
       for (let h = 0; h < nKvHeads; h++) {
         const from = h * oldLen * headDim;
         if (src.buffer === store.buffer)

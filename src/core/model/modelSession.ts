@@ -16,6 +16,9 @@ export function modelSessionOptions(
 ): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: 'all' as const,
+    // a failing pass is reported in words (passTiming.ts); onnxruntime's own log line about it
+    // would reach the user's terminal raw, so only its fatal lines are let through
+    logSeverityLevel: 4 as const,
     ...cpuThreadOptions(threads),
     ...(kvLocation === 'device' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
   };

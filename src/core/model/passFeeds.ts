@@ -7,15 +7,31 @@ import * as ort from 'onnxruntime-node';
 import type { PassInput, PassInputs } from './architectures/architecture';
 
 export class PassFeeds {
-  /** a long row of ones: each pass's attention mask is a prefix view of it, not an allocation */
-  private readonly ones: BigInt64Array;
+  /**
+   * a long row of ones: each pass's attention mask is a prefix view of it, not an allocation;
+   * grown (doubling, up to the context) as the sequence grows, never sized from the context
+   * up front: a context read from config.json is not memory to spend before the first pass
+   */
+  private ones = new BigInt64Array(0);
   /** the inputs fed, in the architecture's order: the required ones and the optional the graph has */
   private readonly fed: readonly PassInput[];
 
-  constructor(inputs: PassInputs, graphInputs: readonly string[], maxPositions: number) {
+  constructor(
+    inputs: PassInputs,
+    graphInputs: readonly string[],
+    private readonly maxPositions: number,
+  ) {
     const has = new Set(graphInputs);
     this.fed = [...inputs.required, ...inputs.optional.filter((name) => has.has(name))];
-    this.ones = new BigInt64Array(maxPositions).fill(1n);
+  }
+
+  /** the first `length` ones of the row, growing it when it is shorter */
+  private onesFor(length: number): BigInt64Array {
+    if (this.ones.length < length) {
+      const grown = Math.min(this.maxPositions, Math.max(length, 2 * this.ones.length, 64));
+      this.ones = new BigInt64Array(Math.max(grown, length)).fill(1n);
+    }
+    return this.ones.subarray(0, length);
   }
 
   /** the required inputs a graph lacks */
@@ -38,10 +54,7 @@ export class PassFeeds {
         }
         case 'attention_mask':
           // A prefix view of a long row of ones: same buffer start, no allocation.
-          feeds.attention_mask = new ort.Tensor('int64', this.ones.subarray(0, past + n), [
-            1,
-            past + n,
-          ]);
+          feeds.attention_mask = new ort.Tensor('int64', this.onesFor(past + n), [1, past + n]);
           break;
         case 'position_ids': {
           const pos = new BigInt64Array(n);

@@ -94,7 +94,10 @@ export class PassTimer {
     return performance.now() - t0 - (this.queuedMs - queued0);
   }
 
-  /** session.run, with a failing provider reported as such (never a bare native message) */
+  /**
+   * session.run, a failure reported in words (a failing provider as such; never onnxruntime's
+   * bare native message)
+   */
   async run(
     session: ort.InferenceSession,
     feeds: Record<string, ort.Tensor>,
@@ -111,7 +114,14 @@ export class PassTimer {
       this.deviceTensors.adopt(out);
       return out;
     } catch (err) {
-      if (this.executionProvider === 'cpu') throw err;
+      if (err instanceof SpecDecError) throw err;
+      if (this.executionProvider === 'cpu')
+        // the CPU runs every valid graph: a failing pass is a model whose files disagree (an
+        // index past a table the config did not describe) or a machine out of memory
+        throw new SpecDecError(
+          'ONNX_INVALID',
+          `A pass of ${this.modelDir} failed in onnxruntime (${describeError(err).split('\n')[0]}). Its config.json may not describe its ONNX file, or memory ran out: re-export or re-download the model, or run a smaller one.`,
+        );
       throw new SpecDecError(
         'EXECUTION_PROVIDER',
         `A pass of ${this.modelDir} failed on the ${this.executionProvider} execution provider (${describeError(err).split('\n')[0]}). Run again on cpu; the README's GPU set-up lists what ${this.executionProvider} needs.`,

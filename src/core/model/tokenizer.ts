@@ -1,6 +1,9 @@
 /** The model folder's tokenizer through transformers.js, strictly offline. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { SpecDecError, describeError } from '../errors';
+import { TOKENIZER_CONFIG_MAX_BYTES, TOKENIZER_MAX_BYTES, regularFileSize } from './modelFiles';
 
 export interface TextTokenizer {
   encode(text: string): number[];
@@ -22,7 +25,26 @@ function configureOffline(): void {
   env.localModelPath = '/';
 }
 
+/**
+ * The files transformers.js reads whole, and how large each may be: a FIFO would hang its read
+ * (and the engine with it), a device or a huge file fill memory.
+ */
+const TOKENIZER_FILES = [
+  ['tokenizer.json', TOKENIZER_MAX_BYTES],
+  ['tokenizer_config.json', TOKENIZER_CONFIG_MAX_BYTES],
+] as const;
+
+/** Throws MODEL_FOLDER_INVALID when a tokenizer file present in `dir` is not one to read. */
+function checkTokenizerFiles(dir: string): void {
+  for (const [name, maxBytes] of TOKENIZER_FILES) {
+    const path = join(dir, name);
+    // a missing one: transformers.js says what is missing
+    if (existsSync(path)) regularFileSize(dir, path, maxBytes);
+  }
+}
+
 export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
+  checkTokenizerFiles(resolve(dir));
   configureOffline();
   let tok: PreTrainedTokenizer;
   try {

@@ -55,6 +55,9 @@ export interface CacheSlot {
   present: string;
 }
 
+/** The sizes of a ModelConfig that its ONNX file can contradict. */
+export type CheckedField = 'nLayer' | 'nKvHeads' | 'nEmbd' | 'headDim' | 'nPositions' | 'vocabSize';
+
 export interface Architecture {
   /** config.json's model_type this entry is for */
   modelType: string;
@@ -65,6 +68,11 @@ export interface Architecture {
    * saying what is missing or wrong
    */
   readConfig(raw: unknown, configPath: string): ModelConfig;
+  /**
+   * config.json's name for each size the ONNX file is checked against (configCheck.ts), as a
+   * refusal names it ("n_positions"; "n_embd / n_head" for a value it derives)
+   */
+  configFields: Readonly<Record<CheckedField, string>>;
   inputs: PassInputs;
   cache: CacheLayout;
   /**

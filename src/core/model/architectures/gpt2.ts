@@ -54,6 +54,14 @@ export const gpt2: Architecture = {
   modelType: 'gpt2',
   displayName: 'GPT-2',
   readConfig: readGpt2Config,
+  configFields: {
+    nLayer: 'n_layer',
+    nKvHeads: 'n_head',
+    nEmbd: 'n_embd',
+    headDim: 'n_embd / n_head',
+    nPositions: 'n_positions',
+    vocabSize: 'vocab_size',
+  },
   inputs: {
     required: ['input_ids', 'attention_mask'],
     // position_ids: optimum's exports take them, some older ones derive them; use_cache_branch:
