@@ -6,7 +6,6 @@ import Table from 'cli-table3';
 import type { RunRow } from '../../shared/protocol';
 import {
   bestOf,
-  bestRow,
   bestSentence,
   comparesStrategies,
   summarizeByPrompt,
@@ -105,7 +104,8 @@ function printReport(
       style: { head: [], border: [] },
     });
     for (const { promptIndex, rows: pr } of byPrompt) {
-      const best = bestRow(pr);
+      // the verdict over this prompt's runs alone: 'none' when no configuration beat its baseline
+      const best = bestOf(pr);
       table.push([
         String(promptIndex + 1),
         sample(prompts[promptIndex] ?? '', 40),
@@ -113,7 +113,11 @@ function printReport(
           const s = pr.find((x) => x.key === r.key)?.speedup;
           return s ? `${fmt(s.median)}x` : '-';
         }),
-        best ? variantLabel(best, strategies) : '-',
+        !best
+          ? '-'
+          : !best.beatBaseline
+            ? 'none'
+            : `${variantLabel(best.row, strategies)}${best.tiedWith.length > 0 ? ' (tied)' : ''}`,
       ]);
     }
     out(table.toString());
@@ -121,7 +125,7 @@ function printReport(
   const loop = loopNote(runs);
   if (loop) out(`Loop: ${loop}`);
   const best = bestOf(rows);
-  if (best) out(`Best: ${bestSentence(best, true)}`);
+  if (best) out(`Best K: ${bestSentence(best, strategies)}`);
   if (cancelled) out('Cancelled: the rows above are the runs that finished.');
 }
 
