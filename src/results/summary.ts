@@ -206,14 +206,18 @@ export function badgeRow(summary: readonly SummaryRow[]): SummaryRow | null {
   return best?.beatBaseline ? best.row : null;
 }
 
+/** "6 runs paired by repeat and prompt", "3 repeats paired run for run": what a verdict compared. */
+export function pairedOver(best: Pick<BestChoice, 'pairs' | 'prompts'>): string {
+  return best.prompts > 1
+    ? `${best.pairs} runs paired by repeat and prompt`
+    : `${best.pairs} repeats paired run for run`;
+}
+
 /** The verdict in one sentence, the same in the CLI, the app, the history card and the report. */
 export function bestSentence(best: BestChoice, withStrategy: boolean): string {
   const label = (r: SummaryRow): string => variantLabel(r, withStrategy);
   const x = (r: SummaryRow): string => `${times(r.speedup!.median)} the baseline`;
-  const over =
-    best.prompts > 1
-      ? `${best.pairs} runs paired by repeat and prompt`
-      : `${best.pairs} repeats paired run for run`;
+  const over = pairedOver(best);
   if (!best.noiseMeasured) {
     const from = best.pairs === 1 ? 'one run' : `${best.pairs} runs`;
     return `${label(best.row)} (${x(best.row)}; from ${from} each, too few to measure noise: run 3 or more repeats to tell close configurations apart).`;

@@ -1,14 +1,15 @@
 /**
  * The public prompt set end to end, as a user runs it: `sweep --prompts-file ... --report`, on
- * the embedded pair. Every looping run is flagged, the best K is named only beyond noise, and
- * every trend sentence of the report holds for the report's own tables.
+ * the embedded pair. Every looping run is flagged, the best K is bestOf's verdict told in its
+ * words, and every trend sentence of the report holds for the report's own tables.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detectRepetition, type Repetition } from '../../src/results/loops';
-import type { SummaryRow } from '../../src/results/summary';
+import { markdownText } from '../../src/results/analysis/markdown';
+import { bestOf, bestSentence, variantLabel, type SummaryRow } from '../../src/results/summary';
 import { ROOT, specdec } from '../support/helpers';
 
 interface Table {
@@ -50,14 +51,21 @@ function byK(table: Table, name: string): Map<number, number> {
 
 const steps = (v: number[]): number[] => v.slice(1).map((x, i) => x - v[i]!);
 
+/** the Ks a phrase such as "3.00 at K=2 and K=4" names */
+const ksNamed = (text: string): number[] => [...text.matchAll(/K=(\d+)/g)].map((m) => Number(m[1]));
+
 /** the claim a trend sentence makes, checked against the values it is about (in K order) */
 function checkTrend(sentence: string, values: Map<number, number>): void {
   const ks = [...values.keys()];
   const v = ks.map((k) => values.get(k)!);
   const d = steps(v);
   // every "X at K=k" the sentence quotes is the table's value there
-  for (const m of sentence.matchAll(/([\d.]+) at K=(\d+)/g))
+  for (const m of sentence.matchAll(/([\d.]+)%? at K=(\d+)/g))
     expect(parseFloat(m[1]!), sentence).toBe(values.get(Number(m[2]))!);
+  const turn =
+    /(rose|fell) from [\d.]+%? at K=\d+ to [\d.]+%? at (K=\d+(?:(?:, | and )K=\d+)*), then (fell|rose) to/.exec(
+      sentence,
+    );
   if (/fell with every larger K/.test(sentence))
     expect(
       d.every((x) => x < 0),
@@ -73,26 +81,32 @@ function checkTrend(sentence: string, values: Map<number, number>): void {
   } else if (/rose overall.*not at every step/.test(sentence)) {
     expect(d.every((x) => x >= 0) && d.some((x) => x === 0), sentence).toBe(true);
   } else if (/then stayed/.test(sentence)) {
-    const settled = Number(/to [\d.]+ at K=(\d+), then stayed/.exec(sentence)![1]);
+    const settled = Number(/to [\d.]+%? at K=(\d+), then stayed/.exec(sentence)![1]);
     const at = ks.indexOf(settled);
     const falls = /fell from/.test(sentence);
     d.slice(0, at).forEach((x) => expect(falls ? x < 0 : x > 0, sentence).toBe(true));
     d.slice(at).forEach((x) => expect(x, sentence).toBe(0));
-  } else if (/did not fall at every step/.test(sentence)) {
+  } else if (turn) {
+    // a peak (rose, then fell) or a dip: every K at the extreme is named, and the series moves
+    // one way up to it and the other way after it
+    const peak = turn[1] === 'rose';
+    const extreme = peak ? Math.max(...v) : Math.min(...v);
+    const at = ks.filter((k) => values.get(k) === extreme);
+    expect(ksNamed(turn[2]!), sentence).toEqual(at);
+    const first = ks.indexOf(at[0]!);
+    const last = ks.indexOf(at.at(-1)!);
+    d.slice(0, first).forEach((x) => expect(peak ? x >= 0 : x <= 0, sentence).toBe(true));
+    d.slice(last).forEach((x) => expect(peak ? x <= 0 : x >= 0, sentence).toBe(true));
+    expect(turn[3], sentence).toBe(peak ? 'fell' : 'rose');
+  } else if (/stayed at [\d.]+%? at every K/.test(sentence)) {
     expect(
-      d.some((x) => x > 0),
+      d.every((x) => x === 0),
       sentence,
     ).toBe(true);
-  } else if (/^[^.]*\brose from [\d.]+ at K=\d+ to [\d.]+ at K=\d+/.test(sentence)) {
-    expect(
-      d.every((x) => x > 0),
-      sentence,
-    ).toBe(true);
-  } else if (/^[^.]*\bfell from [\d.]+ at K=\d+ to [\d.]+ at K=\d+/.test(sentence)) {
-    expect(
-      d.every((x) => x < 0),
-      sentence,
-    ).toBe(true);
+  } else if (/went up and down: /.test(sentence)) {
+    // every K quoted, and the series moves both ways
+    expect(ksNamed(sentence.slice(sentence.indexOf('went up and down'))), sentence).toEqual(ks);
+    expect(d.some((x) => x > 0) && d.some((x) => x < 0), sentence).toBe(true);
   } else throw new Error(`no check for: ${sentence}`);
 }
 
@@ -115,6 +129,47 @@ describe('the trend checker', () => {
     // a quoted number that is not the table's
     expect(() =>
       checkTrend('Passes fell from 66 at K=1 to 33 at K=4, then stayed at 34 up to K=8.', passes),
+    ).toThrow();
+  });
+
+  it('holds a peak or a dip to the whole series, and refuses a sentence that skips it', () => {
+    const acceptance = new Map([
+      [1, 52.3],
+      [2, 88.9],
+      [4, 88.9],
+      [8, 25.5],
+    ]);
+    // the issue's sentence: the peak at K=2 and K=4 unsaid
+    expect(() =>
+      checkTrend('Acceptance went from 52.3% at K=1 to 25.5% at K=8.', acceptance),
+    ).toThrow();
+    expect(() =>
+      checkTrend('Acceptance fell from 52.3% at K=1 to 25.5% at K=8.', acceptance),
+    ).toThrow();
+    // a peak that names one K of two
+    expect(() =>
+      checkTrend(
+        'Acceptance rose from 52.3% at K=1 to 88.9% at K=2, then fell to 25.5% at K=8.',
+        acceptance,
+      ),
+    ).toThrow();
+    expect(() =>
+      checkTrend(
+        'Acceptance rose from 52.3% at K=1 to 88.9% at K=2 and K=4, then fell to 25.5% at K=8.',
+        acceptance,
+      ),
+    ).not.toThrow();
+    const mixed = new Map([
+      [1, 60],
+      [2, 40],
+      [4, 50],
+      [8, 45],
+    ]);
+    expect(() =>
+      checkTrend('Passes went up and down: 60 at K=1, 40 at K=2, 50 at K=4 and 45 at K=8.', mixed),
+    ).not.toThrow();
+    expect(() =>
+      checkTrend('Passes fell from 60 at K=1 to 40 at K=2, then rose to 45 at K=8.', mixed),
     ).toThrow();
   });
 });
@@ -175,22 +230,34 @@ describe('the public prompt set, end to end', () => {
     );
   });
 
-  it('names the best K only beyond noise, the same way in the JSON and the report', () => {
-    const spec = doc.summary.filter((r) => r.mode === 'speculative');
-    const best = spec.find((r) => r.k === doc.best.k)!;
-    const others = spec.filter((r) => r !== best);
-    const clear = others.every((r) => r.speedupOverRepeats!.max < best.speedupOverRepeats!.min);
-    expect(doc.best.tiedWith.length === 0).toBe(clear);
+  it('tells the verdict of bestOf (paired by repeat and prompt), the same in the JSON and the report', () => {
+    const best = bestOf(doc.summary)!;
+    expect(doc.best.k).toBe(best.row.k);
+    expect(doc.best.tiedWith).toEqual(best.tiedWith.map((r) => variantLabel(r, true)));
+    expect(md).toContain(`Best: ${markdownText(bestSentence(best, false))}`);
+    const k = `K=${best.row.k}`;
     const time = sectionOf(md, 2);
-    if (clear) {
-      expect(md).toMatch(new RegExp(`Best: K=${best.k} \\(.*clear of the runner-up\\)`));
-      expect(time).toContain(`**The fastest K was K=${best.k} at`);
+    const five = sectionOf(md, 5);
+    if (!best.beatBaseline) {
+      expect(time).toContain(`**No K beat the baseline: the fastest, ${k} (`);
+      expect(five).toContain('**No configuration beat the baseline beyond noise');
+    } else if (best.tiedWith.length > 0) {
+      expect(time).toContain(`**No single fastest K: ${k} (`);
+      // each tied K is named, and marked in the table
+      for (const r of best.tiedWith)
+        expect(time).toMatch(new RegExp(`tied with [^.]*K=${r.k} \\(`));
+      expect(five).toContain(`**The configuration with the best median, ${k} (tied with`);
     } else {
-      expect(md).toMatch(/Best: K=\d+(, K=\d+)* and K=\d+ are within noise/);
-      expect(time).toContain('**No single fastest K:');
-      expect(time).not.toContain('optimum');
-      expect(sectionOf(md, 5)).toContain('**The configuration with the best median');
+      expect(time).toContain(`${k} is this sweep's optimum for this pair.**`);
+      expect(five).toContain(`**The best configuration, ${k}, needed`);
     }
+    // no verdict from overlapping ranges anywhere
+    for (const re of [
+      /within noise/,
+      /speedups over \d+ repeats overlap/,
+      /clear of the runner-up/,
+    ])
+      expect(md).not.toMatch(re);
   });
 
   it('every trend sentence holds for its own table', () => {
@@ -209,10 +276,22 @@ describe('the public prompt set, end to end', () => {
       checked++;
     }
     const perPass = byK(table('Tokens per target verification per K'), 'Tokens per pass');
-    for (const s of sentences(sectionOf(md, 3)).filter((x) =>
-      /^Tokens per target verification (rose|fell|stayed|varied)/.test(x),
-    )) {
-      checkTrend(s.replace(/, while .*$/, ''), perPass);
+    const acceptance = byK(table('Tokens per target verification per K'), 'Acceptance rate');
+    for (const s of sentences(sectionOf(md, 3))) {
+      if (/^Tokens per target verification /.test(s)) checkTrend(s, perPass);
+      else if (/^The share of drafts accepted /.test(s)) checkTrend(s, acceptance);
+      else continue;
+      checked++;
+    }
+    const timeTable = table('Time per K');
+    for (const s of sentences(sectionOf(md, 2))) {
+      if (/^Acceptance (rose|fell|stayed|went)/.test(s))
+        checkTrend(s.replace(/: later.*$/, ''), acceptance);
+      else if (/^Draft passes /.test(s))
+        checkTrend(s.replace(/: every extra.*$/, ''), byK(timeTable, 'Draft passes'));
+      else if (/^Drafting's share of the time /.test(s))
+        checkTrend(s, byK(timeTable, 'Draft share of time'));
+      else continue;
       checked++;
     }
     const times = byK(table('Time per K'), 'Time (s)');
@@ -231,6 +310,6 @@ describe('the public prompt set, end to end', () => {
       }
       checked++;
     }
-    expect(checked).toBeGreaterThanOrEqual(2);
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 });

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bestRow, type SummaryRow } from '../../src/results/summary';
+import { markdownText } from '../../src/results/analysis/markdown';
+import { bestOf, bestSentence, type SummaryRow } from '../../src/results/summary';
 import { MICRO_A, MICRO_B, specdec } from '../support/helpers';
 
 /** Every tag closed in order: a small well-formedness check without an XML parser. */
@@ -45,6 +46,7 @@ describe('specdec sweep --report', () => {
     // --json still prints one JSON document and nothing else on stdout
     const doc = JSON.parse(stdout) as {
       summary: SummaryRow[];
+      best: { k: number; beatBaseline: boolean };
       theory: { bestK: number } | null;
       runs: Array<{ mode: string; k: number | null }>;
     };
@@ -61,15 +63,29 @@ describe('specdec sweep --report', () => {
     ]);
     expect(md).toContain('| Configuration | Runs | Time (s) |');
 
-    // the best K the Markdown names is the best row of the same run's JSON summary
-    const best = bestRow(doc.summary)!;
+    // the verdict the Markdown tells is the JSON's (bestOf over the same summary), in its words
+    const best = bestOf(doc.summary)!;
     expect(best).not.toBeNull();
-    expect(md).toContain(`**The fastest K was K=${best.k} at`);
-    expect(md).toContain(`**The best configuration, K=${best.k}, needed`);
+    expect(doc.best.k).toBe(best.row.k);
+    expect(doc.best.beatBaseline).toBe(best.beatBaseline);
+    expect(md).toContain(`Best: ${markdownText(bestSentence(best, false))}`);
+    if (best.beatBaseline) {
+      expect(md).toContain(`**The fastest K was K=${best.row.k} at`);
+      expect(md).toContain(`**The best configuration, K=${best.row.k}, needed`);
+    } else {
+      expect(md).toContain(`**No K beat the baseline: the fastest, K=${best.row.k} at`);
+      expect(md).toContain(`**No configuration beat the baseline: the fastest, K=${best.row.k},`);
+    }
     const baseline = doc.summary.find((r) => r.mode === 'baseline')!;
     expect(md).toContain(`| Baseline | 1 | ${baseline.timeS.median.toFixed(3)} |`);
+    // the exercise's table has its Output text sample
+    expect(md).toMatch(/\| Identical \| Output text sample \|/);
     if (doc.theory)
-      expect(md).toContain(`Leviathan's formula predicts K=${doc.theory.bestK} as best`);
+      expect(md).toMatch(
+        new RegExp(
+          `Leviathan's formula predicts (K=\\d+, )*(K=\\d+ and )?K=${doc.theory.bestK}( and K=\\d+)? as best`,
+        ),
+      );
 
     for (const chart of ['time', 'passes', 'acceptance']) {
       const file = join(dir, `analysis-${chart}.svg`);

@@ -11,6 +11,10 @@ import {
   type AnalysisSettings,
 } from '../../src/results/analysis';
 import { analysisChartsSvg } from '../../src/results/analysisCharts';
+import { markdownText } from '../../src/results/analysis/markdown';
+import { trendWords } from '../../src/results/analysis/trend';
+import { bestOf, bestSentence, summarizeRows } from '../../src/results/summary';
+import { fixed, percent } from '../../src/shared/format';
 import type { RunRow, Theory } from '../../src/shared/protocol';
 import type { DraftPolicyName, DrafterKind } from '../../src/shared/decoding';
 import { escapeXml, lineChartSvg, niceStep } from '../../src/results/svgChart';
@@ -145,22 +149,23 @@ describe('analyzeSweep', () => {
     expect(text(a, 'passes')).toContain('100 / 3.03 = 33.0 passes (measured: 33)');
     expect(text(a, 'passes')).toContain('Passes fell with every larger K, from 60 at K=1 to 33');
 
-    // 2: K=2 fastest, time rises past it
+    // 2: K=2 fastest, time rises past it; one run each measures no noise
     const time = text(a, 'time');
     expect(section(a, 'time').answer).toBe(
-      "The fastest K was K=2 at 0.600 s, 1.67x the baseline's 1.000 s.",
+      "The fastest K was K=2 at 0.600 s, 1.67x the baseline's 1.000 s (one run each: noise not measured).",
     );
     expect(time).toContain('Past K=2 time rose with every larger K: K=3 0.700 s and K=4 0.900 s');
     expect(time).toContain(
-      'Each K ran once, so nothing measured how much these times vary between runs',
+      'Each K ran once, too few to measure how much these times vary between runs',
     );
     expect(time).not.toContain('optimum');
     expect(time).toContain('c = 0.100');
 
-    // 3: tokens per pass rises, acceptance falls; theory comparison
+    // 3: tokens per pass rises; acceptance peaks at K=2 (75.0%), and the sentence says so
     const acc = text(a, 'accepted');
-    expect(section(a, 'accepted').answer).toContain('rose from 1.67 at K=1 to 3.03 at K=4');
-    expect(section(a, 'accepted').answer).toContain('fell from 66.7% to 50.8%');
+    expect(section(a, 'accepted').answer).toBe(
+      'Tokens per target verification rose with every larger K, from 1.67 at K=1 to 3.03 at K=4. The share of drafts accepted rose from 66.7% at K=1 to 75.0% at K=2, then fell to 50.8% at K=4.',
+    );
     expect(acc).toContain(`${expectedTokensPerPass(alpha, 4).toFixed(2)} at K=4`);
     const k4 = a.series.find((p) => p.k === 4)!;
     expect(k4.expectedTokensPerPass).toBeCloseTo(expectedTokensPerPass(alpha, 4), 12);
@@ -172,7 +177,9 @@ describe('analyzeSweep', () => {
     expect(section(a, 'tradeoffs').answer).toContain(
       `Leviathan's formula predicts K=${theory.bestK} as best`,
     );
-    expect(section(a, 'tradeoffs').answer).toContain('this sweep measured K=2 as best');
+    expect(section(a, 'tradeoffs').answer).toContain(
+      'this sweep measured K=2 as best (1.67x; one run each: noise not measured)',
+    );
     expect(trade).toContain('K=1 drafted 60 tokens per run and wasted 20 of them (33%');
     expect(trade).toContain('K=4 drafted 132 tokens per run and wasted 65 of them (49%');
 
@@ -186,7 +193,7 @@ describe('analyzeSweep', () => {
     expect(text(a, 'baseline')).toContain('lossless');
   });
 
-  it('gives the speedup spread with repeats, and says when the runner-up overlaps', () => {
+  it('gives the speedup spread with repeats, and says why overlapping times do not undo the verdict', () => {
     const rows = [...greedyRows(0, 0), ...greedyRows(1, 0.05), ...greedyRows(2, -0.05)];
     const a = analyzeSweep(input({ rows, settings: settings({ repeats: 3 }) }));
     expect(a.best?.k).toBe(2);
@@ -198,7 +205,7 @@ describe('analyzeSweep', () => {
     // K=3 spans 0.65..0.75 s, K=2 0.55..0.65 s: they touch, but paired with the baseline of
     // their own repeat K=2 wins every time
     expect(text(a, 'time')).toContain(
-      "Their times overlap (K=3 0.650 s to 0.750 s, K=2 0.550 s to 0.650 s) because the machine's speed drifted between repeats, but against the baseline of the same repeat K=2 was the faster every time.",
+      "Over all runs the times of K=3 (0.650 s to 0.750 s) and K=2 (0.550 s to 0.650 s) overlap because the machine's speed drifted between repeats, but compared run for run (the same repeat) K=2 was faster beyond noise.",
     );
     expect(text(a, 'time')).not.toContain('not clearly separated');
     expect(a.summary.rows.find((r) => r[0] === 'K=2')![2]).toBe('0.600 (0.550 to 0.650)');
@@ -405,6 +412,71 @@ describe('analysisMarkdown', () => {
     const a = analyzeSweep(input({ prompts: ['a | b', 'c'], rows: greedyRows() }));
     expect(analysisMarkdown(a)).toContain('a \\| b');
   });
+
+  it("the Results table has the exercise's Output text sample, said once where every row's is the same", () => {
+    const same = analyzeSweep(input());
+    expect(same.summary.head.at(-1)).toBe('Output text sample');
+    expect(same.summary.rows.map((r) => r.at(-1))).toEqual([
+      'the same continuation',
+      ...Array(4).fill('same as the baseline'),
+    ]);
+    const rows = greedyRows().map((r) =>
+      r.k === 3 ? { ...r, outputText: ' another\nending' } : r,
+    );
+    const differs = analyzeSweep(input({ rows }));
+    expect(differs.summary.rows.find((r) => r[0] === 'K=3')!.at(-1)).toBe('another ending');
+    expect(differs.summary.rows.find((r) => r[0] === 'K=2')!.at(-1)).toBe('same as the baseline');
+    // the text column is left-aligned in the Markdown
+    expect(analysisMarkdown(same)).toMatch(/\| ---: \| --- \|\n\| Baseline /);
+  });
+
+  it('escapes user and model text everywhere: no heading, HTML or link passes through', () => {
+    const hostile =
+      'Tell me\n# Heading\n<script>alert(1)</script> [click](javascript:alert(1)) <img src=x onerror=alert(1)> *em* `code`';
+    const rows = greedyRows().map((r) => ({
+      ...r,
+      outputText: `\n## out <img src=x onerror=alert(2)> ${hostile}`,
+    }));
+    const a = analyzeSweep(
+      input({
+        rows,
+        prompts: [hostile],
+        models: { target: '<b onmouseover=alert(3)>target</b>', draft: '[d](javascript:alert(4))' },
+      }),
+    );
+    const md = analysisMarkdown(a);
+    // the only headings are the report's own
+    expect(md.split('\n').filter((l) => /^\s{0,3}#/.test(l))).toEqual([
+      '# Speculative decoding: analysis and discussion',
+      '## Results',
+      '## 1. Impact of K on target model passes',
+      '## 2. Impact of K on wall-clock time',
+      '## 3. Impact of K on average accepted tokens',
+      '## 4. Trade-offs of K',
+      '## 5. Comparison to baseline',
+    ]);
+    expect(md).not.toMatch(/<(script|img|b)\b/i);
+    // brackets escaped: no link can form
+    expect(md).not.toMatch(/(^|[^\\])\]\(javascript:/m);
+    expect(md).toContain('&lt;script>alert(1)&lt;/script>');
+    expect(md).toContain('\\[click\\](javascript:alert(1))');
+    expect(md).toContain(
+      '- Target model: &lt;b onmouseover=alert(3)>target&lt;/b>; draft model: \\[d\\](javascript:alert(4)).',
+    );
+    expect(md).toContain('- Prompt: "Tell me # Heading &lt;script>');
+    expect(md).toContain('\\*em\\* \\`code\\`');
+    // the output sample, in its table cell
+    expect(md).toContain('| ## out &lt;img src=x onerror=alert(2)>');
+  });
+
+  it('markdownText folds lines and escapes markup, leaving plain words as they are', () => {
+    expect(markdownText('plain words, 1.67x (K=2)')).toBe('plain words, 1.67x (K=2)');
+    expect(markdownText('a\r\n# b\nc')).toBe('a # b c');
+    expect(markdownText('<a href="x">&amp;</a>')).toBe('&lt;a href="x">&amp;amp;&lt;/a>');
+    expect(markdownText('![i](u) [l](javascript:x) *e* _u_ `c` ~s~ a|b \\')).toBe(
+      '!\\[i\\](u) \\[l\\](javascript:x) \\*e\\* \\_u\\_ \\`c\\` \\~s\\~ a\\|b \\\\',
+    );
+  });
 });
 
 describe('lineChartSvg', () => {
@@ -471,7 +543,7 @@ describe('trend words hold for every step', () => {
       'Passes fell from 66 at K=1 to 34 at K=4, then stayed at 34 up to K=8: drafting more than 4 tokens bought no fewer passes.',
     );
     expect(text(a, 'accepted')).toContain(
-      'Tokens per target verification rose from 1.52 at K=1 to 2.94 at K=4, then stayed there up to K=8',
+      'Tokens per target verification rose from 1.52 at K=1 to 2.94 at K=4, then stayed at 2.94 up to K=8',
     );
   });
 
@@ -485,78 +557,195 @@ describe('trend words hold for every step', () => {
       'Passes fell overall, from 66 at K=1 to 34 at K=8, but not at every step: the same at K=1 and K=2 (66).',
     );
   });
-});
 
-describe('the best K is named only beyond noise', () => {
-  const repeated = (jitters: number[]): RunRow[] =>
-    jitters.flatMap((j, repeat) => greedyRows(repeat, j));
-  const s3 = settings({ repeats: 3 });
-
-  it('clear of the runner-up over 3 repeats: named as the optimum', () => {
-    const a = analyzeSweep(input({ rows: repeated([0, 0.01, -0.01]), settings: s3 }));
-    expect(text(a, 'time')).toContain(
-      "so K=2 is this sweep's optimum for this pair, clear of the others over 3 repeats.",
+  it('trendWords: monotone, plateau, peak, dip, flat and up-and-down, judged as shown', () => {
+    const at = (values: number[], ks = [1, 2, 4, 8]) =>
+      trendWords(
+        values.map((value, i) => ({ k: ks[i]!, value })),
+        (v) => fixed(v, 2),
+      ).words;
+    expect(at([1, 2, 3, 4])).toBe('rose with every larger K, from 1.00 at K=1 to 4.00 at K=8');
+    expect(at([4, 3, 2, 1])).toBe('fell with every larger K, from 4.00 at K=1 to 1.00 at K=8');
+    expect(at([1, 3, 3, 3])).toBe(
+      'rose from 1.00 at K=1 to 3.00 at K=2, then stayed at 3.00 up to K=8',
     );
-    expect(text(a, 'time')).not.toContain('within noise');
+    // a peak in the middle is named, with every K that reaches it
+    expect(at([1, 3, 3, 2])).toBe(
+      'rose from 1.00 at K=1 to 3.00 at K=2 and K=4, then fell to 2.00 at K=8',
+    );
+    expect(at([3, 1, 2, 2.5])).toBe(
+      'fell from 3.00 at K=1 to 1.00 at K=2, then rose to 2.50 at K=8',
+    );
+    expect(at([2, 2, 2, 2])).toBe('stayed at 2.00 at every K');
+    expect(at([1, 3, 2, 4])).toBe(
+      'went up and down: 1.00 at K=1, 3.00 at K=2, 2.00 at K=4 and 4.00 at K=8',
+    );
+    // values the table shows as equal are equal: 0.5231 and 0.5234 both read 52.3%
+    expect(
+      trendWords(
+        [0.5231, 0.5234].map((value, i) => ({ k: i + 1, value })),
+        percent,
+      ).words,
+    ).toBe('stayed at 52.3% at every K');
   });
 
-  it('overlapping repeats: "within noise", and no optimum', () => {
-    // the baseline steady, K=2 and K=3 jittering by +-0.12 s: their speedup ranges overlap
+  // the issue's sweep: acceptance peaks at K=2 (88.9%) and ends at 25.5%; passes dip at K=4,
+  // so tokens per pass peaks there
+  const peaked = (): RunRow[] => [
+    row({ k: null, timeS: 1, passes: 100 }),
+    row({ k: 1, timeS: 0.9, passes: 66, drafted: 1000, accepted: 523 }),
+    row({ k: 2, timeS: 0.6, passes: 40, drafted: 1000, accepted: 889 }),
+    row({ k: 4, timeS: 0.7, passes: 34, drafted: 1000, accepted: 600 }),
+    row({ k: 8, timeS: 1.1, passes: 36, drafted: 1000, accepted: 255 }),
+  ];
+  const s4 = settings({ ks: [1, 2, 4, 8] });
+
+  it('a peak or a dip in the middle is named in every section that tells a trend', () => {
+    const a = analyzeSweep(input({ rows: peaked(), settings: s4, theory: null }));
+    expect(text(a, 'time')).toContain(
+      'Acceptance rose from 52.3% at K=1 to 88.9% at K=2, then fell to 25.5% at K=8: later drafts in a step are accepted less often',
+    );
+    expect(text(a, 'time')).not.toContain('Acceptance went from');
+    expect(section(a, 'accepted').answer).toBe(
+      'Tokens per target verification rose from 1.52 at K=1 to 2.94 at K=4, then fell to 2.78 at K=8. The share of drafts accepted rose from 52.3% at K=1 to 88.9% at K=2, then fell to 25.5% at K=8.',
+    );
+    expect(text(a, 'accepted')).toContain(
+      'Going from K=1 to K=8 bought 1.26 more tokens per pass, at a smaller share of the ceiling; the most was 2.94 at K=4, so past it the larger ceiling went unused.',
+    );
+    const passes = text(a, 'passes');
+    expect(passes).toContain('Passes fell from 66 at K=1 to 34 at K=4, then rose to 36 at K=8.');
+    expect(passes).toContain(
+      'A larger K did not always save passes: K=8 needed 36 where K=4 needed 34 (2.78 tokens per pass against 2.94).',
+    );
+    expect(text(a, 'tradeoffs')).toContain(
+      'Going from K=1 to K=8 raised tokens per pass by 1.26 and raised wasted drafts from 477 to 745 per run (the most tokens per pass was 2.94 at K=4)',
+    );
+  });
+
+  it('flat and up-and-down series are said as such', () => {
+    const flat = peaked().map((r) => (r.k === null ? r : { ...r, targetPasses: 50 }));
+    expect(
+      text(analyzeSweep(input({ rows: flat, settings: s4, theory: null })), 'passes'),
+    ).toContain('Passes stayed at 50 at every K.');
+    const passes: Record<number, number> = { 1: 60, 2: 40, 4: 50, 8: 45 };
+    const mixed = peaked().map((r) => (r.k === null ? r : { ...r, targetPasses: passes[r.k]! }));
+    const t = text(analyzeSweep(input({ rows: mixed, settings: s4, theory: null })), 'passes');
+    expect(t).toContain('Passes went up and down: 60 at K=1, 40 at K=2, 50 at K=4 and 45 at K=8.');
+    expect(t).toContain('K=4 needed 50 where K=2 needed 40');
+  });
+
+  it("ties in the theory's prediction, equal at the shown precision, are named", () => {
+    // alpha 0.51, c 0.2: K=1 and K=2 both expect 1.26x
+    const tied: Theory = { alpha: 0.51, c: 0.2, bestK: bestPredictedK(0.51, 0.2) };
+    expect(expectedSpeedup(0.51, 0.2, 1).toFixed(2)).toBe(expectedSpeedup(0.51, 0.2, 2).toFixed(2));
+    const a = analyzeSweep(input({ theory: tied }));
+    expect(a.predictedBestKs).toEqual([1, 2]);
+    expect(section(a, 'tradeoffs').answer).toContain(
+      "Leviathan's formula predicts K=1 and K=2 as best (1.26x expected, equal at the shown precision); this sweep measured K=2 as best (1.67x; one run each: noise not measured), as predicted.",
+    );
+    expect(text(a, 'tradeoffs')).toContain(
+      'is highest at K=1 and K=2 for this alpha and c (1.26x)',
+    );
+  });
+});
+
+/** the words the sections must not reason with any more: a verdict from overlapping ranges */
+const RANGE_VERDICTS = [
+  /within noise/,
+  /speedups over \d+ repeats overlap/,
+  /clear of the runner-up/,
+];
+
+describe('the best K by paired comparison (bestOf, in its words)', () => {
+  const s3 = settings({ repeats: 3 });
+  const verdictOf = (rows: RunRow[]) => bestSentence(bestOf(summarizeRows(rows))!, false);
+  const noRangeVerdict = (a: ReturnType<typeof analyzeSweep>): void => {
+    const all = [
+      a.bestInWords ?? '',
+      ...a.sections.flatMap((x) => [
+        x.answer,
+        ...x.points,
+        ...x.tables.flatMap((t) => t.rows.flat()),
+      ]),
+    ].join(' ');
+    for (const re of RANGE_VERDICTS) expect(all).not.toMatch(re);
+  };
+
+  it('a K that wins every pair is named the optimum even when its range overlaps the others', () => {
+    // the baseline steady, every K jittering by +-0.12 s together: the min-max speedups of K=2
+    // and K=3 overlap, but run for run K=2 is faster every time
     const rows = [0, 0.12, -0.12].flatMap((j, repeat) =>
       greedyRows(repeat).map((r) =>
         r.mode === 'speculative' ? { ...r, timeS: r.timeS + j, speedup: 1 / (r.timeS + j) } : r,
       ),
     );
     const a = analyzeSweep(input({ rows, settings: s3 }));
-    const t = text(a, 'time');
+    expect(a.summary.rows.find((r) => r[0] === 'K=2')![3]).toBe('1.67x (1.39x to 2.08x)');
+    expect(a.summary.rows.find((r) => r[0] === 'K=3')![3]).toBe('1.43x (1.22x to 1.72x)');
     expect(section(a, 'time').answer).toBe(
-      "No single fastest K: K=2, K=3 and K=1 are within noise (1.67x, 1.43x and 1.25x the baseline's 1.000 s; their speedups over 3 repeats overlap). K=2 had the best median.",
-    );
-    expect(t).not.toContain('optimum');
-    // the table does not crown it either, and question 5 says it is only the best median
-    expect(a.sections.find((x) => x.id === 'time')!.tables[0]!.rows[1]![0]).toBe('2 (best median)');
-    expect(section(a, 'baseline').answer).toMatch(
-      /^The configuration with the best median, K=2 \(within noise of K=3 and K=1\), needed/,
-    );
-    // the verdict line of the app and the report says the same
-    // best first, then the others by speedup
-    expect(a.bestInWords).toMatch(/^K=2, K=3 and K=1 are within noise \(/);
-    expect(analysisMarkdown(a)).toContain(`Best: ${a.bestInWords}`);
-    expect(section(a, 'tradeoffs').answer).toContain(
-      'as best (1.67x), within noise of K=3 and K=1',
-    );
-  });
-
-  // Two prompts that draft differently: over all runs the speedups overlap (prompt 2 is harder),
-  // but every repeat's median over the prompts keeps K=2 ahead. Prompt difficulty is not noise.
-  const twoPrompts = (jitters: number[], speedups1: Record<number, number>): RunRow[] =>
-    jitters.flatMap((j, repeat) => [
-      ...greedyRows(repeat, j, 0),
-      ...greedyRows(repeat, j, 1).map((r) =>
-        r.k === null ? r : { ...r, timeS: (1 + j) / speedups1[r.k]!, speedup: speedups1[r.k]! },
-      ),
-    ]);
-  const twoSettings = settings({ repeats: 3 });
-  const twoInput = (rows: RunRow[]) =>
-    input({ rows, settings: twoSettings, prompts: ['Artificial intelligence is', 'The old man'] });
-
-  it('prompt set: judged on per-repeat medians over the prompts, not on every run', () => {
-    const rows = twoPrompts([0, 0.01, -0.01], { 1: 1.0, 2: 1.3, 3: 1.1, 4: 0.9 });
-    const a = analyzeSweep(twoInput(rows));
-    // over all runs K=2 (1.30x to 1.67x) and K=3 (1.10x to 1.43x) overlap ...
-    const k2 = a.summary.rows.find((r) => r[0] === 'K=2')!;
-    expect(k2[3]).toMatch(/\(1\.\d\dx to 1\.\d\dx\)/);
-    // ... but every repeat's median keeps K=2 ahead, so it is named, and why the times overlap
-    expect(a.bestInWords).toMatch(
-      /^K=2 \(1\.\d\dx the baseline, 1\.\d\dx-1\.\d\dx over 3 repeats, each a median over 2 prompts; clear of the runner-up\)\.$/,
+      "The fastest K was K=2 at 0.600 s, 1.67x the baseline's 1.000 s, faster than the baseline and every other K beyond noise over 3 repeats paired run for run: K=2 is this sweep's optimum for this pair.",
     );
     expect(text(a, 'time')).toContain(
-      "Over all runs the times of K=3 and K=2 overlap because the 2 prompts differ in length and ease, but each repeat's median speedup over the prompts kept K=2 ahead.",
+      "Over all runs the times of K=3 (0.580 s to 0.820 s) and K=2 (0.480 s to 0.720 s) overlap because the machine's speed drifted between repeats, but compared run for run (the same repeat) K=2 was faster beyond noise.",
+    );
+    expect(section(a, 'time').tables[0]!.rows.map((r) => r[0])).toEqual([
+      '1',
+      '2 (best)',
+      '3',
+      '4',
+    ]);
+    expect(a.bestInWords).toBe(verdictOf(rows));
+    expect(analysisMarkdown(a)).toContain(`Best: ${a.bestInWords}`);
+    expect(section(a, 'tradeoffs').answer).toContain(
+      'this sweep measured K=2 as best (1.67x), faster than the baseline and every other K beyond noise',
     );
     expect(section(a, 'baseline').answer).toMatch(/^The best configuration, K=2, needed/);
+    expect(section(a, 'baseline').answer).toContain(
+      'it beat the baseline and every other configuration beyond noise over 3 repeats paired run for run.',
+    );
+    noRangeVerdict(a);
   });
 
-  it('no K beats the baseline beyond noise: said so, not "cost more than it saved"', () => {
+  it('a true tie is named as a tie, each tied K listed, with how the pairs went', () => {
+    // K=2 and K=3 swap places from repeat to repeat; K=1 and K=4 are slower every time
+    const k2 = [0.6, 0.66, 0.61];
+    const k3 = [0.64, 0.62, 0.65];
+    const rows = [0, 1, 2].flatMap((repeat) => {
+      const o = { repeat, baselineTime: 1 };
+      return [
+        row({ k: null, timeS: 1, passes: 100, ...o }),
+        row({ k: 1, timeS: 0.8 + repeat * 0.01, passes: 60, drafted: 60, accepted: 40, ...o }),
+        row({ k: 2, timeS: k2[repeat]!, passes: 40, drafted: 80, accepted: 60, ...o }),
+        row({ k: 3, timeS: k3[repeat]!, passes: 35, drafted: 105, accepted: 65, ...o }),
+        row({ k: 4, timeS: 0.9 + repeat * 0.01, passes: 33, drafted: 132, accepted: 67, ...o }),
+      ];
+    });
+    const a = analyzeSweep(input({ rows, settings: s3 }));
+    expect(section(a, 'time').answer).toBe(
+      "No single fastest K: K=2 (1.64x the baseline's 1.000 s) beat the baseline but is tied with K=3 (1.56x): not faster than it beyond noise over 3 repeats paired run for run. K=2 had the best median.",
+    );
+    expect(text(a, 'time')).toMatch(
+      /Paired run for run \(the same repeat\), K=2 was faster than K=3 in 2 of 3 paired runs \(1\.02x on geometric mean, 95% lower bound 0\.\d\dx\): not faster beyond noise\./,
+    );
+    expect(text(a, 'time')).not.toContain('optimum');
+    expect(section(a, 'time').tables[0]!.rows.map((r) => r[0])).toEqual([
+      '1',
+      '2 (best median)',
+      '3 (tied)',
+      '4',
+    ]);
+    expect(a.bestInWords).toBe(verdictOf(rows));
+    expect(a.bestInWords).toContain('is tied with K=3 (1.56x)');
+    expect(section(a, 'baseline').answer).toMatch(
+      /^The configuration with the best median, K=2 \(tied with K=3: not faster than it beyond noise\), needed/,
+    );
+    expect(section(a, 'tradeoffs').answer).toContain(
+      "this sweep's best median was K=2 (1.64x), tied with K=3",
+    );
+    noRangeVerdict(a);
+  });
+
+  it('nothing beats the baseline: a verdict of its own, in every section', () => {
     // every K a little under 1x on median, the repeats straddling 1x
     const rows = [0, 0.08, -0.08].flatMap((j, repeat) =>
       greedyRows(repeat).map((r) =>
@@ -565,16 +754,65 @@ describe('the best K is named only beyond noise', () => {
           : { ...r, timeS: 1.02 + r.k * 0.01 + j, speedup: 1 / (1.02 + r.k * 0.01 + j) },
       ),
     );
-    const a = analyzeSweep(input({ rows, settings: twoSettings }));
-    expect(section(a, 'time').answer).toContain(
-      "No K was faster than the baseline beyond noise: K=1's speedup over 3 repeats ranged from 0.90x to 1.05x.",
+    const a = analyzeSweep(input({ rows, settings: s3 }));
+    expect(section(a, 'time').answer).toBe(
+      "No K beat the baseline: the fastest, K=1 (0.97x the baseline's 1.000 s), was not faster beyond noise over 3 repeats paired run for run; its speedup ranged from 0.90x to 1.05x over 3 repeats.",
     );
-    expect(section(a, 'time').answer).not.toContain('cost more than it saved');
-    expect(section(a, 'baseline').answer).toContain(
-      'No speculative configuration was faster than the baseline beyond noise (K=1: 0.90x to 1.05x over 3 repeats).',
+    expect(text(a, 'time')).toContain(
+      'Against the baseline, K=1 was faster than the baseline in 1 of 3 paired runs (0.97x on geometric mean',
     );
+    expect(section(a, 'time').tables[0]!.rows[0]![0]).toBe(
+      '1 (fastest, did not beat the baseline)',
+    );
+    expect(a.bestInWords).toBe(verdictOf(rows));
+    expect(a.bestInWords).toMatch(/^No configuration beat the baseline/);
+    expect(section(a, 'baseline').answer).toMatch(
+      /^No configuration beat the baseline beyond noise over 3 repeats paired run for run: the fastest, K=1, needed/,
+    );
+    expect(section(a, 'tradeoffs').answer).toContain(
+      'in this sweep no K beat the baseline beyond noise (the fastest, K=1, ran at 0.97x)',
+    );
+    for (const x of a.sections) expect(x.answer).not.toContain('optimum');
+    noRangeVerdict(a);
   });
 
+  // Two prompts that draft differently: over all runs the speedups overlap (prompt 2 is harder),
+  // but paired by repeat and prompt K=2 is ahead every time. Prompt difficulty is not noise.
+  const twoPrompts = (jitters: number[], speedups1: Record<number, number>): RunRow[] =>
+    jitters.flatMap((j, repeat) => [
+      ...greedyRows(repeat, j, 0),
+      ...greedyRows(repeat, j, 1).map((r) =>
+        r.k === null ? r : { ...r, timeS: (1 + j) / speedups1[r.k]!, speedup: speedups1[r.k]! },
+      ),
+    ]);
+
+  it('prompt set: runs are paired by repeat and prompt, not judged on every run together', () => {
+    const rows = twoPrompts([0, 0.01, -0.01], { 1: 1.0, 2: 1.3, 3: 1.1, 4: 0.9 });
+    const a = analyzeSweep(
+      input({ rows, settings: s3, prompts: ['Artificial intelligence is', 'The old man'] }),
+    );
+    // over all runs K=2 (1.30x to 1.67x) and K=3 (1.10x to 1.43x) overlap ...
+    const k2 = a.summary.rows.find((r) => r[0] === 'K=2')!;
+    expect(k2[3]).toMatch(/\(1\.\d\dx to 1\.\d\dx\)/);
+    // ... but run for run K=2 is ahead, so it is named, and why the times overlap is said
+    expect(a.bestInWords).toBe(verdictOf(rows));
+    expect(a.bestInWords).toContain('over 6 runs paired by repeat and prompt');
+    expect(text(a, 'time')).toContain(
+      'overlap because the 2 prompts differ in length and ease, but compared run for run (the same repeat and prompt) K=2 was faster beyond noise.',
+    );
+    expect(section(a, 'baseline').answer).toMatch(/^The best configuration, K=2, needed/);
+    noRangeVerdict(a);
+  });
+
+  it('one repeat: the best is named, with its noise said to be unmeasured', () => {
+    const a = analyzeSweep(input());
+    expect(a.bestInWords).toBe(verdictOf(greedyRows()));
+    expect(a.bestInWords).toContain('too few to measure noise');
+    expect(section(a, 'time').tables[0]!.rows[1]![0]).toBe('2 (fastest)');
+  });
+});
+
+describe('what the time section says past the best K', () => {
   it('past the fastest K, "rose" only when time rose at every step', () => {
     const rows = greedyRows().map((r) =>
       r.k === 3 ? { ...r, timeS: 0.95, speedup: 1 / 0.95 } : r,
@@ -624,13 +862,6 @@ describe('the best K is named only beyond noise', () => {
     const t = text(analyzeSweep(input({ rows })), 'accepted');
     expect(t).toContain('acceptances come in runs because the text loops');
     expect(t).not.toContain('an easy stretch');
-  });
-
-  it('one repeat: the best is named, with its noise said to be unmeasured', () => {
-    const a = analyzeSweep(input());
-    expect(a.bestInWords).toBe(
-      'K=2 (1.67x the baseline; from one repeat, so its noise is not measured: run 3 or more repeats to tell close configurations apart).',
-    );
   });
 });
 

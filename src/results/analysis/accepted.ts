@@ -4,8 +4,8 @@
  */
 import { fixed, percent, wholePercent } from '../../shared/format';
 import { REFERENCE_STRATEGY } from '../strategy';
-import { trendOf } from './trend';
-import type { AnalysisSection, KPoint, SectionContext } from './types';
+import { trendWords } from './trend';
+import type { AnalysisSection, SectionContext } from './types';
 import { kLabel, list, ordinal } from './words';
 
 export function acceptedSection(c: SectionContext): AnalysisSection {
@@ -32,44 +32,42 @@ export function acceptedSection(c: SectionContext): AnalysisSection {
   if (series.length === 1) {
     answer = `At ${kLabel(first.k)} each target verification yielded ${fixed(first.tokensPerPass!, 2)} tokens${first.acceptanceRate !== null ? ` with ${percent(first.acceptanceRate)} of the drafts accepted` : ''}.`;
   } else {
-    const trend = trendOf(series.map((p) => p.tokensPerPass!));
-    const tpp = (p: KPoint): string => `${fixed(p.tokensPerPass!, 2)} at ${kLabel(p.k)}`;
-    const shape =
-      trend.kind === 'rose'
-        ? `rose from ${tpp(first)} to ${tpp(last)}`
-        : trend.kind === 'fell'
-          ? `fell from ${tpp(first)} to ${tpp(last)}`
-          : trend.kind === 'flat'
-            ? `stayed at ${fixed(first.tokensPerPass!, 2)}`
-            : trend.kind === 'plateau'
-              ? `${trend.direction} from ${tpp(first)} to ${tpp(series[trend.at]!)}, then stayed there up to ${kLabel(last.k)}`
-              : trend.kind === 'loosely'
-                ? `${trend.direction} overall from ${tpp(first)} to ${tpp(last)}, not at every step`
-                : trend.kind === 'peak'
-                  ? `rose from ${tpp(first)} to a peak of ${tpp(series[trend.at]!)}, then fell to ${tpp(last)}`
-                  : trend.kind === 'dip'
-                    ? `fell from ${tpp(first)} to ${tpp(series[trend.at]!)}, then rose to ${tpp(last)}`
-                    : `varied between ${fixed(Math.min(...series.map((p) => p.tokensPerPass!)), 2)} and ${fixed(Math.max(...series.map((p) => p.tokensPerPass!)), 2)}`;
-    const accFirst = first.acceptanceRate;
-    const accLast = last.acceptanceRate;
-    answer = `Tokens per target verification ${shape}${
-      accFirst !== null && accLast !== null
-        ? `, while the share of drafts accepted ${accLast < accFirst ? 'fell' : accLast > accFirst ? 'rose' : 'stayed'} ${accLast === accFirst ? `at ${percent(accFirst)}` : `from ${percent(accFirst)} to ${percent(accLast)}`}`
-        : ''
-    }.`;
+    const tpp = trendWords(
+      series.map((p) => ({ k: p.k, value: p.tokensPerPass! })),
+      (v) => fixed(v, 2),
+    );
+    const acc = series.filter((p) => p.acceptanceRate !== null);
+    const accWords =
+      acc.length > 1
+        ? ` The share of drafts accepted ${
+            trendWords(
+              acc.map((p) => ({ k: p.k, value: p.acceptanceRate! })),
+              percent,
+            ).words
+          }.`
+        : '';
+    answer = `Tokens per target verification ${tpp.words}.${accWords}`;
   }
   const perStep = series.filter((p) => p.acceptedPerStep !== null);
   if (perStep.length > 0)
     points.push(
       `Accepted drafts per verification: ${list(perStep.map((p) => `${fixed(p.acceptedPerStep!, 2)} of ${p.k} at ${kLabel(p.k)}`))}; each verification adds one token of the target's own on top.`,
     );
+  // the most tokens per pass, and every K that reached it: a peak in the middle is named
+  const most = Math.max(...series.map((p) => Number(fixed(p.tokensPerPass!, 2))));
+  const atMost = series.filter((p) => Number(fixed(p.tokensPerPass!, 2)) === most);
+  const peakInside = !atMost.includes(last);
+  const peakWords = `${fixed(most, 2)} at ${list(atMost.map((p) => kLabel(p.k)))}`;
+  const gained = Number(fixed(last.tokensPerPass!, 2)) - Number(fixed(first.tokensPerPass!, 2));
   points.push(
     `Efficiency (tokens per pass over the K + 1 ceiling): ${list(series.map((p) => `${wholePercent(p.tokensPerPass! / (p.k + 1))} at ${kLabel(p.k)}`))}. ${
       series.length < 2
         ? 'Tokens per pass is the work one target pass does; the closer to K + 1, the less drafting is wasted.'
-        : last.tokensPerPass! > first.tokensPerPass!
-          ? `Going from ${kLabel(first.k)} to ${kLabel(last.k)} bought ${fixed(last.tokensPerPass! - first.tokensPerPass!, 2)} more tokens per pass, at a ${last.tokensPerPass! / (last.k + 1) < first.tokensPerPass! / (first.k + 1) ? 'smaller' : 'larger'} share of the ceiling.`
-          : `Going from ${kLabel(first.k)} to ${kLabel(last.k)} bought no more tokens per pass, so the larger ceiling went unused.`
+        : gained > 0
+          ? `Going from ${kLabel(first.k)} to ${kLabel(last.k)} bought ${fixed(gained, 2)} more tokens per pass, at a ${last.tokensPerPass! / (last.k + 1) < first.tokensPerPass! / (first.k + 1) ? 'smaller' : 'larger'} share of the ceiling${peakInside ? `; the most was ${peakWords}, so past it the larger ceiling went unused` : ''}.`
+          : peakInside
+            ? `The most was ${peakWords}; ${kLabel(last.k)} yielded ${fixed(last.tokensPerPass!, 2)}, ${gained < 0 ? 'fewer' : 'no more'} than ${kLabel(first.k)}'s ${fixed(first.tokensPerPass!, 2)}, so past ${kLabel(atMost.at(-1)!.k)} the larger ceiling went unused.`
+            : `Going from ${kLabel(first.k)} to ${kLabel(last.k)} bought no more tokens per pass, so the larger ceiling went unused.`
     }`,
   );
   if (c.alpha !== null) {

@@ -13,6 +13,7 @@ import { passesSection } from './passes';
 import { contextLines, sweepNotes } from './preamble';
 import { resultsTable } from './resultsTable';
 import { timeSection } from './time';
+import { predictedTies } from './tradeoffs';
 import { tradeoffsSection } from './tradeoffs';
 import type { Analysis, AnalysisInput, Configuration, SectionContext } from './types';
 import { configurationLabel } from './words';
@@ -31,6 +32,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   const overallChoice = bestOf(summary);
   const loop = loopNote(rows);
   const predictedBestK = theory && kSeries.theoryApplies ? theory.bestK : null;
+  const predictedBestKs = theory && kSeries.theoryApplies ? predictedTies(theory) : [];
   /** runs behind a configuration's median: repeats x prompts */
   const runsPerConfig = Math.max(0, ...summary.map((r) => r.repeats));
 
@@ -48,9 +50,9 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     sampled,
     seriesStrategy: kSeries.strategy,
     strategies,
-    seriesBestBySpeedup: kSeries.bestBySpeedup,
     prompts: prompts.length,
-    tiedKs: kSeries.tiedKs,
+    verdict: kSeries.verdict,
+    predictedBestKs,
     looping: loop !== null,
   };
 
@@ -73,6 +75,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     theory,
     alpha: kSeries.alpha,
     predictedBestK,
+    predictedBestKs,
     summary: resultsTable(summary, groups, label, runsPerConfig > 1),
     sections: [
       passesSection(ctx),

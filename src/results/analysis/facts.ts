@@ -4,7 +4,7 @@
  */
 import type { RunRow, Theory } from '../../shared/protocol';
 import { median, spreadOf } from '../../shared/stats';
-import { baselineRow, bestOf, bestRow, variantLabel, type SummaryRow } from '../summary';
+import { baselineRow, bestOf, pairedOver, variantLabel, type SummaryRow } from '../summary';
 import { expectedSpeedup, expectedTokensPerPass, predictedMeasuredCost } from '../theory';
 import type { BaselineFacts, BestFacts, KPoint } from './types';
 
@@ -106,10 +106,11 @@ export function kPoint(
   };
 }
 
-/** The best configuration of the whole sweep (the results table's best row), null without a speedup. */
+/** The verdict's configuration over the whole sweep (summary.ts bestOf), null without a speedup. */
 export function bestFactsOf(summary: readonly SummaryRow[], strategies: boolean): BestFacts | null {
-  const best = bestRow(summary);
-  if (!best || !best.speedup || best.k === null) return null;
+  const choice = bestOf(summary);
+  const best = choice?.row;
+  if (!choice || !best || !best.speedup || best.k === null) return null;
   return {
     label: variantLabel(best, strategies),
     key: best.key,
@@ -121,7 +122,10 @@ export function bestFactsOf(summary: readonly SummaryRow[], strategies: boolean)
     speedup: best.speedup,
     targetPasses: best.targetPasses.median,
     identical: best.identicalCount,
-    tiedWith: (bestOf(summary)?.tiedWith ?? []).map((r) => variantLabel(r, strategies)),
+    tiedWith: choice.tiedWith.map((r) => variantLabel(r, strategies)),
+    beatBaseline: choice.beatBaseline,
+    noiseMeasured: choice.noiseMeasured,
+    over: pairedOver(choice),
     speedupOverRepeats: best.speedupOverRepeats,
   };
 }

@@ -4,7 +4,8 @@
  */
 import type { RunRow, Theory } from '../../shared/protocol';
 import { measuresAlpha, REFERENCE_STRATEGY, strategyName } from '../strategy';
-import { bestOf, bestRow, type SummaryRow } from '../summary';
+import { baselineRow, bestOf, type SummaryRow } from '../summary';
+import { kVerdictOf, type KVerdict } from './kVerdict';
 import { kPoint, medianOf } from './facts';
 import type { KPoint } from './types';
 
@@ -23,10 +24,8 @@ export interface KSeries {
   k1Alpha: number | null;
   /** per-token acceptance for the expectations: the theory's, else k1Alpha */
   alpha: number | null;
-  /** the best K was picked by speedup (there is a baseline), not by time alone */
-  bestBySpeedup: boolean;
-  /** the Ks whose speedup over repeats overlaps the best's */
-  tiedKs: number[];
+  /** the verdict over the series' Ks (kVerdict.ts: bestOf's paired rule) */
+  verdict: KVerdict | null;
   measuredBestK: number | null;
   bestPoint: KPoint | null;
 }
@@ -40,7 +39,7 @@ export function kSeriesOf(
   // The draft model with fixed K when the sweep has it, else the drafter / policy of the best
   // configuration.
   const specRows = summary.filter((r) => r.mode === 'speculative' && r.k !== null);
-  const overallBest = bestRow(summary);
+  const overallBest = bestOf(summary)?.row ?? null;
   const strategy =
     specRows.find((r) => strategyName(r) === REFERENCE_STRATEGY) !== undefined
       ? REFERENCE_STRATEGY
@@ -64,12 +63,8 @@ export function kSeriesOf(
     kPoint(r, groups.get(r.key) ?? [], seriesAlpha, seriesC, theoryApplies ? theory : null),
   );
 
-  const seriesBest = bestRow(seriesRows);
-  const tiedKs = (bestOf(seriesRows)?.tiedWith ?? []).flatMap((r) => (r.k === null ? [] : [r.k]));
-  const fastest = points.length
-    ? points.reduce((a, b) => (b.timeS.median < a.timeS.median ? b : a))
-    : null;
-  const measuredBestK = seriesBest?.k ?? fastest?.k ?? null;
+  const verdict = kVerdictOf(seriesRows, baselineRow(summary));
+  const measuredBestK = verdict?.k ?? null;
   return {
     strategy,
     theoryApplies,
@@ -78,8 +73,7 @@ export function kSeriesOf(
     k1Runs: k1Model.length,
     k1Alpha,
     alpha,
-    bestBySpeedup: seriesBest !== null,
-    tiedKs,
+    verdict,
     measuredBestK,
     bestPoint: points.find((p) => p.k === measuredBestK) ?? null,
   };

@@ -19,30 +19,53 @@ const SECTION_IMAGE: Record<QuestionId, { key: keyof AnalysisImages; alt: string
   baseline: null,
 };
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/**
+ * Text as Markdown shows it literally: prompts, output samples and model names reach every line
+ * of the report, so nothing in them may become markup. Line breaks fold to spaces (a newline must
+ * not start a heading, a list or a quote); `&` and `<` become entities (no HTML: no `<script>`,
+ * no `<img onerror>`, no `<javascript:...>` autolink); Markdown's punctuation is backslash-escaped
+ * (no `[text](javascript:...)` link, no image, no emphasis, no code span, no table cell break).
+ */
+export function markdownText(text: string): string {
+  return text
+    .replace(/\r\n?|[\n\v\f\u0085\u2028\u2029]/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/[\\`*_[\]~|]/g, '\\$&');
 }
+
+const cell = markdownText;
 
 export function markdownTable(table: AnalysisTable): string {
   const lines = [
     `| ${table.head.map(cell).join(' | ')} |`,
-    `| ${table.head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${table.head.map((_, i) => (i === 0 || table.textColumns?.includes(i) ? '---' : '---:')).join(' | ')} |`,
     ...table.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
   ];
   return `*${cell(table.caption)}*\n\n${lines.join('\n')}`;
 }
 
 export function analysisMarkdown(analysis: Analysis, images: AnalysisImages = {}): string {
-  const out: string[] = [`# ${analysis.title}`, ''];
-  for (const line of analysis.context) out.push(`- ${line}`);
+  // every string of the analysis may carry a prompt, an output or a model name: all go through
+  // markdownText, the markup around them is this function's own
+  const t = markdownText;
+  const out: string[] = [`# ${t(analysis.title)}`, ''];
+  for (const line of analysis.context) out.push(`- ${t(line)}`);
   out.push('');
-  for (const note of analysis.notes) out.push(`> ${note}`, '>');
+  for (const note of analysis.notes) out.push(`> ${t(note)}`, '>');
   if (analysis.notes.length > 0) out.splice(out.length - 1, 1, '');
   out.push('## Results', '', markdownTable(analysis.summary), '');
-  if (analysis.bestInWords) out.push(`Best: ${analysis.bestInWords}`, '');
+  if (analysis.bestInWords) out.push(`Best: ${t(analysis.bestInWords)}`, '');
   for (const s of analysis.sections) {
-    out.push(`## ${s.number}. ${s.title}`, '', `*${s.question}*`, '', `**${s.answer}**`, '');
-    for (const p of s.points) out.push(`- ${p}`);
+    out.push(
+      `## ${s.number}. ${t(s.title)}`,
+      '',
+      `*${t(s.question)}*`,
+      '',
+      `**${t(s.answer)}**`,
+      '',
+    );
+    for (const p of s.points) out.push(`- ${t(p)}`);
     if (s.points.length > 0) out.push('');
     for (const t of s.tables) out.push(markdownTable(t), '');
     const image = SECTION_IMAGE[s.id];

@@ -1,8 +1,15 @@
 /** Question 1, K and target passes: how many forward passes of the target each K needed, and why. */
 import { count, fixed, wholePercent } from '../../shared/format';
-import { trendOf } from './trend';
+import { trendWords } from './trend';
 import type { AnalysisSection, KPoint, SectionContext } from './types';
 import { kLabel, list } from './words';
+
+/** "40% fewer", "10% more", "the same" */
+function passChange(passes: number, baselinePasses: number): string {
+  const cut = 1 - passes / baselinePasses;
+  if (wholePercent(Math.abs(cut)) === '0%') return cut === 0 ? 'the same' : 'about the same';
+  return cut > 0 ? `${wholePercent(cut)} fewer` : `${wholePercent(-cut)} more`;
+}
 
 export function passesSection(c: SectionContext): AnalysisSection {
   const base = {
@@ -29,9 +36,7 @@ export function passesSection(c: SectionContext): AnalysisSection {
   const points: string[] = [];
   let answer: string;
   if (baseline) {
-    const cut = (p: KPoint): number => 1 - p.targetPasses / baseline.targetPasses;
-    const change = (p: KPoint): string =>
-      cut(p) >= 0 ? `${wholePercent(cut(p))} fewer` : `${wholePercent(-cut(p))} more`;
+    const change = (p: KPoint): string => passChange(p.targetPasses, baseline.targetPasses);
     if (fewest.targetPasses >= baseline.targetPasses) {
       answer =
         most.targetPasses === baseline.targetPasses
@@ -42,7 +47,14 @@ export function passesSection(c: SectionContext): AnalysisSection {
     } else if (fewest.targetPasses === most.targetPasses) {
       answer = `Speculative decoding cut the target passes from the baseline's ${count(baseline.targetPasses)} to ${count(fewest.targetPasses)} (${change(fewest)}) at every K.`;
     } else {
-      answer = `Speculative decoding cut the target passes from the baseline's ${count(baseline.targetPasses)} to between ${count(fewest.targetPasses)} (${kLabel(fewest.k)}, ${change(fewest)}) and ${count(most.targetPasses)} (${kLabel(most.k)}, ${change(most)}).`;
+      // every K at the fewest and at the most passes is named, not one of them
+      const ksAt = (p: KPoint): string =>
+        list(
+          series
+            .filter((q) => count(q.targetPasses) === count(p.targetPasses))
+            .map((q) => kLabel(q.k)),
+        );
+      answer = `Speculative decoding cut the target passes from the baseline's ${count(baseline.targetPasses)} to between ${count(fewest.targetPasses)} (${ksAt(fewest)}, ${change(fewest)}) and ${count(most.targetPasses)} (${ksAt(most)}, ${change(most)}).`;
     }
     const notFewer = series.filter((p) => p.targetPasses >= baseline.targetPasses);
     if (notFewer.length > 0 && notFewer.length < series.length)
@@ -62,40 +74,27 @@ export function passesSection(c: SectionContext): AnalysisSection {
       `Why: each target pass checks all K drafts at once and keeps the accepted ones plus one token of its own (a correction or a bonus). At ${kLabel(fewest.k)} a pass yielded ${fixed(fewest.tokensPerPass, 2)} tokens, so ${count(fewest.newTokens)} new tokens took about ${count(fewest.newTokens)} / ${fixed(fewest.tokensPerPass, 2)} = ${(fewest.newTokens / fewest.tokensPerPass).toFixed(1)} passes (measured: ${count(fewest.targetPasses)}).`,
     );
   if (series.length > 1) {
-    const trend = trendOf(series.map((p) => p.targetPasses));
-    const first = series[0]!;
+    const { trend, words } = trendWords(
+      series.map((p) => ({ k: p.k, value: p.targetPasses })),
+      count,
+    );
     const last = series.at(-1)!;
-    if (trend.kind === 'fell')
-      points.push(
-        `Passes fell with every larger K, from ${count(first.targetPasses)} at ${kLabel(first.k)} to ${count(last.targetPasses)} at ${kLabel(last.k)}.`,
+    const why =
+      trend.kind === 'plateau' && trend.direction === 'fell'
+        ? `: drafting more than ${series[trend.at]!.k} tokens bought no fewer passes`
+        : '';
+    points.push(`Passes ${words}${why}.`);
+    // where a larger K needed more passes, its passes yielded fewer tokens
+    const rises = series
+      .slice(1)
+      .map((p, i) => [series[i]!, p] as const)
+      .filter(([a, b]) => count(b.targetPasses) !== count(a.targetPasses))
+      .filter(([a, b]) => b.targetPasses > a.targetPasses)
+      .map(
+        ([a, b]) =>
+          `${kLabel(b.k)} needed ${count(b.targetPasses)} where ${kLabel(a.k)} needed ${count(a.targetPasses)}${b.tokensPerPass !== null && a.tokensPerPass !== null ? ` (${fixed(b.tokensPerPass, 2)} tokens per pass against ${fixed(a.tokensPerPass, 2)})` : ''}`,
       );
-    else if (trend.kind === 'plateau' && trend.direction === 'fell') {
-      const settled = series[trend.at]!;
-      points.push(
-        `Passes fell from ${count(first.targetPasses)} at ${kLabel(first.k)} to ${count(settled.targetPasses)} at ${kLabel(settled.k)}, then stayed at ${count(settled.targetPasses)} up to ${kLabel(last.k)}: drafting more than ${settled.k} tokens bought no fewer passes.`,
-      );
-    } else if (trend.kind === 'loosely' && trend.direction === 'fell') {
-      const ties = series
-        .slice(1)
-        .map((p, i) => [series[i]!, p] as const)
-        .filter(([a, b]) => a.targetPasses === b.targetPasses)
-        .map(([a, b]) => `${kLabel(a.k)} and ${kLabel(b.k)} (${count(b.targetPasses)})`);
-      points.push(
-        `Passes fell overall, from ${count(first.targetPasses)} at ${kLabel(first.k)} to ${count(last.targetPasses)} at ${kLabel(last.k)}, but not at every step: the same at ${list(ties)}.`,
-      );
-    } else if (trend.kind === 'flat')
-      points.push(`Passes were the same (${count(first.targetPasses)}) at every K.`);
-    else {
-      const rises = series
-        .slice(1)
-        .map((p, i) => [series[i]!, p] as const)
-        .filter(([a, b]) => b.targetPasses > a.targetPasses)
-        .map(
-          ([a, b]) =>
-            `${kLabel(b.k)} needed ${count(b.targetPasses)} vs ${count(a.targetPasses)} at ${kLabel(a.k)} (${b.tokensPerPass !== null && a.tokensPerPass !== null ? `${fixed(b.tokensPerPass, 2)} vs ${fixed(a.tokensPerPass, 2)} tokens per pass` : 'fewer tokens per pass'})`,
-        );
-      points.push(`Passes did not fall at every step: ${list(rises)}.`);
-    }
+    if (rises.length > 0) points.push(`A larger K did not always save passes: ${list(rises)}.`);
     if (last.tokensPerPass !== null)
       points.push(
         `A pass can yield at most K + 1 tokens; at ${kLabel(last.k)} that is ${last.k + 1}, but it yielded ${fixed(last.tokensPerPass, 2)} (${wholePercent(last.tokensPerPass / (last.k + 1))} of the ceiling), because a step ends at the first rejected draft. The fewest passes possible would be ${count(last.newTokens)} / ${last.k + 1} = ${(last.newTokens / (last.k + 1)).toFixed(1)}.`,
@@ -124,9 +123,7 @@ export function passesSection(c: SectionContext): AnalysisSection {
         rows: series.map((p) => [
           String(p.k),
           count(p.targetPasses),
-          ...(baseline
-            ? [`${wholePercent(1 - p.targetPasses / baseline.targetPasses)} fewer`]
-            : []),
+          ...(baseline ? [passChange(p.targetPasses, baseline.targetPasses)] : []),
           p.tokensPerPass === null ? '-' : fixed(p.tokensPerPass, 2),
           p.tokensPerPass === null ? '-' : (p.newTokens / p.tokensPerPass).toFixed(1),
         ]),

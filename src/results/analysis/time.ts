@@ -12,9 +12,89 @@ import {
   times,
   wholePercent,
 } from '../../shared/format';
-import { trendOf } from './trend';
-import type { AnalysisSection, SectionContext } from './types';
+import { trendOf, trendWords } from './trend';
+import { isOptimum, pairedWords, unmeasuredWords, verdictMark } from './kVerdict';
+import type { AnalysisSection, KPoint, SectionContext } from './types';
 import { kLabel, list, spreadText } from './words';
+
+/** The short answer: the verdict over the series' Ks (kVerdict.ts), in its words. */
+function timeAnswer(c: SectionContext, b: KPoint): string {
+  const { baseline, verdict: v, series } = c;
+  const at = `${kLabel(b.k)} at ${seconds(b.timeS.median)}`;
+  const speedupOf = (k: number): string =>
+    times(series.find((p) => p.k === k)?.speedup?.median ?? NaN);
+  if (!baseline || !b.speedup || !v?.bySpeedup) {
+    const tied = v && v.noiseMeasured && v.tiedKs.length > 0;
+    const tail = !v
+      ? ''
+      : !v.noiseMeasured
+        ? ` (${unmeasuredWords(v)})`
+        : tied
+          ? `, tied with ${list(v.tiedKs.map((k) => `${kLabel(k)} (${seconds(series.find((p) => p.k === k)!.timeS.median)})`))}: not faster than them beyond noise over ${v.over}`
+          : `, faster than every other K beyond noise over ${v.over}`;
+    return `The fastest K was ${at}${tail}; there is no baseline to compare with.`;
+  }
+  const vsBase = `${times(b.speedup.median)} the baseline's ${seconds(baseline.timeS.median)}`;
+  if (!v.noiseMeasured)
+    return v.beatBaseline
+      ? `The fastest K was ${at}, ${vsBase} (${unmeasuredWords(v)}).`
+      : `No K beat the baseline: the fastest, ${at}, ran at ${vsBase} (${unmeasuredWords(v)}).`;
+  if (!v.beatBaseline) {
+    const n = b.speedupOverRepeats;
+    const range =
+      n && n.n > 1 && n.min !== n.max
+        ? `; its speedup ranged from ${times(n.min)} to ${times(n.max)} over ${n.n} repeats`
+        : '';
+    return `No K beat the baseline: the fastest, ${kLabel(b.k)} (${vsBase}), was not faster beyond noise over ${v.over}${range}.`;
+  }
+  if (isOptimum(v))
+    return `The fastest K was ${at}, ${vsBase}, faster than the baseline and every other K beyond noise over ${v.over}: ${kLabel(b.k)} is this sweep's optimum for this pair.`;
+  const tied = list(v.tiedKs.map((k) => `${kLabel(k)} (${speedupOf(k)})`));
+  return `No single fastest K: ${kLabel(b.k)} (${vsBase}) beat the baseline but is tied with ${tied}: not faster than ${v.tiedKs.length > 1 ? 'them' : 'it'} beyond noise over ${v.over}. ${kLabel(b.k)} had the best median.`;
+}
+
+/**
+ * What the pairing shows beyond the answer: where the best's ranges overlap another K's yet it won
+ * run for run, how it fared against each K it is tied with, or that one run measures no noise.
+ */
+function pairingPoints(c: SectionContext, b: KPoint): string[] {
+  const v = c.verdict;
+  if (!v) return [];
+  const others = c.series.filter((p) => p !== b);
+  if (!v.noiseMeasured) {
+    const runnerUp = others.reduce((x, y) => (y.timeS.median < x.timeS.median ? y : x));
+    const gap = runnerUp.timeS.median / b.timeS.median - 1;
+    const each = c.repeats <= 1 ? 'Each K ran once' : `Each K ran ${c.repeats} times`;
+    return [
+      c.repeats <= 1 && gap < 0.05 && gap >= 0
+        ? `The runner-up ${kLabel(runnerUp.k)} was only ${percent(gap)} slower, within what one repeat per K can resolve; repeats would tell them apart.`
+        : `${each}${c.prompts > 1 ? ' per prompt' : ''}, too few to measure how much these times vary between runs; with 3 or more repeats a K is named the best only when it beats every other K run for run.`,
+    ];
+  }
+  const out: string[] = [];
+  if (v.tiedKs.length > 0) {
+    const tied = v.againstTied.map((t) => ({ label: kLabel(t.k!), paired: t }));
+    out.push(
+      `Paired run for run (the same repeat${c.prompts > 1 ? ' and prompt' : ''}), ${pairedWords(kLabel(b.k), tied)}: not faster beyond noise.`,
+    );
+  } else if (isOptimum(v) && others.length > 0) {
+    // ranges that overlap are described, and why they do not undo the verdict
+    const runnerUp = others.reduce((x, y) => (y.timeS.median < x.timeS.median ? y : x));
+    if (runnerUp.timeS.min <= b.timeS.max)
+      out.push(
+        `Over all runs the times of ${kLabel(runnerUp.k)} (${seconds(runnerUp.timeS.min)} to ${seconds(runnerUp.timeS.max)}) and ${kLabel(b.k)} (${seconds(b.timeS.min)} to ${seconds(b.timeS.max)}) overlap ${
+          c.prompts > 1
+            ? `because the ${c.prompts} prompts differ in length and ease`
+            : "because the machine's speed drifted between repeats"
+        }, but compared run for run (the same repeat${c.prompts > 1 ? ' and prompt' : ''}) ${kLabel(b.k)} was faster beyond noise.`,
+      );
+  }
+  if (!v.beatBaseline && v.againstBaseline)
+    out.push(
+      `Against the baseline, ${pairedWords(kLabel(b.k), [{ label: 'the baseline', paired: v.againstBaseline }])}.`,
+    );
+  return out;
+}
 
 export function timeSection(c: SectionContext): AnalysisSection {
   const base = {
@@ -37,20 +117,8 @@ export function timeSection(c: SectionContext): AnalysisSection {
   }
   const points: string[] = [];
   const b = bestPoint;
-  const tied = [b, ...c.tiedKs.map((k) => series.find((p) => p.k === k)!)];
-  let answer =
-    c.tiedKs.length > 0 && baseline
-      ? `No single fastest K: ${list(tied.map((p) => kLabel(p.k)))} are within noise (${list(tied.map((p) => times(p.speedup!.median)))} the baseline's ${seconds(baseline.timeS.median)}; their speedups over ${c.repeats} repeats overlap). ${kLabel(b.k)} had the best median.`
-      : baseline && b.speedup
-        ? `The fastest K was ${kLabel(b.k)} at ${seconds(b.timeS.median)}, ${times(b.speedup.median)} the baseline's ${seconds(baseline.timeS.median)}.`
-        : `The fastest K was ${kLabel(b.k)} at ${seconds(b.timeS.median)} (no baseline to compare with).`;
-  if (baseline && b.speedup && b.speedup.median < 1) {
-    const n = b.speedupOverRepeats;
-    answer +=
-      n && n.n > 1 && n.max >= 1
-        ? ` No K was faster than the baseline beyond noise: ${kLabel(b.k)}'s speedup over ${n.n} repeats ranged from ${times(n.min)} to ${times(n.max)}.`
-        : ` No K beat the baseline: speculative decoding cost more than it saved here.`;
-  }
+  const v = c.verdict;
+  const answer = timeAnswer(c, b);
 
   if (series.length > 1) {
     const above = series.filter((p) => p.k > b.k);
@@ -76,47 +144,14 @@ export function timeSection(c: SectionContext): AnalysisSection {
       );
       if (below.length > 0)
         points.push(
-          `Below it, ${list(below.map((p) => `${kLabel(p.k)} took ${seconds(p.timeS.median)}`))}${
-            c.tiedKs.length > 0 || c.repeats <= 1
-              ? '.'
-              : `: so ${kLabel(b.k)} is this sweep's optimum for this pair, clear of the others over ${c.repeats} repeats.`
-          }`,
+          `Below it, ${list(below.map((p) => `${kLabel(p.k)} took ${seconds(p.timeS.median)}`))}.`,
         );
       else
         points.push(
           `${kLabel(b.k)} is the smallest K tested: here drafting fewer tokens per step was faster.`,
         );
     }
-    // Is the optimum clear of the runner-up?
-    const others = series.filter((p) => p !== b);
-    const runnerUp = others.reduce((x, y) => (y.timeS.median < x.timeS.median ? y : x));
-    const gap = runnerUp.timeS.median / b.timeS.median - 1;
-    // (within noise is said in the answer)
-    if (c.tiedKs.length === 0) {
-      if (
-        c.repeats > 1 &&
-        c.prompts > 1 &&
-        runnerUp.timeS.min <= b.timeS.max &&
-        c.seriesBestBySpeedup
-      )
-        points.push(
-          `Over all runs the times of ${kLabel(runnerUp.k)} and ${kLabel(b.k)} overlap because the ${c.prompts} prompts differ in length and ease, but each repeat's median speedup over the prompts kept ${kLabel(b.k)} ahead.`,
-        );
-      else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max && c.seriesBestBySpeedup)
-        points.push(
-          `Their times overlap (${kLabel(runnerUp.k)} ${seconds(runnerUp.timeS.min)} to ${seconds(runnerUp.timeS.max)}, ${kLabel(b.k)} ${seconds(b.timeS.min)} to ${seconds(b.timeS.max)}) because the machine's speed drifted between repeats, but against the baseline of the same repeat ${kLabel(b.k)} was the faster every time.`,
-        );
-      else if (c.repeats > 1 && runnerUp.timeS.min <= b.timeS.max)
-        points.push(
-          `The runner-up ${kLabel(runnerUp.k)} (${seconds(runnerUp.timeS.min)} to ${seconds(runnerUp.timeS.max)} over its runs) overlaps ${kLabel(b.k)} (${seconds(b.timeS.min)} to ${seconds(b.timeS.max)}), so the two are not clearly separated.`,
-        );
-      else if (c.repeats <= 1)
-        points.push(
-          gap < 0.05
-            ? `The runner-up ${kLabel(runnerUp.k)} was only ${percent(gap)} slower, within what one repeat per K can resolve; repeats would tell them apart.`
-            : `Each K ran once${c.prompts > 1 ? ' per prompt' : ''}, so nothing measured how much these times vary between runs; with 3 or more repeats the fastest K is named only when it is clear of the runner-up.`,
-        );
-    }
+    points.push(...pairingPoints(c, b));
   }
 
   // Why: target passes saved vs draft work added.
@@ -131,13 +166,23 @@ export function timeSection(c: SectionContext): AnalysisSection {
     );
   }
   const shares = series.filter((p) => p.draftTimeShare !== null && p.draftTimeShare > 0);
-  if (shares.length > 0) {
-    const first = shares[0]!;
-    const last = shares.at(-1)!;
+  if (shares.length === 1) {
+    const only = shares[0]!;
     points.push(
-      first === last
-        ? `Drafting took ${wholePercent(first.draftTimeShare!)} of the time at ${kLabel(first.k)} (${count(first.draftPasses)} draft passes).`
-        : `Drafting took ${wholePercent(first.draftTimeShare!)} of the time at ${kLabel(first.k)} (${count(first.draftPasses)} draft passes) and ${wholePercent(last.draftTimeShare!)} at ${kLabel(last.k)} (${count(last.draftPasses)} draft passes): every extra K adds a draft pass per step, accepted or not.`,
+      `Drafting took ${wholePercent(only.draftTimeShare!)} of the time at ${kLabel(only.k)} (${count(only.draftPasses)} draft passes).`,
+    );
+  } else if (shares.length > 1) {
+    // each told over every K, as the Time per K table shows them
+    const passes = trendWords(
+      shares.map((p) => ({ k: p.k, value: p.draftPasses })),
+      count,
+    );
+    const share = trendWords(
+      shares.map((p) => ({ k: p.k, value: p.draftTimeShare! })),
+      wholePercent,
+    );
+    points.push(
+      `Draft passes ${passes.words}${passes.trend.kind === 'rose' ? ': every extra K adds a draft pass per step, accepted or not' : ''}. Drafting's share of the time ${share.words}.`,
     );
   }
   if (c.theory)
@@ -149,12 +194,19 @@ export function timeSection(c: SectionContext): AnalysisSection {
     );
   const acc = series.filter((p) => p.acceptanceRate !== null);
   if (acc.length > 1) {
-    const first = acc[0]!;
-    const last = acc.at(-1)!;
+    const { trend, words } = trendWords(
+      acc.map((p) => ({ k: p.k, value: p.acceptanceRate! })),
+      percent,
+    );
+    // later drafts in a step are accepted less often: said where acceptance fell to the last K
+    const fellAtEnd =
+      trend.kind === 'fell' ||
+      trend.kind === 'peak' ||
+      ((trend.kind === 'plateau' || trend.kind === 'loosely') && trend.direction === 'fell');
     points.push(
       acc.every((p) => p.acceptanceRate === 0)
         ? `No draft was accepted at any K: every draft pass was wasted work.`
-        : `Acceptance went from ${percent(first.acceptanceRate!)} at ${kLabel(first.k)} to ${percent(last.acceptanceRate!)} at ${kLabel(last.k)}${last.acceptanceRate! < first.acceptanceRate! ? ': later drafts in a step are accepted less often, so a long K adds draft work that is mostly discarded' : ''}.`,
+        : `Acceptance ${words}${fellAtEnd ? ': later drafts in a step are accepted less often, so a long K adds draft work that is mostly discarded' : ''}.`,
     );
   }
   if (series.length > 1 && baseline) {
@@ -183,7 +235,7 @@ export function timeSection(c: SectionContext): AnalysisSection {
           'Draft share of time',
         ],
         rows: series.map((p) => [
-          p.k === b.k ? `${p.k} (${c.tiedKs.length > 0 ? 'best median' : 'best'})` : String(p.k),
+          `${p.k}${verdictMark(p.k, v)}`,
           spreadText(p.timeS, (v) => fixed(v, 3)),
           ...(baseline ? [p.speedup ? spreadText(p.speedup, times) : '-'] : []),
           ...(c.theory ? [p.predictedSpeedup === null ? '-' : times(p.predictedSpeedup)] : []),

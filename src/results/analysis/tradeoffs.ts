@@ -5,8 +5,73 @@
 import { count, fixed, percent, times, wholePercent } from '../../shared/format';
 import type { Spread } from '../../shared/stats';
 import { bestPredictedK, expectedSpeedup } from '../theory';
+import type { Theory } from '../../shared/protocol';
+import { isOptimum, tiedLabels, unmeasuredWords } from './kVerdict';
 import type { AnalysisSection, AnalysisTable, KPoint, SectionContext } from './types';
 import { kLabel, list } from './words';
+
+/** the largest K the prediction searches (theory.ts bestPredictedK's default) */
+const PREDICTED_MAX_K = 16;
+
+/** Every K whose predicted speedup shows as the best's (2 decimals): a tie in the theory is named. */
+export function predictedTies(theory: Pick<Theory, 'alpha' | 'c' | 'bestK'>): number[] {
+  const shown = (k: number): string => times(expectedSpeedup(theory.alpha, theory.c, k));
+  const best = shown(theory.bestK);
+  const ks = Array.from({ length: Math.max(PREDICTED_MAX_K, theory.bestK) }, (_, i) => i + 1);
+  return ks.filter((k) => shown(k) === best);
+}
+
+/** The same with the measured verification cost, over the Ks it was measured at. */
+function measuredCostTies(theory: Theory, fitted: readonly KPoint[]): number[] {
+  const best = fitted.find((p) => p.k === theory.bestKMeasuredCost);
+  if (!best) return theory.bestKMeasuredCost === undefined ? [] : [theory.bestKMeasuredCost];
+  return fitted
+    .filter((p) => times(p.predictedMeasuredCost) === times(best.predictedMeasuredCost))
+    .map((p) => p.k);
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** what this sweep measured, in the verdict's words (kVerdict.ts) */
+function measuredVerdict(c: SectionContext): string {
+  const v = c.verdict;
+  const p = c.bestPoint;
+  if (!v || !p) return 'this sweep has no measured best K';
+  const x = p.speedup ? times(p.speedup.median) : '-';
+  if (!v.bySpeedup)
+    return `this sweep's fastest K was ${kLabel(v.k)}, with no baseline to compare with`;
+  if (!v.noiseMeasured)
+    return v.beatBaseline
+      ? `this sweep measured ${kLabel(v.k)} as best (${x}; ${unmeasuredWords(v)})`
+      : `in this sweep no K beat the baseline (the fastest, ${kLabel(v.k)}, ran at ${x}; ${unmeasuredWords(v)})`;
+  if (!v.beatBaseline)
+    return `in this sweep no K beat the baseline beyond noise (the fastest, ${kLabel(v.k)}, ran at ${x})`;
+  if (isOptimum(v))
+    return `this sweep measured ${kLabel(v.k)} as best (${x}), faster than the baseline and every other K beyond noise`;
+  return `this sweep's best median was ${kLabel(v.k)} (${x}), tied with ${list(tiedLabels(v))}`;
+}
+
+/** the measured verdict set against the predicted Ks */
+function measuredAgainstPrediction(c: SectionContext, predicted: readonly number[]): string {
+  const v = c.verdict;
+  const words = measuredVerdict(c);
+  if (!v || !c.bestPoint) return words;
+  const speedupAt = (k: number): string =>
+    times(c.series.find((p) => p.k === k)?.speedup?.median ?? NaN);
+  const tested = predicted.filter((k) => c.series.some((p) => p.k === k));
+  const untested = predicted.filter((k) => !tested.includes(k));
+  const notTested =
+    untested.length > 0
+      ? `; ${list(untested.map(kLabel))} ${untested.length > 1 ? 'were' : 'was'} not tested`
+      : '';
+  if (v.beatBaseline && tested.includes(v.k)) return `${words}, as predicted${notTested}`;
+  const amongTied = v.beatBaseline ? tested.filter((k) => v.tiedKs.includes(k)) : [];
+  if (amongTied.length > 0)
+    return `${words}, the predicted ${list(amongTied.map(kLabel))} among them${notTested}`;
+  const others = tested.filter((k) => k !== v.k);
+  const ran = others.map((k) => `${kLabel(k)} ran at ${speedupAt(k)}`);
+  return `${words}${ran.length > 0 ? `, and ${list(ran)}` : ''}${notTested}`;
+}
 
 export function tradeoffsSection(c: SectionContext): AnalysisSection {
   const base = {
@@ -30,25 +95,12 @@ export function tradeoffsSection(c: SectionContext): AnalysisSection {
   const measured = c.bestPoint;
   let answer: string;
   if (theory && c.predictedBestK !== null) {
-    const predictedAt = series.find((p) => p.k === c.predictedBestK);
-    const same = measured !== null && measured.k === c.predictedBestK;
-    answer = `With alpha = ${fixed(theory.alpha, 3)} (draft accuracy: the K=1 acceptance) and c = ${fixed(theory.c, 3)} (a draft pass over a target pass), Leviathan's formula predicts ${kLabel(c.predictedBestK)} as best (${times(expectedSpeedup(theory.alpha, theory.c, c.predictedBestK))} expected); ${
-      measured === null
-        ? 'this sweep has no measured best K.'
-        : same
-          ? `this sweep measured ${kLabel(measured.k)} as best too${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}${
-              c.tiedKs.length > 0 ? `, within noise of ${list(c.tiedKs.map(kLabel))}` : ''
-            }.`
-          : `this sweep measured ${kLabel(measured.k)} as best${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}${
-              c.tiedKs.length > 0 ? `, within noise of ${list(c.tiedKs.map(kLabel))}` : ''
-            }${
-              predictedAt?.speedup
-                ? `, and ${kLabel(predictedAt.k)} ran at ${times(predictedAt.speedup.median)}`
-                : `; ${kLabel(c.predictedBestK)} was not tested`
-            }.`
-    }`;
+    const predicted = c.predictedBestKs.length > 0 ? c.predictedBestKs : [c.predictedBestK];
+    const expected = times(expectedSpeedup(theory.alpha, theory.c, c.predictedBestK));
+    const tie = predicted.length > 1 ? ', equal at the shown precision' : '';
+    answer = `With alpha = ${fixed(theory.alpha, 3)} (draft accuracy: the K=1 acceptance) and c = ${fixed(theory.c, 3)} (a draft pass over a target pass), Leviathan's formula predicts ${list(predicted.map(kLabel))} as best (${expected} expected${tie}); ${measuredAgainstPrediction(c, predicted)}.`;
   } else if (measured !== null) {
-    answer = `This sweep measured ${kLabel(measured.k)} as the best K${measured.speedup ? ` (${times(measured.speedup.median)})` : ''}; without a measured cost ratio c there is no predicted best K to compare with${alpha !== null ? ` (alpha = ${fixed(alpha, 3)} from the K=1 runs)` : ''}.`;
+    answer = `${capitalize(measuredVerdict(c))}; without a measured cost ratio c there is no predicted best K to compare with${alpha !== null ? ` (alpha = ${fixed(alpha, 3)} from the K=1 runs)` : ''}.`;
   } else {
     answer = 'No best K could be measured.';
   }
@@ -67,10 +119,27 @@ export function tradeoffsSection(c: SectionContext): AnalysisSection {
       smallest.tokensPerPass !== null && largest.tokensPerPass !== null
         ? largest.tokensPerPass - smallest.tokensPerPass
         : null;
+    // the most tokens per pass, and every K at it: a peak before the largest K is named
+    const shownTpp = (p: KPoint): number => Number(fixed(p.tokensPerPass, 2));
+    const withTpp = series.filter((p) => p.tokensPerPass !== null);
+    const most = Math.max(...withTpp.map(shownTpp));
+    const atMost = withTpp.filter((p) => shownTpp(p) === most);
+    const peak =
+      atMost.length > 0 && !atMost.includes(largest)
+        ? `the most tokens per pass was ${fixed(most, 2)} at ${list(atMost.map((p) => kLabel(p.k)))}`
+        : null;
+    const wasted =
+      largest.wastedDrafts > smallest.wastedDrafts
+        ? `raised wasted drafts from ${count(smallest.wastedDrafts)} to ${count(largest.wastedDrafts)} per run`
+        : `left wasted drafts at ${count(smallest.wastedDrafts)} and ${count(largest.wastedDrafts)} per run`;
     points.push(
-      gain !== null && gain > 0
-        ? `Going from ${kLabel(smallest.k)} to ${kLabel(largest.k)} raised tokens per pass by ${fixed(gain, 2)} and wasted drafts from ${count(smallest.wastedDrafts)} to ${count(largest.wastedDrafts)} per run: a large K pays only while drafts keep being accepted.`
-        : `Going from ${kLabel(smallest.k)} to ${kLabel(largest.k)} did not raise tokens per pass but raised wasted drafts from ${count(smallest.wastedDrafts)} to ${count(largest.wastedDrafts)} per run: with this draft model a larger K only adds cost.`,
+      gain !== null && Number(fixed(gain, 2)) > 0
+        ? `Going from ${kLabel(smallest.k)} to ${kLabel(largest.k)} raised tokens per pass by ${fixed(gain, 2)} and ${wasted}${peak ? ` (${peak})` : ''}: a large K pays only while drafts keep being accepted.`
+        : `Going from ${kLabel(smallest.k)} to ${kLabel(largest.k)} did not raise tokens per pass but ${wasted}${
+            peak
+              ? `; ${peak}, so only up to ${kLabel(atMost.at(-1)!.k)} did a larger K buy more tokens per pass`
+              : ': with this draft model a larger K only adds cost'
+          }.`,
     );
   } else {
     points.push(
@@ -92,7 +161,7 @@ export function tradeoffsSection(c: SectionContext): AnalysisSection {
   if (theory) {
     const costs = series.map((p) => `${kLabel(p.k)} ${fixed(1 + p.k * theory.c, 2)}`);
     points.push(
-      `Overhead of drafting: a step costs 1 + K c target passes of time: ${list(costs)}. The expected speedup (tokens per pass over that cost) is highest at ${kLabel(bestPredictedK(theory.alpha, theory.c))} for this alpha and c.`,
+      `Overhead of drafting: a step costs 1 + K c target passes of time: ${list(costs)}. The expected speedup (tokens per pass over that cost) is highest at ${list(predictedTies(theory).map(kLabel))} for this alpha and c (${times(expectedSpeedup(theory.alpha, theory.c, bestPredictedK(theory.alpha, theory.c)))}).`,
     );
     if (measured?.speedup && measured.predictedSpeedup !== null)
       points.push(
@@ -114,7 +183,7 @@ export function tradeoffsSection(c: SectionContext): AnalysisSection {
     points.push(
       `Leviathan's formula assumes a target pass over K + 1 tokens costs what a one-token pass costs; measured after the sweep it cost ${list(fitted.map((p) => `${fixed(p.verifyCost!, 2)}x at ${kLabel(p.k)}`))}. With that measured cost the expected speedup is ${list(fitted.map((p) => `${times(p.predictedMeasuredCost!)} at ${kLabel(p.k)}`))}${
         theory.bestKMeasuredCost !== undefined
-          ? `, best at ${kLabel(theory.bestKMeasuredCost)}`
+          ? `, best at ${list(measuredCostTies(theory, fitted).map(kLabel))}`
           : ''
       }; measured / predicted per K is in the table.`,
     );

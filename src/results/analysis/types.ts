@@ -5,6 +5,7 @@
 import type { RunRow, Theory } from '../../shared/protocol';
 import type { DraftPolicyName, DrafterKind } from '../../shared/decoding';
 import type { Spread } from '../../shared/stats';
+import type { KVerdict } from './kVerdict';
 
 export type SweepOutcome = 'running' | 'finished' | 'cancelled' | 'failed';
 
@@ -34,6 +35,8 @@ export interface AnalysisTable {
   caption: string;
   head: string[];
   rows: string[][];
+  /** columns of words, not numbers (left-aligned, as the first); by index */
+  textColumns?: number[];
 }
 
 export type QuestionId = 'passes' | 'time' | 'accepted' | 'tradeoffs' | 'baseline';
@@ -106,8 +109,14 @@ export interface BestFacts {
   speedup: Spread;
   targetPasses: number;
   identical: number;
-  /** the configurations within noise of it (labels) */
+  /** the configurations it did not beat run for run (labels): tied with it */
   tiedWith: string[];
+  /** it beat the baseline by the verdict's rule */
+  beatBaseline: boolean;
+  /** at least 3 paired runs: the verdict could tell noise from a difference */
+  noiseMeasured: boolean;
+  /** what the verdict compared, e.g. "3 repeats paired run for run" */
+  over: string;
   speedupOverRepeats: Spread | null;
 }
 
@@ -130,7 +139,7 @@ export interface Analysis {
   noCacheBaseline: BaselineFacts | null;
   /** the fastest K of the series (highest median speedup; lowest time without a baseline) */
   measuredBestK: number | null;
-  /** the best configuration in words, only beyond noise ("K=2 and K=3 are within noise ...") */
+  /** the verdict in words: summary.ts bestSentence, as the CLI, the app and the history say it */
   bestInWords: string | null;
   /** the best configuration of the whole sweep (the results table's best row) */
   best: BestFacts | null;
@@ -138,6 +147,8 @@ export interface Analysis {
   /** per-token acceptance used for the expectations: the theory's, else the K=1 runs' */
   alpha: number | null;
   predictedBestK: number | null;
+  /** every K whose predicted speedup equals the best's as shown (2 decimals): ties are named */
+  predictedBestKs: number[];
   summary: AnalysisTable;
   sections: AnalysisSection[];
 }
@@ -166,12 +177,12 @@ export interface SectionContext {
   seriesStrategy: string;
   /** the sweep compares drafters / policies */
   strategies: boolean;
-  /** the best K was picked by speedup (there is a baseline), not by time alone */
-  seriesBestBySpeedup: boolean;
   /** prompts in the sweep */
   prompts: number;
-  /** the Ks whose speedup over repeats overlaps the best's: not told apart from it */
-  tiedKs: number[];
+  /** the verdict over the series' Ks (bestOf's paired rule); null when none can be compared */
+  verdict: KVerdict | null;
+  /** the Ks Leviathan's formula predicts as best, ties at the shown precision included */
+  predictedBestKs: number[];
   /** some run's text falls into a repeating cycle (loops.ts) */
   looping: boolean;
 }
