@@ -24,10 +24,10 @@ import {
   chartHeight,
   positionChartData,
   strategyGroups,
-  theoryChartData,
   theoryReference,
   timeChartData,
 } from '../../src/renderer/src/lib/chartData';
+import { theoryChartData, theoryRows } from '../../src/renderer/src/lib/theoryChart';
 import { causeFields, controlHint, fieldForCode } from '../../src/renderer/src/lib/hostErrors';
 import { describeKPerStep, kPerStepFromTokens } from '../../src/renderer/src/lib/kPerStep';
 import type { StreamToken } from '../../src/renderer/src/lib/stream';
@@ -179,12 +179,19 @@ describe('charts for strategies, positions and theory', () => {
     expect(positionChartData(rows, false).datasets[0]!.label).toBe('K=1');
   });
 
-  it("puts Leviathan's curves over K = 1..max K beside the measured points", () => {
+  it("draws speedup only, measured against Leviathan's prediction, on one axis", () => {
     const theory: Theory = { alpha: 0.6, c: 0.1, bestK: 3, verifyCost: { '2': 1.3 } };
     const data = theoryChartData(summary, theory);
-    const [speedup, expected, measuredCost, perPass, expectedPerPass] = data.datasets;
+    expect(data.datasets.map((d) => d.label)).toEqual([
+      'Measured speedup',
+      'Predicted (Leviathan)',
+      'Predicted, measured verify cost',
+      'Baseline (1x)',
+    ]);
+    // one axis: nothing on a second one
+    expect(data.datasets.every((d) => d.yAxisID === undefined)).toBe(true);
+    const [speedup, expected, measuredCost, baseline] = data.datasets;
     // the measured-cost curve exists only where the verification cost was measured (K=2)
-    expect(measuredCost!.label).toBe('Expected, measured cost');
     expect(measuredCost!.data).toEqual([
       { x: 2, y: expectedSpeedupMeasuredCost(0.6, 0.1, 2, 1.3) },
     ]);
@@ -194,12 +201,30 @@ describe('charts for strategies, positions and theory', () => {
     ]);
     expect(expected!.data.map((p) => p.x)).toEqual([1, 2]);
     expect(expected!.data[1]!.y).toBeCloseTo(expectedSpeedup(0.6, 0.1, 2), 12);
-    expect(perPass!.yAxisID).toBe('y1');
-    expect(expectedPerPass!.data[0]!.y).toBeCloseTo(expectedTokensPerPass(0.6, 1), 12);
-    // without a prediction only the measurement is drawn
+    expect(baseline!.data).toEqual([
+      { x: 1, y: 1 },
+      { x: 2, y: 1 },
+    ]);
+    // without a prediction only the measurement (and the baseline) is drawn
     const none = theoryChartData(summary, null);
     expect(none.datasets[1]!.data).toEqual([]);
     expect(none.datasets[0]!.data).toHaveLength(2);
+  });
+
+  it('gives the numbers beside the theory chart per K, tokens per pass included', () => {
+    const theory: Theory = { alpha: 0.6, c: 0.1, bestK: 3, verifyCost: { '2': 1.3 } };
+    const [k1, k2] = theoryRows(summary, theory);
+    expect(k1).toEqual({
+      k: 1,
+      speedup: 1.2,
+      expectedSpeedup: expectedSpeedup(0.6, 0.1, 1),
+      measuredCostSpeedup: null,
+      tokensPerPass: 1.5,
+      expectedTokensPerPass: expectedTokensPerPass(0.6, 1),
+    });
+    expect(k2!.measuredCostSpeedup).toBeCloseTo(expectedSpeedupMeasuredCost(0.6, 0.1, 2, 1.3), 12);
+    expect(theoryRows(summary, null)[0]!.expectedSpeedup).toBeNull();
+    expect(theoryRows([], theory)).toEqual([]);
   });
 });
 

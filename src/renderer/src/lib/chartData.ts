@@ -6,15 +6,11 @@
  * keeps pointing at its pair. A sweep comparing drafters or policies gets one line per
  * strategy (drafter / policy) instead, without bands (the table gives the spread).
  */
-import {
-  expectedSpeedup,
-  expectedTokensPerPass,
-  predictedMeasuredCost,
-} from '../../../results/theory';
+import { expectedTokensPerPass } from '../../../results/theory';
 import type { ChartData, ChartDataset } from 'chart.js';
 import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
 import { strategyName, strategyOf } from '../../../results/strategy';
-import type { RunRow, Theory } from '../../../shared/protocol';
+import type { RunRow } from '../../../shared/protocol';
 import {
   baselineRow,
   groupKey,
@@ -32,7 +28,7 @@ export interface Point {
 }
 
 export type LineData = ChartData<'line', Point[]>;
-type LineDataset = ChartDataset<'line', Point[]>;
+export type LineDataset = ChartDataset<'line', Point[]>;
 
 export const COLORS = {
   measured: '#2563eb',
@@ -117,7 +113,8 @@ export function theoryReference(summary: readonly SummaryRow[]): StrategyGroup |
 
 export type Pick = (row: SummaryRow) => Spread | null;
 
-function points(rows: readonly SummaryRow[], pick: Pick, of: keyof Spread): Point[] {
+/** each row's value at its K (rows without one are left out) */
+export function points(rows: readonly SummaryRow[], pick: Pick, of: keyof Spread): Point[] {
   const out: Point[] = [];
   for (const row of rows) {
     const spread = pick(row);
@@ -145,7 +142,8 @@ function kRange(rows: readonly SummaryRow[]): [number, number] {
   return lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi];
 }
 
-function line(
+/** one named series, drawn as a line with points unless `extra` says otherwise */
+export function line(
   label: string,
   data: Point[],
   color: string,
@@ -379,73 +377,5 @@ export function positionChartData(rows: readonly RunRow[], withStrategy: boolean
       }
       return line(variantLabel(group[0]!, withStrategy), data, paletteColor(i));
     }),
-  };
-}
-
-/**
- * (e) Theory beside measurement, for the reference strategy (see theoryReference): measured
- * speedup and tokens per target pass at each K as points, Leviathan's expected speedup
- * (1 - a^(K+1)) / ((1 - a)(Kc + 1)) and expected tokens per pass (1 - a^(K+1)) / (1 - a) as
- * dashed curves over K = 1..max K swept, and the speedup predicted with the measured verification
- * cost t_target(K+1) / t_target(1) at each K it was measured for (dotted). Speedup on the left
- * axis, tokens per pass on the right.
- */
-export function theoryChartData(summary: readonly SummaryRow[], theory: Theory | null): LineData {
-  const reference = theoryReference(summary)?.rows ?? [];
-  const ks = speculativeRows(summary)
-    .map((r) => r.k)
-    .filter((k): k is number => k !== null);
-  const maxK = ks.length > 0 ? Math.max(...ks) : 0;
-  const curve = (f: (t: Theory, k: number) => number): Point[] =>
-    theory ? Array.from({ length: maxK }, (_, i) => ({ x: i + 1, y: f(theory, i + 1) })) : [];
-  const dots = (pick: Pick): Point[] => points(reference, pick, 'median');
-  const dotStyle: Partial<LineDataset> = { showLine: false, pointRadius: 4 };
-  const curveStyle: Partial<LineDataset> = {
-    pointStyle: 'line',
-    borderDash: [5, 4],
-    pointRadius: 0,
-    borderWidth: 1.5,
-  };
-  return {
-    datasets: [
-      line(
-        'Measured speedup',
-        dots((r) => r.speedup),
-        COLORS.measured,
-        dotStyle,
-      ),
-      line(
-        'Expected speedup',
-        curve((t, k) => expectedSpeedup(t.alpha, t.c, k)),
-        COLORS.measured,
-        curveStyle,
-      ),
-      line(
-        'Expected, measured cost',
-        ks
-          .filter((k, i) => ks.indexOf(k) === i)
-          .sort((a, b) => a - b)
-          .map((k) => ({ x: k, y: predictedMeasuredCost(theory, k) }))
-          .filter((p): p is Point => p.y !== null),
-        COLORS.theory,
-        { ...curveStyle, borderDash: [2, 3], pointRadius: 2.5, pointStyle: 'rectRot' },
-      ),
-      line(
-        'Measured tokens / pass',
-        dots((r) => r.tokensPerTargetPass),
-        COLORS.perPass,
-        {
-          ...dotStyle,
-          pointStyle: 'triangle',
-          yAxisID: 'y1',
-        },
-      ),
-      line(
-        'Expected tokens / pass',
-        curve((t, k) => expectedTokensPerPass(t.alpha, k)),
-        COLORS.perPass,
-        { ...curveStyle, yAxisID: 'y1' },
-      ),
-    ],
   };
 }

@@ -7,7 +7,7 @@ import { clockTime } from '../lib/format';
 import { FrameScheduler } from '../lib/frame';
 import type { LiveState } from './live.svelte';
 import type { ReplayState } from './replay.svelte';
-import { runLabel, type RunLabel, type RunStore } from './runs.svelte';
+import { runConfig, runLabel, type RunLabel, type RunStore } from './runs.svelte';
 import type { SweepState } from './sweep.svelte';
 
 /** the least time between two draws of streaming events, ms */
@@ -47,6 +47,7 @@ export class EventStream {
       // called once per run-start, not per batch (toLocaleTimeString is slow)
       label: `Step by step, K=${start.k ?? '?'} ${this.live.strategy} (${clockTime(Date.now())})`,
       group: 'Step by step',
+      config: 'Step by step',
     }));
     const latest = started.at(-1);
     if (latest) {
@@ -78,18 +79,20 @@ export class EventStream {
     const progress = this.sweep.progress;
     const settings = this.sweep.settings;
     const matches = progress !== null && progress.mode === start.mode && progress.k === start.k;
+    // name the strategy and the prompt only when the sweep has several
+    const strategy =
+      matches && settings && settings.policies.length + settings.drafters.length > 2
+        ? { policy: progress.policy, drafter: progress.drafter }
+        : null;
     return {
       label: runLabel(start, {
         repeat: matches ? progress.repeat : null,
         repeats: settings?.repeats ?? 1,
-        // name the strategy and the prompt only when the sweep has several
-        strategy:
-          matches && settings && settings.policies.length + settings.drafters.length > 2
-            ? { policy: progress.policy, drafter: progress.drafter }
-            : null,
+        strategy,
         promptIndex: matches && (settings?.prompts.length ?? 1) > 1 ? progress.promptIndex : null,
       }),
       group,
+      config: runConfig(start, strategy),
     };
   }
 

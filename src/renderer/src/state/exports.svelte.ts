@@ -1,8 +1,10 @@
 /**
- * Saving what is on screen as files: the runs CSV of the sweep shown, the step CSV of the run in
- * the stream, and the analysis report; a save that fails or is refused says so.
+ * Saving what is on screen as files: the table (one row per configuration) and the runs (one row
+ * per run) of the sweep shown, the step CSV of the run in the stream, and the analysis report; a
+ * save that fails or is refused says so.
  */
 import { runsCsv } from '../../../results/runsCsv';
+import { summaryCsv } from '../../../results/summaryCsv';
 import { stepsCsv, type StepRunId } from '../lib/csv';
 import { fileStamp } from '../lib/format';
 import type { ReplayState } from './replay.svelte';
@@ -13,7 +15,7 @@ export class ExportState {
   /** a save failed or was refused */
   message = $state<string | null>(null);
   private readonly results: ResultsState;
-  private readonly runs: RunStore;
+  private readonly logs: RunStore;
   private readonly replay: ReplayState;
   private readonly saveText: (name: string, text: string) => Promise<unknown>;
 
@@ -24,13 +26,20 @@ export class ExportState {
     saveText: (name: string, text: string) => Promise<unknown>,
   ) {
     this.results = results;
-    this.runs = runs;
+    this.logs = runs;
     this.replay = replay;
     this.saveText = saveText;
   }
 
-  /** the runs CSV of the sweep shown, as the CLI's --csv writes it */
-  async summary(): Promise<void> {
+  /** the exercise's table of the sweep shown, one row per configuration (the CLI's --summary-csv) */
+  async table(): Promise<void> {
+    const shown = this.results.shown;
+    if (!shown || shown.rows.length === 0) return;
+    await this.save(`specdec-table-${fileStamp()}.csv`, summaryCsv(shown.rows));
+  }
+
+  /** every run of the sweep shown, one row each, as the CLI's --csv writes it */
+  async runs(): Promise<void> {
     const shown = this.results.shown;
     if (!shown || shown.rows.length === 0) return;
     const { pair, sampling, repetition } = shown.settings;
@@ -41,12 +50,12 @@ export class ExportState {
       sampling,
       repetition: repetition ?? null,
     });
-    await this.save(`specdec-summary-${fileStamp()}.csv`, csv);
+    await this.save(`specdec-runs-${fileStamp()}.csv`, csv);
   }
 
   /** every step of the run on screen */
   async steps(): Promise<void> {
-    const log = this.runs.get(this.replay.runId);
+    const log = this.logs.get(this.replay.runId);
     if (!log) return;
     const name = log.label
       .replace(/[^\w-]+/g, '-')

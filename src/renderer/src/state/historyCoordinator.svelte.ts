@@ -7,7 +7,7 @@ import { bestOf, comparesStrategies, groupKey, summarizeRows } from '../../../re
 import { newRequestId } from '../lib/ids';
 import { historyTitle, type HistoryState } from './history.svelte';
 import type { RunFetch } from './runFetch.svelte';
-import { runLabel, SAVED, type RunStore } from './runs.svelte';
+import { runConfig, runLabel, SAVED, type RunStore } from './runs.svelte';
 
 export class HistoryCoordinator {
   private readonly history: HistoryState;
@@ -94,20 +94,24 @@ export class HistoryCoordinator {
     const withStrategy = comparesStrategies(entry.rows);
     const group = `${SAVED}${historyTitle(entry)}`;
     const { prompts, repeats } = entry.settings;
-    this.runs.saved = entry.rows.map((row) => ({
-      runId: row.runId,
-      label: runLabel(row, {
-        repeat: row.repeat,
-        repeats,
-        strategy: withStrategy
-          ? { policy: row.policy ?? null, drafter: row.drafter ?? null }
-          : null,
-        promptIndex: prompts.length > 1 ? row.promptIndex : null,
-      }),
-      group,
-      finished: true,
-      savedIn: entry.id,
-    }));
+    this.runs.saved = entry.rows.map((row) => {
+      const strategy = withStrategy
+        ? { policy: row.policy ?? null, drafter: row.drafter ?? null }
+        : null;
+      return {
+        runId: row.runId,
+        label: runLabel(row, {
+          repeat: row.repeat,
+          repeats,
+          strategy,
+          promptIndex: prompts.length > 1 ? row.promptIndex : null,
+        }),
+        group,
+        config: runConfig(row, strategy),
+        finished: true,
+        savedIn: entry.id,
+      };
+    });
     const listed = this.history.entries.find((e) => e.id === entry.id);
     if (listed?.replayable === false) return;
     const best = bestOf(summarizeRows(entry.rows))?.row ?? null;

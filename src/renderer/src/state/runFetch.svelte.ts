@@ -82,6 +82,7 @@ export class RunFetch {
     this.runs.append(events, () => ({
       label: saved?.label ?? runId,
       group: saved?.group ?? SAVED,
+      config: saved?.config ?? runId,
     }));
     this.runs.publish();
     this.settle(requestId, this.runs.get(runId));

@@ -2,12 +2,13 @@
  * Every run's event list, kept in memory so any finished run can be replayed or exported.
  * The event arrays are plain (not reactive): they grow by thousands of events per run and only
  * the views derived from them need to update, once per frame. `choices` is the reactive list
- * the run selector shows.
+ * the run pickers show, grouped by configuration (`selectable`).
  */
 import type { EngineEvent, RunEndEvent, RunMetrics, RunStartEvent } from '../../../shared/events';
 import { modeLabel } from '../lib/format';
 import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
 import { strategyName } from '../../../results/strategy';
+import { withSections } from '../lib/runPicker';
 
 export interface RunLog {
   readonly runId: string;
@@ -15,8 +16,10 @@ export interface RunLog {
   readonly events: EngineEvent[];
   /** selector label, e.g. "K=3, repeat 2" */
   readonly label: string;
-  /** selector group, e.g. "Sweep 1 (14:02)" */
+  /** where it ran, e.g. "Sweep 1 (14:02)" */
   readonly group: string;
+  /** its configuration, e.g. "K=3" or "Baseline" (the pickers' groups) */
+  readonly config: string;
   end: RunEndEvent | null;
   /** metrics of the last step-end (tokens so far) */
   lastMetrics: RunMetrics | null;
@@ -25,7 +28,10 @@ export interface RunLog {
 export interface RunChoice {
   runId: string;
   label: string;
+  /** where it ran: "Sweep 1 (14:02)", "Saved: <name>", "Step by step" */
   group: string;
+  /** its configuration: "Baseline", "K=2", "K=2 model / heuristic" */
+  config: string;
   finished: boolean;
   /** a run of a saved sweep whose events are fetched from the engine when it is chosen */
   savedIn?: string;
@@ -37,7 +43,11 @@ export const SAVED = 'Saved: ';
 export interface RunLabel {
   label: string;
   group: string;
+  config: string;
 }
+
+/** a choice with the picker group it is listed under */
+export type PickerChoice = RunChoice & { section: string };
 
 export class RunStore {
   choices = $state.raw<readonly RunChoice[]>([]);
@@ -54,13 +64,14 @@ export class RunStore {
   }
 
   /**
-   * what the run selector lists: this window's runs, then the saved sweep's in its own order
-   * (a saved run fetched for replay is listed there, not among this window's)
+   * what the run pickers list: this window's runs, then the saved sweep's in its own order
+   * (a saved run fetched for replay is listed there, not among this window's), each under its
+   * configuration (lib/runPicker.ts)
    */
-  get selectable(): RunChoice[] {
+  get selectable(): PickerChoice[] {
     const saved = new Set(this.saved.map((c) => c.runId)); // eslint-disable-line svelte/prefer-svelte-reactivity -- a lookup, discarded at once
     const own = this.choices.filter((c) => !(saved.has(c.runId) && c.group.startsWith(SAVED)));
-    return [...own, ...this.saved];
+    return withSections([...own, ...this.saved], SAVED);
   }
 
   savedChoice(runId: string): RunChoice | null {
@@ -76,13 +87,14 @@ export class RunStore {
     for (const event of events) {
       let log = this.logs.get(event.runId);
       if (event.type === 'run-start') {
-        const { label, group } = name(event);
+        const { label, group, config } = name(event);
         log = {
           runId: event.runId,
           start: event,
           events: [],
           label,
           group,
+          config,
           end: null,
           lastMetrics: null,
         };
@@ -113,6 +125,7 @@ export class RunStore {
       runId: log.runId,
       label: log.label,
       group: log.group,
+      config: log.config,
       finished: log.end !== null,
     }));
   }
@@ -128,15 +141,21 @@ export interface RunLabelParts {
   promptIndex: number | null;
 }
 
+/** "Baseline" / "K=3", with the drafter and policy when the sweep compares them */
+export function runConfig(
+  start: Pick<RunStartEvent, 'mode' | 'k'>,
+  strategy: RunLabelParts['strategy'],
+): string {
+  const config = modeLabel(start.mode, start.k);
+  return start.mode === 'speculative' && strategy ? `${config} ${strategyName(strategy)}` : config;
+}
+
 /**
- * "Baseline" / "K=3", with the drafter and policy when the sweep compares them, the prompt when
- * there are several and the repeat when there are several: "K=3 model / heuristic, prompt 2".
+ * The run's configuration (runConfig), the prompt when there are several and the repeat when
+ * there are several: "K=3 model / heuristic, prompt 2, repeat 1".
  */
 export function runLabel(start: Pick<RunStartEvent, 'mode' | 'k'>, parts: RunLabelParts): string {
-  let label = modeLabel(start.mode, start.k);
-  if (start.mode === 'speculative' && parts.strategy) {
-    label += ` ${strategyName(parts.strategy)}`;
-  }
+  let label = runConfig(start, parts.strategy);
   if (parts.promptIndex !== null) label += `, prompt ${parts.promptIndex + 1}`;
   if (parts.repeat !== null && parts.repeats > 1) label += `, repeat ${parts.repeat + 1}`;
   return label;
