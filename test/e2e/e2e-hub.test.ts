@@ -144,7 +144,7 @@ describe.skipIf(missing !== null)(
 
       const [summary] = await Promise.all([
         page.waitForEvent('download'),
-        page.getByTestId('export-summary').click(),
+        page.getByTestId('export-runs').click(),
       ]);
       const csv = parse(readFileSync(await summary.path(), 'utf8'), { columns: true }) as Array<
         Record<string, string>
