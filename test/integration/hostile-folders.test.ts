@@ -5,11 +5,21 @@
  * words. Every case is bounded in time; the reads that would block run in a child process.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SpecDecError } from '../../src/core/errors';
+import { openPair } from '../../src/core/hub/openPair';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import { readModelFolder } from '../../src/core/model/modelFolder';
 import { readOnnxLayout } from '../../src/core/model/onnxLayout';
@@ -22,6 +32,7 @@ import {
   TEST_DATA_HOME,
   copyFolder,
 } from '../support/helpers';
+import { startHubServer } from '../support/hubServer';
 
 /** a copy of micro-a whose config.json has `change` applied */
 function withConfig(change: Record<string, unknown>): string {
@@ -90,6 +101,24 @@ describe('a config.json that lies about the model’s size', () => {
     },
     20_000,
   );
+
+  it('is refused the same way through a Hub repo id', async () => {
+    const hub = await startHubServer({ 'specdec/lying': withConfig({ n_layer: 1e8 }) });
+    try {
+      const before = process.memoryUsage().rss;
+      const err = await openPair({ source: 'specdec/lying', dtype: 'fp32', ep: 'cpu' }, null, {
+        cacheDir: mkdtempSync(join(tmpdir(), 'specdec-cache-')),
+        hubHost: hub.url,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SpecDecError);
+      expect((err as SpecDecError).message).toMatch(
+        /says n_layer 100000000 but onnx\/model\.onnx has 2/,
+      );
+      expect((process.memoryUsage().rss - before) / 2 ** 20).toBeLessThan(200);
+    } finally {
+      await hub.close();
+    }
+  }, 20_000);
 
   it('a context shorter than the position table still loads, and holds what the config says', async () => {
     const pair = await loadPair(withConfig({ n_positions: 32 }), MICRO_B);
