@@ -127,6 +127,7 @@ describe('every format ever written is read and rewritten losslessly', () => {
     writeFileSync(join(dir, 'old-1.json'), JSON.stringify(oldFormatEntry('old-1'), null, 2));
     const store = new HistoryStore(dir);
     expect(store.get('old-1')?.rows).toHaveLength(3);
+    expect(byId(store.list(), 'old-1')).toMatchObject({ name: null, runs: 3 });
     expect(store.rename('old-1', 'kept')).toBe(true);
     const renamed = store.get('old-1')!;
     expect(renamed.name).toBe('kept');
@@ -210,6 +211,7 @@ describe('duplicates and broken rows are listed as such', () => {
     const store = new HistoryStore(dir);
     const id = savedSweep(store, 3);
     const rows = join(dir, `${id}.rows.jsonl`);
+    expect(byId(store.list(), id)?.problems).toBeUndefined(); // listed once before the change
     const lines = readFileSync(rows, 'utf8').split('\n');
     appendFileSync(rows, `${lines[1]}\n`);
     const entry = store.get(id)!;
@@ -224,6 +226,7 @@ describe('duplicates and broken rows are listed as such', () => {
     const store = new HistoryStore(dir);
     const id = savedSweep(store);
     const rows = join(dir, `${id}.rows.jsonl`);
+    expect(byId(store.list(), id)?.runs).toBe(2); // listed once before the change
     appendFileSync(rows, JSON.stringify(runRow({ runId: 'huge', k: 1e9 })) + '\n');
     appendFileSync(rows, JSON.stringify(runRow({ runId: 'neg', timeS: -1 })) + '\n');
     appendFileSync(rows, JSON.stringify(runRow({ runId: 'many', newTokens: 1e12 })) + '\n');

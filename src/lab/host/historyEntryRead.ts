@@ -89,8 +89,13 @@ class RowCollector {
       this.torn++;
       return;
     }
+    const start = line.findIndex((byte) => byte !== 0x20 && byte !== 0x09 && byte !== 0x0d);
+    if (start === -1) return; // an empty line
+    if (line[start] !== 0x7b) {
+      this.torn++; // not a JSON object: not worth decoding (garbage costs no time)
+      return;
+    }
     const text = line.toString('utf8');
-    if (text.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -18,6 +18,7 @@ import {
   existsSync,
   lstatSync,
   readdirSync,
+  statSync,
   unlinkSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,7 +30,13 @@ import { HistoryId, type HistoryEntry, type RunRow } from '../../shared/protocol
 import type { HistorySummary } from '../../shared/protocol';
 import { forEachLine, HistoryFileError, MAX_EVENTS_BYTES } from './historyFiles';
 import { readEntry, readStoredHeader, type ReadEntry } from './historyEntryRead';
-import { listedEntry, markDuplicates, unreadableEntry } from './historySummaries';
+import {
+  listedEntry,
+  markDuplicates,
+  summarize,
+  unreadableEntry,
+  type Listed,
+} from './historySummaries';
 
 const EventLog = z.array(EngineEvent);
 const FILES = ['json', 'rows.jsonl', 'events.jsonl'] as const;
@@ -41,6 +48,9 @@ const MAX_EVENT_LOG_BYTES = 256 << 20;
  * with `cp X.json X-copy.json` is its own entry, opened and deleted apart from X.
  */
 export class HistoryStore {
+  /** each listed entry's summary, with the signature of the files it was read from */
+  private readonly summaries = new Map<string, { files: string; listed: Listed }>();
+
   constructor(readonly dir: string) {}
 
   /** the entry's header (everything but its rows); rows go through appendRow */
@@ -144,30 +154,58 @@ export class HistoryStore {
         `The history folder ${this.dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): make it a folder you can read, or move it away to start a new history.`,
       );
     }
-    const read: ReadEntry[] = [];
+    const listed: Listed[] = [];
     const out: HistorySummary[] = [];
+    const seen = new Set<string>();
     for (const name of names.sort()) {
       if (!name.endsWith('.json')) continue;
       const id = name.slice(0, -5);
       if (!validId(id)) continue; // a name the requests could not carry: it could not be opened
+      seen.add(id);
       try {
-        read.push(readEntry(this.dir, id));
+        listed.push(this.summaryOf(id));
       } catch (err) {
         const problem = err instanceof HistoryFileError ? err.message : `${name} cannot be read.`;
         out.push(unreadableEntry(id, this.modified(name), problem));
       }
     }
-    const duplicateOf = markDuplicates(read);
-    for (const r of read) {
+    for (const id of this.summaries.keys()) if (!seen.has(id)) this.summaries.delete(id);
+    const duplicateOf = markDuplicates(listed);
+    for (const l of listed) {
+      const id = l.summary.id;
       out.push(
-        listedEntry(r, {
-          active: active.has(r.entry.id),
-          duplicateOf: duplicateOf.get(r.entry.id) ?? null,
-          replayable: this.exists(`${r.entry.id}.events.jsonl`),
+        listedEntry(l, {
+          active: active.has(id),
+          duplicateOf: duplicateOf.get(id) ?? null,
+          replayable: this.exists(`${id}.events.jsonl`),
         }),
       );
     }
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * An entry's summary, read again only when its header or rows file changed: the app lists
+   * history on every engine start, and a long sweep's verdict over all its rows costs seconds.
+   */
+  private summaryOf(id: string): Listed {
+    const files = `${this.signature(`${id}.json`)}|${this.signature(`${id}.rows.jsonl`)}`;
+    const kept = this.summaries.get(id);
+    if (kept && kept.files === files) return kept.listed;
+    const listed = summarize(readEntry(this.dir, id));
+    this.summaries.delete(id);
+    if (!files.includes('?')) this.summaries.set(id, { files, listed });
+    return listed;
+  }
+
+  /** what changes when a file is written, replaced or grows; '?' when it cannot be told */
+  private signature(name: string): string {
+    try {
+      const s = statSync(join(this.dir, name), { throwIfNoEntry: false });
+      return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-';
+    } catch {
+      return '?';
+    }
   }
 
   private exists(name: string): boolean {

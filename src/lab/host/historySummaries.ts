@@ -12,54 +12,80 @@ function bounded(text: string, max = MAX_LISTED_TEXT): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A readable entry's summary, computed once for its files as they are (see HistoryStore#list). */
+export interface Listed {
+  /** the id written inside it */
+  storedId: string;
+  /** its status as stored ('running' is judged at each list) */
+  status: HistorySummary['status'];
+  summary: HistorySummary;
+}
+
+/** the costly part of a list entry (its verdict over every row), kept while its files stay */
+export function summarize(r: ReadEntry): Listed {
+  const e = r.entry;
+  const best = bestOf(summarizeRows(e.rows));
+  return {
+    storedId: r.storedId,
+    status: e.status,
+    summary: {
+      id: e.id,
+      createdAt: bounded(e.createdAt, 40),
+      name: e.name == null ? null : bounded(e.name),
+      status: e.status,
+      models: { target: bounded(e.models.target), draft: bounded(e.models.draft) },
+      dtypes: { target: e.settings.pair.target.dtype, draft: e.settings.pair.draft.dtype },
+      prompt: bounded(e.settings.prompts[0] ?? ''),
+      prompts: e.settings.prompts.length,
+      ks: e.settings.ks,
+      runs: e.rows.length,
+      best: best && {
+        label: variantLabel(best.row, comparesStrategies(e.rows)),
+        speedup: best.row.speedup!.median,
+        tied: best.tiedWith.length > 0,
+        beatBaseline: best.beatBaseline,
+      },
+      ...(r.problems.length > 0 && { problems: r.problems }),
+    },
+  };
+}
+
 /**
  * Entries that share the id written inside them (a backup made with `cp X.json X-copy.json`):
  * each copy -> the entry it copies (the one whose file is named after the id, else the first).
  */
-export function markDuplicates(read: readonly ReadEntry[]): Map<string, string> {
-  const byStoredId = new Map<string, ReadEntry[]>();
-  for (const r of read) byStoredId.set(r.storedId, [...(byStoredId.get(r.storedId) ?? []), r]);
+export function markDuplicates(listed: readonly Listed[]): Map<string, string> {
+  const byStoredId = new Map<string, Listed[]>();
+  for (const l of listed) byStoredId.set(l.storedId, [...(byStoredId.get(l.storedId) ?? []), l]);
   const copyOf = new Map<string, string>();
   for (const [storedId, group] of byStoredId) {
     if (group.length < 2) continue;
-    const original = group.find((r) => r.entry.id === storedId) ?? group[0]!;
-    for (const r of group) if (r !== original) copyOf.set(r.entry.id, original.entry.id);
+    const original = group.find((l) => l.summary.id === storedId) ?? group[0]!;
+    for (const l of group) if (l !== original) copyOf.set(l.summary.id, original.summary.id);
   }
   return copyOf;
 }
 
+/** the list's entry: what changes between lists (running or dead, a copy, replayable) added */
 export function listedEntry(
-  r: ReadEntry,
+  l: Listed,
   about: { active: boolean; duplicateOf: string | null; replayable: boolean },
 ): HistorySummary {
-  const e = r.entry;
-  const best = bestOf(summarizeRows(e.rows));
-  const problems = [...r.problems];
+  const { summary } = l;
+  const problems = [...(summary.problems ?? [])];
   if (about.duplicateOf !== null)
     problems.unshift(
-      `A copy of ${about.duplicateOf}.json (the same sweep, id ${JSON.stringify(bounded(r.storedId, 100))}): it shows the ${e.rows.length} run${e.rows.length === 1 ? '' : 's'} saved with this file. Delete the one you do not need: deleting either never touches the other's files.`,
+      `A copy of ${about.duplicateOf}.json (the same sweep, id ${JSON.stringify(bounded(l.storedId, 100))}): it shows the ${summary.runs} run${summary.runs === 1 ? '' : 's'} saved with this file. Delete the one you do not need: deleting either never touches the other's files.`,
     );
-  return {
-    id: e.id,
-    createdAt: bounded(e.createdAt, 40),
-    name: e.name == null ? null : bounded(e.name),
-    status: e.status === 'running' && !about.active ? 'failed' : e.status,
-    models: { target: bounded(e.models.target), draft: bounded(e.models.draft) },
-    dtypes: { target: e.settings.pair.target.dtype, draft: e.settings.pair.draft.dtype },
-    prompt: bounded(e.settings.prompts[0] ?? ''),
-    prompts: e.settings.prompts.length,
-    ks: e.settings.ks,
-    runs: e.rows.length,
-    best: best && {
-      label: variantLabel(best.row, comparesStrategies(e.rows)),
-      speedup: best.row.speedup!.median,
-      tied: best.tiedWith.length > 0,
-      beatBaseline: best.beatBaseline,
-    },
+  const entry: HistorySummary = {
+    ...summary,
+    status: l.status === 'running' && !about.active ? 'failed' : l.status,
     replayable: about.replayable,
-    ...(problems.length > 0 && { problems }),
-    ...(about.duplicateOf !== null && { duplicateOf: about.duplicateOf }),
   };
+  delete entry.problems;
+  if (problems.length > 0) entry.problems = problems;
+  if (about.duplicateOf !== null) entry.duplicateOf = about.duplicateOf;
+  return entry;
 }
 
 /** a file in the history folder that cannot be opened: listed so that it can be deleted */
