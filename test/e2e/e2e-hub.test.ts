@@ -211,6 +211,9 @@ describe.skipIf(missing !== null)(
       const message = await text('error-banner');
       expect(message).toContain('specdec/other (fp32) is not in the download cache');
       expect(message).toContain('offline mode is on');
+      // from Run, the Hub's failure is under the model pair, as it is from Download (below)
+      expect(await page.locator('#host-error-pair').count()).toBe(1);
+      expect(await page.locator('#host-error-run').count()).toBe(0);
       await idle(page);
       expect(hub.requests.length).toBe(before);
       await page.screenshot({ path: join(SHOTS, 'hub-offline.png') });
@@ -227,6 +230,9 @@ describe.skipIf(missing !== null)(
       await expect.poll(panelStatus).toBe('failed');
       const message = await text('error-banner');
       expect(message).toContain('nobody/no-such-model was not found');
+      expect(await page.locator('#host-error-pair').count()).toBe(1);
+      // in the app's words: no flag or environment variable
+      expect(message).not.toMatch(/--[a-z]|SPECDEC_|HF_TOKEN/);
       await idle(page);
     });
 

@@ -311,7 +311,7 @@ describe.skipIf(missing !== null)(
       expect(await page.getByTestId('progress').textContent()).toMatch(
         /did not start .*results on screen are unchanged/,
       );
-      await page.screenshot({ path: join(SHOTS, 'error-at-cause.png') });
+      await page.screenshot({ path: join(SHOTS, 'error-pair-folder.png') });
 
       // fixing the input takes the stale message away
       await page.getByTestId('target-dir-input').fill('/no/such/other-folder');
@@ -337,6 +337,149 @@ describe.skipIf(missing !== null)(
       expect(await page.getByTestId('run-off-reason').textContent()).toContain('Max new tokens');
       await page.getByTestId('max-new-tokens-input').fill('30');
       expect(await page.getByTestId('run-button').isEnabled()).toBe(true);
+    });
+
+    for (const [width, height] of [
+      [1440, 900],
+      [1024, 700],
+    ] as const) {
+      it(`shows an over-long prompt's error under the prompt, linked to it, until the prompt changes, at ${width}x${height}`, async () => {
+        await page.setViewportSize({ width, height });
+        // the window's new width folds or unfolds the set-up first
+        await expect
+          .poll(() => page.getByTestId('setup-toggle').getAttribute('aria-expanded'))
+          .toBe(width >= 1200 ? 'true' : 'false');
+        await idle(page);
+        await openSetup();
+        const promptInput = page.getByTestId('prompt-input');
+        const seedPrompt = await promptInput.inputValue();
+        const before = await page.getByTestId('token').count();
+        // 3,000 words: the prompt alone overflows the embedded pair's 512 tokens
+        await promptInput.fill(Array.from({ length: 3000 }, (_, i) => `word${i % 50}`).join(' '));
+        await page.getByTestId('max-new-tokens-input').fill('30');
+        await pressRun(page);
+        const error = page.locator('#host-error-prompt');
+        await error.waitFor({ state: 'visible' });
+        // the prompt's fault, in those words: not max new tokens'
+        expect(await error.textContent()).toMatch(
+          /The prompt is \d+ tokens and the models hold 512 in all, so no new token fits\. Shorten it/,
+        );
+        expect(await error.textContent()).not.toMatch(/max new tokens|--[a-z]|SPECDEC_/i);
+        expect(await page.locator('#host-error-maxNewTokens').count()).toBe(0);
+        expect(await page.locator('#host-error-run').count()).toBe(0);
+        // under the prompt, and the prompt names it
+        expect(await promptInput.getAttribute('aria-describedby')).toContain('host-error-prompt');
+        expect(await promptInput.getAttribute('aria-invalid')).toBe('true');
+        const field = (await promptInput.boundingBox())!;
+        const box = (await error.boundingBox())!;
+        expect(box.y).toBeGreaterThanOrEqual(field.y + field.height - 1);
+        expect(box.y - (field.y + field.height)).toBeLessThan(40);
+        await onScreen(error, 'the prompt error');
+        expect(await page.getByTestId('progress').textContent()).toContain(
+          'the reason is beside Prompt in Set-up',
+        );
+        // the stream's header is not covered: what is drawn at its heading is the heading
+        const streamTitle = page.locator('#stream-title');
+        if (width >= 1200) await onScreen(streamTitle, 'the stream header', 10);
+        expect(await page.getByTestId('token').count()).toBe(before);
+        await page.screenshot({
+          path: join(SHOTS, width >= 1200 ? 'error-at-cause.png' : 'error-at-cause-1024.png'),
+        });
+
+        // restoring the prompt takes the error away, and the toolbar's pointer to it
+        await promptInput.fill(seedPrompt);
+        expect(await error.count()).toBe(0);
+        expect(await promptInput.getAttribute('aria-describedby')).toBeNull();
+        expect(await page.getByTestId('progress').textContent()).not.toContain('the reason is');
+        // and it stays away through K edits and a pair switch
+        await setKs(page, [1, 3]);
+        await page.getByTestId('target-source-kind').selectOption('folder');
+        await page.getByTestId('target-source-kind').selectOption('embedded');
+        expect(await page.locator('[id^="host-error-"]').count()).toBe(0);
+        expect(await page.getByTestId('run-button').isEnabled()).toBe(true);
+      });
+    }
+
+    it('shows an error no set-up control caused under Run, in the flow: it covers neither the stream header nor, at 1024, the drawer', async () => {
+      // the engine's answer to the next sweep is replaced by an error of no set-up control
+      let refuse = true;
+      await page.routeWebSocket(/.*/, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((message) => {
+          const request = JSON.parse(String(message)) as { type: string; requestId?: string };
+          if (refuse && request.type === 'sweep') {
+            refuse = false;
+            ws.send(
+              JSON.stringify({
+                type: 'error',
+                requestId: request.requestId,
+                code: 'BAD_ARGUMENT',
+                message: 'The engine is busy with a sweep. Cancel it or wait for it to finish.',
+              }),
+            );
+          } else server.send(message);
+        });
+      });
+      try {
+        for (const [width, height] of [
+          [1440, 900],
+          [1024, 700],
+        ] as const) {
+          await page.setViewportSize({ width, height });
+          await page.reload();
+          refuse = true;
+          await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+          await pressRun(page);
+          const error = page.locator('#host-error-run');
+          await error.waitFor({ state: 'visible' });
+          expect(await page.getByTestId('run-button').getAttribute('aria-describedby')).toContain(
+            'host-error-run',
+          );
+          const errorBox = (await error.boundingBox())!;
+          const run = (await page.getByTestId('run-button').boundingBox())!;
+          expect(errorBox.y, 'the error is under Run').toBeGreaterThanOrEqual(run.y + run.height);
+          // nothing overlaps it, and it overlaps nothing: the stream's header is below it
+          const title = (await page.locator('#stream-title').boundingBox())!;
+          expect(title.y, 'the stream header is below the error').toBeGreaterThanOrEqual(
+            errorBox.y + errorBox.height,
+          );
+          const hit = async (x: number, y: number): Promise<string | null> =>
+            page.evaluate(
+              ([px, py]) => {
+                const el = document.elementFromPoint(px!, py!);
+                return el?.closest('#host-error-run, #stream-title, #setup-pane')?.id ?? null;
+              },
+              [x, y],
+            );
+          expect(await hit(errorBox.x + 8, errorBox.y + errorBox.height / 2)).toBe(
+            'host-error-run',
+          );
+          expect(await hit(title.x + 4, title.y + title.height / 2)).toBe('stream-title');
+          await onScreen(page.getByTestId('chart-time'), `Time vs K beside the error`, 200);
+          await onScreen(page.getByTestId('step-detail'), `the position view's summary`, 15);
+          if (width < 1200) {
+            // the drawer opens below the error, not over its first words
+            await openSetup();
+            expect(await hit(errorBox.x + 8, errorBox.y + errorBox.height / 2)).toBe(
+              'host-error-run',
+            );
+            const drawer = (await page.getByTestId('setup-pane').boundingBox())!;
+            expect(drawer.y).toBeGreaterThanOrEqual(errorBox.y + errorBox.height);
+            await page.screenshot({ path: join(SHOTS, 'error-under-run-1024.png') });
+            await page.getByTestId('setup-toggle').click();
+          } else {
+            await page.screenshot({ path: join(SHOTS, 'error-under-run.png') });
+          }
+          // dismissing it gives the room back
+          await error.getByRole('button', { name: 'Dismiss the error message' }).click();
+          expect(await error.count()).toBe(0);
+        }
+      } finally {
+        await page.unrouteAll();
+        await page.reload();
+        await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+        await openSetup();
+      }
     });
 
     it('races the baseline against the fastest K at their recorded pace', async () => {
@@ -424,8 +567,25 @@ describe.skipIf(missing !== null)(
       expect(await page.getByTestId('detail-target').first().getAttribute('class')).toContain(
         'emitted',
       );
-      await onScreen(table, 'the step detail', 40);
-      await page.screenshot({ path: join(SHOTS, 'step-detail.png') });
+      // at both sizes the view keeps Time vs K readable: it scrolls, the chart does not shrink
+      await page.evaluate(() => window.scrollTo(0, 0));
+      for (const [width, height] of [
+        [1024, 700],
+        [1440, 900],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await onScreen(
+          page.getByTestId('chart-time'),
+          `Time vs K, position view open, ${width}`,
+          250,
+        );
+        await onScreen(page.getByTestId('step-detail'), `the position view at ${width}`, 100);
+        await table.scrollIntoViewIfNeeded();
+        await onScreen(table, 'the step detail', 40);
+        await page.screenshot({
+          path: join(SHOTS, width < 1200 ? 'position-view-1024.png' : 'step-detail.png'),
+        });
+      }
       await detail.locator('summary').click();
     });
   },
