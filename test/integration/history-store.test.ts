@@ -350,6 +350,14 @@ describe('reads are bounded and skip special files; one bad entry never hides th
     const list = store.list();
     expect(list.map((e) => e.id).sort()).toEqual(['evil', 'not-json']);
     expect(store.get('evil')?.rows).toHaveLength(3);
+    // opening or renaming the broken one says why and what to do
+    const requests = new HistoryRequests(store, new Set(), () => undefined);
+    expect(() => requests.open('q1', 'not-json')).toThrow(
+      /^not-json\.json is not valid JSON .*: restore it from a backup, or delete it\.$/,
+    );
+    expect(() => requests.rename('q2', 'not-json', 'x')).toThrow(
+      /^Could not rename the saved sweep: not-json\.json is not valid JSON/,
+    );
     expect(byId(list, 'not-json')?.unreadable).toMatch(
       /^not-json\.json is not valid JSON .*: restore it from a backup, or delete it\./,
     );
