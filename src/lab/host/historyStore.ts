@@ -10,6 +10,10 @@
  * Nothing is touched until the first save: a read-only or missing data folder must not stop the
  * engine from starting. A failed save throws; the host turns that into "not saved: ..." and the
  * results still reach the client.
+ *
+ * Reading trusts no file (historyFiles.ts): each is bounded in size, FIFOs, devices and links out
+ * of the folder are refused in words, and what cannot be read is listed as such, never hiding the
+ * other entries (historyEntryRead.ts, historySummaries.ts).
  */
 import {
   accessSync,
@@ -26,8 +30,12 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../core/atomicWrite';
 import { EngineEvent } from '../../shared/events';
-import { HistoryId, type HistoryEntry, type RunRow } from '../../shared/protocol';
-import type { HistorySummary } from '../../shared/protocol';
+import {
+  HistoryId,
+  type HistoryEntry,
+  type HistorySummary,
+  type RunRow,
+} from '../../shared/protocol';
 import { forEachLine, HistoryFileError, MAX_EVENTS_BYTES } from './historyFiles';
 import { readEntry, readStoredHeader, type ReadEntry } from './historyEntryRead';
 import {
