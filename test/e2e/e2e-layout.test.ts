@@ -118,7 +118,7 @@ describe.skipIf(missing !== null)(
         await page.screenshot({ path: join(SHOTS, `layout-${width}-running.png`) });
         await idle(page);
         await experimentOnScreen('after a sweep', true);
-        expect(await page.getByTestId('time-best').textContent()).toContain('Fastest K');
+        expect(await page.getByTestId('time-best').textContent()).toContain('Best K');
         expect(await plot.boundingBox(), 'Time vs K after a sweep').toEqual(plotBefore);
         await page.screenshot({ path: join(SHOTS, `layout-${width}.png`) });
       });
