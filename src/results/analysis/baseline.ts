@@ -91,7 +91,7 @@ export function baselineSection(c: SectionContext, d: BaselineSectionData): Anal
       ? `The configuration with the best median, ${best.label} (tied with ${list(best.tiedWith)}: not faster than ${best.tiedWith.length > 1 ? 'them' : 'it'} beyond noise),`
       : `The best configuration, ${best.label},`;
   const speed = faster
-    ? `a speedup of ${times(best.speedup.median)}`
+    ? `a ${best.runs > 1 ? 'median ' : ''}speedup of ${times(best.speedup.median)}`
     : `${times(best.speedup.median)} the baseline's speed, i.e. slower`;
   const spread =
     best.runs > 1 && best.speedup.n > 1 && best.speedup.min !== best.speedup.max

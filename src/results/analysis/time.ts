@@ -43,7 +43,7 @@ function timeAnswer(c: SectionContext, b: KPoint): string {
     const n = b.speedupOverRepeats;
     const range =
       n && n.n > 1 && n.min !== n.max
-        ? `; its speedup ranged from ${times(n.min)} to ${times(n.max)} over ${n.n} repeats`
+        ? `; its speedup ranged from ${times(n.min)} to ${times(n.max)} over ${n.n} repeats${c.prompts > 1 ? ` (each a median over the ${c.prompts} prompts)` : ''}`
         : '';
     return `No K beat the baseline: the fastest, ${kLabel(b.k)} (${vsBase}), was not faster beyond noise over ${v.over}${range}.`;
   }

@@ -2,7 +2,7 @@
  * Question 4, the trade-offs of K: draft work and waste at small and large K, the chance that all
  * drafts pass, and Leviathan's predicted best K against the measured one.
  */
-import { count, fixed, percent, times, wholePercent } from '../../shared/format';
+import { count, fixed, percent, seconds, times, wholePercent } from '../../shared/format';
 import type { Spread } from '../../shared/stats';
 import { bestPredictedK, expectedSpeedup } from '../theory';
 import type { Theory } from '../../shared/protocol';
@@ -56,8 +56,13 @@ function measuredAgainstPrediction(c: SectionContext, predicted: readonly number
   const v = c.verdict;
   const words = measuredVerdict(c);
   if (!v || !c.bestPoint) return words;
-  const speedupAt = (k: number): string =>
-    times(c.series.find((p) => p.k === k)?.speedup?.median ?? NaN);
+  // what the other predicted Ks measured: their speedup, or their time without a baseline
+  const measuredAt = (k: number): string => {
+    const p = c.series.find((q) => q.k === k)!;
+    return v.bySpeedup && p.speedup
+      ? `ran at ${times(p.speedup.median)}`
+      : `took ${seconds(p.timeS.median)}`;
+  };
   const tested = predicted.filter((k) => c.series.some((p) => p.k === k));
   const untested = predicted.filter((k) => !tested.includes(k));
   const notTested =
@@ -69,7 +74,7 @@ function measuredAgainstPrediction(c: SectionContext, predicted: readonly number
   if (amongTied.length > 0)
     return `${words}, the predicted ${list(amongTied.map(kLabel))} among them${notTested}`;
   const others = tested.filter((k) => k !== v.k);
-  const ran = others.map((k) => `${kLabel(k)} ran at ${speedupAt(k)}`);
+  const ran = others.map((k) => `${kLabel(k)} ${measuredAt(k)}`);
   return `${words}${ran.length > 0 ? `, and ${list(ran)}` : ''}${notTested}`;
 }
 
@@ -115,9 +120,10 @@ export function tradeoffsSection(c: SectionContext): AnalysisSection {
     points.push(
       `Large K: ${describe(largest)}${largest.draftTimeShare !== null ? `, with ${wholePercent(largest.draftTimeShare)} of the time spent drafting` : ''}.`,
     );
+    // the difference of the values as the tables show them (question 3 says the same)
     const gain =
       smallest.tokensPerPass !== null && largest.tokensPerPass !== null
-        ? largest.tokensPerPass - smallest.tokensPerPass
+        ? Number(fixed(largest.tokensPerPass, 2)) - Number(fixed(smallest.tokensPerPass, 2))
         : null;
     // the most tokens per pass, and every K at it: a peak before the largest K is named
     const shownTpp = (p: KPoint): number => Number(fixed(p.tokensPerPass, 2));
