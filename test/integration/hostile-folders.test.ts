@@ -247,6 +247,23 @@ describe.skipIf(fifoMissing)('special and huge files in a model folder', () => {
   );
 });
 
+describe('an ONNX file that is not one', () => {
+  it('1 GB of zeros is refused at its first byte: the layout reader does not walk it', async () => {
+    const dir = copyFolder(MICRO_A);
+    const onnx = join(dir, 'onnx', 'model.onnx');
+    writeFileSync(onnx, '');
+    truncateSync(onnx, 2 ** 30); // sparse: free to make
+    const started = performance.now();
+    const { error, rssGrowthMb } = await refusal(dir);
+    expect(error.code).toBe('ONNX_INVALID');
+    expect(error.message).toMatch(
+      /^Could not load .*model\.onnx: no protobuf field at byte 0 \(not an ONNX model\)\. The file may be truncated or corrupt/,
+    );
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(rssGrowthMb).toBeLessThan(100);
+  }, 20_000);
+});
+
 /** null when the system Python can write ONNX files, else why not */
 function onnxMissing(): string | null {
   try {

@@ -113,6 +113,8 @@ class Walker {
       const [key, afterKey] = this.varint(pos);
       const no = Math.floor(key / 8);
       const wire = key & 7;
+      // field 0 does not exist: zeros or garbage, refused at once rather than walked byte by byte
+      if (no <= 0) throw new Error(`no protobuf field at byte ${pos} (not an ONNX model)`);
       pos = afterKey;
       if (wire === 0) {
         const [value, next] = this.varint(pos);
