@@ -377,6 +377,15 @@ describe('analyzeSweep', () => {
       'K=1 prompt-lookup / fixed',
     ]);
     expect(five.points.join(' ')).toMatch(/Across 2 prompts .* on median \(min .*, max .*\)/);
+    // each prompt's and each drafter's own verdict, in the verdict's words
+    expect(five.points.join(' ')).toContain(
+      "Each prompt's own verdict (one run each: noise not measured): K=2 model / fixed best on 1 prompt and K=1 prompt-lookup / fixed best on 1 prompt.",
+    );
+    expect(five.tables[0]!.head.at(-1)).toBe('Verdict');
+    expect(five.tables[0]!.rows.map((r) => r.at(-1))).toEqual([
+      'fastest (noise not measured)',
+      'fastest (noise not measured)',
+    ]);
     expect(a.context.join(' ')).toContain('2 prompts');
   });
 });
@@ -542,6 +551,8 @@ describe('trend words hold for every step', () => {
     expect(t).toContain(
       'Passes fell from 66 at K=1 to 34 at K=4, then stayed at 34 up to K=8: drafting more than 4 tokens bought no fewer passes.',
     );
+    // every K at the fewest passes is named, not one of them
+    expect(section(a, 'passes').answer).toContain('to between 34 (K=4, K=5 and K=8, 66% fewer)');
     expect(text(a, 'accepted')).toContain(
       'Tokens per target verification rose from 1.52 at K=1 to 2.94 at K=4, then stayed at 2.94 up to K=8',
     );
@@ -606,6 +617,10 @@ describe('trend words hold for every step', () => {
       'Acceptance rose from 52.3% at K=1 to 88.9% at K=2, then fell to 25.5% at K=8: later drafts in a step are accepted less often',
     );
     expect(text(a, 'time')).not.toContain('Acceptance went from');
+    // every K drafted 1000 tokens: no "every extra K adds a draft pass" over a flat series
+    expect(text(a, 'time')).toContain(
+      "Draft passes stayed at 1000 at every K. Drafting's share of the time stayed at 15% at every K.",
+    );
     expect(section(a, 'accepted').answer).toBe(
       'Tokens per target verification rose from 1.52 at K=1 to 2.94 at K=4, then fell to 2.78 at K=8. The share of drafts accepted rose from 52.3% at K=1 to 88.9% at K=2, then fell to 25.5% at K=8.',
     );
