@@ -10,8 +10,9 @@
  *   an interrupted download is never loaded: the next run deletes leftovers and starts it again.
  * - A cached model is used without any request; `offline` never makes one.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { writeFileAtomic } from '../atomicWrite';
+import { readModelText } from '../model/modelFiles';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   AutoModelForCausalLM,
@@ -119,10 +120,11 @@ function markerPath(dir: string, dtype: Dtype): string {
 /** The marker, when every file it lists is on disk with its size; else null. */
 export function readCompleteMarker(dir: string, dtype: Dtype): Marker | null {
   try {
-    const marker = JSON.parse(readFileSync(markerPath(dir, dtype), 'utf8')) as Marker;
+    // bounded, and never blocked by a FIFO someone left in the cache: a bad marker is no marker
+    const marker = JSON.parse(readModelText(dir, markerPath(dir, dtype), 1 << 20)) as Marker;
     const whole = marker.files.every((f) => {
       const p = join(dir, f.file);
-      return existsSync(p) && statSync(p).size === f.size;
+      return existsSync(p) && statSync(p).isFile() && statSync(p).size === f.size;
     });
     return whole ? marker : null;
   } catch {
