@@ -1,6 +1,7 @@
 /**
- * Question 2, K and wall-clock time: the fastest K, whether it is clear of the others, and why
- * time falls or rises with K (passes saved against draft work added).
+ * Question 2, K and wall-clock time: the verdict over K (kVerdict.ts: the optimum, the Ks tied
+ * with the best, or that no K beat the baseline), how the pairs went, and why time falls or rises
+ * with K (passes saved against draft work added).
  */
 import {
   count,
