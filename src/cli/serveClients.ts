@@ -28,6 +28,7 @@ const REPLIES = new Set<HostMessage['type']>([
   'history-entry',
   'history-run',
   'probe-result',
+  'sweep-attach',
 ]);
 
 /** requests remembered for routing their replies; the oldest are forgotten beyond this */

@@ -180,6 +180,8 @@ export const HostRequest = z.discriminatedUnion('type', [
   }),
   /** fetch (or find in the cache) both models of a pair without running anything */
   z.object({ type: z.literal('download'), requestId: z.string(), pair: PairChoice }),
+  /** the sweep running now, if any (a window opened or reconnected while it runs shows it) */
+  z.object({ type: z.literal('attach'), requestId: z.string() }),
 ]);
 export type HostRequest = z.infer<typeof HostRequest>;
 
@@ -406,6 +408,34 @@ export const ProbeResult = z.object({
 });
 export type ProbeResult = z.infer<typeof ProbeResult>;
 
+/** which run of a sweep starts: sent as `sweep-progress` before its events */
+export const SweepRunStart = z.object({
+  /** 0-based index of the run, of `total` */
+  index: z.number().int(),
+  total: z.number().int(),
+  mode: DecodeMode,
+  k: z.number().int().nullable(),
+  repeat: z.number().int(),
+  promptIndex: z.number().int(),
+  policy: DraftPolicyName.nullable(),
+  drafter: DrafterKind.nullable(),
+});
+export type SweepRunStart = z.infer<typeof SweepRunStart>;
+
+/**
+ * A sweep in progress as a client that did not start it needs it to follow on: its request id
+ * (its messages carry it), its settings, the run under way and the rows finished so far, and the
+ * events of the run under way that were sent before (from its run-start).
+ */
+export const RunningSweep = z.object({
+  requestId: z.string(),
+  settings: SweepSettings,
+  progress: SweepRunStart.nullable(),
+  rows: z.array(RunRow),
+  events: z.array(EngineEvent),
+});
+export type RunningSweep = z.infer<typeof RunningSweep>;
+
 export const HostMessage = z.discriminatedUnion('type', [
   /** the host is up; what the embedded pair is */
   z.object({
@@ -439,18 +469,7 @@ export const HostMessage = z.discriminatedUnion('type', [
   }),
   /** engine events of a run, batched (about one animation frame's worth per message) */
   z.object({ type: z.literal('events'), requestId: z.string(), events: z.array(EngineEvent) }),
-  z.object({
-    type: z.literal('sweep-progress'),
-    requestId: z.string(),
-    index: z.number().int(),
-    total: z.number().int(),
-    mode: DecodeMode,
-    k: z.number().int().nullable(),
-    repeat: z.number().int(),
-    promptIndex: z.number().int(),
-    policy: DraftPolicyName.nullable(),
-    drafter: DrafterKind.nullable(),
-  }),
+  SweepRunStart.extend({ type: z.literal('sweep-progress'), requestId: z.string() }),
   z.object({ type: z.literal('sweep-row'), requestId: z.string(), row: RunRow }),
   z.object({
     type: z.literal('sweep-done'),
@@ -493,6 +512,16 @@ export const HostMessage = z.discriminatedUnion('type', [
     message: z.string(),
     /** the settings it is about (SettingName in src/core/errors.ts), for the UI to point at */
     settings: z.array(z.string()).optional(),
+  }),
+  /**
+   * the answer to `attach`, or to a `sweep` sent while a sweep runs (`refused`: that sweep was not
+   * started; the running one is shown instead); `sweep` is null when none runs
+   */
+  z.object({
+    type: z.literal('sweep-attach'),
+    requestId: z.string(),
+    sweep: RunningSweep.nullable(),
+    refused: z.boolean(),
   }),
   /** sent by the bridge (not the host) when the engine host died; a fresh one is starting */
   z.object({ type: z.literal('host-exit'), message: z.string() }),

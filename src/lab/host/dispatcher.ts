@@ -70,10 +70,20 @@ export class HostDispatcher {
         return history.rename(req.requestId, req.id, req.name);
       case 'history-delete':
         return history.remove(req.requestId, req.id);
+      case 'attach':
+        return this.attach(req.requestId, false);
     }
+    // Run pressed in a second window while a sweep runs: that window is shown the running
+    // sweep (and told its own was not started) rather than only that the engine is busy.
+    if (req.type === 'sweep' && this.jobs.sweep.isRunning) return this.attach(req.requestId, true);
     // What the request runs, checked first: a request refused for what it asks never holds
     // the engine, even for the next message of the same batch.
     return modelWork.run(req.requestId, JOB_NAMES[req.type], this.modelJob(req));
+  }
+
+  /** the running sweep (or none) to the client that asked; `refused`: its own sweep was not run */
+  private attach(requestId: string, refused: boolean): void {
+    this.post({ type: 'sweep-attach', requestId, sweep: this.jobs.sweep.running(), refused });
   }
 
   private modelJob(req: Extract<HostRequest, { type: keyof typeof JOB_NAMES }>): ModelJob {

@@ -7,10 +7,11 @@ import type { HistoryStore } from './historyStore';
 import { runExperiment } from '../experiment';
 import { checkSweepConfig, type SweepConfig } from '../../core/experiment/sweep';
 import { sweepPlan } from '../runPlan';
-import type { HostMessage, HostRequest, SweepSettings } from '../../shared/protocol';
+import type { HostMessage, HostRequest, RunningSweep, SweepSettings } from '../../shared/protocol';
 import { EventBatcher } from './eventBatcher';
 import type { ModelJob } from './modelWorkSlot';
 import type { PairCache } from './pairCache';
+import { RunningSweepView } from './runningSweep';
 import { SweepRecord } from './sweepRecord';
 
 /** Let queued messages (a cancel, say) in between decoding steps. */
@@ -18,6 +19,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 export class SweepJob {
   private readonly savingIds = new Set<string>();
+  /** the sweep running now (from its acceptance to its end), for clients that attach to it */
+  private current: RunningSweepView | null = null;
 
   constructor(
     private readonly pairs: PairCache,
@@ -30,6 +33,16 @@ export class SweepJob {
   /** the history entries a running sweep is still writing */
   get saving(): ReadonlySet<string> {
     return this.savingIds;
+  }
+
+  /** a sweep runs now (from its acceptance to its end) */
+  get isRunning(): boolean {
+    return this.current !== null;
+  }
+
+  /** the sweep running now as a late client needs it, or null */
+  running(): RunningSweep | null {
+    return this.current?.snapshot() ?? null;
   }
 
   /** checks the settings now (throws), and returns the sweep to run */
@@ -45,6 +58,27 @@ export class SweepJob {
     config: SweepConfig,
     signal: AbortSignal,
   ): Promise<void> {
+    const view = new RunningSweepView(requestId, settings);
+    this.current = view;
+    try {
+      await this.runTracked(requestId, settings, config, signal, view);
+    } finally {
+      if (this.current === view) this.current = null;
+    }
+  }
+
+  private async runTracked(
+    requestId: string,
+    settings: SweepSettings,
+    config: SweepConfig,
+    signal: AbortSignal,
+    view: RunningSweepView,
+  ): Promise<void> {
+    // what goes out is also what a client that attaches later is told
+    const post = (message: HostMessage): void => {
+      view.sent(message);
+      this.post(message);
+    };
     const { pair, info } = await this.pairs.pairFor(
       requestId,
       settings.pair,
@@ -56,7 +90,7 @@ export class SweepJob {
       target: info.target.name,
       draft: info.draft.name,
     });
-    const events = new EventBatcher(requestId, this.post);
+    const events = new EventBatcher(requestId, post);
     let stepsSinceYield = 0;
     try {
       this.savingIds.add(record.id);
@@ -65,7 +99,7 @@ export class SweepJob {
         config,
         {
           onRunStart: (run) => {
-            this.post({ type: 'sweep-progress', requestId, ...run });
+            post({ type: 'sweep-progress', requestId, ...run });
             record.runStarted(run.index);
           },
           onEvent: async (ev) => {
@@ -79,7 +113,7 @@ export class SweepJob {
           onRunEnd: (_run, row) => {
             events.flush();
             record.runFinished(row);
-            this.post({ type: 'sweep-row', requestId, row });
+            post({ type: 'sweep-row', requestId, row });
           },
         },
         signal,
