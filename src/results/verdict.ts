@@ -16,7 +16,10 @@ export const MIN_PAIRS = 3;
 
 /** The rule, in the words the report, the CLI and JSON `best.rule` give. */
 export const PAIRED_RULE =
-  'paired by repeat and prompt: A beats B when, over at least 3 such pairs, the one-sided 95% lower bound of the geometric mean of time(B)/time(A) (Student t on the log ratios) is above 1';
+  'paired by repeat and prompt: A beats B when, over at least 3 such pairs, A was at least 2% faster in every pair, or the one-sided 95% lower bound of the geometric mean of time(B)/time(A) (Student t on the log ratios) is above 1';
+
+/** how much faster than B in every pair A must be to beat it by the sign of the pairs alone */
+export const EVERY_PAIR_MARGIN = 1.02;
 
 /** Student t, one-sided 95%, by degrees of freedom 1..30 (beyond 30, the normal's 1.645 is close). */
 const T95 = [
@@ -36,7 +39,9 @@ export interface PairedComparison {
   ratio: number;
   /** its one-sided 95% lower bound (NaN under MIN_PAIRS) */
   lower: number;
-  /** a is faster than b beyond the noise the pairs show */
+  /** a was at least EVERY_PAIR_MARGIN faster in every pair */
+  wonEveryPair: boolean;
+  /** a is faster than b beyond the noise the pairs show: it won every pair, or the bound is above 1 */
   beats: boolean;
 }
 
@@ -49,12 +54,22 @@ export function comparePaired(a: PairedTimes, b: PairedTimes): PairedComparison 
     logs.push(Math.log(tb / ta));
   }
   const n = logs.length;
-  if (n === 0) return { pairs: 0, ratio: NaN, lower: NaN, beats: false };
+  if (n === 0) return { pairs: 0, ratio: NaN, lower: NaN, wonEveryPair: false, beats: false };
   const mean = logs.reduce((s, v) => s + v, 0) / n;
-  if (n < MIN_PAIRS) return { pairs: n, ratio: Math.exp(mean), lower: NaN, beats: false };
+  if (n < MIN_PAIRS)
+    return { pairs: n, ratio: Math.exp(mean), lower: NaN, wonEveryPair: false, beats: false };
+  // a win by the margin in every pair is a verdict of its own: with 3 repeats the t bound needs
+  // the ratios to agree closely, while a machine's drift makes them vary even when A always wins
+  const wonEveryPair = logs.every((v) => v >= Math.log(EVERY_PAIR_MARGIN));
   const variance = logs.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1);
   const lower = mean - t95(n - 1) * Math.sqrt(variance / n);
-  return { pairs: n, ratio: Math.exp(mean), lower: Math.exp(lower), beats: lower > 0 };
+  return {
+    pairs: n,
+    ratio: Math.exp(mean),
+    lower: Math.exp(lower),
+    wonEveryPair,
+    beats: wonEveryPair || lower > 0,
+  };
 }
 
 export interface Verdict<T> {

@@ -41,6 +41,19 @@ describe('paired verdict', () => {
     expect(comparePaired(k2.times, k3.times).ratio).toBeCloseTo(1.1, 6);
   });
 
+  it('names a K that won every pair by a margin even when the ratios vary too much for the t bound', () => {
+    // K=4 against the baseline: 6%, 54% and 30% faster run for run (seen on a loaded machine)
+    const base = times(0.0923, 0.0807, 0.0878);
+    const k4 = times(0.0871, 0.0524, 0.0675);
+    const c = comparePaired(k4, base);
+    expect(c.lower).toBeLessThan(1);
+    expect(c).toMatchObject({ wonEveryPair: true, beats: true, pairs: 3 });
+    // one pair under the 2% margin: the sign alone says nothing
+    expect(comparePaired(times(0.0871, 0.0524, 0.0675), times(0.088, 0.0807, 0.0878)).beats).toBe(
+      false,
+    );
+  });
+
   it('names a true tie as a tie', () => {
     const baseline = { name: 'baseline', times: times(0.5, 0.5, 0.5, 0.5) };
     const k2 = { name: 'K=2', times: times(0.3, 0.34, 0.31, 0.33) };
