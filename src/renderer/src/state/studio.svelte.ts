@@ -5,6 +5,7 @@
 import type { HostMessage, HostRequest } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
 import { controlHint, type SetupField } from '../lib/hostErrors';
+import { newRequestId } from '../lib/ids';
 import { DetailState } from './detail.svelte';
 import { DownloadState } from './download.svelte';
 import { DownloadControl } from './downloadControl.svelte';
@@ -83,6 +84,8 @@ export class Studio {
     const offConnection = this.bridge.onConnection((connection) => {
       this.connection = connection;
       if (connection.state !== 'open') return;
+      // a sweep running on the engine (started by another window) is shown here too
+      this.send({ type: 'attach', requestId: newRequestId('attach') });
       // After a reconnect the list may have changed while we were away.
       if (this.hasOpened) this.historyCoordinator.refresh();
       this.hasOpened = true;
@@ -153,6 +156,9 @@ export class Studio {
         return;
       case 'sweep-done':
         if (this.sweep.owns(message.requestId)) this.sweepControl.onDone(message);
+        return;
+      case 'sweep-attach':
+        this.sweepControl.onAttach(message.sweep, message.refused, message.requestId);
         return;
       case 'live-step':
         if (!this.live.owns(message.requestId)) return;

@@ -1,7 +1,7 @@
 /** The K sweep in progress (or the last one): its progress, its finished rows and how it ended. */
 import type { DecodeMode } from '../../../shared/events';
 import type { DrafterKind, DraftPolicyName } from '../../../shared/decoding';
-import type { RunRow, SweepSettings, Theory } from '../../../shared/protocol';
+import type { RunningSweep, RunRow, SweepSettings, Theory } from '../../../shared/protocol';
 import { clockTime } from '../lib/format';
 
 export type SweepStatus = 'idle' | 'running' | 'finished' | 'cancelled' | 'failed';
@@ -45,6 +45,11 @@ export class SweepState {
    * (a bad model folder, a prompt too long) clears nothing.
    */
   begun = $state(true);
+  /**
+   * a sweep this window did not start but follows (it ran when the window opened, or when Run
+   * was pressed here), in words for the progress line; null for this window's own
+   */
+  joined = $state<string | null>(null);
   /** the settings of a sweep the engine has not begun yet */
   private pending: SweepSettings | null = null;
   /** how many sweeps this window has started (names the run groups) */
@@ -59,6 +64,7 @@ export class SweepState {
   start(requestId: string, settings: SweepSettings): void {
     this.number++;
     this.group = `Sweep ${this.number} (${clockTime(Date.now())})`;
+    this.joined = null;
     this.status = 'running';
     this.requestId = requestId;
     this.pending = settings;
@@ -84,6 +90,28 @@ export class SweepState {
     this.historyId = null;
     this.theory = null;
     return true;
+  }
+
+  /**
+   * Follow a sweep already running on the engine (started by another window): shown as begun,
+   * with its settings, its finished rows and its run under way; its messages are ours from now.
+   */
+  adopt(running: RunningSweep, joined: string): void {
+    // Run pressed here, answered with this sweep: it takes the number that request took
+    if (this.running && !this.begun) this.number--;
+    this.start(running.requestId, running.settings);
+    this.joined = joined;
+    this.begin();
+    this.rows = running.rows;
+    this.progress = running.progress;
+  }
+
+  /** The sweep we follow, after a reconnect: its rows and run under way as the engine has them. */
+  catchUp(running: RunningSweep): void {
+    if (!this.owns(running.requestId) || !this.running) return;
+    this.begin();
+    this.rows = running.rows;
+    this.progress = running.progress;
   }
 
   owns(requestId: string | null): boolean {

@@ -3,7 +3,7 @@
  * end as the engine reports them, and the moment the engine begins it (the screen switches over).
  */
 import type { EngineEvent } from '../../../shared/events';
-import type { HostRequest, RunRow, Theory } from '../../../shared/protocol';
+import type { HostRequest, RunningSweep, RunRow, Theory } from '../../../shared/protocol';
 import { newRequestId } from '../lib/ids';
 import type { DownloadState } from './download.svelte';
 import type { EventStream } from './eventStream.svelte';
@@ -88,6 +88,32 @@ export class SweepControl {
     this.begin();
     this.parts.sweep.onDone(end.cancelled, end.historyId, end.theory, end.notSaved ?? null);
     this.parts.historyCoordinator.refresh();
+  }
+
+  /**
+   * The engine's answer to attach (sent when the connection opens) or to Run while another
+   * window's sweep runs (`refused`, answering `replyTo`): that sweep is followed here, with Cancel.
+   */
+  onAttach(running: RunningSweep | null, refused: boolean, replyTo: string): void {
+    const { sweep, download } = this.parts;
+    if (running === null || (refused && !sweep.owns(replyTo))) return;
+    if (sweep.owns(running.requestId)) {
+      sweep.catchUp(running); // this window's sweep, after a reconnect
+      return;
+    }
+    // Unasked (the connection opened), it only fills a window that shows nothing yet: one that
+    // reconnects keeps what it shows (a finished sweep, a history entry; Run shows the sweep).
+    if (!refused && (sweep.status !== 'idle' || this.parts.history.entry !== null)) return;
+    sweep.adopt(
+      running,
+      refused
+        ? 'a sweep started elsewhere was running, so yours was not started'
+        : 'started before this window opened',
+    );
+    download.track(running.requestId, 'sweep');
+    this.parts.history.closeEntry();
+    this.parts.replay.clear();
+    if (running.events.length > 0) this.parts.stream.storeSweepEvents(running.events);
   }
 
   /** The sweep failed; returns false for a cancel the user asked for (no error to show). */
