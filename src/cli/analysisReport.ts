@@ -1,5 +1,8 @@
-/** `specdec sweep --report FILE`: the analysis as Markdown, its charts as SVG files beside it. */
-import { writeFileSync } from 'node:fs';
+/**
+ * `specdec sweep --report FILE`: the analysis as Markdown, its charts as SVG files beside it, each
+ * written atomically (a failed write leaves the previous file whole).
+ */
+import { writeFileAtomic } from '../core/atomicWrite';
 import { basename, dirname, join } from 'node:path';
 import { analysisMarkdown, analyzeSweep, type AnalysisInput } from '../results/analysis';
 import { analysisChartsSvg } from '../results/analysisCharts';
@@ -18,11 +21,11 @@ export function writeAnalysisReport(reportFile: string, input: AnalysisInput): s
   const written: string[] = [];
   for (const [name, svg] of Object.entries(charts)) {
     const file = chartPath(reportFile, name);
-    writeFileSync(file, svg);
+    writeFileAtomic(file, svg);
     written.push(file);
     // Linked relative to the report, so the folder can be moved as a whole.
     images[name] = encodeURI(basename(file));
   }
-  writeFileSync(reportFile, analysisMarkdown(analysis, images));
+  writeFileAtomic(reportFile, analysisMarkdown(analysis, images));
   return [reportFile, ...written];
 }

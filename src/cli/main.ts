@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `specdec`: SpecDec Studio's command line over src/core. */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { SpecDecError, describeError, type SettingName } from '../core/errors';
 import {
   DEFAULT_KS,
@@ -10,7 +10,16 @@ import {
   DEFAULT_WARMUP,
   SEED_PROMPT,
 } from '../shared/defaults';
-import { MAX_CPU_THREADS, MAX_REPETITION_PENALTY } from '../shared/limits';
+import {
+  MAX_NEW_TOKENS_TYPED,
+  MAX_NO_REPEAT_NGRAM,
+  MAX_PORT,
+  MAX_REPEATS,
+  MAX_SEED,
+  MAX_TEMPERATURE,
+  MAX_TOP_K,
+  MAX_WARMUP,
+} from '../shared/limits';
 import {
   DEFAULT_DRAFTER,
   DEFAULT_POLICY,
@@ -24,6 +33,15 @@ import {
 import { EMBEDDED_PAIR } from './paths';
 import type { SweepCliOptions } from './sweep/options';
 import { SWEEP_EXAMPLES, TOP_EXAMPLES } from './helpExamples';
+import {
+  kList,
+  nameList,
+  numberIn,
+  probability,
+  repetitionPenalty,
+  threadCount,
+  wholeIn,
+} from './flagParsers';
 
 // Each command's module (and onnxruntime-node, transformers.js behind it) is imported when the
 // command runs, so `--help` and a bad argument answer without loading the engine.
@@ -84,62 +102,31 @@ function graphOption(): Option {
     .default('auto');
 }
 
-function int(name: string) {
-  return (value: string): number => {
-    if (!/^-?\d+$/.test(value.trim()))
-      throw new InvalidArgumentError(`${name} must be a whole number.`);
-    return Number(value);
-  };
-}
-
-function threadCount(value: string): number {
-  const n = int('--threads')(value);
-  if (n < 0 || n > MAX_CPU_THREADS)
-    throw new InvalidArgumentError(
-      `--threads must be 0 (one per physical core) to ${MAX_CPU_THREADS}.`,
-    );
-  return n;
-}
-
-function probability(value: string): number {
-  const x = Number(value);
-  if (!(x > 0 && x < 1))
-    throw new InvalidArgumentError('--p-min must be a number between 0 and 1.');
-  return x;
-}
-
-function atLeastOne(value: string): number {
-  const x = Number(value);
-  if (!(x >= 1 && x <= MAX_REPETITION_PENALTY))
-    throw new InvalidArgumentError(
-      `--repetition-penalty must be a number from 1 (off) to ${MAX_REPETITION_PENALTY}.`,
-    );
-  return x;
-}
-
-function kList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  if (parts.some((p) => !/^-?\d+$/.test(p))) {
-    throw new InvalidArgumentError(
-      'K values must be whole numbers separated by commas, e.g. 1,2,4.',
-    );
-  }
-  return parts.map(Number);
-}
-
-/** a comma-separated list of names from `choices`, each at most once */
-function nameList<T extends string>(flag: string, choices: readonly T[]) {
-  return (value: string): T[] => {
-    const names = value.split(',').map((s) => s.trim());
-    const bad = names.find((n) => !(choices as readonly string[]).includes(n));
-    if (bad !== undefined) {
-      throw new InvalidArgumentError(
-        `${flag} takes ${choices.join(', ')} (or several, comma-separated); got "${bad}".`,
-      );
-    }
-    return [...new Set(names)] as T[];
-  };
-}
+/** The ranges every surface shares (src/shared/limits.ts), as the CLI's flags take them. */
+const maxNewTokens = wholeIn('--max-new-tokens', 1, MAX_NEW_TOKENS_TYPED);
+const repeats = wholeIn('--repeats', 1, MAX_REPEATS);
+const warmup = wholeIn('--warmup', 0, MAX_WARMUP);
+const topK = wholeIn('--top-k', 0, MAX_TOP_K, `from 0 (all) to ${MAX_TOP_K}`);
+const seed = wholeIn('--seed', 0, MAX_SEED);
+const noRepeatNgram = wholeIn(
+  '--no-repeat-ngram',
+  0,
+  MAX_NO_REPEAT_NGRAM,
+  `from 0 (off) to ${MAX_NO_REPEAT_NGRAM}`,
+);
+const port = wholeIn('--port', 0, MAX_PORT, `from 0 (any free one) to ${MAX_PORT}`);
+const temperature = numberIn('--temperature', {
+  low: 0,
+  high: MAX_TEMPERATURE,
+  lowOpen: false,
+  words: `from 0 (greedy) to ${MAX_TEMPERATURE}`,
+});
+const topP = numberIn('--top-p', {
+  low: 0,
+  high: 1,
+  lowOpen: true,
+  words: 'above 0 and at most 1',
+});
 
 const program = new Command('specdec')
   .description('SpecDec Studio: speculative decoding experiments on ONNX GPT-2 models')
@@ -187,20 +174,15 @@ program
     '--prompts-file <file>',
     'a prompt set, one prompt per line (replaces --prompt); results per K over all prompts and per prompt',
   )
-  .option(
-    '--max-new-tokens <n>',
-    'new tokens per run',
-    int('--max-new-tokens'),
-    DEFAULT_MAX_NEW_TOKENS,
-  )
+  .option('--max-new-tokens <n>', 'new tokens per run', maxNewTokens, DEFAULT_MAX_NEW_TOKENS)
   .option('--k <list>', 'draft lengths to test', kList, [...DEFAULT_KS])
   .option(
     '--repeats <n>',
     'measured repeats of every run (the best K is named only beyond their spread)',
-    int('--repeats'),
+    repeats,
     DEFAULT_REPEATS,
   )
-  .option('--warmup <n>', 'warm-up runs (not counted)', int('--warmup'), DEFAULT_WARMUP)
+  .option('--warmup <n>', 'warm-up runs (not counted)', warmup, DEFAULT_WARMUP)
   .option('--csv <file>', 'write one CSV row per run')
   .option(
     '--summary-csv <file>',
@@ -227,20 +209,25 @@ program
     probability,
     DEFAULT_P_MIN,
   )
-  .option('--temperature <t>', 'sample at this temperature (0 = greedy, the default)', Number, 0)
-  .option('--top-k <n>', 'sample from the n most likely tokens (0 = all)', int('--top-k'), 0)
-  .option('--top-p <p>', 'sample from the smallest set of tokens reaching probability p', Number, 1)
-  .option('--seed <n>', 'random seed for sampling', int('--seed'), 0)
+  .option(
+    '--temperature <t>',
+    'sample at this temperature (0 = greedy, the default)',
+    temperature,
+    0,
+  )
+  .option('--top-k <n>', 'sample from the n most likely tokens (0 = all)', topK, 0)
+  .option('--top-p <p>', 'sample from the smallest set of tokens reaching probability p', topP, 1)
+  .option('--seed <n>', `random seed for sampling (0 to ${MAX_SEED})`, seed, 0)
   .option(
     '--repetition-penalty <x>',
     "divide a seen token's logit by x (Hugging Face's repetition_penalty; 1 = off)",
-    atLeastOne,
+    repetitionPenalty,
     1,
   )
   .option(
     '--no-repeat-ngram <n>',
     'never repeat an n-gram of this size (no_repeat_ngram_size; 0 = off)',
-    int('--no-repeat-ngram'),
+    noRepeatNgram,
     0,
   )
   .option(
@@ -283,14 +270,9 @@ program
   )
   .option('--target <dir>', 'target model folder', EMBEDDED_PAIR.target)
   .option('--draft <dir>', 'draft model folder', EMBEDDED_PAIR.draft)
-  .option(
-    '--max-new-tokens <n>',
-    'new tokens per run',
-    int('--max-new-tokens'),
-    DEFAULT_MAX_NEW_TOKENS,
-  )
+  .option('--max-new-tokens <n>', 'new tokens per run', maxNewTokens, DEFAULT_MAX_NEW_TOKENS)
   .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
-  .option('--repeats <n>', 'measured repeats', int('--repeats'), 5)
+  .option('--repeats <n>', 'measured repeats', repeats, 5)
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')
       .choices(EXECUTION_PROVIDERS)
@@ -311,7 +293,7 @@ program
   .description(
     'serve the app to a browser, with the engine in a child process (e.g. on a remote GPU machine)',
   )
-  .option('--port <n>', 'port (0 picks a free one)', int('--port'), 5199)
+  .option('--port <n>', 'port (0 picks a free one)', port, 5199)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option(
     '--data-dir <dir>',

@@ -84,6 +84,8 @@ const MAX_CLIENTS = 16;
 /** messages a client may send: a burst of MESSAGE_BURST, refilled at MESSAGES_PER_S */
 const MESSAGE_BURST = 200;
 const MESSAGES_PER_S = 50;
+/** how long a closing serve waits for the engine host to end on SIGTERM before SIGKILL */
+const HOST_KILL_GRACE_MS = 3000;
 /** the engine's last stderr kept to explain why it cannot start */
 const STDERR_TAIL = 2000;
 
@@ -354,9 +356,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clients.closeAll();
       wss.close();
       if (host) {
-        const dead = new Promise((ok) => host!.once('exit', ok));
-        host.kill();
+        const child = host;
+        const dead = new Promise((ok) => child.once('exit', ok));
+        child.kill('SIGTERM');
+        // an engine stuck in a long native call may not end on SIGTERM: it never outlives serve
+        const stuck = setTimeout(() => child.kill('SIGKILL'), HOST_KILL_GRACE_MS);
         await dead;
+        clearTimeout(stuck);
       }
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));

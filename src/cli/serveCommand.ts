@@ -1,7 +1,14 @@
-/** `specdec serve`: start the server and print the URL with its access token. */
+/**
+ * `specdec serve`: start the server and print the URL with its access token. SIGINT, SIGTERM
+ * and SIGHUP close it: the clients, the port and the engine host (killed outright if it does not
+ * end within a grace period, stuck in a long call), then exit 128 + the signal's number; so does
+ * the end of the npm process that started it (wrapperWatch.ts).
+ */
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_PAIR, REPO_ROOT, defaultDataDir } from './paths';
 import { startServer } from './serve';
+import { followNpmWrapper } from './wrapperWatch';
 
 export async function serveCommand(opts: {
   port: number;
@@ -23,7 +30,18 @@ export async function serveCommand(opts: {
       'Warning: listening beyond this machine; anyone with the URL can run models here.\n',
     );
   }
-  const stop = (): void => void server.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let stopping = false;
+  const stop = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void => {
+    // a second signal while closing changes nothing: close() already bounds its own time
+    if (stopping) return;
+    stopping = true;
+    const exit = (): never => process.exit(128 + constants.signals[signal]);
+    server.close().then(exit, (err: unknown) => {
+      process.stderr.write(`serve: while closing: ${String(err)}\n`);
+      exit();
+    });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  // npm's shell died of a signal it did not pass on: the wrapper is gone, so is serve
+  followNpmWrapper(() => stop('SIGHUP'));
 }

@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 import { formatMs } from './format';
-import { MAX_NO_REPEAT_NGRAM, MAX_REPETITION_PENALTY, MAX_TEMPERATURE } from './limits';
+import {
+  MAX_NO_REPEAT_NGRAM,
+  MAX_REPETITION_PENALTY,
+  MAX_SEED,
+  MAX_TEMPERATURE,
+  MAX_TOP_K,
+} from './limits';
 
 export const DRAFT_POLICIES = ['fixed', 'heuristic', 'confidence'] as const;
 export const DraftPolicyName = z.enum(DRAFT_POLICIES);
@@ -23,10 +29,11 @@ export const SamplingParams = z.object({
   /** above 0 (greedy decoding is "no sampling", not temperature 0) */
   temperature: z.number().gt(0).max(MAX_TEMPERATURE),
   /** keep the k most likely tokens (0 = off) */
-  topK: z.number().int().min(0),
+  topK: z.number().int().min(0).max(MAX_TOP_K),
   /** keep the smallest set of tokens whose probability reaches p (1 = off) */
   topP: z.number().gt(0).max(1),
-  seed: z.number().int(),
+  /** 0 to MAX_SEED: the generator keeps 32 bits, so a larger seed would alias a smaller one */
+  seed: z.number().int().min(0).max(MAX_SEED),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 

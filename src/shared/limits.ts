@@ -21,3 +21,12 @@ export const MAX_REPETITION_PENALTY = 10;
 export const MAX_NO_REPEAT_NGRAM = 20;
 /** the CPU provider's threads for one operator (`--threads`) at most */
 export const MAX_CPU_THREADS = 256;
+/**
+ * A sampling seed: the generator (mulberry32) keeps 32 bits, so 0 to 2^32 - 1 are the distinct
+ * seeds; a larger or negative one would silently give another seed's output.
+ */
+export const MAX_SEED = 2 ** 32 - 1;
+/** warm-up runs before the measured ones (`--warmup`) at most */
+export const MAX_WARMUP = 20;
+/** the highest TCP port `serve` may listen on (0 picks a free one) */
+export const MAX_PORT = 65_535;

@@ -201,7 +201,9 @@ describe('specdec sweep', () => {
     expect(perCoreDoc.config.threads).toEqual({ target: cores, draft: cores });
     const bad = await specdec([...args, '--threads', '-1']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--threads must be 0 (one per physical core) to 256.');
+    expect(bad.stderr).toContain(
+      '--threads must be a whole number from 0 (one per physical core) to 256 (got -1).',
+    );
   });
 
   it('a model file over 128 MB gets a thread per core by default, a smaller one a single thread', () => {
@@ -296,7 +298,11 @@ describe('specdec sweep', () => {
     ['K below 1', ['--k', '0'], /K \(draft length\) must be a whole number from 1 to 64/],
     ['K above 64', ['--k', '1,65'], /from 1 to 64 \(got 65\)/],
     ['K not a number', ['--k', 'two'], /K values must be whole numbers/],
-    ['max new tokens below 1', ['--max-new-tokens', '0'], /at least 1/],
+    [
+      'max new tokens below 1',
+      ['--max-new-tokens', '0'],
+      /--max-new-tokens must be a whole number from 1 to 100000 \(got 0\)\.$/,
+    ],
     [
       'max new tokens past the context',
       ['--max-new-tokens', '60'],
@@ -328,9 +334,61 @@ describe('specdec sweep', () => {
       /The prompt is empty\. Give a prompt\. \(set with --prompt\)$/,
     ],
     [
-      'a top-p out of range (core words, the CLI flag)',
+      'a top-p out of range',
       ['--temperature', '0.8', '--top-p', '1.5'],
-      /Top-p must be above 0 and at most 1 \(got 1\.5\)\. \(set with --top-p\)$/,
+      /--top-p must be a number above 0 and at most 1 \(got 1\.5\)\.$/,
+    ],
+    // the ranges every surface shares (src/shared/limits.ts): the protocol and the app's form
+    // refuse the same values
+    [
+      'repeats past MAX_REPEATS',
+      ['--repeats', '1000'],
+      /--repeats must be a whole number from 1 to 20 \(got 1000\)\.$/,
+    ],
+    [
+      'warm-up past MAX_WARMUP',
+      ['--warmup', '1000000'],
+      /--warmup must be a whole number from 0 to 20 \(got 1000000\)\.$/,
+    ],
+    [
+      'a seed past 32 bits',
+      ['--temperature', '1', '--seed', '4294967296'],
+      /--seed must be a whole number from 0 to 4294967295 \(got 4294967296\)\.$/,
+    ],
+    [
+      'a seed of 1e38',
+      ['--temperature', '1', '--seed', '1e38'],
+      /--seed must be a whole number from 0 to 4294967295 \(got 1e38\)\.$/,
+    ],
+    [
+      'a negative seed',
+      ['--temperature', '1', '--seed', '-1'],
+      /--seed must be a whole number from 0 to 4294967295 \(got -1\)\.$/,
+    ],
+    [
+      'an empty temperature (never greedy by accident)',
+      ['--temperature', ''],
+      /--temperature must be a number from 0 \(greedy\) to 10 \(got ""\)\.$/,
+    ],
+    [
+      'a temperature that is not a number',
+      ['--temperature', 'hot'],
+      /--temperature must be a number from 0 \(greedy\) to 10 \(got "hot"\)\.$/,
+    ],
+    [
+      'top-k past MAX_TOP_K',
+      ['--top-k', '1000001'],
+      /--top-k must be a whole number from 0 \(all\) to 1000000 \(got 1000001\)\.$/,
+    ],
+    [
+      'an empty top-p',
+      ['--top-p', ' '],
+      /--top-p must be a number above 0 and at most 1 \(got " "\)\.$/,
+    ],
+    [
+      'a no-repeat n-gram past its bound',
+      ['--no-repeat-ngram', '21'],
+      /--no-repeat-ngram must be a whole number from 0 \(off\) to 20 \(got 21\)\.$/,
     ],
     [
       'p-min outside (0, 1)',

@@ -79,7 +79,17 @@ describe('decoding choices', () => {
     expect(checkTopP('1')).toEqual({ ok: true, value: 1 });
     expect(checkTopP('0').ok).toBe(false);
     expect(checkTopP('1.01').ok).toBe(false);
-    expect(checkSeed('-7')).toEqual({ ok: true, value: -7 });
+    expect(checkSeed('7')).toEqual({ ok: true, value: 7 });
+    // one seed range everywhere: the generator keeps 32 bits, so 2^32 would alias seed 0
+    expect(checkSeed('4294967295')).toEqual({ ok: true, value: 4294967295 });
+    expect(checkSeed('4294967296')).toEqual({
+      ok: false,
+      message: 'The seed must be from 0 to 4294967295 (got 4294967296).',
+    });
+    expect(checkSeed('-7')).toEqual({
+      ok: false,
+      message: 'The seed must be from 0 to 4294967295 (got -7).',
+    });
     expect(checkSeed('1.5').ok).toBe(false);
     expect(checkSeed('99999999999999999999').ok).toBe(false);
     expect(checkPMin('0.5')).toEqual({ ok: true, value: 0.5 });

@@ -1,12 +1,15 @@
 /**
- * `--csv`, `--summary-csv` and `--report`: checked writable before the sweep runs, written after it. A file that
- * cannot be written must not cost the results: they are still printed, and the failure after them.
+ * `--csv`, `--summary-csv` and `--report`: checked writable before the sweep runs; the CSVs
+ * rewritten as each run finishes and all three at the end, every write atomic (a temporary file
+ * beside the target, renamed over it). A file that cannot be written must not cost the results:
+ * they are still printed, the failure after them, and the previous file is left whole.
  */
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SpecDecError, describeError } from '../../core/errors';
-import { makeFolders } from '../../core/atomicWrite';
-import { runsCsv } from '../../results/runsCsv';
+import { writeFileAtomic } from '../../core/atomicWrite';
+import type { RunRow } from '../../shared/protocol';
+import { runsCsv, type CsvContext } from '../../results/runsCsv';
 import { summaryCsv } from '../../results/summaryCsv';
 import { writeAnalysisReport } from '../analysisReport';
 import type { SweepCliOptions } from './options';
@@ -42,15 +45,69 @@ export function checkOutputsWritable(opts: SweepCliOptions): void {
   }
 }
 
-/** Write an output file, making its folder first. */
-function writeOutput(file: string, text: string): void {
-  makeFolders(dirname(resolve(file)));
-  writeFileSync(file, text);
+/** What every row of the runs CSV shares, once the pair is open. */
+export function csvContextOf(
+  outcome: Pick<SweepOutcome, 'opts' | 'prompts' | 'config' | 'opened'>,
+): CsvContext {
+  const { opts, prompts, config, opened } = outcome;
+  return {
+    prompts,
+    models: { target: opened.target.name, draft: opened.draft?.name ?? null },
+    dtypes: { target: opts.dtype, draft: opened.pair.draft ? opts.dtype : null },
+    sampling: config.sampling ?? null,
+    repetition: config.repetition ?? null,
+  };
+}
+
+/** "--csv FILE: why", and what the file holds now: its previous content, or nothing */
+function failedWrite(flag: string, file: string, err: unknown): string {
+  const kept = existsSync(file)
+    ? `${file} keeps its previous content`
+    : `nothing was written to ${file}`;
+  return `${flag} ${file}: ${describeError(err)} (${kept})`;
 }
 
 /**
- * Write the CSVs and the report that were asked for (the report's paths go to stderr); returns
- * what could not be written, as "--csv FILE: why", for after the results.
+ * The CSVs rewritten as each run finishes, so a sweep stopped by any signal (SIGKILL and a
+ * crash included) or a power cut leaves every finished row on disk. Each write is atomic: a
+ * failed one (a full disk) leaves the file as the last good write left it; the sweep goes on,
+ * and the final write says whether the file could be written in the end.
+ */
+export class LiveCsvOutputs {
+  private readonly rows: RunRow[] = [];
+
+  constructor(
+    private readonly opts: SweepCliOptions,
+    private readonly context: CsvContext,
+  ) {}
+
+  /** a finished run: both CSVs written again with it */
+  add(row: RunRow): void {
+    this.rows.push(row);
+    // a failure here is retried with the next row and reported by the final write
+    for (const [, file, text] of this.files()) {
+      try {
+        writeFileAtomic(resolve(file), text());
+      } catch {
+        // the file keeps its last good content; writeOutputFiles says so at the end
+      }
+    }
+  }
+
+  /** [flag, file, content] of each CSV asked for */
+  private files(): Array<[string, string, () => string]> {
+    const out: Array<[string, string, () => string]> = [];
+    if (this.opts.csv) out.push(['--csv', this.opts.csv, () => runsCsv(this.rows, this.context)]);
+    if (this.opts.summaryCsv)
+      out.push(['--summary-csv', this.opts.summaryCsv, () => summaryCsv(this.rows)]);
+    return out;
+  }
+}
+
+/**
+ * Write the CSVs and the report that were asked for, each atomically (the report's paths go to
+ * stderr); returns what could not be written, as "--csv FILE: why (what FILE holds)", for after
+ * the results.
  */
 export function writeOutputFiles(outcome: SweepOutcome): string[] {
   const { opts, prompts, config, opened, result } = outcome;
@@ -61,32 +118,24 @@ export function writeOutputFiles(outcome: SweepOutcome): string[] {
     try {
       write();
     } catch (err) {
-      failedWrites.push(`${flag} ${file}: ${describeError(err)}`);
+      failedWrites.push(failedWrite(flag, file, err));
     }
   };
   if (opts.csv) {
     const csvFile = opts.csv;
     attempt('--csv', csvFile, () =>
-      writeOutput(
-        csvFile,
-        runsCsv(rows, {
-          prompts,
-          models: { target: opened.target.name, draft: opened.draft?.name ?? null },
-          dtypes: { target: opts.dtype, draft: pair.draft ? opts.dtype : null },
-          sampling: config.sampling ?? null,
-          repetition: config.repetition ?? null,
-        }),
-      ),
+      writeFileAtomic(resolve(csvFile), runsCsv(rows, csvContextOf(outcome))),
     );
   }
   if (opts.summaryCsv) {
     const summaryFile = opts.summaryCsv;
-    attempt('--summary-csv', summaryFile, () => writeOutput(summaryFile, summaryCsv(rows)));
+    attempt('--summary-csv', summaryFile, () =>
+      writeFileAtomic(resolve(summaryFile), summaryCsv(rows)),
+    );
   }
   if (opts.report) {
     const reportFile = opts.report;
     attempt('--report', reportFile, () => {
-      makeFolders(dirname(resolve(reportFile)));
       const written = writeAnalysisReport(reportFile, {
         rows,
         theory,

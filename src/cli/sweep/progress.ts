@@ -1,22 +1,10 @@
 /**
- * What the terminal shows while a sweep works: Ctrl+C as a cancel (of the download, then of the
- * runs) and a progress bar over the runs on stderr, so stdout stays the results alone.
+ * What the terminal shows while a sweep works: a progress bar over the runs on stderr, so stdout
+ * stays the results alone (Ctrl+C and the other stop signals: stopSignals.ts).
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { variantLabel } from '../../results/summary';
 import type { ExperimentHooks } from '../../lab/experiment';
-
-/** Run `work` with Ctrl+C aborting its signal (once), and the default Ctrl+C back after it. */
-export async function abortOnSigint<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await work(controller.signal);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
 
 export interface RunProgress {
   /** the experiment's hooks that move the bar */

@@ -5,7 +5,7 @@
  * first rejection sample from normalise(max(0, p - q)); when all drafts pass, sample the bonus
  * from p. The output then follows the target's own (warped) distribution exactly.
  */
-import { MAX_TEMPERATURE } from '../../shared/limits';
+import { MAX_SEED, MAX_TEMPERATURE, MAX_TOP_K } from '../../shared/limits';
 import { SpecDecError, type SettingName } from '../errors';
 
 import type { SamplingParams } from '../../shared/decoding';
@@ -20,11 +20,13 @@ export function checkSampling(s: SamplingParams): void {
       'temperature',
       `The temperature must be above 0 and at most ${MAX_TEMPERATURE} (got ${s.temperature}).`,
     );
-  if (!Number.isInteger(s.topK) || s.topK < 0)
-    bad('topK', `Top-k must be a whole number, 0 for off (got ${s.topK}).`);
+  if (!Number.isInteger(s.topK) || s.topK < 0 || s.topK > MAX_TOP_K)
+    bad('topK', `Top-k must be a whole number from 0 (off) to ${MAX_TOP_K} (got ${s.topK}).`);
   if (!(s.topP > 0 && s.topP <= 1))
     bad('topP', `Top-p must be above 0 and at most 1 (got ${s.topP}).`);
-  if (!Number.isInteger(s.seed)) bad('seed', `The seed must be a whole number (got ${s.seed}).`);
+  // the generator keeps 32 bits: a seed outside 0..MAX_SEED would alias another one
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > MAX_SEED)
+    bad('seed', `The seed must be a whole number from 0 to ${MAX_SEED} (got ${s.seed}).`);
 }
 
 /** mulberry32: a small, fast, well-distributed 32-bit generator; plenty for sampling tokens */

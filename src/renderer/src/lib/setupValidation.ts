@@ -12,6 +12,7 @@ import {
   MAX_PROMPTS,
   MAX_REPEATS,
   MAX_REPETITION_PENALTY,
+  MAX_SEED,
   MAX_TEMPERATURE,
   MAX_TOP_K,
 } from '../../../shared/limits';
@@ -204,13 +205,13 @@ export function checkTopP(text: string): ParsedNumber {
   return parsed;
 }
 
+/** 0 to MAX_SEED, as the engine and the CLI take it (the generator keeps 32 bits) */
 export function checkSeed(text: string): ParsedInt {
   const trimmed = text.trim();
   if (trimmed === '') return { ok: false, message: 'Enter a seed.' };
-  if (!/^[+-]?\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
-    return { ok: false, message: `The seed must be a whole number (got "${trimmed}").` };
-  }
-  return { ok: true, value: Number(trimmed) };
+  if (/^-\d+$/.test(trimmed))
+    return { ok: false, message: `The seed must be from 0 to ${MAX_SEED} (got ${trimmed}).` };
+  return parseWhole(trimmed, 'the seed', 0, MAX_SEED);
 }
 
 export interface SamplingTexts {
