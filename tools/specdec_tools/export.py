@@ -1,4 +1,4 @@
-"""Export a GPT2LM to ONNX with the Hub gpt2 interface and write a Hugging Face model folder."""
+"""Export a GPT2LM (or a LlamaLM) to ONNX with the Hub's with-past interface and write a Hugging Face model folder."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from .bpe import CutBPE
+from .llama import LlamaLM
 from .model import GPT2LM
 
 OPSET = 14
@@ -27,8 +28,10 @@ def io_names(n_layer: int) -> tuple[list[str], list[str]]:
     return ["input_ids", "attention_mask", "position_ids", *past], ["logits", *present]
 
 
-def export_onnx(model: GPT2LM, path: Path) -> None:
+def export_onnx(model: GPT2LM | LlamaLM, path: Path) -> None:
+    """The with-past decoder, with the cache's kv heads (the heads, unless the family groups them)."""
     cfg = model.cfg
+    kv_heads = getattr(cfg, "n_kv_heads", None) or cfg.n_head
     model = model.eval()
     inputs, outputs = io_names(cfg.n_layer)
     past_len, seq_len = 3, 2
@@ -36,7 +39,7 @@ def export_onnx(model: GPT2LM, path: Path) -> None:
         torch.zeros(1, seq_len, dtype=torch.long),
         torch.ones(1, past_len + seq_len, dtype=torch.long),
         torch.arange(past_len, past_len + seq_len).unsqueeze(0),
-        *[torch.zeros(1, cfg.n_head, past_len, cfg.head_dim) for _ in range(2 * cfg.n_layer)],
+        *[torch.zeros(1, kv_heads, past_len, cfg.head_dim) for _ in range(2 * cfg.n_layer)],
     )
     dynamic = {
         "input_ids": {0: "batch_size", 1: "sequence_length"},

@@ -1,0 +1,155 @@
+"""Tiny stand-ins of the Hub's other decoder families (`build_standin.py --family NAME --tiny`): a
+target, a smaller draft of its own (another seed, size and head layout: its drafts are nearly
+always rejected) and an early-exit draft (the target's first block: about half accepted), sharing
+the GPT-2 fixtures' byte-level BPE, in the Hub's layout as optimum/transformers.js export them,
+with PyTorch reference logits for a first pass and for a pass on top of a cache (position_ids
+offset) in `reference-logits.json` beside them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .bpe import CutBPE
+from .export import export_onnx
+from .llama import LlamaConfig, LlamaLM
+
+MERGES = 300  # the GPT-2 fixtures' vocabulary: 256 bytes + 300 merges + <|endoftext|>
+# Token sequences whose logits the TypeScript tests compare (ids below the 557-token vocabulary).
+SEQUENCES = [[464, 262, 286, 290, 13, 11, 257, 284], [40, 101, 257, 318, 286, 262, 383, 301, 12, 423, 307, 379, 556, 464]]
+# A cached pass: the first `PREFIX` tokens of each sequence, then the rest on top of their cache.
+PREFIX = 5
+
+
+@dataclass
+class TinyModel:
+    role: str
+    seed: int
+    cfg: LlamaConfig
+    # config.json's eos_token_id: a list (as Llama 3's) or a number (as SmolLM2's)
+    eos_as_list: bool
+
+
+# the early-exit draft: the target's first block; the target's later blocks damped so that it
+# agrees about half the time (measured on the tests' prompts: 40-55% of greedy tokens)
+EARLY_LAYERS = 1
+EARLY_DAMP = 0.4
+
+
+def llama_pair(vocab_size: int) -> list[TinyModel]:
+    """A target (4 query heads over 2 kv heads, tied head) and a smaller draft (2 over 1, its own
+    head, another rope_theta), both with grouped-query attention."""
+    return [
+        TinyModel(
+            "target",
+            31,
+            LlamaConfig(vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                        num_key_value_heads=2, max_position_embeddings=128, rope_theta=10000.0, tie_word_embeddings=True),
+            True,
+        ),
+        TinyModel(
+            "draft",
+            32,
+            LlamaConfig(vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                        num_key_value_heads=1, max_position_embeddings=128, rope_theta=100000.0, tie_word_embeddings=False),
+            False,
+        ),
+    ]
+
+
+def write_llama_config(cfg: LlamaConfig, eos_id: int, eos_as_list: bool, out_dir: Path) -> None:
+    """config.json and generation_config.json as transformers' LlamaConfig writes them."""
+    eos = [eos_id] if eos_as_list else eos_id
+    config = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_act": "silu",
+        "hidden_size": cfg.hidden_size,
+        "intermediate_size": cfg.intermediate_size,
+        "num_hidden_layers": cfg.num_hidden_layers,
+        "num_attention_heads": cfg.num_attention_heads,
+        "num_key_value_heads": cfg.num_key_value_heads,
+        "head_dim": cfg.head_dim,
+        "max_position_embeddings": cfg.max_position_embeddings,
+        "vocab_size": cfg.vocab_size,
+        "rms_norm_eps": cfg.rms_norm_eps,
+        "rope_theta": cfg.rope_theta,
+        "rope_scaling": None,
+        "attention_bias": False,
+        "mlp_bias": False,
+        "bos_token_id": eos_id,
+        "eos_token_id": eos,
+        "tie_word_embeddings": cfg.tie_word_embeddings,
+        "torch_dtype": "float32",
+        "use_cache": True,
+    }
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    generation = {"bos_token_id": eos_id, "eos_token_id": eos, "do_sample": False}
+    (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
+
+
+def rounded(logits: torch.Tensor) -> list[list[float]]:
+    """Rows of logits at 1e-6 (the tests compare within 1e-4): a smaller file."""
+    return [[round(v, 6) for v in row] for row in logits.tolist()]
+
+
+def tiny_models(vocab_size: int) -> list[tuple[TinyModel, LlamaLM]]:
+    """The target, its own draft and its early exit, each with its weights."""
+    target_spec, draft_spec = llama_pair(vocab_size)
+    torch.manual_seed(target_spec.seed)
+    target = LlamaLM(target_spec.cfg).randomize().damp_last_layers(EARLY_LAYERS, EARLY_DAMP).eval()
+    torch.manual_seed(draft_spec.seed)
+    draft = LlamaLM(draft_spec.cfg).randomize().eval()
+    early = target.early_exit(EARLY_LAYERS)
+    early_spec = TinyModel("early", target_spec.seed, early.cfg, False)
+    return [(target_spec, target), (draft_spec, draft), (early_spec, early)]
+
+
+def build_tiny(family: str, out: Path, bpe: CutBPE) -> list[Path]:
+    """DIR/{family}-tiny-{target,draft,early}/ and DIR/reference-logits.json; returns the folders."""
+    if family != "llama":
+        raise SystemExit(f"--family {family}: the builder writes llama so far")
+    torch.set_num_threads(1)
+    reference: dict[str, dict] = {}
+    folders = []
+    for model_spec, model in tiny_models(bpe.vocab_size):
+        cfg = model_spec.cfg
+        name = f"{family}-tiny-{model_spec.role}"
+        folder = out / name
+        (folder / "onnx").mkdir(parents=True, exist_ok=True)
+        write_llama_config(cfg, bpe.eos_id, model_spec.eos_as_list, folder)
+        bpe.write_hf(folder, cfg.max_position_embeddings)
+        export_onnx(model, folder / "onnx" / "model.onnx")
+        with torch.no_grad():
+            sequences = []
+            for seq in SEQUENCES:
+                full = model.full_pass(seq)
+                cached = model.cached_pass(seq[:PREFIX], seq[PREFIX:])
+                # the PyTorch cache itself must agree with a pass over the whole sequence
+                drift = (cached - full[PREFIX:]).abs().max().item()
+                if drift > 1e-4:
+                    raise SystemExit(f"{name}: the cached pass differs from the full pass by {drift}")
+                sequences.append(
+                    {"inputIds": seq, "logits": rounded(full), "prefix": PREFIX, "cachedLogits": rounded(cached)}
+                )
+            reference[name] = {"sequences": sequences}
+        params = sum(p.numel() for p in model.parameters())
+        origin = " (the target's first block, with its embedding, norm and head)" if model_spec.role == "early" else ""
+        dims = (
+            f"{cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, {cfg.num_attention_heads} query heads over "
+            f"{cfg.num_key_value_heads} key/value heads of {cfg.head_dim}, SwiGLU {cfg.intermediate_size}, rope_theta "
+            f"{cfg.rope_theta:g}, context {cfg.max_position_embeddings}, vocabulary {cfg.vocab_size}, "
+            f"{'tied' if cfg.tie_word_embeddings else 'untied'} head"
+        )
+        (folder / "README.md").write_text(
+            f"# {name}: a random-weight {family} decoder for tests\n\n"
+            f"**Random weights, not a language model.** {dims}; {params / 1e3:.0f}k parameters. Seed {model_spec.seed}{origin}.\n"
+            "GPT-2's byte-level BPE cut to 300 merges. Built by `tools/build_standin.py --family llama --tiny`; MIT.\n"
+        )
+        folders.append(folder)
+    (out / "reference-logits.json").write_text(json.dumps(reference))
+    return folders
