@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 
   // The held-out Brown files (never trained on), tokenized with EOS between documents.
   const heldout = readFileSync(join(PAIR_DIR, 'heldout.txt'), 'utf8').split('\n\n');
-  const ids = heldout.flatMap((doc) => [...pair.tokenizer.encode(doc), pair.eosTokenId!]);
+  const ids = heldout.flatMap((doc) => [...pair.tokenizer.encode(doc), pair.eosTokenIds[0]!]);
   const targetPpl = await perplexity(pair.target.lm, ids);
   const draftPpl = await perplexity(pair.draft!.lm, ids);
   const mb = (folderBytes(EMBEDDED_PAIR.target) + folderBytes(EMBEDDED_PAIR.draft)) / 1e6;

@@ -23,14 +23,19 @@ function withConfig(change: (config: Record<string, unknown>) => void): string {
 }
 
 describe('the architecture registry', () => {
-  it('has GPT-2 as its one entry, keyed by model_type, with its cache names and rebuild', () => {
-    expect(Object.keys(ARCHITECTURES)).toEqual(['gpt2']);
+  it('has GPT-2 and Llama, keyed by model_type; GPT-2 with its cache names and rebuild', () => {
+    expect(Object.keys(ARCHITECTURES)).toEqual(['gpt2', 'llama']);
     const gpt2 = architectureOf('gpt2');
     expect(gpt2.modelType).toBe('gpt2');
     expect(gpt2.rebuild).not.toBeNull();
     const config = readModelFolder(MICRO_A).config;
     expect(config).toMatchObject({ modelType: 'gpt2', nLayer: 2, nHead: 2, nKvHeads: 2 });
-    expect(config).toMatchObject({ headDim: 16, nPositions: 64, vocabSize: 557, eosTokenId: 556 });
+    expect(config).toMatchObject({
+      headDim: 16,
+      nPositions: 64,
+      vocabSize: 557,
+      eosTokenIds: [556],
+    });
     expect(cacheSlots(gpt2, config).slice(0, 3)).toEqual([
       { past: 'past_key_values.0.key', present: 'present.0.key' },
       { past: 'past_key_values.0.value', present: 'present.0.value' },
@@ -46,12 +51,12 @@ describe('the architecture registry', () => {
 
   it('names the model_type and the families it runs when such a config does not read', () => {
     const dir = withConfig((c) => {
-      c.model_type = 'llama';
+      c.model_type = 'gpt_neox';
       delete c.n_layer;
       c.num_hidden_layers = 2;
     });
     expect(() => readModelFolder(dir)).toThrow(
-      /is not a GPT-2 config: n_layer .* Its model_type is "llama", which has no architecture entry: the engine runs gpt2\.$/,
+      /config\.json: model_type "gpt_neox" is not a family the engine runs \(it runs gpt2, llama\); read by GPT-2's rules, as a model_type without an entry is, it is not a GPT-2 config: n_layer .*and vocab_size\.$/,
     );
     // a GPT-2 config keeps the message it always had
     const gpt2 = withConfig((c) => delete c.n_layer);

@@ -220,7 +220,7 @@ export abstract class DecodeRun {
       targetProb,
     });
     this.context.push(tokenId);
-    if (tokenId === this.pair.eosTokenId) {
+    if (this.pair.eosTokenIds.includes(tokenId)) {
       this.stopReason = 'eos';
       return false;
     }

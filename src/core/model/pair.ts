@@ -20,7 +20,8 @@ export interface ModelPair {
   tokenizer: TextTokenizer;
   /** the context both models can hold */
   nPositions: number;
-  eosTokenId: number | null;
+  /** the ids that end the text: the target config's (one or a list), else the tokenizer's */
+  eosTokenIds: readonly number[];
 }
 
 /** What a request is checked against before any session opens: the tokenizer and the context. */
@@ -149,8 +150,14 @@ export async function loadPair(
     throw err;
   }
   const [target, draft = null] = loaded as [LoadedModel, LoadedModel?];
-  const eosTokenId = target.folder.config.eosTokenId ?? tokenizer.eosTokenId;
-  return { target, draft, tokenizer, nPositions, eosTokenId };
+  const fromConfig = target.folder.config.eosTokenIds;
+  const eosTokenIds =
+    fromConfig.length > 0
+      ? fromConfig
+      : tokenizer.eosTokenId === null
+        ? []
+        : [tokenizer.eosTokenId];
+  return { target, draft, tokenizer, nPositions, eosTokenIds };
 }
 
 export async function releasePair(pair: ModelPair): Promise<void> {

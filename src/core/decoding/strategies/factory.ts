@@ -80,7 +80,7 @@ export function buildStrategy(
 ): SpeculationStrategy {
   const drafter = DRAFTER_REGISTRY[plan.drafterKind].create({
     draftLm: pair.draft?.lm ?? null,
-    eosTokenId: pair.eosTokenId,
+    eosTokenIds: pair.eosTokenIds,
     repetition: run.repetition,
   });
   const verifier = run.sampling

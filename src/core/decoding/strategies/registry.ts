@@ -18,7 +18,7 @@ import type { DraftLengthPolicy, PolicyTraits } from './policies/policy';
 /** What a drafter is made from: the pair's draft model (when it has one) and the run's controls. */
 export interface DrafterInputs {
   draftLm: OnnxCausalLM | null;
-  eosTokenId: number | null;
+  eosTokenIds: readonly number[];
   /** null when off */
   repetition: RepetitionParams | null;
 }
@@ -38,8 +38,8 @@ interface PolicyEntry {
 export const DRAFTER_REGISTRY: Record<DrafterKind, DrafterEntry> = {
   model: {
     traits: ModelDrafter.traits,
-    create: ({ draftLm, eosTokenId, repetition }) =>
-      new ModelDrafter(draftLm!, eosTokenId, repetition),
+    create: ({ draftLm, eosTokenIds, repetition }) =>
+      new ModelDrafter(draftLm!, eosTokenIds, repetition),
   },
   'prompt-lookup': {
     traits: PromptLookupDrafter.traits,

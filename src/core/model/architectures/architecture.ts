@@ -1,7 +1,8 @@
 /**
  * What the engine must know about a model family to run its ONNX decoder: how its config.json
  * reads, which inputs a pass feeds, how its KV cache is named and shaped, and whether a fused
- * rebuild of its graph exists. One entry per family (gpt2.ts); registry.ts finds it by model_type.
+ * rebuild of its graph exists. One entry per family (gpt2.ts, llama.ts); registry.ts finds it by
+ * model_type.
  */
 
 /** A model's config.json, normalised: the same fields whatever names its family gives them. */
@@ -19,9 +20,16 @@ export interface ModelConfig {
   /** the context length: positions the model can hold */
   nPositions: number;
   vocabSize: number;
-  /** null when config.json names none (the tokenizer's is used) */
-  eosTokenId: number | null;
+  /**
+   * the end-of-text ids config.json names (one, or a list as Llama 3's); empty when it names none
+   * (the tokenizer's is used)
+   */
+  eosTokenIds: readonly number[];
 }
+
+/** config.json's eos_token_id, a number or a list, as a list (empty when absent) */
+export const tokenIdList = (ids: number | readonly number[] | null | undefined): number[] =>
+  ids === null || ids === undefined ? [] : typeof ids === 'number' ? [ids] : [...ids];
 
 /**
  * The inputs a decoder pass may take, beside the cache: the new tokens, the attention mask over

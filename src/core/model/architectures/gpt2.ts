@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { SpecDecError } from '../../errors';
 import { fuseGpt2 } from '../fusedGpt2';
-import type { Architecture, ModelConfig } from './architecture';
+import { tokenIdList, type Architecture, type ModelConfig } from './architecture';
 
 const Gpt2Config = z.object({
   model_type: z.string(),
@@ -46,7 +46,7 @@ function readGpt2Config(raw: unknown, configPath: string): ModelConfig {
     headDim: c.n_embd / c.n_head,
     nPositions: c.n_positions,
     vocabSize: c.vocab_size,
-    eosTokenId: c.eos_token_id ?? null,
+    eosTokenIds: tokenIdList(c.eos_token_id),
   };
 }
 

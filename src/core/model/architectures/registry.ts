@@ -1,13 +1,15 @@
 /**
  * The architectures the engine runs, by config.json's model_type: adding a family is adding an
  * entry here. A model_type without an entry is read by GPT-2's rules, as every folder was before
- * there were entries (configs of other families that share GPT-2's fields load as they did).
+ * there were entries (configs of other families that share GPT-2's fields load as they did); one
+ * whose config does not read so is refused naming its model_type and the entries.
  */
 import { SpecDecError } from '../../errors';
 import type { Architecture, ModelConfig } from './architecture';
 import { gpt2 } from './gpt2';
+import { llama } from './llama';
 
-export const ARCHITECTURES: Readonly<Record<string, Architecture>> = { gpt2 };
+export const ARCHITECTURES: Readonly<Record<string, Architecture>> = { gpt2, llama };
 
 /** What a model_type without an entry is read as. */
 const FALLBACK: Architecture = gpt2;
@@ -34,9 +36,13 @@ export function readModelConfig(raw: unknown, configPath: string): ModelConfig {
     return FALLBACK.readConfig(raw, configPath);
   } catch (err) {
     if (!(err instanceof SpecDecError)) throw err;
+    // "is not a GPT-2 config: <field> <why>. Expected ...", without the path said first
+    const gpt2Reason = err.message.startsWith(`${configPath} `)
+      ? err.message.slice(configPath.length + 1)
+      : err.message;
     throw new SpecDecError(
       err.code,
-      `${err.message} Its model_type is "${modelType}", which has no architecture entry: the engine runs ${Object.keys(ARCHITECTURES).join(', ')}.`,
+      `${configPath}: model_type "${modelType}" is not a family the engine runs (it runs ${Object.keys(ARCHITECTURES).join(', ')}); read by GPT-2's rules, as a model_type without an entry is, it ${gpt2Reason}`,
       err.settings,
     );
   }

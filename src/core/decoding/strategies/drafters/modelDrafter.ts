@@ -18,7 +18,8 @@ export class ModelDrafter implements Drafter {
 
   constructor(
     private readonly lm: OnnxCausalLM,
-    private readonly eosTokenId: number | null,
+    /** the ids that end the text: a draft stops after one */
+    private readonly eosTokenIds: readonly number[],
     private readonly repetition: RepetitionParams | null = null,
   ) {}
 
@@ -56,7 +57,7 @@ export class ModelDrafter implements Drafter {
       }
       tokens.push(token);
       probs?.push(p);
-      if (token === this.eosTokenId) break;
+      if (this.eosTokenIds.includes(token)) break;
       // The policy may end the draft at this token: the target checks it and what came before.
       if (endsAfter?.(p)) break;
       feed = [token];
