@@ -47,6 +47,18 @@ export const RunMetrics = z.object({
 });
 export type RunMetrics = z.infer<typeof RunMetrics>;
 
+/**
+ * Where a run's time went: the draft model's passes, the target's passes (each from its feeds to
+ * its logits, less the wait for the event loop), and the rest (crops, verification, sampling,
+ * events, bookkeeping, the event loop's wait). The three sum to the run's time.
+ */
+export const TimeSplit = z.object({
+  draftS: z.number(),
+  targetS: z.number(),
+  otherS: z.number(),
+});
+export type TimeSplit = z.infer<typeof TimeSplit>;
+
 export const RunStartEvent = z.object({
   type: z.literal('run-start'),
   runId: z.string(),

@@ -11,6 +11,7 @@ import type {
   RunEndEvent,
   RunMetrics,
   StopReason,
+  TimeSplit,
 } from '../../shared/events';
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
@@ -40,6 +41,12 @@ export interface RunDetails {
   kPerStep: number[];
   /** share of steps whose i-th drafted token was accepted, for i = 0, 1, ... */
   acceptanceByPosition: number[];
+  /** A when the oracle drafted (controlled acceptance); null for real drafting and baselines */
+  acceptanceTarget: number | null;
+  /** verification steps by accepted count (index 0..K); empty for baselines */
+  acceptedPerStepHistogram: number[];
+  /** drafts the target's verdict decided (accepted or rejected), out of those drafted */
+  draftTokensTested: number;
 }
 
 export interface RunResult extends RunDetails {
@@ -47,6 +54,10 @@ export interface RunResult extends RunDetails {
   mode: DecodeMode;
   k: number | null;
   metrics: RunMetrics;
+  /** vLLM's mean acceptance length: 1 + accepted / verification steps; null without any step */
+  meanAcceptanceLength: number | null;
+  /** the run's time as draft passes, target passes and the rest */
+  timeSplit: TimeSplit;
   stopReason: StopReason;
   outputTokenIds: number[];
   outputText: string;
@@ -102,7 +113,15 @@ export abstract class DecodeRun {
   }
 
   protected details(): RunDetails {
-    return { policy: null, drafter: null, kPerStep: [], acceptanceByPosition: [] };
+    return {
+      policy: null,
+      drafter: null,
+      kPerStep: [],
+      acceptanceByPosition: [],
+      acceptanceTarget: null,
+      acceptedPerStepHistogram: [],
+      draftTokensTested: 0,
+    };
   }
 
   /** Emit the events of one step into `out`; `nextStep` handles stops and metrics around it. */
@@ -167,12 +186,16 @@ export abstract class DecodeRun {
   async runToEnd(): Promise<RunResult> {
     while (await this.nextStep());
     const end = this.end!;
+    const m = end.metrics;
     return {
       ...this.details(),
       runId: this.runId,
       mode: this.mode,
       k: this.k,
-      metrics: end.metrics,
+      metrics: m,
+      meanAcceptanceLength:
+        m.verificationSteps > 0 ? 1 + m.acceptedTokens / m.verificationSteps : null,
+      timeSplit: this.timeSplit(m.timeS),
       stopReason: end.stopReason,
       outputTokenIds: end.outputTokenIds,
       outputText: end.outputText,
@@ -193,6 +216,17 @@ export abstract class DecodeRun {
       draftRunS: (this.pair.draft?.lm.runMs ?? 0) / 1000,
       queuedS: (this.pair.target.lm.queuedMs + (this.pair.draft?.lm.queuedMs ?? 0)) / 1000,
     };
+  }
+
+  /**
+   * The run's time split: each model's whole passes (passTiming.ts `passMs`), and what is left of
+   * the run's wall clock (crops, verification, sampling, events, the event loop's wait).
+   */
+  private timeSplit(timeS: number): TimeSplit {
+    const targetS = this.pair.target.lm.passMs / 1000;
+    const draftS = (this.pair.draft?.lm.passMs ?? 0) / 1000;
+    // the passes are timed inside the run's clock: only float rounding could take the rest below 0
+    return { draftS, targetS, otherS: Math.max(0, timeS - draftS - targetS) };
   }
 
   /** new tokens still allowed */

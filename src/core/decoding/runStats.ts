@@ -1,7 +1,8 @@
 /**
  * A run's counts, observed from the events its loop emits (as vLLM's spec-decode metrics and
  * llama.cpp's speculative counters sit beside the loop) instead of counted inside it: new tokens
- * by kind, drafted and accepted tokens, tokens drafted per step and acceptance by position.
+ * by kind, drafted and accepted tokens, tokens drafted per step, acceptance by position, the
+ * accepted count of each verification step and the drafts the target actually tested.
  */
 import type { EngineEvent, RunMetrics } from '../../shared/events';
 
@@ -32,6 +33,10 @@ export class RunStats {
   private readonly draftedAt: number[] = [];
   private readonly acceptedAt: number[] = [];
   private draftsThisStep = 0;
+  /** verification steps by how many drafts they accepted */
+  private readonly acceptedPerStep: number[] = [];
+  /** drafts the verifier decided on (accepted or rejected), not those after a rejection */
+  private tested = 0;
 
   observe(event: EngineEvent): void {
     switch (event.type) {
@@ -44,6 +49,8 @@ export class RunStats {
         this.tally.verificationSteps++;
         this.tally.draftedTokens += n;
         this.tally.acceptedTokens += accepted;
+        this.acceptedPerStep[accepted] = (this.acceptedPerStep[accepted] ?? 0) + 1;
+        this.tested += event.verdicts.filter((v) => v !== 'unchecked').length;
         for (let i = 0; i < n; i++) {
           this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
           if (event.verdicts[i] === 'accepted') this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + 1;
@@ -76,6 +83,23 @@ export class RunStats {
   /** tokens drafted at each step */
   kPerStep(): number[] {
     return [...this.drafted];
+  }
+
+  /**
+   * Verification steps by the drafts they accepted (vLLM's per-step acceptance): index = accepted
+   * count, from 0 to at least `k`; the counts sum to the verification steps.
+   */
+  acceptedPerStepHistogram(k: number): number[] {
+    const length = Math.max(k + 1, this.acceptedPerStep.length);
+    return Array.from({ length }, (_, i) => this.acceptedPerStep[i] ?? 0);
+  }
+
+  /**
+   * Drafts the target tested (llama.cpp's distinction from drafted): those its verdict decided,
+   * accepted or rejected; a step's drafts after its first rejection were drafted but never tested.
+   */
+  draftTokensTested(): number {
+    return this.tested;
   }
 
   /** share of steps whose i-th drafted token was accepted, for i = 0, 1, ... */

@@ -32,6 +32,7 @@ export class SpeculativeRun extends DecodeRun {
       sampling: this.sampling,
       repetition: this.repetition,
       random: this.random,
+      promptTokenIds: this.promptTokenIds,
     });
   }
 
@@ -41,6 +42,9 @@ export class SpeculativeRun extends DecodeRun {
       drafter: this.strategy.drafterKind,
       kPerStep: this.stats.kPerStep(),
       acceptanceByPosition: this.stats.acceptanceByPosition(),
+      acceptanceTarget: this.strategy.acceptanceTarget,
+      acceptedPerStepHistogram: this.stats.acceptedPerStepHistogram(this.k ?? 0),
+      draftTokensTested: this.stats.draftTokensTested(),
     };
   }
 

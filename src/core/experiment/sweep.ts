@@ -18,7 +18,13 @@ import { checkMaxNewTokens, type DecodeRun, type RunResult } from '../decoding/d
 import { checkRepetition } from '../decoding/repetition';
 import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun } from '../decoding/speculative';
-import { checkCompatible, checkK, DRAFTER_REGISTRY } from '../decoding/strategies/registry';
+import {
+  checkAcceptance,
+  checkCompatible,
+  checkK,
+  checkOracleCompatible,
+  DRAFTER_REGISTRY,
+} from '../decoding/strategies/registry';
 import { SpecDecError } from '../errors';
 import type { ModelPair, PairFit } from '../model/pair';
 
@@ -42,6 +48,12 @@ export interface SweepConfig {
   sampling?: SamplingParams;
   /** repetition penalty / no-repeat n-gram, for every run (the baseline too) */
   repetition?: RepetitionParams;
+  /**
+   * Controlled acceptance: every speculative configuration runs once per target A, the oracle
+   * drafter replacing the draft model's proposals from the baseline of the same repeat and prompt
+   * (absent: real drafting)
+   */
+  acceptance?: number[];
 }
 
 export interface SweepRun extends RunResult {
@@ -61,6 +73,8 @@ export interface SweepHooks {
     promptIndex: number;
     policy: DraftPolicyName | null;
     drafter: DrafterKind | null;
+    /** there when the run's acceptance is controlled */
+    acceptanceTarget?: number;
     index: number;
     total: number;
   }): void;
@@ -116,6 +130,15 @@ export function checkSweepSettings(config: SweepConfig): void {
   for (const policy of config.policies ?? []) {
     for (const drafter of drafters) checkCompatible(policy, drafter);
   }
+  if (config.acceptance) {
+    if (config.acceptance.length === 0)
+      throw new SpecDecError('BAD_ARGUMENT', 'Give at least one acceptance target.');
+    config.acceptance.forEach(checkAcceptance);
+    for (const policy of config.policies ?? [DEFAULT_POLICY]) {
+      for (const drafter of drafters)
+        checkOracleCompatible(policy, drafter, config.sampling !== undefined);
+    }
+  }
   checkMaxNewTokens(config.maxNewTokens);
 }
 
@@ -163,18 +186,33 @@ export async function runSweep(
     k: number | null;
     policy: DraftPolicyName | null;
     drafter: DrafterKind | null;
+    /** null: real drafting */
+    acceptance: number | null;
   }
-  const baselineOnly = { k: null, policy: null, drafter: null };
+  const baselineOnly = { k: null, policy: null, drafter: null, acceptance: null };
   const plan: Planned[] = [
     { mode: 'baseline', ...baselineOnly },
     ...(config.noKvCache ? [{ mode: 'baseline-no-cache' as const, ...baselineOnly }] : []),
   ];
-  for (const drafter of config.drafters ?? [DEFAULT_DRAFTER]) {
-    for (const policy of config.policies ?? [DEFAULT_POLICY]) {
-      for (const k of config.ks) plan.push({ mode: 'speculative', k, policy, drafter });
+  for (const acceptance of config.acceptance ?? [null]) {
+    for (const drafter of config.drafters ?? [DEFAULT_DRAFTER]) {
+      for (const policy of config.policies ?? [DEFAULT_POLICY]) {
+        for (const k of config.ks)
+          plan.push({ mode: 'speculative', k, policy, drafter, acceptance });
+      }
     }
   }
-  const make = (p: Planned, prompt: string, withSignal: boolean): DecodeRun => {
+  /**
+   * `truth`: the baseline run of the same repeat and prompt (it runs first), which the oracle
+   * reads the target's choices from; its draws are seeded by `seed`, the repeat's and prompt's.
+   */
+  const make = (
+    p: Planned,
+    prompt: string,
+    withSignal: boolean,
+    truth: RunResult | null,
+    seed: number,
+  ): DecodeRun => {
     const options = {
       prompt,
       maxNewTokens: config.maxNewTokens,
@@ -189,6 +227,15 @@ export async function runSweep(
         policy: p.policy!,
         drafter: p.drafter!,
         ...(config.pMin !== undefined ? { pMin: config.pMin } : {}),
+        ...(p.acceptance !== null
+          ? {
+              oracle: {
+                acceptance: p.acceptance,
+                baselineTokenIds: truth!.outputTokenIds,
+                seed,
+              },
+            }
+          : {}),
       });
     }
     return new BaselineRun(pair, options, p.mode === 'baseline');
@@ -196,8 +243,8 @@ export async function runSweep(
 
   // Warm-up: let onnxruntime plan its kernels and allocators before anything is timed.
   for (let w = 0; w < config.warmup && !signal?.aborted; w++) {
-    await make(plan[0]!, config.prompts[0]!, false).runToEnd();
-    await make(plan[plan.length - 1]!, config.prompts[0]!, false).runToEnd();
+    const truth = await make(plan[0]!, config.prompts[0]!, false, null, 0).runToEnd();
+    await make(plan[plan.length - 1]!, config.prompts[0]!, false, truth, 0).runToEnd();
   }
 
   const runs: SweepRun[] = [];
@@ -206,10 +253,19 @@ export async function runSweep(
   for (let repeat = 0; repeat < config.repeats; repeat++) {
     for (const [promptIndex, prompt] of config.prompts.entries()) {
       let baseline: RunResult | null = null;
-      for (const p of plan) {
+      // every repeat and prompt draws afresh; every configuration of them draws the same
+      const seed = repeat * MAX_PROMPTS + promptIndex;
+      for (const { acceptance, ...p } of plan) {
         if (signal?.aborted) return { runs, cancelled: true };
-        hooks.onRunStart?.({ ...p, repeat, promptIndex, index: index++, total });
-        const run = make(p, prompt, true);
+        hooks.onRunStart?.({
+          ...p,
+          ...(acceptance !== null ? { acceptanceTarget: acceptance } : {}),
+          repeat,
+          promptIndex,
+          index: index++,
+          total,
+        });
+        const run = make({ ...p, acceptance }, prompt, true, baseline, seed);
         for await (const ev of run.events()) await hooks.onEvent?.(ev);
         const result = await run.runToEnd();
         if (result.stopReason === 'cancelled') return { runs, cancelled: true };

@@ -180,6 +180,11 @@ export class OnnxCausalLM {
     return this.timer.runMs;
   }
 
+  /** milliseconds of whole passes, feeds to logits, less the event-loop wait (passTiming.ts) */
+  get passMs(): number {
+    return this.timer.passMs;
+  }
+
   /** milliseconds the passes waited for the event loop before onnxruntime started them */
   get queuedMs(): number {
     return this.timer.queuedMs;
@@ -239,6 +244,8 @@ export class OnnxCausalLM {
     if (total > this.nPositions) {
       throw new Error(`forward() past the context: ${total} > ${this.nPositions}`);
     }
+    const called = performance.now();
+    const queuedAtCall = this.timer.queuedMs;
     const feeds = this.feeds.build(tokens, past);
     // the host cache crosses to a GPU provider and back: the bytes in now, those out below
     let cacheBytes = await this.kv.feedInto(feeds);
@@ -255,6 +262,7 @@ export class OnnxCausalLM {
         const read = await readOnDevice(this.device.head, this.timer, logits, n, greedy);
         this.timer.runMs += this.timer.runningSince(t0, queued0);
         this.timer.record(cacheBytes, read.bytes);
+        this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
         return read.logits;
       } finally {
         this.deviceTensors.drop(logits);
@@ -268,7 +276,9 @@ export class OnnxCausalLM {
       this.logitsType === 'float16'
         ? halfsToFloats(logits.data as Uint16Array)
         : (logits.data as Float32Array);
-    return new Logits(n, vocab, data);
+    const read = new Logits(n, vocab, data);
+    this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
+    return read;
   }
 
   /**

@@ -14,6 +14,7 @@ import type { ExecutionProvider } from './executionProvider';
 export interface PassCounters {
   passes: number;
   runMs: number;
+  passMs: number;
   queuedMs: number;
   cropMs: number;
   cacheBytes: number[];
@@ -36,6 +37,12 @@ export class PassTimer {
    * progress bar's writes) run first. Part of a run's wall-clock time, not of the model's cost.
    */
   queuedMs = 0;
+  /**
+   * milliseconds of whole passes since creation or the last reset(): from the call to the logits
+   * handed back (building the feeds, the cache in and out, session.run, reading back), less the
+   * wait for the event loop (`queuedMs`). A run's time split reads it (draft and target passes).
+   */
+  passMs = 0;
   /** milliseconds spent cropping the KV cache (copying the kept prefix, or slicing on the device) */
   cropMs = 0;
   /** per pass since reset(): host<->device cache bytes, and other bytes read back */
@@ -52,6 +59,7 @@ export class PassTimer {
   reset(): void {
     this.passes = 0;
     this.runMs = 0;
+    this.passMs = 0;
     this.queuedMs = 0;
     this.cropMs = 0;
     this.cacheBytes = [];
@@ -63,6 +71,7 @@ export class PassTimer {
     const counters: PassCounters = {
       passes: this.passes,
       runMs: this.runMs,
+      passMs: this.passMs,
       queuedMs: this.queuedMs,
       cropMs: this.cropMs,
       cacheBytes: this.cacheBytes,

@@ -39,6 +39,8 @@ export interface DrafterTraits {
   hasProbabilities: boolean;
   /** it drafts with the pair's draft model */
   needsDraftModel: boolean;
+  /** why it cannot run when the target samples (absent: it can) */
+  greedyOnly?: string;
 }
 
 export interface Drafter {

@@ -8,6 +8,13 @@ import { applyRepetition, type RepetitionParams } from '../../repetition';
 import { sample, warp } from '../../sampling';
 import type { Draft, DraftRequest, Drafter, DrafterTraits } from './drafter';
 
+/**
+ * What a wrapper puts in place of the model's proposal for the token at `position` (the
+ * context's index it will sit at): the token that is drafted, ends the draft if it ends the
+ * text, and is fed to the model's next pass.
+ */
+export type ProposalReplacement = (position: number, proposed: number) => number;
+
 export class ModelDrafter implements Drafter {
   static readonly traits: DrafterTraits = {
     label: 'the model drafter',
@@ -21,6 +28,8 @@ export class ModelDrafter implements Drafter {
     /** the ids that end the text: a draft stops after one */
     private readonly eosTokenIds: readonly number[],
     private readonly repetition: RepetitionParams | null = null,
+    /** a wrapper's say over each proposal (the oracle drafter's): the token drafted and fed on */
+    private readonly replace: ProposalReplacement | null = null,
   ) {}
 
   async propose(context: readonly number[], k: number, request: DraftRequest = {}): Promise<Draft> {
@@ -54,6 +63,12 @@ export class ModelDrafter implements Drafter {
           token = argmax(row);
           p = needProb ? probOf(row, token) : 0;
         }
+      }
+      if (this.replace) {
+        // what is drafted is what the next pass feeds, so the cache holds the proposals made
+        const chosen = this.replace(context.length + tokens.length, token);
+        if (chosen !== token && needProb) p = logits.prob(last, chosen);
+        token = chosen;
       }
       tokens.push(token);
       probs?.push(p);
