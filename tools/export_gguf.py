@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a GPT-2 model folder (ours, or any Hub-layout GPT-2 ONNX folder) to GGUF for llama.cpp.
+"""Export a GPT-2 or Llama model folder (ours, or a Hub-layout ONNX folder) to GGUF for llama.cpp.
 
     npm run export:gguf -- MODEL_DIR OUT.gguf [--f16 | --q8]
 
@@ -11,6 +11,9 @@ tensor when the LM head is the token embedding (llama.cpp then ties it itself). 
 matrices in float16 and keeps norms and biases float32, as llama.cpp's own converter does; --q8
 stores them as llama.cpp's Q8_0 (blocks of 32 values: a float16 scale, amax / 127, and 32 int8),
 quantized from the float32 weights the way ggml's reference quantizer does.
+A config with model_type "llama" is written with llama.cpp's `llama` architecture instead
+(specdec_tools/gguf_llama.py: separate attn_q/k/v, ffn_gate/up/down, RMSNorm scales, the q and k
+rows permuted to llama.cpp's rotary pairing, rope_theta as rope.freq_base).
 Only numpy and onnx are needed (Debian's python3-onnx).
 """
 
@@ -26,6 +29,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import numpy_helper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from specdec_tools.gguf_llama import llama_metadata, read_llama_weights  # noqa: E402
 
 GGUF_MAGIC = 0x46554747  # "GGUF"
 GGUF_VERSION = 3
@@ -165,6 +171,8 @@ def tokenizer_metadata(folder: Path) -> tuple[list[bytes], int, int]:
     merges = [m if isinstance(m, str) else " ".join(m) for m in tok["model"]["merges"]]
     config = json.loads((folder / "config.json").read_text())
     eos = config.get("eos_token_id", special.get("<|endoftext|>", n - 1))
+    if isinstance(eos, list):  # Llama 3's list: llama.cpp keeps one eos id (the first)
+        eos = eos[0]
     bos = config.get("bos_token_id", eos)
     kv = [
         gguf_kv("tokenizer.ggml.model", STRING, "gpt2"),
@@ -195,6 +203,11 @@ def export(folder: Path, out_path: Path, dtype: str = "f32") -> dict:
     onnx_path = next((folder / f for f in ("onnx/model.onnx", "onnx/decoder_model_merged.onnx") if (folder / f).exists()), None)
     if onnx_path is None:
         raise SystemExit(f"{folder} has no onnx/model.onnx or onnx/decoder_model_merged.onnx to read the weights from.")
+    if config.get("model_type") == "llama":
+        weights = read_llama_weights(onnx_path, config)
+        kind = {"u32": U32, "f32": F32}
+        arch_kv = [gguf_kv(key, kind[k], v) for key, k, v in llama_metadata(config, weights)]
+        return write_gguf(folder, out_path, dtype, "llama", weights, arch_kv)
     n_layer, n_embd = config["n_layer"], config["n_embd"]
     weights = read_weights(onnx_path, n_layer, config["vocab_size"])
     expected = {"token_embd.weight", "position_embd.weight", "output_norm.weight", "output_norm.bias"}
@@ -204,20 +217,28 @@ def export(folder: Path, out_path: Path, dtype: str = "f32") -> dict:
     missing = sorted(expected - set(weights))
     if missing:
         raise SystemExit(f"{onnx_path}: could not find {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} among the initializers.")
-    tok_kv, n_vocab, n_merges = tokenizer_metadata(folder)
-    if weights["token_embd.weight"].shape[0] != n_vocab:
-        raise SystemExit(f"tokenizer.json has {n_vocab} tokens but the embedding {weights['token_embd.weight'].shape[0]} rows.")
-    kv = [
-        gguf_kv("general.architecture", STRING, "gpt2"),
-        gguf_kv("general.name", STRING, folder.name),
-        gguf_kv("general.file_type", U32, FTYPE[dtype]),
-        gguf_kv("general.alignment", U32, ALIGNMENT),
+    arch_kv = [
         gguf_kv("gpt2.context_length", U32, config["n_positions"]),
         gguf_kv("gpt2.embedding_length", U32, n_embd),
         gguf_kv("gpt2.feed_forward_length", U32, weights["blk.0.ffn_up.weight"].shape[0]),
         gguf_kv("gpt2.block_count", U32, n_layer),
         gguf_kv("gpt2.attention.head_count", U32, config["n_head"]),
         gguf_kv("gpt2.attention.layer_norm_epsilon", F32, float(config.get("layer_norm_epsilon", 1e-5))),
+    ]
+    return write_gguf(folder, out_path, dtype, "gpt2", weights, arch_kv)
+
+
+def write_gguf(folder: Path, out_path: Path, dtype: str, arch: str, weights: dict[str, np.ndarray], arch_kv: list[bytes]) -> dict:
+    """The GGUF file: general and architecture metadata, the tokenizer, then the tensors."""
+    tok_kv, n_vocab, n_merges = tokenizer_metadata(folder)
+    if weights["token_embd.weight"].shape[0] != n_vocab:
+        raise SystemExit(f"tokenizer.json has {n_vocab} tokens but the embedding {weights['token_embd.weight'].shape[0]} rows.")
+    kv = [
+        gguf_kv("general.architecture", STRING, arch),
+        gguf_kv("general.name", STRING, folder.name),
+        gguf_kv("general.file_type", U32, FTYPE[dtype]),
+        gguf_kv("general.alignment", U32, ALIGNMENT),
+        *arch_kv,
         *tok_kv,
     ]
     names = sorted(weights, key=_order)
