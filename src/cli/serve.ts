@@ -18,6 +18,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HostOptions } from '../lab/host/engineHost';
 import { DEFAULT_CLIENT_LIMITS, ServeClients, type ClientLimits } from './serveClients';
+import {
+  BUSY_MESSAGE,
+  DEFAULT_QUEUE_LIMITS,
+  EngineQueue,
+  type EngineQueueLimits,
+} from './engineQueue';
 import { RestartPolicy } from '../lab/host/restartPolicy';
 import { hostProcessLauncher, probeLauncher } from './childScripts';
 import { SpecDecError, describeError } from '../core/errors';
@@ -37,6 +43,8 @@ export interface ServeOptions extends HostOptions {
   token?: string;
   /** per-client send budget and heartbeat (DEFAULT_CLIENT_LIMITS) */
   clientLimits?: Partial<ClientLimits>;
+  /** how many quick requests (history, attach, probe) the engine takes, and in what turns */
+  queueLimits?: Partial<EngineQueueLimits>;
 }
 
 export interface RunningServer {
@@ -49,6 +57,8 @@ export interface RunningServer {
   hostPid(): number | null;
   /** clients connected now, and dropped so far for a full backlog or a missed ping */
   clientCount(): { connected: number; dropped: number };
+  /** quick requests accepted now (waiting or in the engine), and refused busy so far */
+  queueCount(): { accepted: number; refused: number };
 }
 
 const COOKIE = 'specdec_token';
@@ -153,9 +163,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         restarts.ready();
       }
       clients.deliver(m);
+      queue.onHostMessage(m);
     });
     child.on('exit', (code, signal) => {
       if (host === child) host = null;
+      queue.hostGone();
       if (closing) return;
       const how = signal ? `it was stopped by ${signal}` : `it exited with code ${code}`;
       const delay = restarts.exited();
@@ -175,7 +187,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     host = child;
   };
-  const toHost = (ws: WebSocket, request: HostRequest): void => {
+  /** a request to the engine now; false when none runs (the client is told, one is started) */
+  const sendToHost = (ws: WebSocket, request: HostRequest): boolean => {
     if (!host?.connected) {
       sendTo(ws, {
         type: 'error',
@@ -187,10 +200,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         restarts.reset();
         spawn();
       }
-      return;
+      return false;
     }
     clients.routeReplies(ws, request);
     host.send(request);
+    return true;
+  };
+  // quick requests take turns within bounds; sweeps, live runs and downloads go at once (the
+  // engine runs one at a time and refuses the rest)
+  const queue = new EngineQueue(
+    { ...DEFAULT_QUEUE_LIMITS, ...options.queueLimits },
+    sendToHost,
+    (ws, request) =>
+      sendTo(ws, {
+        type: 'error',
+        requestId: request.requestId,
+        code: 'BUSY',
+        message: BUSY_MESSAGE,
+      }),
+  );
+  const toHost = (ws: WebSocket, request: HostRequest): void => {
+    if (EngineQueue.takes(request)) queue.submit(ws, request);
+    else sendToHost(ws, request);
   };
 
   const deny = (res: ServerResponse, status: number, text: string): void => {
@@ -297,6 +328,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     socket.on('error', () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
+      ws.on('close', () => queue.forget(ws));
       // protocol errors (a frame over the limit, invalid UTF-8, bad opcodes): drop that client
       ws.on('error', () => ws.terminate());
       let allowance = MESSAGE_BURST;
@@ -350,10 +382,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
     hostPid: () => host?.pid ?? null,
     clientCount: () => ({ connected: clients.size, dropped: clients.dropped }),
+    queueCount: () => ({ accepted: queue.accepted, refused: queue.refused }),
     async close() {
       closing = true;
       if (restartTimer) clearTimeout(restartTimer);
       clients.closeAll();
+      queue.close();
       wss.close();
       if (host) {
         const child = host;

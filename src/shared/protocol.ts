@@ -493,12 +493,18 @@ export const HostMessage = z.discriminatedUnion('type', [
     entries: z.array(HistorySummary),
   }),
   z.object({ type: z.literal('history-entry'), requestId: z.string(), entry: HistoryEntry }),
+  /**
+   * a saved run's events, in `parts` messages of a bounded size (`part` counts from 0): a long
+   * run never makes one message of many megabytes; the last part ends the request
+   */
   z.object({
     type: z.literal('history-run'),
     requestId: z.string(),
     id: z.string(),
     runId: z.string(),
     events: z.array(EngineEvent),
+    part: z.number().int().nonnegative(),
+    parts: z.number().int().positive(),
   }),
   z.object({
     type: z.literal('probe-result'),

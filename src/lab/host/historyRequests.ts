@@ -1,8 +1,10 @@
 /**
  * The history requests: list, open, replay, rename and delete saved sweeps. A sweep still being
  * written is neither renamed nor deleted under it; a file that cannot be read is refused in words.
+ * A saved run's events go back in parts of bounded size.
  */
 import { SpecDecError } from '../../core/errors';
+import type { EngineEvent } from '../../shared/events';
 import type { HostMessage } from '../../shared/protocol';
 import { HistoryFileError } from './historyFiles';
 import { notSavedReason, type HistoryStore } from './historyStore';
@@ -15,6 +17,25 @@ function refused<T>(read: () => T): T {
     if (err instanceof HistoryFileError) throw new SpecDecError('BAD_ARGUMENT', err.message);
     throw err;
   }
+}
+
+/** a saved run's reply is sent in parts of about this many bytes of JSON at most */
+export const RUN_PART_BYTES = 512 * 1024;
+
+/** a run's events cut into consecutive parts of at most RUN_PART_BYTES (one event may pass it) */
+export function replyParts(events: readonly EngineEvent[]): EngineEvent[][] {
+  const parts: EngineEvent[][] = [[]];
+  let bytes = 0;
+  for (const event of events) {
+    const size = JSON.stringify(event).length + 1;
+    if (bytes + size > RUN_PART_BYTES && parts.at(-1)!.length > 0) {
+      parts.push([]);
+      bytes = 0;
+    }
+    parts.at(-1)!.push(event);
+    bytes += size;
+  }
+  return parts;
 }
 
 export class HistoryRequests {
@@ -45,7 +66,18 @@ export class HistoryRequests {
         'BAD_ARGUMENT',
         'This saved run has no step log to replay (it was saved before logs were kept, or the disk was full): its row in the table is what was kept.',
       );
-    this.post({ type: 'history-run', requestId, id, runId, events });
+    const parts = replyParts(events);
+    parts.forEach((part, index) =>
+      this.post({
+        type: 'history-run',
+        requestId,
+        id,
+        runId,
+        events: part,
+        part: index,
+        parts: parts.length,
+      }),
+    );
   }
 
   rename(requestId: string, id: string, name: string): void {

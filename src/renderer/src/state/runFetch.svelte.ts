@@ -17,7 +17,7 @@ export class RunFetch {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly pending = new Map<
     string,
-    { runId: string; resolve: (log: RunLog | null) => void }
+    { runId: string; resolve: (log: RunLog | null) => void; received: EngineEvent[] }
   >();
   private inFlight = $state(0);
   private selectToken = 0;
@@ -66,7 +66,7 @@ export class RunFetch {
     this.history.track(requestId, saved.savedIn);
     this.inFlight++;
     return new Promise((resolve) => {
-      this.pending.set(requestId, { runId, resolve });
+      this.pending.set(requestId, { runId, resolve, received: [] });
       this.send({ type: 'history-run', requestId, id: saved.savedIn!, runId });
     });
   }
@@ -75,11 +75,23 @@ export class RunFetch {
     return requestId !== null && this.pending.has(requestId);
   }
 
-  /** The engine sent a saved run's events: they join the store under the run's saved label. */
-  onRun(requestId: string, runId: string, events: readonly EngineEvent[]): void {
-    if (!this.pending.has(requestId)) return;
+  /**
+   * The engine sent a part of a saved run's events (a long run comes in several): once the last
+   * has come, they join the store under the run's saved label.
+   */
+  onRun(
+    requestId: string,
+    runId: string,
+    events: readonly EngineEvent[],
+    part: number,
+    parts: number,
+  ): void {
+    const fetch = this.pending.get(requestId);
+    if (!fetch) return;
+    fetch.received.push(...events);
+    if (part < parts - 1) return;
     const saved = this.runs.savedChoice(runId);
-    this.runs.append(events, () => ({
+    this.runs.append(fetch.received, () => ({
       label: saved?.label ?? runId,
       group: saved?.group ?? SAVED,
       config: saved?.config ?? runId,

@@ -172,7 +172,13 @@ export class Studio {
         this.historyCoordinator.onEntry(message.requestId, message.entry);
         return;
       case 'history-run':
-        this.runFetch.onRun(message.requestId, message.runId, message.events);
+        this.runFetch.onRun(
+          message.requestId,
+          message.runId,
+          message.events,
+          message.part,
+          message.parts,
+        );
         return;
       case 'probe-result':
         if (this.detail.owns(message.requestId)) this.detail.onResult(message.result);
