@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `specdec`: SpecDec Studio's command line over src/core. */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SpecDecError, describeError, type SettingName } from '../core/errors';
 import {
   DEFAULT_KS,
@@ -83,6 +83,16 @@ function flagHint(settings: readonly SettingName[]): string {
 }
 
 const EP_CHOICES = ['auto', ...EXECUTION_PROVIDERS];
+
+/** `--acceptance 0.6,0.8`: controlled acceptance targets, each strictly between 0 and 1, once each */
+function acceptanceList(value: string): number[] {
+  const rates = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
+  if (rates.some((a) => !(a > 0 && a < 1)))
+    throw new InvalidArgumentError(
+      `--acceptance must be numbers between 0 and 1, both excluded, separated by commas (got ${JSON.stringify(value)}).`,
+    );
+  return [...new Set(rates)];
+}
 
 function kvLocationOption(): Option {
   return new Option(
@@ -235,6 +245,11 @@ program
     'who drafts: the draft model, prompt lookup (n-gram matches in the context), or both: model,prompt-lookup',
     nameList('--drafter', DRAFTERS),
     [DEFAULT_DRAFTER],
+  )
+  .option(
+    '--acceptance <list>',
+    "controlled acceptance: the draft model runs every pass, but each drafted token is the target's with probability A (else one it rejects), so K can be chosen at alpha A on this machine; a list sweeps each A (greedy, fixed or heuristic policy, the model drafter)",
+    acceptanceList,
   )
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')

@@ -30,7 +30,11 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
   const prompts = promptsOf(opts);
   const settings = sweepSettingsOf(opts, prompts);
   // Arguments first: nothing is downloaded, probed or loaded for a request that cannot run.
-  const config = sweepPlan(settings, { warmup: opts.warmup, noKvCache: !opts.kvCache });
+  const config = sweepPlan(settings, {
+    warmup: opts.warmup,
+    noKvCache: !opts.kvCache,
+    ...(opts.acceptance ? { acceptance: opts.acceptance } : {}),
+  });
   checkOutputsWritable(opts);
   const stop = cancelOnSignals();
   try {

@@ -20,6 +20,8 @@ export interface SweepRunOptions {
   noKvCache?: boolean;
   /** events carry each drafted token's probabilities (the app shows them) */
   reportProbabilities?: boolean;
+  /** controlled acceptance targets (the CLI's --acceptance): each runs every K with the oracle */
+  acceptance?: number[];
 }
 
 /**
@@ -41,6 +43,7 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     // null (greedy, repetition off) is the engine's absent
     ...(settings.sampling ? { sampling: settings.sampling } : {}),
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
+    ...(options.acceptance ? { acceptance: options.acceptance } : {}),
   };
   checkSweepSettings(config);
   return config;

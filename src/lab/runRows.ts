@@ -62,6 +62,11 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     drafter: run.drafter,
     kPerStep: run.kPerStep,
     acceptanceByPosition: run.acceptanceByPosition,
+    acceptanceTarget: run.acceptanceTarget,
+    meanAcceptanceLength: run.meanAcceptanceLength,
+    acceptedPerStepHistogram: run.acceptedPerStepHistogram,
+    draftTokensTested: run.draftTokensTested,
+    timeSplit: run.timeSplit,
     repetition: detectRepetition(run.outputTokenIds),
     ...(providers
       ? {

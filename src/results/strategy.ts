@@ -32,8 +32,16 @@ export const REFERENCE_STRATEGY = strategyName({});
 
 /**
  * The runs that measure alpha, the per-token acceptance: speculative, K=1 (one draft per step),
- * drafted by the draft model.
+ * drafted by the draft model itself (not at a controlled acceptance: that alpha was set, not
+ * measured).
  */
-export function measuresAlpha(row: HasStrategy & { mode: string; k: number | null }): boolean {
-  return row.mode === 'speculative' && row.k === 1 && strategyOf(row).drafter === DEFAULT_DRAFTER;
+export function measuresAlpha(
+  row: HasStrategy & { mode: string; k: number | null; acceptanceTarget?: number | null },
+): boolean {
+  return (
+    row.mode === 'speculative' &&
+    row.k === 1 &&
+    strategyOf(row).drafter === DEFAULT_DRAFTER &&
+    (row.acceptanceTarget ?? null) === null
+  );
 }

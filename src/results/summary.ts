@@ -1,6 +1,6 @@
 /**
  * A sweep's arithmetic, shared by the CLI table, the app's results table and the analysis: one
- * row per configuration (mode, drafter, policy, K) with the median over repeats and prompts and
+ * row per configuration (mode, drafter, policy, controlled acceptance, K) with the median over repeats and prompts and
  * the min-max spread, per-prompt rows, and the best configuration. Pure functions over RunRow.
  */
 import { times } from '../shared/format';
@@ -15,13 +15,15 @@ import { decide, pairKey, PAIRED_RULE, type PairedTimes } from './verdict';
 export const SAMPLE_CHARS = 150;
 
 export interface SummaryRow {
-  /** `${mode}:${drafter}:${policy}:${k}`: stable across updates, for keyed lists */
+  /** `${mode}:${drafter}:${policy}:${k}` (then `:a${A}` when controlled): stable, for keyed lists */
   key: string;
   mode: DecodeMode;
   k: number | null;
   /** null for baselines */
   drafter: DrafterKind | null;
   policy: DraftPolicyName | null;
+  /** controlled acceptance's target A; null for real drafting and baselines */
+  acceptanceTarget: number | null;
   /** runs summarized: repeats x prompts */
   repeats: number;
   /** distinct prompts among them */
@@ -48,16 +50,22 @@ export interface SummaryRow {
 
 export { median, spreadOf, type Spread };
 
-type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy'>;
+type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTarget'>;
 
+/** each controlled acceptance target is a configuration of its own (real drafting keeps its key) */
 export function groupKey(row: Variant): string {
-  return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}`;
+  const controlled = row.acceptanceTarget != null ? `:a${row.acceptanceTarget}` : '';
+  return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}${controlled}`;
 }
 
-/** "K=3", or "K=3 prompt-lookup / heuristic" when the sweep compares drafters or policies */
+/**
+ * "K=3", "K=3 alpha 0.8" at a controlled acceptance, and "K=3 prompt-lookup / heuristic" when the
+ * sweep compares drafters or policies
+ */
 export function variantLabel(row: Variant, withStrategy: boolean): string {
   if (row.mode !== 'speculative') return row.mode;
-  const k = `K=${row.k}`;
+  const k =
+    row.acceptanceTarget != null ? `K=${row.k} alpha ${row.acceptanceTarget}` : `K=${row.k}`;
   return withStrategy ? `${k} ${strategyName(row)}` : k;
 }
 
@@ -84,6 +92,7 @@ function compareRows(a: SummaryRow, b: SummaryRow): number {
     MODE_ORDER[a.mode] - MODE_ORDER[b.mode] ||
     (a.drafter ?? '').localeCompare(b.drafter ?? '') ||
     (a.policy ?? '').localeCompare(b.policy ?? '') ||
+    (a.acceptanceTarget ?? -1) - (b.acceptanceTarget ?? -1) ||
     (a.k ?? 0) - (b.k ?? 0)
   );
 }
@@ -128,6 +137,7 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       k: first.k,
       drafter: first.drafter ?? null,
       policy: first.policy ?? null,
+      acceptanceTarget: first.acceptanceTarget ?? null,
       repeats: group.length,
       prompts: new Set(group.map((r) => r.promptIndex)).size,
       timeS: spreadOf(group.map((r) => r.timeS))!,

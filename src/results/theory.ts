@@ -42,6 +42,8 @@ interface AcceptanceRow {
   k: number | null;
   drafter?: DrafterKind | null | undefined;
   acceptanceRate: number | null;
+  /** controlled acceptance's target: such a run's alpha was set, not measured */
+  acceptanceTarget?: number | null | undefined;
 }
 
 /** What a sweep's prediction carries: the protocol's Theory. */

@@ -5,7 +5,7 @@
  * these schemas on arrival.
  */
 import { z } from 'zod';
-import { EngineEvent, DecodeMode, RunMetrics, StopReason } from './events';
+import { EngineEvent, DecodeMode, RunMetrics, StopReason, TimeSplit } from './events';
 import {
   DrafterKind,
   DraftPolicyName,
@@ -320,6 +320,33 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   kPerStep: z.array(z.number().int().min(0).max(MAX_K)).optional(),
   /** how often the i-th drafted token of a step was accepted */
   acceptanceByPosition: z.array(Share).max(MAX_K).optional(),
+  /**
+   * Controlled acceptance: the rate A the oracle drafter drafted at (each drafted token the
+   * target's with probability A); null for real drafting. The engines' metrics follow (vLLM's
+   * mean acceptance length and per-step histogram, llama.cpp's tested drafts), then where the
+   * run's time went. All absent in sweeps saved before them.
+   */
+  acceptanceTarget: Share.nullable().optional(),
+  /** 1 + accepted / verification steps; null without a verification step */
+  meanAcceptanceLength: z
+    .number()
+    .min(1)
+    .max(MAX_K + 1)
+    .nullable()
+    .optional(),
+  /** verification steps by how many drafts they accepted: index = accepted count, 0..K */
+  acceptedPerStepHistogram: z
+    .array(RunCount)
+    .max(MAX_K + 1)
+    .optional(),
+  /** drafts the target's verdict decided (accepted, or a step's first rejection), of draftedTokens */
+  draftTokensTested: RunCount.optional(),
+  /** the run's time: draft passes, target passes and the rest, summing to timeS */
+  timeSplit: TimeSplit.extend({
+    draftS: RunSeconds,
+    targetS: RunSeconds,
+    otherS: RunSeconds,
+  }).optional(),
   /** execution providers the models ran on */
   targetProvider: z.string().optional(),
   draftProvider: z.string().nullable().optional(),

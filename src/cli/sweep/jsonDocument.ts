@@ -6,7 +6,11 @@ import {
   variantLabel,
   type SummaryRow,
 } from '../../results/summary';
-import { expectedSpeedup, predictedMeasuredCost } from '../../results/theory';
+import {
+  expectedSpeedup,
+  expectedSpeedupMeasuredCost,
+  predictedMeasuredCost,
+} from '../../results/theory';
 import type { SweepRun } from '../../core/experiment/sweep';
 import type { SweepOutcome } from './outcome';
 
@@ -29,10 +33,24 @@ export function sweepJsonDocument(outcome: SweepOutcome) {
   const { prompts, config, opened, providers, result } = outcome;
   const { pair } = opened;
   const { rows, theory } = result;
-  const predicted = (r: SweepRun): number | null =>
-    theory && r.mode === 'speculative' && r.drafter === 'model'
-      ? expectedSpeedup(theory.alpha, theory.c, r.k!)
-      : null;
+  const { costs } = result;
+  // a controlled run is predicted at its own alpha, the target, with the pair's measured costs
+  const predicted = (r: SweepRun): number | null => {
+    if (r.mode !== 'speculative' || r.k === null) return null;
+    if (r.acceptanceTarget !== null)
+      return costs && expectedSpeedup(r.acceptanceTarget, costs.c, r.k);
+    return theory && r.drafter === 'model' ? expectedSpeedup(theory.alpha, theory.c, r.k) : null;
+  };
+  const predictedMeasured = (r: SweepRun): number | null => {
+    if (r.mode !== 'speculative' || r.k === null) return null;
+    if (r.acceptanceTarget !== null) {
+      const v = costs?.verifyCost[String(r.k)];
+      return costs && v !== undefined
+        ? expectedSpeedupMeasuredCost(r.acceptanceTarget, costs.c, r.k, v)
+        : null;
+    }
+    return r.drafter === 'model' ? predictedMeasuredCost(theory, r.k) : null;
+  };
   return {
     config: {
       ...config,
@@ -53,10 +71,7 @@ export function sweepJsonDocument(outcome: SweepOutcome) {
     runs: result.runs.map((r, i) => ({
       ...rows[i]!,
       predictedSpeedup: predicted(r),
-      predictedSpeedupMeasuredCost:
-        r.mode === 'speculative' && r.drafter === 'model' && r.k !== null
-          ? predictedMeasuredCost(theory, r.k)
-          : null,
+      predictedSpeedupMeasuredCost: predictedMeasured(r),
       executionProviders: { target: providers.target, draft: providers.draft },
     })),
     summary: summarizeRows(rows),

@@ -44,6 +44,8 @@ export interface SweepCliOptions {
   policy: DraftPolicyName[];
   pMin: number;
   drafter: DrafterKind[];
+  /** controlled acceptance targets (`--acceptance`); absent: real drafting */
+  acceptance?: number[];
   temperature: number;
   topK: number;
   topP: number;
