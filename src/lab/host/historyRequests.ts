@@ -20,7 +20,7 @@ function refused<T>(read: () => T): T {
 }
 
 /** a saved run's reply is sent in parts of about this many bytes of JSON at most */
-export const RUN_PART_BYTES = 512 * 1024;
+export const RUN_PART_BYTES = 128 * 1024;
 
 /** a run's events cut into consecutive parts of at most RUN_PART_BYTES (one event may pass it) */
 export function replyParts(events: readonly EngineEvent[]): EngineEvent[][] {
