@@ -34,6 +34,17 @@ export interface SummaryRow {
   newTokens: Spread;
   tokensPerTargetPass: Spread | null;
   acceptanceRate: Spread | null;
+  /** vLLM's mean acceptance length per run (1 + accepted / verification steps) */
+  meanAcceptanceLength: Spread | null;
+  /**
+   * verification steps by accepted count (index 0..K), summed over the configuration's runs (as
+   * vLLM aggregates its counters); null when no run recorded one
+   */
+  acceptedPerStepHistogram: number[] | null;
+  /** accepted / drafts tested over all its runs: the per-position acceptance (A when controlled) */
+  acceptancePerTested: number | null;
+  /** the time split, each part's median over the runs (null when no run recorded one) */
+  timeSplit: { draftS: number; targetS: number; otherS: number } | null;
   speedup: Spread | null;
   /**
    * The speedup's noise: each repeat's median speedup over the configuration's prompts, then the
@@ -146,6 +157,7 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       newTokens: spreadOf(group.map((r) => r.newTokens))!,
       tokensPerTargetPass: spreadOf(group.map((r) => r.tokensPerTargetPass)),
       acceptanceRate: spreadOf(group.map((r) => r.acceptanceRate)),
+      ...engineMetrics(group),
       speedup,
       speedupOverRepeats: spreadOf([...byRepeat.values()].map(median)),
       times: Object.fromEntries(group.map((r) => [pairKey(r.repeat, r.promptIndex), r.timeS])),
@@ -154,6 +166,41 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
     });
   }
   return summary.sort(compareRows);
+}
+
+/** The serving engines' metrics of one configuration's runs (vLLM's and llama.cpp's). */
+function engineMetrics(
+  group: readonly RunRow[],
+): Pick<
+  SummaryRow,
+  'meanAcceptanceLength' | 'acceptedPerStepHistogram' | 'acceptancePerTested' | 'timeSplit'
+> {
+  const histograms = group.flatMap((r) =>
+    r.acceptedPerStepHistogram?.length ? [r.acceptedPerStepHistogram] : [],
+  );
+  const length = Math.max(0, ...histograms.map((h) => h.length));
+  const tested = group.reduce((n, r) => n + (r.draftTokensTested ?? 0), 0);
+  const accepted = group.reduce(
+    (n, r) => n + (r.draftTokensTested !== undefined ? r.acceptedTokens : 0),
+    0,
+  );
+  const splits = group.flatMap((r) => (r.timeSplit ? [r.timeSplit] : []));
+  return {
+    meanAcceptanceLength: spreadOf(group.map((r) => r.meanAcceptanceLength)),
+    acceptedPerStepHistogram:
+      histograms.length > 0
+        ? Array.from({ length }, (_, i) => histograms.reduce((n, h) => n + (h[i] ?? 0), 0))
+        : null,
+    acceptancePerTested: tested > 0 ? accepted / tested : null,
+    timeSplit:
+      splits.length > 0
+        ? {
+            draftS: median(splits.map((s) => s.draftS)),
+            targetS: median(splits.map((s) => s.targetS)),
+            otherS: median(splits.map((s) => s.otherS)),
+          }
+        : null,
+  };
 }
 
 /** The speculative row with the highest median speedup; null when there is none to compare. */

@@ -16,7 +16,13 @@ const micro = ['--target', MICRO_A, '--draft', MICRO_B];
 interface Doc {
   config: { acceptance?: number[]; ks: number[] };
   runs: Array<RunRow & { predictedSpeedup: number | null }>;
-  summary: Array<{ key: string; k: number | null; acceptanceTarget: number | null }>;
+  summary: Array<{
+    key: string;
+    k: number | null;
+    acceptanceTarget: number | null;
+    acceptedPerStepHistogram: number[] | null;
+    acceptancePerTested: number | null;
+  }>;
   best: { label: string } | null;
 }
 
@@ -76,6 +82,15 @@ describe('specdec sweep --acceptance', () => {
       'speculative:model:fixed:2:a0.9',
       'speculative:model:fixed:4:a0.9',
     ]);
+    // per configuration: the histograms summed over its runs, accepted over tested pooled
+    for (const s of doc.summary.filter((x) => x.k !== null)) {
+      const runs = doc.runs.filter((x) => x.k === s.k && x.acceptanceTarget === s.acceptanceTarget);
+      const steps = runs.reduce((n, x) => n + x.verificationSteps, 0);
+      expect(s.acceptedPerStepHistogram!.reduce((a, b) => a + b, 0)).toBe(steps);
+      const tested = runs.reduce((n, x) => n + x.draftTokensTested!, 0);
+      const accepted = runs.reduce((n, x) => n + x.acceptedTokens, 0);
+      expect(s.acceptancePerTested).toBeCloseTo(accepted / tested, 12);
+    }
     expect(doc.best?.label).toMatch(/^K=\d alpha 0\.[59] model \/ fixed$/);
 
     const rows = parse(readFileSync(csv, 'utf8'), { columns: true }) as Array<

@@ -40,6 +40,43 @@ describe('controlled acceptance in the summary', () => {
     ]);
   });
 
+  it('sums the per-step histograms, pools accepted over tested, and takes each time part’s median', () => {
+    const rows = [
+      runRow({
+        k: 2,
+        acceptanceTarget: 0.8,
+        acceptedTokens: 5,
+        draftTokensTested: 7,
+        meanAcceptanceLength: 2,
+        acceptedPerStepHistogram: [1, 1, 2],
+        timeSplit: { draftS: 0.1, targetS: 0.5, otherS: 0.1 },
+      }),
+      runRow({
+        k: 2,
+        acceptanceTarget: 0.8,
+        repeat: 1,
+        acceptedTokens: 3,
+        draftTokensTested: 5,
+        meanAcceptanceLength: 3,
+        acceptedPerStepHistogram: [2, 0, 1],
+        timeSplit: { draftS: 0.3, targetS: 0.7, otherS: 0.3 },
+      }),
+    ];
+    const [row] = summarizeRows(rows);
+    expect(row!.acceptedPerStepHistogram).toEqual([3, 1, 3]);
+    expect(row!.acceptancePerTested).toBe(8 / 12);
+    expect(row!.meanAcceptanceLength?.median).toBe(2.5);
+    expect(row!.timeSplit).toEqual({ draftS: 0.2, targetS: 0.6, otherS: 0.2 });
+    // rows saved before these metrics: none of them
+    const [old] = summarizeRows([runRow()]);
+    expect(old).toMatchObject({
+      acceptedPerStepHistogram: null,
+      acceptancePerTested: null,
+      meanAcceptanceLength: null,
+      timeSplit: null,
+    });
+  });
+
   it('a controlled K=1 run does not measure the pair’s alpha', () => {
     const controlled = runRow({ k: 1, acceptanceRate: 0.9, acceptanceTarget: 0.9 });
     const real = runRow({ k: 1, acceptanceRate: 0.4, acceptanceTarget: null });
