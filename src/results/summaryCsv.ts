@@ -24,6 +24,20 @@ export const SUMMARY_CSV_COLUMNS = [
   'Output Text Sample',
 ] as const;
 
+/**
+ * The column a sweep with controlled acceptance adds after Drafter (its configurations differ by
+ * the target A alone); a sweep without it keeps the exercise's columns.
+ */
+export const ACCEPTANCE_TARGET_COLUMN = 'Acceptance Target';
+
+/** the columns of a summary: the exercise's, with the acceptance target where a row has one */
+export function summaryCsvColumns(summary: readonly SummaryRow[]): string[] {
+  const columns: string[] = [...SUMMARY_CSV_COLUMNS];
+  if (summary.some((r) => r.acceptanceTarget !== null))
+    columns.splice(columns.indexOf('Drafter') + 1, 0, ACCEPTANCE_TARGET_COLUMN);
+  return columns;
+}
+
 type Cell = string | number | null;
 
 /** "yes" when every run's output equals the baseline's, else "no (2/3)" as the CLI's table says */
@@ -34,12 +48,13 @@ export function identicalCell(row: Pick<SummaryRow, 'identicalCount' | 'repeats'
 /** One configuration's row: medians over its runs (repeats x prompts), times with their range. */
 export function summaryCsvRecord(
   row: SummaryRow,
-): Record<(typeof SUMMARY_CSV_COLUMNS)[number], Cell> {
+): Record<(typeof SUMMARY_CSV_COLUMNS)[number] | typeof ACCEPTANCE_TARGET_COLUMN, Cell> {
   return {
     Mode: row.mode,
     K: row.k,
     Policy: row.policy,
     Drafter: row.drafter,
+    [ACCEPTANCE_TARGET_COLUMN]: row.acceptanceTarget,
     Runs: row.repeats,
     'Time Median (s)': row.timeS.median,
     'Time Min (s)': row.timeS.min,
@@ -56,9 +71,10 @@ export function summaryCsvRecord(
 /** The CSV text: a header, then one row per configuration in the table's order ('' for no run). */
 export function summaryCsv(runs: readonly RunRow[]): string {
   if (runs.length === 0) return '';
-  return stringify(summarizeRows(runs).map(summaryCsvRecord), {
+  const summary = summarizeRows(runs);
+  return stringify(summary.map(summaryCsvRecord), {
     header: true,
-    columns: [...SUMMARY_CSV_COLUMNS],
+    columns: summaryCsvColumns(summary),
     // an output sample such as "-mile." must never start a spreadsheet formula
     escape_formulas: true,
   });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { sweepPlan, type SweepPlanSettings } from '../../src/lab/runPlan';
 import { RUN_CSV_COLUMNS, runCsvRecord } from '../../src/results/runsCsv';
+import { SUMMARY_CSV_COLUMNS, summaryCsv } from '../../src/results/summaryCsv';
 import { measuresAlpha } from '../../src/results/strategy';
 import { groupKey, summarizeRows, variantLabel } from '../../src/results/summary';
 import { predictFromSweep } from '../../src/results/theory';
@@ -75,6 +76,24 @@ describe('controlled acceptance in the summary', () => {
       meanAcceptanceLength: null,
       timeSplit: null,
     });
+  });
+
+  it('the summary CSV tells the targets apart with a column of its own, only where there are any', () => {
+    const rows = [0.6, 0.9].map((a) => runRow({ k: 2, acceptanceTarget: a }));
+    const [header, , first, second] = summaryCsv([base, ...rows])
+      .trim()
+      .split('\n');
+    expect(header!.split(',').slice(0, 5)).toEqual([
+      'Mode',
+      'K',
+      'Policy',
+      'Drafter',
+      'Acceptance Target',
+    ]);
+    expect(first!.split(',').slice(0, 5)).toEqual(['speculative', '2', '', '', '0.6']);
+    expect(second!.split(',')[4]).toBe('0.9');
+    const real = summaryCsv([base, runRow({ k: 2 })]).split('\n')[0];
+    expect(real).toBe(SUMMARY_CSV_COLUMNS.join(','));
   });
 
   it('a controlled K=1 run does not measure the pair’s alpha', () => {
