@@ -172,6 +172,13 @@ export class EngineQueue {
       const { request } = work.waiting.shift()!;
       this.waitingCount -= 1;
       this.lastTurn.set(ws, ++this.turns);
+      // a request id already in the engine: its replies could not be told apart
+      if (this.handed.has(request.requestId)) {
+        this.refused += 1;
+        this.refuse(ws, request);
+        if (work.inEngine === 0 && work.waiting.length === 0) this.clients.delete(ws);
+        continue;
+      }
       const paced = !UNPACED.has(request.type);
       this.handed.set(request.requestId, { ws, paced, since: now });
       work.inEngine += 1;

@@ -305,7 +305,34 @@ describe('EngineQueue turns', () => {
     queue.submit(a, list('waits'));
     await new Promise((r) => setTimeout(r, 300));
     expect(refused).toEqual(['waits']);
+    // the same id twice while the first is in the engine: the second is refused, not counted
+    queue.submit(a, list('held'));
+    expect(refused).toEqual(['waits', 'held']);
+    expect(queue.accepted).toBe(1);
     queue.hostGone();
+    expect(queue.accepted).toBe(0);
+    queue.close();
+  });
+
+  it('never hands the engine two requests with one id (their replies could not be told apart)', () => {
+    const handed: string[] = [];
+    const refused: string[] = [];
+    const queue = new EngineQueue(
+      { ...limits, inEngine: 2 },
+      (_ws, r) => (handed.push(r.requestId), true),
+      (_ws, r) => refused.push(r.requestId),
+    );
+    const a = new FakeSocket() as unknown as WebSocket;
+    const b = new FakeSocket() as unknown as WebSocket;
+    queue.submit(a, list('a1'));
+    queue.submit(a, list('a2'));
+    queue.submit(b, list('same'));
+    queue.submit(b, list('same'));
+    queue.onHostMessage(answer('a1'));
+    queue.onHostMessage(answer('a2'));
+    expect(handed).toEqual(['a1', 'a2', 'same']);
+    expect(refused).toEqual(['same']);
+    queue.onHostMessage(answer('same'));
     expect(queue.accepted).toBe(0);
     queue.close();
   });
