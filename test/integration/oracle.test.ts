@@ -10,7 +10,11 @@ import { SpeculativeRun, type SpeculativeOptions } from '../../src/core/decoding
 import { checkSweepSettings, runSweep, type SweepConfig } from '../../src/core/experiment/sweep';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
 import type { EngineEvent } from '../../src/shared/events';
-import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET } from '../support/helpers';
+import { join } from 'node:path';
+import { FIXTURES, MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET } from '../support/helpers';
+
+/** the llama family's tiny fixtures (tools/build_standin.py --family llama --tiny) */
+const LLAMA = join(FIXTURES, '..', 'families');
 
 const PROMPT = 'The old man looked out across the river and said';
 const PROMPTS = [
@@ -249,5 +253,23 @@ describe('oracle drafter on the embedded pair', () => {
     ).toThrow(/needs greedy decoding/);
     expect(() => checkSweepSettings({ ...base, acceptance: [0.5, 1] })).toThrow(/between 0 and 1/);
     expect(() => checkSweepSettings({ ...base, acceptance: [] })).toThrow(/at least one/);
+  });
+});
+
+describe('oracle drafter on another family (the tiny llama pair)', () => {
+  let pair: ModelPair;
+  beforeAll(async () => {
+    pair = await loadPair(join(LLAMA, 'llama-tiny-target'), join(LLAMA, 'llama-tiny-draft'));
+  });
+  afterAll(() => releasePair(pair));
+
+  it('gives the baseline output for every K = 1..8, its metrics consistent', async () => {
+    const truth = await baseline(pair, PROMPT, 30);
+    for (let k = 1; k <= 8; k++) {
+      const r = await oracleRun(pair, k, truth, 0.7, k).runToEnd();
+      expect(r.outputTokenIds).toEqual(truth.outputTokenIds);
+      checkMetrics(r);
+      expect(r.metrics.draftPasses).toBe(r.metrics.draftedTokens);
+    }
   });
 });
