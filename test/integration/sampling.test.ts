@@ -16,46 +16,12 @@ import {
 import { applyRepetition } from '../../src/core/decoding/repetition';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
+import { chiSquare, chiSquareCritical } from '../support/chiSquare';
 import { MICRO_A, MICRO_B } from '../support/helpers';
 
 const PROMPT = 'The old man said';
 const RUNS = 3000;
 const PARAMS = { temperature: 2, topK: 0, topP: 1 };
-
-/** Wilson-Hilferty approximation of the chi-square quantile for a 0.1% false-alarm rate. */
-function chiSquareCritical(df: number): number {
-  const z = 3.0902; // standard normal quantile at 0.999
-  const a = 2 / (9 * df);
-  return df * (1 - a + z * Math.sqrt(a)) ** 3;
-}
-
-/** chi-square statistic of observed counts against expected probabilities (small bins pooled) */
-function chiSquare(
-  counts: Map<number, number>,
-  p: Float64Array,
-  n: number,
-): { stat: number; df: number } {
-  let stat = 0;
-  let bins = 0;
-  let restObs = 0;
-  let restExp = 0;
-  for (let t = 0; t < p.length; t++) {
-    const exp = p[t]! * n;
-    const obs = counts.get(t) ?? 0;
-    if (exp >= 5) {
-      stat += (obs - exp) ** 2 / exp;
-      bins++;
-    } else {
-      restObs += obs;
-      restExp += exp;
-    }
-  }
-  if (restExp > 0) {
-    stat += (restObs - restExp) ** 2 / restExp;
-    bins++;
-  }
-  return { stat, df: bins - 1 };
-}
 
 describe('top-k and top-p without sorting the vocabulary', () => {
   /** the definition: sort every id (most probable first, lower id first on ties), keep a prefix */
