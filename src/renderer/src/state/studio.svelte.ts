@@ -25,6 +25,9 @@ import { StepProbe } from './stepProbe.svelte';
 import { SweepControl } from './sweepControl.svelte';
 import { SweepState } from './sweep.svelte';
 
+/** how long a tab waits before asking a busy engine again for the running sweep */
+const ATTACH_RETRY_MS = 1000;
+
 export class Studio {
   // What the views show, one state per concern:
   readonly setup = new SetupState();
@@ -72,6 +75,8 @@ export class Studio {
   readonly bridgeKind: StudioBridge['kind'];
   private readonly bridge: StudioBridge;
   private hasOpened = false;
+  /** the `attach` sent when the connection opened, asked again if the engine was too busy */
+  private attachRequest: string | null = null;
 
   constructor(bridge: StudioBridge) {
     this.bridge = bridge;
@@ -85,7 +90,7 @@ export class Studio {
       this.connection = connection;
       if (connection.state !== 'open') return;
       // a sweep running on the engine (started by another window) is shown here too
-      this.send({ type: 'attach', requestId: newRequestId('attach') });
+      this.attach();
       // After a reconnect the list may have changed while we were away.
       if (this.hasOpened) this.historyCoordinator.refresh();
       this.hasOpened = true;
@@ -97,6 +102,11 @@ export class Studio {
       this.stream.cancel();
       this.replay.pause();
     };
+  }
+
+  private attach(): void {
+    this.attachRequest = newRequestId('attach');
+    this.send({ type: 'attach', requestId: this.attachRequest });
   }
 
   get connected(): boolean {
@@ -213,6 +223,14 @@ export class Studio {
   /** An error goes to the part whose request failed; what the user must see becomes a notice. */
   private onError(requestId: string | null, code: string, message: string): void {
     let fallback: SetupField | null = null;
+    // serve refuses work beyond its bounds with BUSY: the running sweep is asked for again
+    if (requestId !== null && requestId === this.attachRequest) {
+      if (code === 'BUSY')
+        setTimeout(() => {
+          if (this.connected) this.attach();
+        }, ATTACH_RETRY_MS);
+      return;
+    }
     // a download on show stops, whichever request it belongs to
     this.download.onError(requestId, code, message);
     if (this.live.owns(requestId)) {
