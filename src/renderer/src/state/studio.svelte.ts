@@ -21,7 +21,7 @@ import { ResultsState, type EmbeddedPair } from './results.svelte';
 import { RunFetch } from './runFetch.svelte';
 import { RunStore } from './runs.svelte';
 import { SetupState } from './setup.svelte';
-import { StepProbe } from './stepProbe.svelte';
+import { PositionDetailRequest } from './positionDetail.svelte';
 import { SweepControl } from './sweepControl.svelte';
 import { SweepState } from './sweep.svelte';
 
@@ -67,7 +67,7 @@ export class Studio {
   readonly liveControl = new LiveControl(this, (request) => this.send(request));
   readonly downloadControl = new DownloadControl(this, (request) => this.send(request));
   /** top tokens asked of the engine at a picked position */
-  readonly stepProbe = new StepProbe(this, (request) => this.send(request));
+  readonly positionDetail = new PositionDetailRequest(this, (request) => this.send(request));
   readonly exports = new ExportState(this.results, this.runs, this.replay, (name, text) =>
     this.bridge.saveText(name, text),
   );

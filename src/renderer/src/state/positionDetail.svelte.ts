@@ -13,7 +13,7 @@ import type { SetupState } from './setup.svelte';
 import type { SweepState } from './sweep.svelte';
 
 /** the studio's parts a probe reads: the picked token's run and where its settings are kept */
-export interface StepProbeParts {
+export interface PositionDetailParts {
   readonly detail: DetailState;
   readonly replay: ReplayState;
   readonly runs: RunStore;
@@ -25,11 +25,11 @@ export interface StepProbeParts {
   readonly engineBusy: boolean;
 }
 
-export class StepProbe {
-  private readonly parts: StepProbeParts;
+export class PositionDetailRequest {
+  private readonly parts: PositionDetailParts;
   private readonly send: (request: HostRequest) => void;
 
-  constructor(parts: StepProbeParts, send: (request: HostRequest) => void) {
+  constructor(parts: PositionDetailParts, send: (request: HostRequest) => void) {
     this.parts = parts;
     this.send = send;
   }
