@@ -4,7 +4,18 @@
  * (the same the protocol's schemas and the app's form check).
  */
 import { InvalidArgumentError } from 'commander';
-import { MAX_CPU_THREADS, MAX_REPETITION_PENALTY } from '../shared/limits';
+import {
+  MAX_CPU_THREADS,
+  MAX_NEW_TOKENS_TYPED,
+  MAX_NO_REPEAT_NGRAM,
+  MAX_PORT,
+  MAX_REPEATS,
+  MAX_REPETITION_PENALTY,
+  MAX_SEED,
+  MAX_TEMPERATURE,
+  MAX_TOP_K,
+  MAX_WARMUP,
+} from '../shared/limits';
 
 /** `value` as the user typed it, for a message: quoted when it is not a plain number */
 function shown(value: string): string {
@@ -97,3 +108,31 @@ export function nameList<T extends string>(flag: string, choices: readonly T[]) 
     return [...new Set(names)] as T[];
   };
 }
+
+/** The ranges every surface shares (src/shared/limits.ts), as the CLI's flags take them. */
+export const numericFlags = {
+  maxNewTokens: wholeIn('--max-new-tokens', 1, MAX_NEW_TOKENS_TYPED),
+  repeats: wholeIn('--repeats', 1, MAX_REPEATS),
+  warmup: wholeIn('--warmup', 0, MAX_WARMUP),
+  topK: wholeIn('--top-k', 0, MAX_TOP_K, `from 0 (all) to ${MAX_TOP_K}`),
+  seed: wholeIn('--seed', 0, MAX_SEED),
+  noRepeatNgram: wholeIn(
+    '--no-repeat-ngram',
+    0,
+    MAX_NO_REPEAT_NGRAM,
+    `from 0 (off) to ${MAX_NO_REPEAT_NGRAM}`,
+  ),
+  port: wholeIn('--port', 0, MAX_PORT, `from 0 (any free one) to ${MAX_PORT}`),
+  temperature: numberIn('--temperature', {
+    low: 0,
+    high: MAX_TEMPERATURE,
+    lowOpen: false,
+    words: `from 0 (greedy) to ${MAX_TEMPERATURE}`,
+  }),
+  topP: numberIn('--top-p', {
+    low: 0,
+    high: 1,
+    lowOpen: true,
+    words: 'above 0 and at most 1',
+  }),
+};

@@ -10,16 +10,7 @@ import {
   DEFAULT_WARMUP,
   SEED_PROMPT,
 } from '../shared/defaults';
-import {
-  MAX_NEW_TOKENS_TYPED,
-  MAX_NO_REPEAT_NGRAM,
-  MAX_PORT,
-  MAX_REPEATS,
-  MAX_SEED,
-  MAX_TEMPERATURE,
-  MAX_TOP_K,
-  MAX_WARMUP,
-} from '../shared/limits';
+import { MAX_SEED } from '../shared/limits';
 import {
   DEFAULT_DRAFTER,
   DEFAULT_POLICY,
@@ -36,11 +27,10 @@ import { SWEEP_EXAMPLES, TOP_EXAMPLES } from './helpExamples';
 import {
   kList,
   nameList,
-  numberIn,
+  numericFlags,
   probability,
   repetitionPenalty,
   threadCount,
-  wholeIn,
 } from './flagParsers';
 
 // Each command's module (and onnxruntime-node, transformers.js behind it) is imported when the
@@ -112,31 +102,8 @@ function graphOption(): Option {
     .default('auto');
 }
 
-/** The ranges every surface shares (src/shared/limits.ts), as the CLI's flags take them. */
-const maxNewTokens = wholeIn('--max-new-tokens', 1, MAX_NEW_TOKENS_TYPED);
-const repeats = wholeIn('--repeats', 1, MAX_REPEATS);
-const warmup = wholeIn('--warmup', 0, MAX_WARMUP);
-const topK = wholeIn('--top-k', 0, MAX_TOP_K, `from 0 (all) to ${MAX_TOP_K}`);
-const seed = wholeIn('--seed', 0, MAX_SEED);
-const noRepeatNgram = wholeIn(
-  '--no-repeat-ngram',
-  0,
-  MAX_NO_REPEAT_NGRAM,
-  `from 0 (off) to ${MAX_NO_REPEAT_NGRAM}`,
-);
-const port = wholeIn('--port', 0, MAX_PORT, `from 0 (any free one) to ${MAX_PORT}`);
-const temperature = numberIn('--temperature', {
-  low: 0,
-  high: MAX_TEMPERATURE,
-  lowOpen: false,
-  words: `from 0 (greedy) to ${MAX_TEMPERATURE}`,
-});
-const topP = numberIn('--top-p', {
-  low: 0,
-  high: 1,
-  lowOpen: true,
-  words: 'above 0 and at most 1',
-});
+const { maxNewTokens, repeats, warmup, topK, seed, noRepeatNgram, port, temperature, topP } =
+  numericFlags;
 
 const program = new Command('specdec')
   .description('SpecDec Studio: speculative decoding experiments on ONNX GPT-2 models')
