@@ -402,3 +402,22 @@ describe('every draft-length policy, drafter and the repetition controls on the 
     }
   });
 });
+
+describe('an input the export declares and the engine does not feed', () => {
+  it('is refused at load, by name, with what a llama pass feeds', async (ctx) => {
+    if (torchMissing) ctx.skip(torchMissing);
+    const dir = copyFolder(EARLY);
+    const onnxPath = join(dir, 'onnx', 'model.onnx');
+    const addInput = [
+      'import onnx, sys',
+      'from onnx import helper, TensorProto',
+      'm = onnx.load(sys.argv[1])',
+      "m.graph.input.append(helper.make_tensor_value_info('num_logits_to_keep', TensorProto.INT64, []))",
+      'onnx.save(m, sys.argv[1])',
+    ].join('\n');
+    execFileSync(SYSTEM_PYTHON, ['-c', addInput, onnxPath]);
+    await expect(OnnxCausalLM.open(readModelFolder(dir))).rejects.toThrow(
+      /onnx\/model\.onnx takes an input the engine does not feed: num_logits_to_keep\. A Llama pass feeds input_ids, attention_mask, position_ids, use_cache_branch and the cache \(past_key_values\.0\.key \.\.\.\); export the model without it\.$/,
+    );
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * Whether an ONNX session is a decoder the engine can drive: the inputs and outputs its
- * architecture names (the pass inputs, the cache slots, logits), and their element types.
+ * architecture names (the pass inputs, the cache slots, logits), no input it would not feed, and
+ * their element types.
  */
 import type * as ort from 'onnxruntime-node';
 import { SpecDecError } from '../errors';
@@ -42,6 +43,20 @@ export function readDecoderInterface(
     );
   }
   const slots = cacheSlots(architecture, folder.config);
+  // an input the engine would not feed fails the first pass in onnxruntime's words: say it here
+  const fed = new Set<string>([
+    ...architecture.inputs.required,
+    ...architecture.inputs.optional,
+    ...slots.map((slot) => slot.past),
+  ]);
+  const unfed = session.inputNames.filter((name) => !fed.has(name));
+  if (unfed.length > 0) {
+    const feeds = [...architecture.inputs.required, ...architecture.inputs.optional].join(', ');
+    throw new SpecDecError(
+      'ONNX_INTERFACE',
+      `${folder.onnxPath} takes ${unfed.length === 1 ? 'an input' : 'inputs'} the engine does not feed: ${unfed.slice(0, 3).join(', ')}${unfed.length > 3 ? ', ...' : ''}. A ${architecture.displayName} pass feeds ${feeds} and the cache (${architecture.cache.pastName(0, 'key')} ...); export the model without ${unfed.length === 1 ? 'it' : 'them'}.`,
+    );
+  }
   return {
     slots,
     cacheType: floatType(session.inputMetadata, slots[0]!.past, folder, architecture),
