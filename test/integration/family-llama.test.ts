@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DraftPolicyName, DrafterKind } from '../../src/shared/decoding';
-import type { EngineEvent } from '../../src/shared/events';
 import { BaselineRun } from '../../src/core/decoding/baseline';
-import type { RunResult } from '../../src/core/decoding/decodeRun';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { architectureOf } from '../../src/core/model/architectures/registry';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
@@ -29,6 +27,7 @@ import {
   maxAbsDiff,
   torchMissingReason,
 } from '../support/helpers';
+import { checkEvents, collect } from '../support/runEvents';
 
 const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
 const TARGET = join(FAMILIES, 'llama-tiny-target');
@@ -51,7 +50,7 @@ interface Reference {
 }
 
 function readReference(dir: string): Record<string, Reference> {
-  return JSON.parse(readFileSync(join(dir, 'reference-logits.json'), 'utf8')) as Record<
+  return JSON.parse(readFileSync(join(dir, 'llama-reference-logits.json'), 'utf8')) as Record<
     string,
     Reference
   >;
@@ -65,33 +64,6 @@ function withConfig(dir: string, change: (config: Record<string, unknown>) => vo
   change(config);
   writeFileSync(path, JSON.stringify(config));
   return copy;
-}
-
-async function collect(
-  run: BaselineRun | SpeculativeRun,
-): Promise<{ events: EngineEvent[]; result: RunResult }> {
-  const events: EngineEvent[] = [];
-  for await (const ev of run.events()) events.push(ev);
-  return { events, result: await run.runToEnd() };
-}
-
-/** The invariants engine.test.ts checks on every run's events. */
-function checkEvents(events: EngineEvent[], result: RunResult): void {
-  expect(events[0]!.type).toBe('run-start');
-  expect(events.at(-1)!.type).toBe('run-end');
-  const emits = events.filter((e) => e.type === 'emit');
-  expect(emits.map((e) => e.tokenId)).toEqual(result.outputTokenIds);
-  const start = (events[0] as Extract<EngineEvent, { type: 'run-start' }>).promptTokenIds.length;
-  expect(emits.map((e) => e.position)).toEqual(result.outputTokenIds.map((_, i) => start + i));
-  const count = (kind: string): number => emits.filter((e) => e.kind === kind).length;
-  const m = result.metrics;
-  expect(count('accepted')).toBe(m.acceptedTokens);
-  expect(count('correction')).toBe(m.corrections);
-  expect(count('bonus')).toBe(m.bonuses);
-  expect(count('target')).toBe(m.targetOnlyTokens);
-  expect(m.newTokens).toBe(m.acceptedTokens + m.corrections + m.bonuses + m.targetOnlyTokens);
-  expect(m.targetPasses).toBe(m.verificationSteps + m.targetOnlyTokens);
-  expect(events.filter((e) => e.type === 'draft').length).toBe(m.draftedTokens);
 }
 
 describe('the llama entry', () => {
@@ -150,7 +122,7 @@ describe('the llama entry', () => {
   it('refuses a model_type it does not run, naming it and the families it runs', () => {
     const mamba = withConfig(TARGET, (c) => (c.model_type = 'mamba'));
     expect(() => readModelFolder(mamba)).toThrow(
-      /model_type "mamba" is not a family the engine runs \(it runs gpt2, llama\)/,
+      /model_type "mamba" is not a family the engine runs \(it runs gpt2, llama, qwen2\)/,
     );
   });
 });

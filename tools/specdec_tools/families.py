@@ -3,13 +3,13 @@ target, a smaller draft of its own (another seed, size and head layout: its draf
 always rejected) and an early-exit draft (the target's first block: about half accepted), sharing
 the GPT-2 fixtures' byte-level BPE, in the Hub's layout as optimum/transformers.js export them,
 with PyTorch reference logits for a first pass and for a pass on top of a cache (position_ids
-offset) in `reference-logits.json` beside them.
+offset) in `{family}-reference-logits.json` beside them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -40,6 +40,21 @@ EARLY_LAYERS = 1
 EARLY_DAMP = 0.4
 
 
+FAMILIES = ("llama", "qwen2")
+
+
+def family_pair(family: str, vocab_size: int) -> list[TinyModel]:
+    """A family's target and own draft: Llama's (below), or for Qwen2 the same shapes with biases
+    on the q, k and v projections, other seeds, and eos_token_id a number in both (as Qwen2.5's
+    config.json writes it)."""
+    pair = llama_pair(vocab_size)
+    if family == "llama":
+        return pair
+    return [
+        TinyModel(spec.role, spec.seed + 10, replace(spec.cfg, attention_bias=True), False) for spec in pair
+    ]
+
+
 def llama_pair(vocab_size: int) -> list[TinyModel]:
     """A target (4 query heads over 2 kv heads, tied head) and a smaller draft (2 over 1, its own
     head, another rope_theta), both with grouped-query attention."""
@@ -61,12 +76,13 @@ def llama_pair(vocab_size: int) -> list[TinyModel]:
     ]
 
 
-def write_llama_config(cfg: LlamaConfig, eos_id: int, eos_as_list: bool, out_dir: Path) -> None:
-    """config.json and generation_config.json as transformers' LlamaConfig writes them."""
+def write_llama_config(family: str, cfg: LlamaConfig, eos_id: int, eos_as_list: bool, out_dir: Path) -> None:
+    """config.json and generation_config.json as transformers' LlamaConfig (or Qwen2Config)
+    writes them."""
     eos = [eos_id] if eos_as_list else eos_id
     config = {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
+        "architectures": ["LlamaForCausalLM" if family == "llama" else "Qwen2ForCausalLM"],
+        "model_type": family,
         "hidden_act": "silu",
         "hidden_size": cfg.hidden_size,
         "intermediate_size": cfg.intermediate_size,
@@ -87,6 +103,12 @@ def write_llama_config(cfg: LlamaConfig, eos_id: int, eos_as_list: bool, out_dir
         "torch_dtype": "float32",
         "use_cache": True,
     }
+    if family == "qwen2":
+        # Qwen2Config has no head_dim (hidden_size / heads) and no bias switches (q, k, v have
+        # biases), and writes its sliding-window fields
+        for key in ("head_dim", "attention_bias", "mlp_bias"):
+            del config[key]
+        config.update(use_sliding_window=False, sliding_window=cfg.max_position_embeddings, max_window_layers=cfg.num_hidden_layers)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     generation = {"bos_token_id": eos_id, "eos_token_id": eos, "do_sample": False}
     (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
@@ -97,9 +119,9 @@ def rounded(logits: torch.Tensor) -> list[list[float]]:
     return [[round(v, 6) for v in row] for row in logits.tolist()]
 
 
-def tiny_models(vocab_size: int) -> list[tuple[TinyModel, LlamaLM]]:
+def tiny_models(family: str, vocab_size: int) -> list[tuple[TinyModel, LlamaLM]]:
     """The target, its own draft and its early exit, each with its weights."""
-    target_spec, draft_spec = llama_pair(vocab_size)
+    target_spec, draft_spec = family_pair(family, vocab_size)
     torch.manual_seed(target_spec.seed)
     target = LlamaLM(target_spec.cfg).randomize().damp_last_layers(EARLY_LAYERS, EARLY_DAMP).eval()
     torch.manual_seed(draft_spec.seed)
@@ -110,18 +132,20 @@ def tiny_models(vocab_size: int) -> list[tuple[TinyModel, LlamaLM]]:
 
 
 def build_tiny(family: str, out: Path, bpe: CutBPE) -> list[Path]:
-    """DIR/{family}-tiny-{target,draft,early}/ and DIR/reference-logits.json; returns the folders."""
-    if family != "llama":
-        raise SystemExit(f"--family {family}: the builder writes llama so far")
+    """DIR/{family}-tiny-{target,draft,early}/ and DIR/{family}-reference-logits.json; returns the
+    folders."""
+    if family not in FAMILIES:
+        raise SystemExit(f"--family {family}: the builder writes {', '.join(FAMILIES)}")
     torch.set_num_threads(1)
+    reference_path = out / f"{family}-reference-logits.json"
     reference: dict[str, dict] = {}
     folders = []
-    for model_spec, model in tiny_models(bpe.vocab_size):
+    for model_spec, model in tiny_models(family, bpe.vocab_size):
         cfg = model_spec.cfg
         name = f"{family}-tiny-{model_spec.role}"
         folder = out / name
         (folder / "onnx").mkdir(parents=True, exist_ok=True)
-        write_llama_config(cfg, bpe.eos_id, model_spec.eos_as_list, folder)
+        write_llama_config(family, cfg, bpe.eos_id, model_spec.eos_as_list, folder)
         bpe.write_hf(folder, cfg.max_position_embeddings)
         export_onnx(model, folder / "onnx" / "model.onnx")
         with torch.no_grad():
@@ -148,8 +172,8 @@ def build_tiny(family: str, out: Path, bpe: CutBPE) -> list[Path]:
         (folder / "README.md").write_text(
             f"# {name}: a random-weight {family} decoder for tests\n\n"
             f"**Random weights, not a language model.** {dims}; {params / 1e3:.0f}k parameters. Seed {model_spec.seed}{origin}.\n"
-            "GPT-2's byte-level BPE cut to 300 merges. Built by `tools/build_standin.py --family llama --tiny`; MIT.\n"
+            f"GPT-2's byte-level BPE cut to 300 merges. Built by `tools/build_standin.py --family {family} --tiny`; MIT.\n"
         )
         folders.append(folder)
-    (out / "reference-logits.json").write_text(json.dumps(reference))
+    reference_path.write_text(json.dumps(reference))
     return folders

@@ -1,5 +1,6 @@
 """A Llama-architecture decoder whose ONNX export has the interface optimum and transformers.js give
-the Hub's llama exports (onnx-community/Llama-3.2-1B, HuggingFaceTB/SmolLM2-135M, ...).
+the Hub's llama exports (onnx-community/Llama-3.2-1B, HuggingFaceTB/SmolLM2-135M, ...), and with
+`attention_bias` Qwen2's (biases on the q, k and v projections, the rest Llama's block).
 
 RMSNorm, rotary position embeddings with the config's rope_theta (Llama's rotate_half convention:
 the two halves of each head are the pairs), grouped-query attention (each key/value head serves
@@ -30,6 +31,8 @@ class LlamaConfig:
     rms_norm_eps: float = 1e-5
     rope_theta: float = 10000.0
     tie_word_embeddings: bool = True
+    # biases on the q, k and v projections: Qwen2's one difference from Llama's block
+    attention_bias: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -92,9 +95,10 @@ class Attention(nn.Module):
         self.n_head = cfg.num_attention_heads
         self.n_kv = cfg.num_key_value_heads
         self.head_dim = cfg.head_dim
-        self.q_proj = nn.Linear(cfg.hidden_size, self.n_head * self.head_dim, bias=False)
-        self.k_proj = nn.Linear(cfg.hidden_size, self.n_kv * self.head_dim, bias=False)
-        self.v_proj = nn.Linear(cfg.hidden_size, self.n_kv * self.head_dim, bias=False)
+        bias = cfg.attention_bias
+        self.q_proj = nn.Linear(cfg.hidden_size, self.n_head * self.head_dim, bias=bias)
+        self.k_proj = nn.Linear(cfg.hidden_size, self.n_kv * self.head_dim, bias=bias)
+        self.v_proj = nn.Linear(cfg.hidden_size, self.n_kv * self.head_dim, bias=bias)
         self.o_proj = nn.Linear(self.n_head * self.head_dim, cfg.hidden_size, bias=False)
 
     def forward(self, x, mask, cos, sin, past_k, past_v):
@@ -162,6 +166,8 @@ class LlamaLM(nn.Module):
             for name, p in self.named_parameters():
                 if name.endswith("norm.weight"):
                     nn.init.uniform_(p, 0.5, 1.5)
+                elif name.endswith("proj.bias"):
+                    nn.init.normal_(p, std=1.0)
                 elif p.dim() == 2 and name != "embed_tokens.weight":
                     nn.init.normal_(p, std=1.0 / math.sqrt(p.shape[1]))
                     # the blocks outweigh the token's own embedding in the residual (a tied head

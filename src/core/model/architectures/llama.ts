@@ -23,13 +23,13 @@ const LlamaConfig = z.object({
   eos_token_id: TokenIds.nullish(),
 });
 
-function readLlamaConfig(raw: unknown, configPath: string): ModelConfig {
+function readLlamaConfig(raw: unknown, configPath: string, displayName: string): ModelConfig {
   const parsed = LlamaConfig.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SpecDecError(
       'MODEL_FOLDER_INVALID',
-      `${configPath} is not a Llama config: ${issue?.path.join('.') ?? '?'} ${issue?.message ?? ''}. Expected num_hidden_layers, num_attention_heads, hidden_size, max_position_embeddings and vocab_size.`,
+      `${configPath} is not a ${displayName} config: ${issue?.path.join('.') ?? '?'} ${issue?.message ?? ''}. Expected num_hidden_layers, num_attention_heads, hidden_size, max_position_embeddings and vocab_size.`,
     );
   }
   const c = parsed.data;
@@ -58,10 +58,14 @@ function readLlamaConfig(raw: unknown, configPath: string): ModelConfig {
   };
 }
 
-export const llama: Architecture = {
-  modelType: 'llama',
-  displayName: 'Llama',
-  readConfig: readLlamaConfig,
+/**
+ * The entry of a family whose config.json and ONNX interface are Llama's (Qwen2: its q/k/v biases
+ * live inside the graph), under its own model_type and name.
+ */
+export const llamaLike = (modelType: string, displayName: string): Architecture => ({
+  modelType,
+  displayName,
+  readConfig: (raw, configPath) => readLlamaConfig(raw, configPath, displayName),
   configFields: {
     nLayer: 'num_hidden_layers',
     nKvHeads: 'num_key_value_heads',
@@ -80,4 +84,6 @@ export const llama: Architecture = {
     presentName: (layer, role) => `present.${layer}.${role}`,
   },
   rebuild: null,
-};
+});
+
+export const llama: Architecture = llamaLike('llama', 'Llama');

@@ -8,8 +8,9 @@ import { SpecDecError } from '../../errors';
 import type { Architecture, ModelConfig } from './architecture';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
+import { qwen2 } from './qwen2';
 
-export const ARCHITECTURES: Readonly<Record<string, Architecture>> = { gpt2, llama };
+export const ARCHITECTURES: Readonly<Record<string, Architecture>> = { gpt2, llama, qwen2 };
 
 /** What a model_type without an entry is read as. */
 const FALLBACK: Architecture = gpt2;
