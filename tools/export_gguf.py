@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a GPT-2 or Llama model folder (ours, or a Hub-layout ONNX folder) to GGUF for llama.cpp.
+"""Export a GPT-2, Llama or Qwen2 model folder (ours, or a Hub-layout ONNX folder) to GGUF for llama.cpp.
 
     npm run export:gguf -- MODEL_DIR OUT.gguf [--f16 | --q8]
 
@@ -11,9 +11,10 @@ tensor when the LM head is the token embedding (llama.cpp then ties it itself). 
 matrices in float16 and keeps norms and biases float32, as llama.cpp's own converter does; --q8
 stores them as llama.cpp's Q8_0 (blocks of 32 values: a float16 scale, amax / 127, and 32 int8),
 quantized from the float32 weights the way ggml's reference quantizer does.
-A config with model_type "llama" is written with llama.cpp's `llama` architecture instead
-(specdec_tools/gguf_llama.py: separate attn_q/k/v, ffn_gate/up/down, RMSNorm scales, the q and k
-rows permuted to llama.cpp's rotary pairing, rope_theta as rope.freq_base).
+A config with model_type "llama" or "qwen2" is written with llama.cpp's `llama` or `qwen2`
+architecture instead (specdec_tools/gguf_llama.py: separate attn_q/k/v, ffn_gate/up/down, RMSNorm
+scales, for llama the q and k rows permuted to llama.cpp's rotary pairing, for qwen2 the q/k/v
+biases, rope_theta as rope.freq_base).
 Only numpy and onnx are needed (Debian's python3-onnx).
 """
 
@@ -203,11 +204,12 @@ def export(folder: Path, out_path: Path, dtype: str = "f32") -> dict:
     onnx_path = next((folder / f for f in ("onnx/model.onnx", "onnx/decoder_model_merged.onnx") if (folder / f).exists()), None)
     if onnx_path is None:
         raise SystemExit(f"{folder} has no onnx/model.onnx or onnx/decoder_model_merged.onnx to read the weights from.")
-    if config.get("model_type") == "llama":
-        weights = read_llama_weights(onnx_path, config)
+    arch = config.get("model_type")
+    if arch in ("llama", "qwen2"):
+        weights = read_llama_weights(onnx_path, config, arch)
         kind = {"u32": U32, "f32": F32}
-        arch_kv = [gguf_kv(key, kind[k], v) for key, k, v in llama_metadata(config, weights)]
-        return write_gguf(folder, out_path, dtype, "llama", weights, arch_kv)
+        arch_kv = [gguf_kv(key, kind[k], v) for key, k, v in llama_metadata(config, weights, arch)]
+        return write_gguf(folder, out_path, dtype, arch, weights, arch_kv)
     n_layer, n_embd = config["n_layer"], config["n_embd"]
     weights = read_weights(onnx_path, n_layer, config["vocab_size"])
     expected = {"token_embd.weight", "position_embd.weight", "output_norm.weight", "output_norm.bias"}

@@ -81,6 +81,15 @@ const MODELS: Array<[string, string, 'strict' | 'near-ties allowed', boolean]> =
     false,
   ],
   ['llama-tiny early exit', join(FAMILIES, 'llama-tiny-early'), 'near-ties allowed', true],
+  // llama.cpp's `qwen2` architecture: q/k/v biases, rotary in the NeoX (rotate_half) way
+  ['qwen2-tiny target', join(FAMILIES, 'qwen2-tiny-target'), 'near-ties allowed', true],
+  [
+    'qwen2-tiny draft (untied head)',
+    join(FAMILIES, 'qwen2-tiny-draft'),
+    'near-ties allowed',
+    false,
+  ],
+  ['qwen2-tiny early exit', join(FAMILIES, 'qwen2-tiny-early'), 'near-ties allowed', true],
 ];
 
 /** llama.cpp's own greedy loop, free running: the first n tokens after the prompt */

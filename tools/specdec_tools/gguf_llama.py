@@ -1,9 +1,10 @@
-"""The llama family's half of tools/export_gguf.py: a Llama ONNX decoder's weights found by where they
-sit in the graph, renamed and laid out as llama.cpp's `llama` architecture reads them, and its
-metadata, following llama.cpp's convert_hf_to_gguf.py (LlamaModel): attn_q / attn_k rows permuted
-from Hugging Face's rotate_half pairing (a head's two halves) to llama.cpp's (adjacent values), no
-`output` tensor when the head is the token embedding (llama.cpp then ties it itself).
-Only numpy and onnx are needed.
+"""The llama-like families' half of tools/export_gguf.py: a Llama (or Qwen2) ONNX decoder's weights
+found by where they sit in the graph, renamed and laid out as llama.cpp's `llama` (or `qwen2`)
+architecture reads them, and its metadata, following llama.cpp's convert_hf_to_gguf.py: for
+`llama` (LlamaModel) the attn_q / attn_k rows permuted from Hugging Face's rotate_half pairing (a
+head's two halves) to llama.cpp's (adjacent values); `qwen2` (Qwen2Model) keeps them, llama.cpp
+rotating it in the NeoX (rotate_half) way, and adds the q/k/v biases. No `output` tensor when the
+head is the token embedding (llama.cpp then ties it itself). Only numpy and onnx are needed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def permute_rotary(w: np.ndarray, n_head: int) -> np.ndarray:
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-def read_llama_weights(onnx_path: Path, config: dict) -> dict[str, np.ndarray]:
+def read_llama_weights(onnx_path: Path, config: dict, arch: str = "llama") -> dict[str, np.ndarray]:
     """llama.cpp tensor name -> array ([out, in] for matrices).
 
     In node order each block has an RMSNorm scale (a Mul by a hidden-sized initializer), the
@@ -49,7 +50,22 @@ def read_llama_weights(onnx_path: Path, config: dict) -> dict[str, np.ndarray]:
         (inits[n.input[0]] for n in nodes if n.op_type == "Gather" and n.input[0] in inits and inits[n.input[0]].ndim == 2),
         None,
     )
-    matmuls = [inits[n.input[1]] for n in nodes if n.op_type == "MatMul" and inits.get(n.input[1]) is not None and inits[n.input[1]].ndim == 2]
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for n in nodes:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+
+    def bias_of(matmul: onnx.NodeProto) -> np.ndarray | None:
+        """the 1-D initializer an Add puts on the MatMul's output (a Linear with a bias)"""
+        for add in (c for c in consumers.get(matmul.output[0], []) if c.op_type == "Add"):
+            for i in add.input:
+                if i in inits and inits[i].ndim == 1:
+                    return inits[i]
+        return None
+
+    weight_matmuls = [n for n in nodes if n.op_type == "MatMul" and inits.get(n.input[1]) is not None and inits[n.input[1]].ndim == 2]
+    matmuls = [inits[n.input[1]] for n in weight_matmuls]
+    biases = [bias_of(n) for n in weight_matmuls]
     scales = [
         inits[i]
         for n in nodes
@@ -68,11 +84,14 @@ def read_llama_weights(onnx_path: Path, config: dict) -> dict[str, np.ndarray]:
     for i in range(n_layer):
         for j, role in enumerate(BLOCK_MATMULS):
             w = np.ascontiguousarray(matmuls[per_block * i + j].T)  # [in, out] -> [out, in]
-            if role == "attn_q":
-                w = permute_rotary(w, n_head)
-            elif role == "attn_k":
-                w = permute_rotary(w, n_kv)
+            b = biases[per_block * i + j]
+            if arch == "llama" and role in ("attn_q", "attn_k"):
+                if b is not None:
+                    raise SystemExit(f"{onnx_path}: layer {i} {role} has a bias, which llama.cpp's llama architecture has no place for.")
+                w = permute_rotary(w, n_head if role == "attn_q" else n_kv)
             out[f"blk.{i}.{role}.weight"] = np.ascontiguousarray(w)
+            if b is not None:
+                out[f"blk.{i}.{role}.bias"] = b
         out[f"blk.{i}.attn_norm.weight"] = scales[2 * i]
         out[f"blk.{i}.ffn_norm.weight"] = scales[2 * i + 1]
     out["output_norm.weight"] = scales[-1]
@@ -82,21 +101,21 @@ def read_llama_weights(onnx_path: Path, config: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def llama_metadata(config: dict, weights: dict[str, np.ndarray]) -> list[tuple[str, str, object]]:
-    """(key, kind, value) for the `llama` architecture; kind is u32 or f32."""
+def llama_metadata(config: dict, weights: dict[str, np.ndarray], arch: str = "llama") -> list[tuple[str, str, object]]:
+    """(key, kind, value) for the `llama` or `qwen2` architecture; kind is u32 or f32."""
     n_head = config["num_attention_heads"]
     head_dim = config.get("head_dim") or config["hidden_size"] // n_head
     return [
-        ("llama.context_length", "u32", config["max_position_embeddings"]),
-        ("llama.embedding_length", "u32", config["hidden_size"]),
-        ("llama.feed_forward_length", "u32", weights["blk.0.ffn_up.weight"].shape[0]),
-        ("llama.block_count", "u32", config["num_hidden_layers"]),
-        ("llama.attention.head_count", "u32", n_head),
-        ("llama.attention.head_count_kv", "u32", config.get("num_key_value_heads") or n_head),
-        ("llama.attention.key_length", "u32", head_dim),
-        ("llama.attention.value_length", "u32", head_dim),
-        ("llama.rope.dimension_count", "u32", head_dim),
-        ("llama.rope.freq_base", "f32", float(config.get("rope_theta", 10000.0))),
-        ("llama.attention.layer_norm_rms_epsilon", "f32", float(config.get("rms_norm_eps", 1e-6))),
-        ("llama.vocab_size", "u32", config["vocab_size"]),
+        (f"{arch}.context_length", "u32", config["max_position_embeddings"]),
+        (f"{arch}.embedding_length", "u32", config["hidden_size"]),
+        (f"{arch}.feed_forward_length", "u32", weights["blk.0.ffn_up.weight"].shape[0]),
+        (f"{arch}.block_count", "u32", config["num_hidden_layers"]),
+        (f"{arch}.attention.head_count", "u32", n_head),
+        (f"{arch}.attention.head_count_kv", "u32", config.get("num_key_value_heads") or n_head),
+        (f"{arch}.attention.key_length", "u32", head_dim),
+        (f"{arch}.attention.value_length", "u32", head_dim),
+        (f"{arch}.rope.dimension_count", "u32", head_dim),
+        (f"{arch}.rope.freq_base", "f32", float(config.get("rope_theta", 10000.0))),
+        (f"{arch}.attention.layer_norm_rms_epsilon", "f32", float(config.get("rms_norm_eps", 1e-6))),
+        (f"{arch}.vocab_size", "u32", config["vocab_size"]),
     ]
