@@ -8,7 +8,8 @@ rm -rf test/fixtures/models
 # Small-dimension stand-ins in every Hub file format (merged, model; fp32, q8, fp16).
 rm -rf test/fixtures/standins
 /usr/bin/python3 tools/build_standin.py --model gpt2 --tiny --formats merged,model,q8,fp16 --out test/fixtures/standins
-# Tiny models of each other family (llama, qwen2), with PyTorch reference logits.
+# Tiny models of each other family (llama, qwen2, phi3), with PyTorch reference logits.
 rm -rf test/fixtures/families
 /usr/bin/python3 tools/build_standin.py --family llama --tiny --out test/fixtures/families
 /usr/bin/python3 tools/build_standin.py --family qwen2 --tiny --out test/fixtures/families
+/usr/bin/python3 tools/build_standin.py --family phi3 --tiny --out test/fixtures/families

@@ -19,7 +19,8 @@ faithful and what is not.
 writes a tiny Llama-architecture target and two drafts (DIR/llama-tiny-{target,draft,early}/,
 onnx/model.onnx in fp32) on the same tokenizer, with PyTorch reference logits in
 DIR/llama-reference-logits.json (specdec_tools/families.py): the fixtures of
-test/integration/family-llama.test.ts; `--family qwen2` the same with Qwen2's q/k/v biases.
+test/integration/family-llama.test.ts; `--family qwen2` the same with Qwen2's q/k/v biases,
+`--family phi3` with Phi-3's fused qkv_proj and gate_up_proj.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", choices=sorted(CATALOG))
-    which.add_argument("--family", choices=["llama", "qwen2"], help="a minimal model of another family (with --tiny)")
+    which.add_argument("--family", choices=["llama", "qwen2", "phi3"], help="a minimal model of another family (with --tiny)")
     parser.add_argument("--formats", default="merged,model,q8,fp16", help="comma-separated: merged, model, q8, fp16")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)

@@ -23,8 +23,8 @@ function withConfig(change: (config: Record<string, unknown>) => void): string {
 }
 
 describe('the architecture registry', () => {
-  it('has GPT-2, Llama and Qwen2, keyed by model_type; GPT-2 with its cache names and rebuild', () => {
-    expect(Object.keys(ARCHITECTURES)).toEqual(['gpt2', 'llama', 'qwen2']);
+  it('has GPT-2, Llama, Qwen2 and Phi-3, keyed by model_type; GPT-2 with its cache names and rebuild', () => {
+    expect(Object.keys(ARCHITECTURES)).toEqual(['gpt2', 'llama', 'qwen2', 'phi3']);
     const gpt2 = architectureOf('gpt2');
     expect(gpt2.modelType).toBe('gpt2');
     expect(gpt2.rebuild).not.toBeNull();
@@ -56,7 +56,7 @@ describe('the architecture registry', () => {
       c.num_hidden_layers = 2;
     });
     expect(() => readModelFolder(dir)).toThrow(
-      /config\.json: model_type "gpt_neox" is not a family the engine runs \(it runs gpt2, llama, qwen2\); read by GPT-2's rules, as a model_type without an entry is, it is not a GPT-2 config: n_layer .*and vocab_size\.$/,
+      /config\.json: model_type "gpt_neox" is not a family the engine runs \(it runs gpt2, llama, qwen2, phi3\); read by GPT-2's rules, as a model_type without an entry is, it is not a GPT-2 config: n_layer .*and vocab_size\.$/,
     );
     // a GPT-2 config keeps the message it always had
     const gpt2 = withConfig((c) => delete c.n_layer);

@@ -122,7 +122,7 @@ describe('the llama entry', () => {
   it('refuses a model_type it does not run, naming it and the families it runs', () => {
     const mamba = withConfig(TARGET, (c) => (c.model_type = 'mamba'));
     expect(() => readModelFolder(mamba)).toThrow(
-      /model_type "mamba" is not a family the engine runs \(it runs gpt2, llama, qwen2\)/,
+      /model_type "mamba" is not a family the engine runs \(it runs gpt2, llama, qwen2, phi3\)/,
     );
   });
 });

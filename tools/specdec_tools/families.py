@@ -40,18 +40,22 @@ EARLY_LAYERS = 1
 EARLY_DAMP = 0.4
 
 
-FAMILIES = ("llama", "qwen2")
+FAMILIES = ("llama", "qwen2", "phi3")
 
 
 def family_pair(family: str, vocab_size: int) -> list[TinyModel]:
-    """A family's target and own draft: Llama's (below), or for Qwen2 the same shapes with biases
-    on the q, k and v projections, other seeds, and eos_token_id a number in both (as Qwen2.5's
-    config.json writes it)."""
+    """A family's target and own draft: Llama's (below); for Qwen2 the same shapes with biases on
+    the q, k and v projections, other seeds, and eos_token_id a number in both (as Qwen2.5's
+    config.json writes it); for Phi-3 the same shapes with Phi-3's fused qkv_proj and
+    gate_up_proj, untied heads (as Phi-3's) and other seeds."""
     pair = llama_pair(vocab_size)
     if family == "llama":
         return pair
+    if family == "qwen2":
+        return [TinyModel(s.role, s.seed + 10, replace(s.cfg, attention_bias=True), False) for s in pair]
     return [
-        TinyModel(spec.role, spec.seed + 10, replace(spec.cfg, attention_bias=True), False) for spec in pair
+        TinyModel(s.role, s.seed + 20, replace(s.cfg, fused_projections=True, tie_word_embeddings=False), False)
+        for s in pair
     ]
 
 
@@ -77,11 +81,11 @@ def llama_pair(vocab_size: int) -> list[TinyModel]:
 
 
 def write_llama_config(family: str, cfg: LlamaConfig, eos_id: int, eos_as_list: bool, out_dir: Path) -> None:
-    """config.json and generation_config.json as transformers' LlamaConfig (or Qwen2Config)
-    writes them."""
+    """config.json and generation_config.json as transformers' LlamaConfig (or Qwen2Config,
+    Phi3Config) writes them."""
     eos = [eos_id] if eos_as_list else eos_id
     config = {
-        "architectures": ["LlamaForCausalLM" if family == "llama" else "Qwen2ForCausalLM"],
+        "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "phi3": "Phi3ForCausalLM"}[family]],
         "model_type": family,
         "hidden_act": "silu",
         "hidden_size": cfg.hidden_size,
@@ -109,6 +113,12 @@ def write_llama_config(family: str, cfg: LlamaConfig, eos_id: int, eos_as_list: 
         for key in ("head_dim", "attention_bias", "mlp_bias"):
             del config[key]
         config.update(use_sliding_window=False, sliding_window=cfg.max_position_embeddings, max_window_layers=cfg.num_hidden_layers)
+    if family == "phi3":
+        # Phi3Config: no head_dim (hidden_size / heads), no bias switches, its original context and
+        # sliding window
+        for key in ("head_dim", "attention_bias", "mlp_bias"):
+            del config[key]
+        config.update(original_max_position_embeddings=cfg.max_position_embeddings, sliding_window=cfg.max_position_embeddings - 1)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     generation = {"bos_token_id": eos_id, "eos_token_id": eos, "do_sample": False}
     (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")

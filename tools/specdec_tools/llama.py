@@ -33,6 +33,8 @@ class LlamaConfig:
     tie_word_embeddings: bool = True
     # biases on the q, k and v projections: Qwen2's one difference from Llama's block
     attention_bias: bool = False
+    # Phi-3's layout of the same block: q, k and v as one qkv_proj, gate and up as one gate_up_proj
+    fused_projections: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -96,16 +98,29 @@ class Attention(nn.Module):
         self.n_kv = cfg.num_key_value_heads
         self.head_dim = cfg.head_dim
         bias = cfg.attention_bias
-        self.q_proj = nn.Linear(cfg.hidden_size, self.n_head * self.head_dim, bias=bias)
-        self.k_proj = nn.Linear(cfg.hidden_size, self.n_kv * self.head_dim, bias=bias)
-        self.v_proj = nn.Linear(cfg.hidden_size, self.n_kv * self.head_dim, bias=bias)
+        self.fused = cfg.fused_projections
+        q_size, kv_size = self.n_head * self.head_dim, self.n_kv * self.head_dim
+        if self.fused:
+            # Phi3Attention: rows [q | k | v] of one matrix
+            self.qkv_proj = nn.Linear(cfg.hidden_size, q_size + 2 * kv_size, bias=bias)
+        else:
+            self.q_proj = nn.Linear(cfg.hidden_size, q_size, bias=bias)
+            self.k_proj = nn.Linear(cfg.hidden_size, kv_size, bias=bias)
+            self.v_proj = nn.Linear(cfg.hidden_size, kv_size, bias=bias)
         self.o_proj = nn.Linear(self.n_head * self.head_dim, cfg.hidden_size, bias=False)
 
     def forward(self, x, mask, cos, sin, past_k, past_v):
         b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.n_head, self.head_dim).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        if self.fused:
+            q_size, kv_size = self.n_head * self.head_dim, self.n_kv * self.head_dim
+            qkv = self.qkv_proj(x)
+            q = qkv[..., :q_size].reshape(b, t, self.n_head, self.head_dim).transpose(1, 2)
+            k = qkv[..., q_size : q_size + kv_size].reshape(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+            v = qkv[..., q_size + kv_size :].reshape(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        else:
+            q = self.q_proj(x).view(b, t, self.n_head, self.head_dim).transpose(1, 2)
+            k = self.k_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+            v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = torch.cat([past_k, k], dim=2)
@@ -124,11 +139,19 @@ class MLP(nn.Module):
 
     def __init__(self, cfg: LlamaConfig) -> None:
         super().__init__()
-        self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
-        self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
+        self.fused = cfg.fused_projections
+        if self.fused:
+            # Phi3MLP: rows [gate | up] of one matrix
+            self.gate_up_proj = nn.Linear(cfg.hidden_size, 2 * cfg.intermediate_size, bias=False)
+        else:
+            self.gate_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
+            self.up_proj = nn.Linear(cfg.hidden_size, cfg.intermediate_size, bias=False)
         self.down_proj = nn.Linear(cfg.intermediate_size, cfg.hidden_size, bias=False)
 
     def forward(self, x):
+        if self.fused:
+            gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
+            return self.down_proj(nn.functional.silu(gate) * up)
         return self.down_proj(nn.functional.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
@@ -177,6 +200,10 @@ class LlamaLM(nn.Module):
                         p.mul_(8.0)
                     elif name.endswith(("q_proj.weight", "k_proj.weight")):
                         p.mul_(3.0)
+                    elif name.endswith("qkv_proj.weight"):
+                        # the q and k rows of Phi-3's fused matrix, as q_proj and k_proj above
+                        cfg = self.cfg
+                        p[: (cfg.num_attention_heads + cfg.num_key_value_heads) * cfg.head_dim].mul_(3.0)
             if self.lm_head is not None:
                 self.lm_head.weight.mul_(8.0)
         return self

@@ -1,8 +1,8 @@
 /**
  * What the engine must know about a model family to run its ONNX decoder: how its config.json
  * reads, which inputs a pass feeds, how its KV cache is named and shaped, and whether a fused
- * rebuild of its graph exists. One entry per family (gpt2.ts, llama.ts, qwen2.ts); registry.ts
- * finds it by model_type.
+ * rebuild of its graph exists. One entry per family (gpt2.ts, llama.ts, qwen2.ts, phi3.ts);
+ * registry.ts finds it by model_type.
  */
 
 /** A model's config.json, normalised: the same fields whatever names its family gives them. */

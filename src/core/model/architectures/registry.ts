@@ -8,9 +8,10 @@ import { SpecDecError } from '../../errors';
 import type { Architecture, ModelConfig } from './architecture';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
+import { phi3 } from './phi3';
 import { qwen2 } from './qwen2';
 
-export const ARCHITECTURES: Readonly<Record<string, Architecture>> = { gpt2, llama, qwen2 };
+export const ARCHITECTURES: Readonly<Record<string, Architecture>> = { gpt2, llama, qwen2, phi3 };
 
 /** What a model_type without an entry is read as. */
 const FALLBACK: Architecture = gpt2;
