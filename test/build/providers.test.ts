@@ -21,7 +21,7 @@ const micro = ['--target', MICRO_A, '--draft', MICRO_B];
 describe('arguments first', () => {
   it.each([
     ['K out of range', ['--k', '0'], /K \(draft length\) must be a whole number from 1 to 64/],
-    ['max new tokens', ['--max-new-tokens', '0'], /at least 1/],
+    ['max new tokens', ['--max-new-tokens', '0'], /--max-new-tokens must be a whole number from 1 to/],
     ['an empty prompt', ['--prompt', ' '], /The prompt is empty/],
   ])('%s is refused in one line, exit 2, before any model is opened', async (_n, args, msg) => {
     const data = mkdtempSync(join(tmpdir(), 'specdec-args-'));

@@ -123,3 +123,27 @@ export function painted(page: Page, testid: string): Promise<number> {
     return n;
   });
 }
+
+/**
+ * The verdict as the app shows it (the line under Time vs K), checked against the table's badge:
+ * the badged row is the verdict's when it beat the baseline, and there is none when it did not.
+ * Which one a sweep gets depends on the machine's timings, so tests read it rather than assume it.
+ */
+export async function verdictOnScreen(
+  page: Page,
+): Promise<{ k: string; label: string; beatBaseline: boolean }> {
+  const line = ((await page.getByTestId('time-best').textContent()) ?? '').trim();
+  const m = /^Best K: (No configuration beat the baseline: the fastest, )?(K=(\d+)[^(]*?) \(/.exec(
+    line,
+  );
+  expect(m, line).not.toBeNull();
+  const [, none, label, k] = m!;
+  const badges = page.getByTestId('best-k-row');
+  if (none) {
+    expect(await badges.count()).toBe(0);
+  } else {
+    expect(await badges.count()).toBe(1);
+    expect(await badges.getAttribute('data-label')).toBe(label);
+  }
+  return { k: k!, label: label!, beatBaseline: !none };
+}
