@@ -1,7 +1,7 @@
 // Bundles the `specdec` CLI to JavaScript in out/cli, so the command starts without compiling
 // TypeScript (bin/specdec.js runs out/cli/main.js when it is there). Packages stay external:
 // onnxruntime-node (native), transformers.js and the rest load from node_modules at run time.
-// esbuild is tsx's own dependency, so it is installed wherever the CLI runs from source.
+// esbuild is a dev dependency of ours (and tsx's own), so it is installed wherever the CLI is built.
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
