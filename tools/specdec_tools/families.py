@@ -115,10 +115,10 @@ def write_llama_config(family: str, cfg: LlamaConfig, eos_id: int, eos_as_list: 
         config.update(use_sliding_window=False, sliding_window=cfg.max_position_embeddings, max_window_layers=cfg.num_hidden_layers)
     if family == "phi3":
         # Phi3Config: no head_dim (hidden_size / heads), no bias switches, its original context and
-        # sliding window
+        # sliding window (the block has none: a window as long as the context changes nothing)
         for key in ("head_dim", "attention_bias", "mlp_bias"):
             del config[key]
-        config.update(original_max_position_embeddings=cfg.max_position_embeddings, sliding_window=cfg.max_position_embeddings - 1)
+        config.update(original_max_position_embeddings=cfg.max_position_embeddings, sliding_window=cfg.max_position_embeddings)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     generation = {"bos_token_id": eos_id, "eos_token_id": eos, "do_sample": False}
     (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
