@@ -1,0 +1,81 @@
+/**
+ * What a user sets for a sweep or a step-by-step run, as it crosses every boundary (the app, serve,
+ * the CLI's run plan), and the theory a sweep is compared with. Part of the protocol (protocol.ts
+ * re-exports it).
+ */
+import { z } from 'zod';
+import {
+  DrafterKind,
+  DraftPolicyName,
+  Dtype,
+  ExecutionProviderChoice,
+  RepetitionParams,
+  SamplingParams,
+} from './decoding';
+import { MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
+
+/**
+ * One model of the pair. `source` is null for the embedded pair's model, else a local folder, a
+ * Hub repo id (`Xenova/gpt2`) or a catalog name (`gpt2-medium`); see src/shared/catalog.ts.
+ */
+export const ModelChoice = z.object({
+  source: z.string().min(1).nullable(),
+  /** the ONNX weights to fetch for a Hub model (ignored for folders) */
+  dtype: Dtype,
+  ep: ExecutionProviderChoice,
+});
+export type ModelChoice = z.infer<typeof ModelChoice>;
+
+export const PairChoice = z.object({
+  target: ModelChoice,
+  draft: ModelChoice,
+  /** use only the download cache, never the network */
+  offline: z.boolean(),
+});
+export type PairChoice = z.infer<typeof PairChoice>;
+
+/** How speculative runs draft and verify: shared by sweeps and live step-through. */
+const DecodeChoices = {
+  pMin: z.number().gt(0).lt(1),
+  /** null: greedy decoding */
+  sampling: SamplingParams.nullable(),
+  /** repetition penalty / no-repeat n-gram; absent or null: off */
+  repetition: RepetitionParams.nullable().optional(),
+};
+
+export const SweepSettings = z.object({
+  pair: PairChoice,
+  /** a prompt set: every run is made for each prompt */
+  prompts: z.array(z.string()).min(1).max(MAX_PROMPTS),
+  maxNewTokens: z.number().int(),
+  ks: z.array(z.number().int()).min(1).max(MAX_KS),
+  repeats: z.number().int().min(1).max(MAX_REPEATS),
+  /** compared side by side: every K is run for each policy and each drafter */
+  policies: z.array(DraftPolicyName).min(1),
+  drafters: z.array(DrafterKind).min(1),
+  ...DecodeChoices,
+});
+export type SweepSettings = z.infer<typeof SweepSettings>;
+
+export const LiveSettings = z.object({
+  pair: PairChoice,
+  prompt: z.string(),
+  maxNewTokens: z.number().int(),
+  k: z.number().int(),
+  policy: DraftPolicyName,
+  drafter: DrafterKind,
+  ...DecodeChoices,
+});
+export type LiveSettings = z.infer<typeof LiveSettings>;
+
+/** Leviathan et al.'s prediction from a sweep's measured alpha (K=1 acceptance) and cost ratio c. */
+export const Theory = z.object({
+  alpha: z.number(),
+  c: z.number(),
+  bestK: z.number().int(),
+  /** t_target(K + 1) / t_target(1) per measured K (Leviathan assumes 1) */
+  verifyCost: z.record(z.string(), z.number()).optional(),
+  /** the best K predicted with the measured verification cost */
+  bestKMeasuredCost: z.number().int().optional(),
+});
+export type Theory = z.infer<typeof Theory>;
