@@ -2,51 +2,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../src/shared/events';
 import { BaselineRun } from '../../src/core/decoding/baseline';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
-import type { RunResult } from '../../src/core/decoding/decodeRun';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
 import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, copyFolder } from '../support/helpers';
+import { checkEvents, collect } from '../support/runEvents';
 
 const PROMPTS = [
   'Artificial intelligence is rapidly transforming our world by',
   'The old man looked out across the river and said',
   'In 1961 the committee',
 ];
-
-async function collect(
-  run: BaselineRun | SpeculativeRun,
-): Promise<{ events: EngineEvent[]; result: RunResult }> {
-  const events: EngineEvent[] = [];
-  for await (const ev of run.events()) events.push(ev);
-  return { events, result: await run.runToEnd() };
-}
-
-/** Invariants every run's event stream must satisfy. */
-function checkEvents(events: EngineEvent[], result: RunResult): void {
-  expect(events[0]!.type).toBe('run-start');
-  expect(events.at(-1)!.type).toBe('run-end');
-  const emits = events.filter((e) => e.type === 'emit');
-  // every output token exactly once, in order, at consecutive positions
-  expect(emits.map((e) => e.tokenId)).toEqual(result.outputTokenIds);
-  const start = (events[0] as Extract<EngineEvent, { type: 'run-start' }>).promptTokenIds.length;
-  expect(emits.map((e) => e.position)).toEqual(result.outputTokenIds.map((_, i) => start + i));
-  const count = (kind: string): number => emits.filter((e) => e.kind === kind).length;
-  const m = result.metrics;
-  expect(count('accepted')).toBe(m.acceptedTokens);
-  expect(count('correction')).toBe(m.corrections);
-  expect(count('bonus')).toBe(m.bonuses);
-  expect(count('target')).toBe(m.targetOnlyTokens);
-  expect(m.newTokens).toBe(m.acceptedTokens + m.corrections + m.bonuses + m.targetOnlyTokens);
-  // every target pass either verified drafts or made a token on its own
-  expect(m.targetPasses).toBe(m.verificationSteps + m.targetOnlyTokens);
-  const drafts = events.filter((e) => e.type === 'draft');
-  expect(drafts.length).toBe(m.draftedTokens);
-  // every step emits at least one token
-  const steps = events.filter((e) => e.type === 'step-end').map((e) => e.step);
-  for (const s of steps) expect(emits.some((e) => e.step === s)).toBe(true);
-}
 
 describe('fixture pair (micro-a target, micro-b draft: many rejections)', () => {
   let pair: ModelPair;
