@@ -277,7 +277,9 @@ export function bestSentence(best: BestChoice, withStrategy: boolean): string {
   const over = pairedOver(best);
   if (!best.noiseMeasured) {
     const from = best.pairs === 1 ? 'one run' : `${best.pairs} runs`;
-    return `${label(best.row)} (${x(best.row)}; from ${from} each, too few to measure noise: run 3 or more repeats to tell close configurations apart).`;
+    // without measured noise a median at or under 1x is still no win: say so first, as the badge does
+    const lead = best.beatBaseline ? '' : 'No configuration beat the baseline: the fastest, ';
+    return `${lead}${label(best.row)} (${x(best.row)}; from ${from} each, too few to measure noise: run 3 or more repeats to tell close configurations apart).`;
   }
   if (!best.beatBaseline)
     return `No configuration beat the baseline: the fastest, ${label(best.row)} (${x(best.row)}), was not faster beyond noise over ${over}.`;

@@ -157,3 +157,15 @@ describe('one verdict for every surface (results/summary over run rows)', () => 
     expect(medianRun([])).toBeNull();
   });
 });
+
+it('one run that did not beat the baseline says so first, as the missing badge does', () => {
+  const rows = [
+    runRow({ runId: 'b', mode: 'baseline', k: null, timeS: 0.5, speedup: null }),
+    runRow({ runId: 'k2', k: 2, timeS: 0.55, speedup: 0.5 / 0.55 }),
+  ];
+  const best = bestOf(summarizeRows(rows))!;
+  expect(best).toMatchObject({ beatBaseline: false, noiseMeasured: false });
+  expect(bestSentence(best, false)).toMatch(
+    /^No configuration beat the baseline: the fastest, K=2 \(0\.91x the baseline; from one run each/,
+  );
+});
