@@ -20,7 +20,10 @@ export interface SweepRunOptions {
   noKvCache?: boolean;
   /** events carry each drafted token's probabilities (the app shows them) */
   reportProbabilities?: boolean;
-  /** controlled acceptance targets (the CLI's --acceptance): each runs every K with the oracle */
+  /**
+   * controlled acceptance targets (the CLI's --acceptance): each runs every K with the oracle;
+   * the app sends them in its settings (SweepSettings.acceptance), which take precedence
+   */
   acceptance?: number[];
 }
 
@@ -29,6 +32,7 @@ export interface SweepRunOptions {
  * never downloads, probes or loads anything.
  */
 export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions = {}): SweepConfig {
+  const acceptance = settings.acceptance ?? options.acceptance;
   const config: SweepConfig = {
     prompts: settings.prompts,
     maxNewTokens: settings.maxNewTokens,
@@ -43,7 +47,7 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     // null (greedy, repetition off) is the engine's absent
     ...(settings.sampling ? { sampling: settings.sampling } : {}),
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
-    ...(options.acceptance ? { acceptance: options.acceptance } : {}),
+    ...(acceptance ? { acceptance } : {}),
   };
   checkSweepSettings(config);
   return config;

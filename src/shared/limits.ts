@@ -7,6 +7,8 @@
 export const MAX_K = 64;
 /** K values in one sweep from the app (SweepSettings) */
 export const MAX_KS = 16;
+/** controlled acceptance targets (A) in one sweep from the app (SweepSettings) */
+export const MAX_ACCEPTANCE_TARGETS = 16;
 /** measured repeats of every run from the app (SweepSettings) */
 export const MAX_REPEATS = 20;
 /** prompts in a prompt set */

@@ -204,6 +204,8 @@ export const SweepRunStart = z.object({
   promptIndex: z.number().int(),
   policy: DraftPolicyName.nullable(),
   drafter: DrafterKind.nullable(),
+  /** controlled acceptance's target A for this run; absent for real drafting */
+  acceptanceTarget: z.number().gt(0).lt(1).optional(),
 });
 export type SweepRunStart = z.infer<typeof SweepRunStart>;
 

@@ -12,7 +12,7 @@ import {
   RepetitionParams,
   SamplingParams,
 } from './decoding';
-import { MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
+import { MAX_ACCEPTANCE_TARGETS, MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
 
 /**
  * One model of the pair. `source` is null for the embedded pair's model, else a local folder, a
@@ -53,6 +53,18 @@ export const SweepSettings = z.object({
   /** compared side by side: every K is run for each policy and each drafter */
   policies: z.array(DraftPolicyName).min(1),
   drafters: z.array(DrafterKind).min(1),
+  /**
+   * Controlled acceptance (the CLI's --acceptance): each target A, strictly between 0 and 1, runs
+   * every K with the oracle drafter as a configuration of its own. Absent: real drafting.
+   */
+  acceptance: z
+    .array(z.number().gt(0).lt(1))
+    .min(1)
+    .max(MAX_ACCEPTANCE_TARGETS)
+    .refine((targets) => new Set(targets).size === targets.length, {
+      message: 'Each acceptance target once.',
+    })
+    .optional(),
   ...DecodeChoices,
 });
 export type SweepSettings = z.infer<typeof SweepSettings>;

@@ -4,6 +4,10 @@ import { it } from 'vitest';
 import { livePlan, modelSpecOf, sweepPlan, type SweepPlanSettings } from '../../src/lab/runPlan';
 import { DEFAULT_WARMUP } from '../../src/shared/defaults';
 import { SpecDecError } from '../../src/core/errors';
+import { MAX_ACCEPTANCE_TARGETS } from '../../src/shared/limits';
+import { SweepSettings } from '../../src/shared/settings';
+
+const model = { source: null, dtype: 'fp32', ep: 'auto' } as const;
 
 const settings: SweepPlanSettings = {
   prompts: ['Once upon a time'],
@@ -57,6 +61,41 @@ it('a plan is checked before any model work, with the engine’s own message', (
     () => sweepPlan({ ...settings, policies: ['confidence'], drafters: ['prompt-lookup'] }),
     SpecDecError,
   );
+});
+
+it('controlled acceptance from the app’s settings reaches the engine as the CLI’s --acceptance does, refused where the oracle cannot run', () => {
+  const app = sweepPlan({ ...settings, acceptance: [0.6, 0.9] });
+  const cli = sweepPlan(settings, { acceptance: [0.6, 0.9] });
+  assert.deepEqual(app.acceptance, [0.6, 0.9]);
+  assert.deepEqual(app, cli);
+  assert.equal(sweepPlan(settings).acceptance, undefined);
+  const refused = (extra: Partial<SweepPlanSettings>, words: RegExp): void =>
+    assert.throws(
+      () => sweepPlan({ ...settings, acceptance: [0.8], ...extra }),
+      (err: unknown) => err instanceof SpecDecError && words.test(err.message),
+    );
+  refused({ sampling: { temperature: 0.8, topK: 0, topP: 1, seed: 1 } }, /needs greedy decoding/);
+  refused({ drafters: ['prompt-lookup'] }, /makes no draft-model passes/);
+  refused({ policies: ['confidence'] }, /confidence policy/);
+});
+
+it('the protocol takes 1 to MAX_ACCEPTANCE_TARGETS distinct targets strictly between 0 and 1', () => {
+  const sweep = { pair: { target: model, draft: model, offline: true }, ...settings };
+  assert.equal(SweepSettings.safeParse({ ...sweep, acceptance: [0.5, 0.8] }).success, true);
+  assert.equal(SweepSettings.safeParse(sweep).success, true);
+  for (const acceptance of [
+    [],
+    [0],
+    [1],
+    [0.5, 0.5],
+    [1.2],
+    Array.from({ length: MAX_ACCEPTANCE_TARGETS + 1 }, (_, i) => (i + 1) / 100),
+  ])
+    assert.equal(
+      SweepSettings.safeParse({ ...sweep, acceptance }).success,
+      false,
+      JSON.stringify(acceptance),
+    );
 });
 
 it('a live step-through is a one-K, one-prompt sweep without warm-up', () => {
