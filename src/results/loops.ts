@@ -47,6 +47,8 @@ interface LoopRow {
   k: number | null;
   repetition?: Repetition | null | undefined;
   acceptanceByPosition?: number[] | undefined;
+  /** controlled acceptance (--acceptance): the oracle decides acceptance, not the text */
+  acceptanceTarget?: number | null | undefined;
 }
 
 /**
@@ -68,16 +70,22 @@ export function loopNote(rows: readonly LoopRow[]): string | null {
       ? `a ${first.period}-token cycle at new token ${first.start + 1}`
       : `a repeating cycle (${[...new Set(looping.map((r) => r.repetition!.period))].join(', ')} tokens long, from new token ${Math.min(...looping.map((r) => r.repetition!.start)) + 1})`;
   const keeps = looping.length === rows.length ? 'keeps' : 'keep';
+  const spec = looping.filter((r) => r.mode === 'speculative');
+  // Under controlled acceptance the oracle decides what is accepted, so a loop changes the text only.
+  if (spec.length > 0 && spec.every((r) => r.acceptanceTarget != null))
+    return `${which} ${cycle} and ${keeps} repeating it. Acceptance is controlled (--acceptance), so the loop does not change what is accepted or the speedups; only the text repeats.`;
   let text = `${which} ${cycle} and ${keeps} repeating it: acceptance and the best K then describe that loop, not open text. Repetition controls (no-repeat n-gram 3, say) break it.`;
-  const spec = looping
-    .filter((r) => r.mode === 'speculative' && (r.acceptanceByPosition?.length ?? 0) > first.period)
+  const longest = spec
+    .filter(
+      (r) => r.acceptanceTarget == null && (r.acceptanceByPosition?.length ?? 0) > first.period,
+    )
     .sort((a, b) => (b.k ?? 0) - (a.k ?? 0))[0];
-  const acc = spec?.acceptanceByPosition;
+  const acc = longest?.acceptanceByPosition;
   if (acc && cycles.length === 1 && first.period >= 2) {
     const before = acc[first.period - 2]!;
     const at = acc[first.period - 1]!;
     if (at < 0.5 * before) {
-      text += ` Acceptance by draft position at K=${spec.k} drops at position ${first.period}, the cycle's length (${wholePercent(before)} then ${wholePercent(at)}): within the loop the draft gets one token of each cycle wrong.`;
+      text += ` Acceptance by draft position at K=${longest.k} drops at position ${first.period}, the cycle's length (${wholePercent(before)} then ${wholePercent(at)}): within the loop the draft gets one token of each cycle wrong.`;
     }
   }
   return text;

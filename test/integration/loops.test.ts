@@ -63,6 +63,18 @@ describe('loopNote', () => {
     );
     expect(loopNote([spec(1, [0.5], false)])).toBeNull();
   });
+  it('under controlled acceptance says the loop changes only the text, not what is accepted', () => {
+    const controlled = { ...spec(8, [0.88, 0.88, 0.03]), acceptanceTarget: 0.8 };
+    const note = loopNote([
+      { mode: 'baseline', k: null, repetition: controlled.repetition },
+      controlled,
+    ]);
+    expect(note).toMatch(/Acceptance is controlled \(--acceptance\), so the loop does not change/);
+    expect(note).not.toMatch(/drops at position/);
+    // with a real-drafting run beside it the usual warning stands, about the real run only
+    const mixed = loopNote([controlled, spec(8, [0.88, 0.88, 0.03, 0.03])]);
+    expect(mixed).toMatch(/describe that loop, not open text.*drops at position 3/);
+  });
 });
 
 describe('the token stream marks the loop', () => {
