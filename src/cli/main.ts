@@ -11,6 +11,7 @@ import {
   SEED_PROMPT,
 } from '../shared/defaults';
 import { MAX_SEED } from '../shared/limits';
+import { parseTreeShapes } from '../shared/treeShape';
 import {
   DEFAULT_DRAFTER,
   DEFAULT_POLICY,
@@ -82,6 +83,18 @@ function acceptanceList(value: string): number[] {
       `--acceptance must be numbers between 0 and 1, both excluded, separated by commas (got ${JSON.stringify(value)}).`,
     );
   return [...new Set(rates)];
+}
+
+/** `--tree 3,2,1` (repeatable, or `3,2,1;2,2,2`): static token-tree shapes, once each */
+function treeShapes(value: string, previous: number[][] = []): number[][] {
+  let shapes: number[][];
+  try {
+    shapes = parseTreeShapes([value]);
+  } catch (err) {
+    throw new InvalidArgumentError(describeError(err));
+  }
+  const seen = new Set(previous.map((s) => s.join(',')));
+  return [...previous, ...shapes.filter((s) => !seen.has(s.join(',')))];
 }
 
 function kvLocationOption(): Option {
@@ -217,6 +230,11 @@ program
     '--acceptance <list>',
     "controlled acceptance: the draft model runs every pass, but each drafted token is the target's with probability A (else one it rejects), so K can be chosen at alpha A on this machine; a list sweeps each A (greedy, fixed or heuristic policy, the model drafter)",
     acceptanceList,
+  )
+  .option(
+    '--tree <shape>',
+    "a static token tree, greedy: the draft's top-b tokens at each depth (3,2,1: top-3, top-2 under each, then top-1; the first child the greedy one), all verified in one target pass; repeat the flag or separate shapes with ';' to compare several beside the chains",
+    treeShapes,
   )
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')

@@ -34,6 +34,7 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     warmup: opts.warmup,
     noKvCache: !opts.kvCache,
     ...(opts.acceptance ? { acceptance: opts.acceptance } : {}),
+    ...(opts.tree ? { trees: opts.tree } : {}),
   });
   checkOutputsWritable(opts);
   const stop = cancelOnSignals();

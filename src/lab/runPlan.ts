@@ -25,6 +25,8 @@ export interface SweepRunOptions {
    * the app sends them in its settings (SweepSettings.acceptance), which take precedence
    */
   acceptance?: number[];
+  /** static token-tree shapes (the CLI's --tree), each a configuration beside the chains */
+  trees?: number[][];
 }
 
 /**
@@ -48,6 +50,7 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     ...(settings.sampling ? { sampling: settings.sampling } : {}),
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
     ...(acceptance ? { acceptance } : {}),
+    ...(options.trees ? { trees: options.trees } : {}),
   };
   checkSweepSettings(config);
   return config;

@@ -67,6 +67,7 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     acceptedPerStepHistogram: run.acceptedPerStepHistogram,
     draftTokensTested: run.draftTokensTested,
     timeSplit: run.timeSplit,
+    ...(run.tree ? { tree: run.tree } : {}),
     repetition: detectRepetition(run.outputTokenIds),
     ...(providers
       ? {

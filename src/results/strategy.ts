@@ -36,11 +36,18 @@ export const REFERENCE_STRATEGY = strategyName({});
  * measured).
  */
 export function measuresAlpha(
-  row: HasStrategy & { mode: string; k: number | null; acceptanceTarget?: number | null },
+  row: HasStrategy & {
+    mode: string;
+    k: number | null;
+    acceptanceTarget?: number | null;
+    /** a token tree of depth 1 is no K=1 chain: its acceptance is per node */
+    tree?: unknown;
+  },
 ): boolean {
   return (
     row.mode === 'speculative' &&
     row.k === 1 &&
+    row.tree === undefined &&
     strategyOf(row).drafter === DEFAULT_DRAFTER &&
     (row.acceptanceTarget ?? null) === null
   );

@@ -5,7 +5,7 @@
  */
 import { times } from '../shared/format';
 import { median, spreadOf, type Spread } from '../shared/stats';
-import type { DecodeMode } from '../shared/events';
+import type { DecodeMode, TreeVerifyMode } from '../shared/events';
 import type { RunRow } from '../shared/protocol';
 import type { DraftPolicyName, DrafterKind } from '../shared/decoding';
 import { strategyName } from './strategy';
@@ -24,6 +24,8 @@ export interface SummaryRow {
   policy: DraftPolicyName | null;
   /** controlled acceptance's target A; null for real drafting and baselines */
   acceptanceTarget: number | null;
+  /** a token tree's shape and how it was verified; absent for chains and baselines */
+  tree?: { shape: number[]; verify: TreeVerifyMode };
   /** runs summarized: repeats x prompts */
   repeats: number;
   /** distinct prompts among them */
@@ -61,12 +63,18 @@ export interface SummaryRow {
 
 export { median, spreadOf, type Spread };
 
-type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTarget'>;
+type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTarget'> & {
+  tree?: { shape: readonly number[] } | undefined;
+};
 
-/** each controlled acceptance target is a configuration of its own (real drafting keeps its key) */
+/**
+ * each controlled acceptance target is a configuration of its own (real drafting keeps its key),
+ * and so is each token-tree shape (`:t3,2,1`)
+ */
 export function groupKey(row: Variant): string {
   const controlled = row.acceptanceTarget != null ? `:a${row.acceptanceTarget}` : '';
-  return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}${controlled}`;
+  const tree = row.tree ? `:t${row.tree.shape.join(',')}` : '';
+  return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}${controlled}${tree}`;
 }
 
 /**
@@ -75,6 +83,7 @@ export function groupKey(row: Variant): string {
  */
 export function variantLabel(row: Variant, withStrategy: boolean): string {
   if (row.mode !== 'speculative') return row.mode;
+  if (row.tree) return `tree ${row.tree.shape.join(',')}`;
   const k =
     row.acceptanceTarget != null ? `K=${row.k} alpha ${row.acceptanceTarget}` : `K=${row.k}`;
   return withStrategy ? `${k} ${strategyName(row)}` : k;
@@ -104,7 +113,10 @@ function compareRows(a: SummaryRow, b: SummaryRow): number {
     (a.drafter ?? '').localeCompare(b.drafter ?? '') ||
     (a.policy ?? '').localeCompare(b.policy ?? '') ||
     (a.acceptanceTarget ?? -1) - (b.acceptanceTarget ?? -1) ||
-    (a.k ?? 0) - (b.k ?? 0)
+    // chains before trees; trees by depth, then by shape
+    Number(a.tree !== undefined) - Number(b.tree !== undefined) ||
+    (a.k ?? 0) - (b.k ?? 0) ||
+    (a.tree?.shape.join(',') ?? '').localeCompare(b.tree?.shape.join(',') ?? '')
   );
 }
 
@@ -149,6 +161,7 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       drafter: first.drafter ?? null,
       policy: first.policy ?? null,
       acceptanceTarget: first.acceptanceTarget ?? null,
+      ...(first.tree ? { tree: { shape: first.tree.shape, verify: first.tree.verify } } : {}),
       repeats: group.length,
       prompts: new Set(group.map((r) => r.promptIndex)).size,
       timeS: spreadOf(group.map((r) => r.timeS))!,

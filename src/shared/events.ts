@@ -84,12 +84,33 @@ export const DraftEvent = z.object({
   draftProb: z.number().nullable(),
 });
 
+/** how a token tree was verified: one pass under a tree mask, or its root-to-leaf paths as batch rows */
+export const TreeVerifyMode = z.enum(['mask', 'rows']);
+export type TreeVerifyMode = z.infer<typeof TreeVerifyMode>;
+
+export const Verdict = z.enum(['accepted', 'rejected', 'unchecked']);
+
+/**
+ * One node of a step's token tree, in the order the verify event lists them (depth by depth):
+ * its parent's index in that list (-1: the pending token, the root), its token, the draft's
+ * probability of it, and the target's verdict (rejected: a sibling the target checked and chose
+ * against; unchecked: under a branch the target left).
+ */
+export const TreeNodeEvent = z.object({
+  parent: z.number().int(),
+  depth: z.number().int(),
+  tokenId: z.number().int(),
+  draftProb: z.number().nullable(),
+  verdict: Verdict,
+});
+export type TreeNodeEvent = z.infer<typeof TreeNodeEvent>;
+
 export const VerifyEvent = z.object({
   type: z.literal('verify'),
   runId: z.string(),
   step: z.number().int(),
   draftedTokenIds: z.array(z.number().int()),
-  verdicts: z.array(z.enum(['accepted', 'rejected', 'unchecked'])),
+  verdicts: z.array(Verdict),
   /** the target's token at each drafted position (its argmax, or its sample), then one past the drafts */
   targetTokenIds: z.array(z.number().int()),
   /** the target's probability of each drafted token; null when not computed */
@@ -101,6 +122,12 @@ export const VerifyEvent = z.object({
    * u < min(1, p/q)), for the step detail view
    */
   draws: z.array(z.number()).optional(),
+  /**
+   * token trees only: the step's tree, node by node as draftedTokenIds lists them (verdicts
+   * alike), and how it was verified. targetTokenIds then holds the target's token at each depth
+   * of the accepted path and one past it.
+   */
+  tree: z.object({ verify: TreeVerifyMode, nodes: z.array(TreeNodeEvent) }).optional(),
 });
 
 export const EmitEvent = z.object({

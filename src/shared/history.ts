@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { DrafterKind, DraftPolicyName, KvLocation, ModelGraph } from './decoding';
-import { DecodeMode, RunMetrics, StopReason, TimeSplit } from './events';
+import { DecodeMode, RunMetrics, StopReason, TimeSplit, TreeVerifyMode } from './events';
 import { MAX_K, MAX_PROMPTS } from './limits';
 import { SweepSettings, Theory } from './settings';
+import { MAX_TREE_DEPTH, MAX_TREE_NODES } from './treeShape';
 
 /** A saved sweep's name at most, in characters. */
 export const MAX_HISTORY_NAME = 80;
@@ -39,6 +40,18 @@ export const MAX_RUN_SECONDS = 1e7;
 const RunCount = z.number().int().min(0).max(MAX_RUN_COUNT);
 const RunSeconds = z.number().min(0).max(MAX_RUN_SECONDS);
 const Share = z.number().min(0).max(1);
+
+/**
+ * A token-tree run's tree: its static shape (`--tree 3,2,1`: the branching per depth), how the
+ * target verified it (one pass under a tree mask, or its paths as batch rows) and the nodes it
+ * verified at each step (0: a step with no room to draft).
+ */
+export const RunTree = z.object({
+  shape: z.array(z.number().int().min(1).max(MAX_TREE_NODES)).min(1).max(MAX_TREE_DEPTH),
+  verify: TreeVerifyMode,
+  nodesPerStep: z.array(z.number().int().min(0).max(MAX_TREE_NODES)),
+});
+export type RunTree = z.infer<typeof RunTree>;
 
 /**
  * One finished run of a sweep: its metrics (see events.ts) and what it was compared with, each
@@ -113,6 +126,8 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
     targetS: RunSeconds,
     otherS: RunSeconds,
   }).optional(),
+  /** token-tree runs only (absent for chains, baselines and sweeps saved before trees) */
+  tree: RunTree.optional(),
   /** execution providers the models ran on */
   targetProvider: z.string().optional(),
   draftProvider: z.string().nullable().optional(),

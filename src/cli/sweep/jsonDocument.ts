@@ -35,14 +35,15 @@ export function sweepJsonDocument(outcome: SweepOutcome) {
   const { rows, theory } = result;
   const { costs } = result;
   // a controlled run is predicted at its own alpha, the target, with the pair's measured costs
+  // a token tree has no chain prediction (Leviathan's formulas are for chains)
   const predicted = (r: SweepRun): number | null => {
-    if (r.mode !== 'speculative' || r.k === null) return null;
+    if (r.mode !== 'speculative' || r.k === null || r.tree) return null;
     if (r.acceptanceTarget !== null)
       return costs && expectedSpeedup(r.acceptanceTarget, costs.c, r.k);
     return theory && r.drafter === 'model' ? expectedSpeedup(theory.alpha, theory.c, r.k) : null;
   };
   const predictedMeasured = (r: SweepRun): number | null => {
-    if (r.mode !== 'speculative' || r.k === null) return null;
+    if (r.mode !== 'speculative' || r.k === null || r.tree) return null;
     if (r.acceptanceTarget !== null) {
       const v = costs?.verifyCost[String(r.k)];
       return costs && v !== undefined

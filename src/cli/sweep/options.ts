@@ -46,6 +46,8 @@ export interface SweepCliOptions {
   drafter: DrafterKind[];
   /** controlled acceptance targets (`--acceptance`); absent: real drafting */
   acceptance?: number[];
+  /** static token-tree shapes (`--tree 3,2,1`, repeatable or ';'-separated); absent: chains only */
+  tree?: number[][];
   temperature: number;
   topK: number;
   topP: number;

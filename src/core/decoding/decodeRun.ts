@@ -16,6 +16,7 @@ import type {
 import { SpecDecError } from '../errors';
 import type { ModelPair } from '../model/pair';
 import type { DraftPolicyName, DrafterKind } from '../../shared/decoding';
+import type { RunTree } from '../../shared/history';
 import { checkSampling, seededRandom, type SamplingParams } from './sampling';
 import { checkRepetition, repetitionActive, type RepetitionParams } from './repetition';
 import { RunStats } from './runStats';
@@ -47,6 +48,8 @@ export interface RunDetails {
   acceptedPerStepHistogram: number[];
   /** drafts the target's verdict decided (accepted or rejected), out of those drafted */
   draftTokensTested: number;
+  /** token-tree runs only: the shape, how it was verified, the nodes at each step */
+  tree?: RunTree;
 }
 
 export interface RunResult extends RunDetails {

@@ -51,6 +51,18 @@ export class RunStats {
         this.tally.acceptedTokens += accepted;
         this.acceptedPerStep[accepted] = (this.acceptedPerStep[accepted] ?? 0) + 1;
         this.tested += event.verdicts.filter((v) => v !== 'unchecked').length;
+        if (event.tree) {
+          // a tree's position is its depth: drafted there when the tree reached it, accepted
+          // when the accepted path did
+          const nodes = event.tree.nodes;
+          const depth = nodes.reduce((d, node) => Math.max(d, node.depth), 0);
+          for (let i = 0; i < depth; i++) this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
+          for (const node of nodes) {
+            const i = node.depth - 1;
+            if (node.verdict === 'accepted') this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + 1;
+          }
+          return;
+        }
         for (let i = 0; i < n; i++) {
           this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
           if (event.verdicts[i] === 'accepted') this.acceptedAt[i] = (this.acceptedAt[i] ?? 0) + 1;

@@ -18,6 +18,8 @@ import { checkMaxNewTokens, type DecodeRun, type RunResult } from '../decoding/d
 import { checkRepetition } from '../decoding/repetition';
 import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun } from '../decoding/speculative';
+import { TreeRun, TREE_REPETITION_REFUSAL, TREE_SAMPLING_REFUSAL } from '../decoding/tree/treeRun';
+import { MAX_TREE_SHAPES, treeShapeProblem, treeShapeText } from '../../shared/treeShape';
 import {
   checkAcceptance,
   checkCompatible,
@@ -54,6 +56,11 @@ export interface SweepConfig {
    * (absent: real drafting)
    */
   acceptance?: number[];
+  /**
+   * static token-tree shapes (`--tree 3,2,1`), each a greedy configuration of its own beside the
+   * chains: the model drafter, verified in one target pass
+   */
+  trees?: number[][];
 }
 
 export interface SweepRun extends RunResult {
@@ -75,6 +82,8 @@ export interface SweepHooks {
     drafter: DrafterKind | null;
     /** there when the run's acceptance is controlled */
     acceptanceTarget?: number;
+    /** there for a token tree: its shape */
+    tree?: { shape: number[] };
     index: number;
     total: number;
   }): void;
@@ -139,7 +148,31 @@ export function checkSweepSettings(config: SweepConfig): void {
         checkOracleCompatible(policy, drafter, config.sampling !== undefined);
     }
   }
+  if (config.trees) checkTrees(config);
   checkMaxNewTokens(config.maxNewTokens);
+}
+
+/** Trees run greedy, with the draft model, real drafting only (for now). */
+function checkTrees(config: SweepConfig): void {
+  const trees = config.trees ?? [];
+  if (trees.length === 0 || trees.length > MAX_TREE_SHAPES)
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      `A sweep compares 1 to ${MAX_TREE_SHAPES} tree shapes (got ${trees.length}).`,
+    );
+  for (const shape of trees) {
+    const problem = treeShapeProblem(shape);
+    if (problem)
+      throw new SpecDecError('BAD_ARGUMENT', `Tree ${treeShapeText(shape)}: ${problem}.`);
+  }
+  if (config.sampling)
+    throw new SpecDecError('BAD_ARGUMENT', TREE_SAMPLING_REFUSAL, ['temperature']);
+  if (config.repetition) throw new SpecDecError('BAD_ARGUMENT', TREE_REPETITION_REFUSAL);
+  if (config.acceptance)
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      'Token trees draft with the draft model itself: run them without --acceptance.',
+    );
 }
 
 /**
@@ -148,6 +181,8 @@ export function checkSweepSettings(config: SweepConfig): void {
  */
 export function checkSweepConfig(config: SweepConfig, pair: PairFit): void {
   const drafters = config.drafters ?? [DEFAULT_DRAFTER];
+  if (config.trees && !pair.hasDraft)
+    throw new SpecDecError('BAD_ARGUMENT', 'Token trees need a draft model.');
   if (drafters.some((d) => DRAFTER_REGISTRY[d].traits.needsDraftModel) && !pair.hasDraft) {
     throw new SpecDecError('BAD_ARGUMENT', 'Drafting with a model needs a draft model.');
   }
@@ -188,6 +223,8 @@ export async function runSweep(
     drafter: DrafterKind | null;
     /** null: real drafting */
     acceptance: number | null;
+    /** a token tree's shape; absent: a chain */
+    tree?: number[];
   }
   const baselineOnly = { k: null, policy: null, drafter: null, acceptance: null };
   const plan: Planned[] = [
@@ -201,6 +238,10 @@ export async function runSweep(
           plan.push({ mode: 'speculative', k, policy, drafter, acceptance });
       }
     }
+  }
+  for (const tree of config.trees ?? []) {
+    const shape = { k: tree.length, policy: 'fixed', drafter: 'model', acceptance: null } as const;
+    plan.push({ mode: 'speculative', ...shape, tree });
   }
   /**
    * `truth`: the baseline run of the same repeat and prompt (it runs first), which the oracle
@@ -221,6 +262,7 @@ export async function runSweep(
       ...(config.repetition ? { repetition: config.repetition } : {}),
       ...(withSignal && signal ? { signal } : {}),
     };
+    if (p.tree) return new TreeRun(pair, { ...options, shape: p.tree });
     if (p.mode === 'speculative') {
       return new SpeculativeRun(pair, p.k!, {
         ...options,
@@ -255,17 +297,24 @@ export async function runSweep(
       let baseline: RunResult | null = null;
       // every repeat and prompt draws afresh; every configuration of them draws the same
       const seed = repeat * MAX_PROMPTS + promptIndex;
-      for (const { acceptance, ...p } of plan) {
+      for (const { acceptance, tree, ...p } of plan) {
         if (signal?.aborted) return { runs, cancelled: true };
         hooks.onRunStart?.({
           ...p,
+          ...(tree ? { tree: { shape: tree } } : {}),
           ...(acceptance !== null ? { acceptanceTarget: acceptance } : {}),
           repeat,
           promptIndex,
           index: index++,
           total,
         });
-        const run = make({ ...p, acceptance }, prompt, true, baseline, seed);
+        const run = make(
+          { ...p, acceptance, ...(tree ? { tree } : {}) },
+          prompt,
+          true,
+          baseline,
+          seed,
+        );
         for await (const ev of run.events()) await hooks.onEvent?.(ev);
         const result = await run.runToEnd();
         if (result.stopReason === 'cancelled') return { runs, cancelled: true };

@@ -44,3 +44,21 @@ export function probOf(row: Float32Array, token: number): number {
   for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
   return Math.exp(row[token]! - max) / sum;
 }
+
+/**
+ * The k largest values' indices, largest first; ties go to the lower index, so the first is
+ * `argmax`'s choice (a token tree's first child is the chain's draft).
+ */
+export function topK(row: Float32Array, k: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (best.length === k && v <= row[best[k - 1]!]!) continue;
+    // insertion after every index of an equal or larger value: the lower index stays first
+    let at = best.length;
+    while (at > 0 && row[best[at - 1]!]! < v) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}

@@ -237,7 +237,51 @@ export class OnnxCausalLM {
    * model) only the rows' greedy verdicts.
    */
   async forward(tokens: readonly number[], greedy?: GreedyRead): Promise<Logits> {
-    const n = tokens.length;
+    if (this.kv.batch !== 1)
+      throw new Error(`forward() on a ${this.kv.batch}-row cache: forwardRows() feeds rows`);
+    return this.pass(tokens, 1, greedy);
+  }
+
+  /**
+   * One pass over batch rows of equal length (a token tree's paths, or one depth's nodes), each
+   * after its own cache row: the cache must hold rows.length rows (selectRows). Returns the
+   * logits row after row: row r's i-th token is logits row r * n + i. Host caches only.
+   */
+  async forwardRows(rows: readonly (readonly number[])[]): Promise<Logits> {
+    const n = rows[0]?.length ?? 0;
+    if (rows.length !== this.kv.batch)
+      throw new Error(`forwardRows(): ${rows.length} rows on a ${this.kv.batch}-row cache`);
+    if (rows.some((r) => r.length !== n))
+      throw new Error('forwardRows(): rows of different lengths');
+    if (this.device) throw new Error('forwardRows(): a device-resident cache (host caches only)');
+    return this.pass(rows.flat(), rows.length);
+  }
+
+  /** Batch rows of the cache, row i being row from[i] (kvCache.ts selectRows). */
+  selectRows(from: readonly number[]): void {
+    this.kv.selectRows(from);
+  }
+
+  /**
+   * whether the graph takes more than one batch row (a token tree's paths or nodes as rows): its
+   * input_ids' first dimension is not fixed at 1
+   */
+  get takesBatchRows(): boolean {
+    const ids = this.session.inputMetadata.find((m) => m.name === 'input_ids');
+    return !(ids?.isTensor && ids.shape[0] === 1);
+  }
+
+  /** the cache's batch rows (1 but while a token tree's paths run as rows) */
+  get batch(): number {
+    return this.kv.batch;
+  }
+
+  private async pass(
+    tokens: readonly number[],
+    batch: number,
+    greedy?: GreedyRead,
+  ): Promise<Logits> {
+    const n = tokens.length / batch;
     const past = this.kv.length;
     const total = past + n;
     if (n === 0) throw new Error('forward() needs at least one token');
@@ -246,7 +290,7 @@ export class OnnxCausalLM {
     }
     const called = performance.now();
     const queuedAtCall = this.timer.queuedMs;
-    const feeds = this.feeds.build(tokens, past);
+    const feeds = this.feeds.build(tokens, past, batch);
     // the host cache crosses to a GPU provider and back: the bytes in now, those out below
     let cacheBytes = await this.kv.feedInto(feeds);
 
@@ -276,7 +320,7 @@ export class OnnxCausalLM {
       this.logitsType === 'float16'
         ? halfsToFloats(logits.data as Uint16Array)
         : (logits.data as Float32Array);
-    const read = new Logits(n, vocab, data);
+    const read = new Logits(batch * n, vocab, data);
     this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
     return read;
   }

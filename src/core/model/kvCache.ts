@@ -1,8 +1,8 @@
 /**
  * A model's KV cache between passes: what each pass feeds as `past` and takes back as `present`,
  * in host memory or on the device (`kvLocation`), and cropped when rejected drafts are dropped.
- * Crop keeps a prefix; keeping any set of positions (a token tree's accepted branch) is a gather
- * over the same layout, and belongs beside it here.
+ * Crop keeps a prefix; `selectRows` gathers batch rows (a token tree's paths: the prefix tiled to
+ * one row per path, then the accepted path's row kept), on the host.
  *
  * - host: onnxruntime returns every output to JavaScript memory (its default), and the next pass
  *   sends the cache back. On the CPU provider that is the only choice and costs no device copy;
@@ -28,6 +28,7 @@ type CacheArray = Float32Array | Uint16Array;
 export interface DetachedCache {
   slots: ort.Tensor[];
   length: number;
+  batch: number;
   cropPending: boolean;
 }
 
@@ -37,6 +38,8 @@ export class KvCache {
   /** one reusable buffer per slot, for host crops */
   private readonly cropBuffers: CacheArray[] = [];
   private cacheLen = 0;
+  /** batch rows: 1, but while a token tree's paths run as rows */
+  private rows = 1;
   /** device-resident: the cache tensors are longer than cacheLen until the next pass slices them */
   private cropPending = false;
 
@@ -63,6 +66,11 @@ export class KvCache {
   /** tokens currently held */
   get length(): number {
     return this.cacheLen;
+  }
+
+  /** batch rows held (1 but while a token tree's paths run as rows) */
+  get batch(): number {
+    return this.rows;
   }
 
   /**
@@ -93,6 +101,7 @@ export class KvCache {
       if (this.countTransfers) bytes += byteSize(present);
     }
     this.cacheLen = length;
+    this.rows = this.tensors[0]?.dims[0] ?? 1;
     return bytes;
   }
 
@@ -112,10 +121,12 @@ export class KvCache {
       return;
     }
     const t0 = performance.now();
-    const { nKvHeads, headDim, nPositions } = this.config;
+    const { headDim, nPositions } = this.config;
+    // every (batch row, head) block is cropped alike: the blocks of a batch are heads to a crop
+    const nKvHeads = this.config.nKvHeads * this.rows;
     const oldLen = this.tensors[0]!.dims[2]!;
     const size = nKvHeads * n * headDim;
-    // A slot is [1, heads, len, headDim]: each head's rows are contiguous, so a crop is one
+    // A slot is [batch, heads, len, headDim]: each head's rows are contiguous, so a crop is one
     // copy per head, into a buffer this cache keeps for the slot (no allocation per crop). The
     // source is onnxruntime's output of the last pass, or this same buffer when cropping twice
     // in a row (copyWithin moves rows left safely then). A buffer grows (doubling, up to the
@@ -140,9 +151,47 @@ export class KvCache {
         else store.set(src.subarray(from, from + n * headDim) as Float32Array, h * n * headDim);
       }
       // A prefix view (byteOffset 0) of the slot's buffer, sized exactly for the tensor.
-      this.tensors[i] = cacheTensor(store.subarray(0, size), cacheSlotDims(this.config, n));
+      this.tensors[i] = cacheTensor(
+        store.subarray(0, size),
+        cacheSlotDims(this.config, n, this.rows),
+      );
     }
     this.cacheLen = n;
+    this.timer.cropMs += performance.now() - t0;
+  }
+
+  /**
+   * Gather batch rows: row i of the result is row `from[i]` of the cache. [0, 0, 0] tiles a
+   * one-row prefix into three; [2] keeps only row 2 (the accepted path's). Host caches only: a
+   * device-resident cache would need a gather graph (refused before a tree run starts).
+   */
+  selectRows(from: readonly number[]): void {
+    if (from.length === 0) throw new Error('selectRows() needs at least one row');
+    const bad = from.find((r) => !Number.isInteger(r) || r < 0 || r >= this.rows);
+    if (bad !== undefined)
+      throw new Error(`selectRows: row ${bad} outside the batch (${this.rows})`);
+    if (from.length === this.rows && from.every((r, i) => r === i)) return;
+    if (this.deviceCrop)
+      throw new Error('selectRows: a device-resident cache has no gather (host caches only)');
+    const t0 = performance.now();
+    const { nKvHeads, headDim } = this.config;
+    const len = this.tensors[0]!.dims[2]!;
+    const block = nKvHeads * len * headDim; // one batch row of a slot
+    const dims = cacheSlotDims(this.config, len, from.length);
+    this.tensors = this.tensors.map((t) => {
+      const src = t.data as CacheArray;
+      const out =
+        src instanceof Uint16Array
+          ? new Uint16Array(block * from.length)
+          : new Float32Array(block * from.length);
+      from.forEach((row, i) => {
+        const part = src.subarray(row * block, (row + 1) * block);
+        if (out instanceof Uint16Array) out.set(part as Uint16Array, i * block);
+        else out.set(part as Float32Array, i * block);
+      });
+      return cacheTensor(out, dims);
+    });
+    this.rows = from.length;
     this.timer.cropMs += performance.now() - t0;
   }
 
@@ -151,14 +200,21 @@ export class KvCache {
     for (const t of this.tensors) this.deviceTensors.drop(t);
     this.tensors = this.empty();
     this.cacheLen = 0;
+    this.rows = 1;
     this.cropPending = false;
   }
 
   /** Set the cache aside, leaving an empty one, for a side pass that `restore` then undoes. */
   detach(): DetachedCache {
-    const saved = { slots: this.tensors, length: this.cacheLen, cropPending: this.cropPending };
+    const saved = {
+      slots: this.tensors,
+      length: this.cacheLen,
+      batch: this.rows,
+      cropPending: this.cropPending,
+    };
     this.tensors = this.empty();
     this.cacheLen = 0;
+    this.rows = 1;
     this.cropPending = false;
     return saved;
   }
@@ -168,6 +224,7 @@ export class KvCache {
     for (const t of this.tensors) this.deviceTensors.drop(t);
     this.tensors = saved.slots;
     this.cacheLen = saved.length;
+    this.rows = saved.batch;
     this.cropPending = saved.cropPending;
   }
 

@@ -40,26 +40,33 @@ export class PassFeeds {
     return inputs.required.filter((name) => !has.has(name));
   }
 
-  /** the feeds for `tokens` after `past` cached ones (the cache slots are added by the caller) */
-  build(tokens: readonly number[], past: number): Record<string, ort.Tensor> {
-    const n = tokens.length;
+  /**
+   * the feeds for `tokens` after `past` cached ones (the cache slots are added by the caller);
+   * with `batch` rows, `tokens` holds them row after row (a token tree's paths), each at the
+   * same positions
+   */
+  build(tokens: readonly number[], past: number, batch = 1): Record<string, ort.Tensor> {
+    const n = tokens.length / batch;
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of this.fed) {
       switch (name) {
         case 'input_ids': {
-          const ids = new BigInt64Array(n);
-          for (let i = 0; i < n; i++) ids[i] = BigInt(tokens[i]!);
-          feeds.input_ids = new ort.Tensor('int64', ids, [1, n]);
+          const ids = new BigInt64Array(tokens.length);
+          for (let i = 0; i < tokens.length; i++) ids[i] = BigInt(tokens[i]!);
+          feeds.input_ids = new ort.Tensor('int64', ids, [batch, n]);
           break;
         }
         case 'attention_mask':
           // A prefix view of a long row of ones: same buffer start, no allocation.
-          feeds.attention_mask = new ort.Tensor('int64', this.onesFor(past + n), [1, past + n]);
+          feeds.attention_mask = new ort.Tensor('int64', this.onesFor(batch * (past + n)), [
+            batch,
+            past + n,
+          ]);
           break;
         case 'position_ids': {
-          const pos = new BigInt64Array(n);
-          for (let i = 0; i < n; i++) pos[i] = BigInt(past + i);
-          feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
+          const pos = new BigInt64Array(tokens.length);
+          for (let i = 0; i < tokens.length; i++) pos[i] = BigInt(past + (i % n));
+          feeds.position_ids = new ort.Tensor('int64', pos, [batch, n]);
           break;
         }
         case 'use_cache_branch':

@@ -49,7 +49,8 @@ export type CacheRole = 'key' | 'value';
 
 /**
  * The KV cache's names: one slot per layer and role, fed as `past` and returned as `present`.
- * Every slot is [batch 1, kv heads, positions, head dim], of the element type the export chose
+ * Every slot is [batch, kv heads, positions, head dim] (batch 1 but while a token tree's paths
+ * run as rows), of the element type the export chose
  * (float32, or float16 for fp16 exports).
  */
 export interface CacheLayout {
@@ -105,7 +106,7 @@ export function cacheSlots(architecture: Architecture, config: ModelConfig): Cac
   return slots;
 }
 
-/** One cache slot's dims at `positions` cached tokens. */
-export function cacheSlotDims(config: ModelConfig, positions: number): number[] {
-  return [1, config.nKvHeads, positions, config.headDim];
+/** One cache slot's dims at `positions` cached tokens (`batch` rows: a token tree's paths). */
+export function cacheSlotDims(config: ModelConfig, positions: number, batch = 1): number[] {
+  return [batch, config.nKvHeads, positions, config.headDim];
 }

@@ -1,0 +1,153 @@
+/**
+ * Speculative decoding with a static token tree (`--tree 3,2,1`), greedy: the draft model drafts
+ * the tree (treeDrafter.ts), one target pass verifies every root-to-leaf path as a batch row
+ * (rowsVerifier.ts), the accepted path's tokens and the target's own token after it are emitted,
+ * and both caches keep only the accepted path's row, so the next step starts where a chain would.
+ */
+import type { EngineEvent } from '../../../shared/events';
+import { treeShapeProblem, type TreeShape } from '../../../shared/treeShape';
+import { SpecDecError } from '../../errors';
+import type { ModelPair } from '../../model/pair';
+import { DecodeRun, type RunDetails, type RunOptions } from '../decodeRun';
+import { repetitionActive } from '../repetition';
+import { RowsTreeVerifier } from './rowsVerifier';
+import { TreeDrafter } from './treeDrafter';
+
+export interface TreeRunOptions extends RunOptions {
+  shape: TreeShape;
+}
+
+/** Why a tree cannot run on this pair with these options; throws a SpecDecError saying what to do. */
+export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
+  const problem = treeShapeProblem(options.shape);
+  if (problem)
+    throw new SpecDecError('BAD_ARGUMENT', `Tree ${options.shape.join(',')}: ${problem}.`);
+  if (options.sampling)
+    throw new SpecDecError('BAD_ARGUMENT', TREE_SAMPLING_REFUSAL, ['temperature']);
+  if (repetitionActive(options.repetition))
+    throw new SpecDecError('BAD_ARGUMENT', TREE_REPETITION_REFUSAL);
+  if (!pair.draft) throw new SpecDecError('BAD_ARGUMENT', 'A token tree needs a draft model.');
+  for (const [role, lm] of [
+    ['target', pair.target.lm],
+    ['draft', pair.draft.lm],
+  ] as const) {
+    if (lm.kvLocation === 'device')
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `Token trees gather their cache rows in host memory; the ${role}'s KV cache lives on the device. Run with --kv-location host.`,
+        ['kvLocation'],
+      );
+    if (!lm.takesBatchRows)
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `The ${role}'s graph takes one batch row only (input_ids is [1, sequence]), and a token tree runs its paths as rows. Export the model with a dynamic batch dimension.`,
+      );
+  }
+}
+
+export const TREE_SAMPLING_REFUSAL =
+  'Tree sampling is not implemented yet: use greedy (temperature 0).';
+export const TREE_REPETITION_REFUSAL =
+  'Token trees do not apply the repetition controls yet: run trees without --repetition-penalty and --no-repeat-ngram.';
+
+export class TreeRun extends DecodeRun {
+  private readonly shape: number[];
+  private readonly drafter: TreeDrafter;
+  private readonly verifier: RowsTreeVerifier;
+  private readonly gap = new Float64Array(1);
+
+  constructor(pair: ModelPair, options: TreeRunOptions) {
+    checkTreeRun(pair, options);
+    super(pair, 'speculative', options.shape.length, options);
+    this.shape = [...options.shape];
+    this.drafter = new TreeDrafter(pair.draft!.lm, pair.eosTokenIds);
+    this.verifier = new RowsTreeVerifier(this.reportProbabilities);
+  }
+
+  protected override details(): RunDetails {
+    const nodesPerStep = this.stats.kPerStep();
+    return {
+      policy: 'fixed',
+      drafter: 'model',
+      kPerStep: nodesPerStep,
+      acceptanceByPosition: this.stats.acceptanceByPosition(),
+      acceptanceTarget: null,
+      acceptedPerStepHistogram: this.stats.acceptedPerStepHistogram(this.k ?? 0),
+      draftTokensTested: this.stats.draftTokensTested(),
+      tree: { shape: [...this.shape], verify: 'rows', nodesPerStep },
+    };
+  }
+
+  protected async runStep(out: EngineEvent[]): Promise<void> {
+    const { runId, step, context } = this;
+    const target = this.pair.target.lm;
+    const len = context.length;
+    // as a chain: never past max new tokens (the target adds one token) or past the context
+    const depth = Math.min(this.shape.length, this.remaining - 1, this.pair.nPositions - len - 1);
+    if (depth <= 0) {
+      const logits = await target.forward(context.slice(target.length), {});
+      const last = logits.rows - 1;
+      const token = logits.argmax(last, this.gap);
+      const prob = this.reportProbabilities ? logits.prob(last, token) : null;
+      this.emit(out, token, 'target', null, prob);
+      this.drafter.forget(context.length - 1);
+      if (target.length > context.length - 1) target.crop(context.length - 1);
+      return;
+    }
+
+    const tree = await this.drafter.draft(context, this.shape, depth, this.reportProbabilities);
+    tree.nodes.forEach((node, index) =>
+      out.push({
+        type: 'draft',
+        runId,
+        step,
+        index,
+        position: len + node.depth - 1,
+        tokenId: node.tokenId,
+        text: this.pair.tokenizer.tokenText(node.tokenId),
+        draftProb: node.draftProb,
+      }),
+    );
+
+    const verdict = await this.verifier.verify(target, context, tree);
+    out.push({
+      type: 'verify',
+      runId,
+      step,
+      draftedTokenIds: tree.nodes.map((n) => n.tokenId),
+      verdicts: verdict.verdicts,
+      targetTokenIds: verdict.targetTokenIds,
+      targetProbs: verdict.targetProbs,
+      minLogitMargin: verdict.margin,
+      tree: {
+        verify: 'rows',
+        nodes: tree.nodes.map((n, i) => ({
+          parent: n.parent,
+          depth: n.depth,
+          tokenId: n.tokenId,
+          draftProb: n.draftProb,
+          verdict: verdict.verdicts[i]!,
+        })),
+      },
+    });
+
+    let going = true;
+    for (const node of verdict.accepted) {
+      if (!going) break;
+      const { tokenId, draftProb } = tree.nodes[node]!;
+      going = this.emit(out, tokenId, 'accepted', draftProb, verdict.targetProbs?.[node] ?? null);
+    }
+    if (going) {
+      const last = verdict.accepted.at(-1) ?? -1;
+      const kind = tree.children(last).length > 0 ? 'correction' : 'bonus';
+      this.emit(out, verdict.targetTokenIds.at(-1)!, kind, null, verdict.finalProb);
+    }
+
+    // Both caches keep the accepted path's row, cropped to what is final (the context minus its
+    // pending token): the state a chain that accepted the same tokens would be in.
+    const keep = context.length - 1;
+    target.selectRows([verdict.keepRow]);
+    if (target.length > keep) target.crop(keep);
+    this.drafter.rollback(keep, verdict.accepted);
+  }
+}

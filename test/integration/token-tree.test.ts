@@ -1,0 +1,208 @@
+/**
+ * Token trees (issue 35), greedy, on real models: the micro fixture pair, the embedded pair and
+ * the llama family's stand-ins. Output identical to the baseline for every shape; a tree never
+ * needs more target passes than the chain of its depth (its first path is that chain), and a
+ * tree of one child per depth is exactly that chain, pass for pass; one target pass per step;
+ * both caches one row, holding exactly the final tokens, after every step.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BaselineRun } from '../../src/core/decoding/baseline';
+import type { DecodeRun, RunResult } from '../../src/core/decoding/decodeRun';
+import { SpeculativeRun } from '../../src/core/decoding/speculative';
+import { TreeRun } from '../../src/core/decoding/tree/treeRun';
+import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
+import type { EngineEvent } from '../../src/shared/events';
+import { treeNodeCount } from '../../src/shared/treeShape';
+import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, ROOT } from '../support/helpers';
+import { checkEvents } from '../support/runEvents';
+
+const PROMPTS = [
+  'Artificial intelligence is rapidly transforming our world by',
+  'The old man looked out across the river and said',
+  'In 1961 the committee',
+];
+const SHAPES = [[1], [3], [1, 1, 1], [3, 2, 1], [2, 2, 2, 2], [4, 1, 1], [2, 1, 1, 1, 1]];
+const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
+
+/** every event of a run, stepping it to the end; after each step, both caches' shape */
+async function collectChecked(
+  run: DecodeRun,
+  pair: ModelPair,
+): Promise<{ events: EngineEvent[]; result: RunResult }> {
+  const events: EngineEvent[] = [];
+  for (let evs = await run.nextStep(); evs; evs = await run.nextStep()) {
+    events.push(...evs);
+    if (run.done) break;
+    // what a chain leaves: one row, the context minus its pending token at most
+    const emitted = events.filter((e) => e.type === 'emit').length;
+    const final = run.promptTokenIds.length + emitted - 1;
+    expect(pair.target.lm.batch).toBe(1);
+    expect(pair.target.lm.length).toBe(final);
+    expect(pair.draft!.lm.batch).toBe(1);
+    expect(pair.draft!.lm.length).toBeLessThanOrEqual(final);
+  }
+  return { events, result: await run.runToEnd() };
+}
+
+/** the losslessness and pass-count checks of every shape on one pair */
+async function checkShapes(pair: ModelPair, prompt: string, maxNewTokens: number): Promise<void> {
+  const base = await new BaselineRun(pair, { prompt, maxNewTokens }).runToEnd();
+  for (const shape of SHAPES) {
+    const chain = await new SpeculativeRun(pair, shape.length, { prompt, maxNewTokens }).runToEnd();
+    const tree = await collectChecked(
+      new TreeRun(pair, { prompt, maxNewTokens, shape, reportProbabilities: true }),
+      pair,
+    );
+    const m = tree.result.metrics;
+    expect(tree.result.outputTokenIds, `tree ${shape}`).toEqual(base.outputTokenIds);
+    checkEvents(tree.events, tree.result);
+    // the invariant: the chain is one of the tree's paths
+    expect(m.targetPasses, `tree ${shape}`).toBeLessThanOrEqual(chain.metrics.targetPasses);
+    // one draft pass per depth drafted, the nodes counted as drafted tokens
+    expect(m.draftedTokens).toBe(tree.result.kPerStep.reduce((a, b) => a + b, 0));
+    expect(Math.max(...tree.result.kPerStep)).toBeLessThanOrEqual(treeNodeCount(shape));
+    expect(tree.result.tree).toMatchObject({ shape, verify: 'rows' });
+    if (shape.every((b) => b === 1)) {
+      // one child per depth is the chain itself, step for step
+      expect(m.targetPasses).toBe(chain.metrics.targetPasses);
+      expect(m.draftPasses).toBe(chain.metrics.draftPasses);
+      expect(tree.result.acceptedPerStepHistogram).toEqual(chain.acceptedPerStepHistogram);
+    }
+  }
+}
+
+describe('token trees on the micro fixture pair (micro-a target, micro-b draft)', () => {
+  let pair: ModelPair;
+  beforeAll(async () => {
+    pair = await loadPair(MICRO_A, MICRO_B);
+  });
+  afterAll(() => releasePair(pair));
+
+  it.each(PROMPTS)('every shape is lossless and never costs more passes: %s', async (prompt) => {
+    await checkShapes(pair, prompt, 30);
+  });
+
+  it('each step verifies the tree in one target pass and reports its nodes', async () => {
+    const prompt = PROMPTS[0]!;
+    const shape = [3, 2, 1];
+    const { events, result } = await collectChecked(
+      new TreeRun(pair, { prompt, maxNewTokens: 12, shape, reportProbabilities: true }),
+      pair,
+    );
+    const verifies = events.filter((e) => e.type === 'verify');
+    expect(result.metrics.targetPasses).toBe(verifies.length + result.metrics.targetOnlyTokens);
+    for (const v of verifies) {
+      const nodes = v.tree!.nodes;
+      expect(v.tree!.verify).toBe('rows');
+      expect(nodes.map((n) => n.tokenId)).toEqual(v.draftedTokenIds);
+      expect(nodes.map((n) => n.verdict)).toEqual(v.verdicts);
+      // depth by depth, parents before children, 3 then 2 under each then 1 under each
+      expect(nodes.filter((n) => n.depth === 1)).toHaveLength(3);
+      nodes.forEach((n, i) => expect(n.parent).toBeLessThan(i));
+      for (const n of nodes) expect(n.draftProb).toBeGreaterThan(0);
+      // siblings: the greedy first child has the highest draft probability
+      for (let p = -1; p < nodes.length; p++) {
+        const kids = nodes.filter((n) => n.parent === p);
+        for (const k of kids.slice(1))
+          expect(k.draftProb!).toBeLessThanOrEqual(kids[0]!.draftProb!);
+      }
+      // the accepted nodes form one path from the root
+      const accepted = nodes.flatMap((n, i) => (n.verdict === 'accepted' ? [i] : []));
+      accepted.forEach((i, d) => expect(nodes[i]!.parent).toBe(d === 0 ? -1 : accepted[d - 1]));
+    }
+    // three draft passes per full-depth step (one per depth, the depth's nodes batched)
+    const steps = verifies.length;
+    expect(result.metrics.draftPasses).toBeLessThanOrEqual(3 * steps + 1);
+    expect(result.metrics.draftPasses).toBeGreaterThanOrEqual(3 * steps - 3);
+  });
+
+  it('stops at max new tokens and at the context limit as a chain does', async () => {
+    for (const max of [1, 2, 5]) {
+      const r = await new TreeRun(pair, {
+        prompt: PROMPTS[0]!,
+        maxNewTokens: max,
+        shape: [3, 2, 1],
+      }).runToEnd();
+      expect(r.outputTokenIds).toHaveLength(max);
+      expect(r.stopReason).toBe('max-new-tokens');
+    }
+  });
+
+  it('refuses sampling and repetition controls with a clear message', () => {
+    const prompt = PROMPTS[0]!;
+    expect(
+      () =>
+        new TreeRun(pair, {
+          prompt,
+          maxNewTokens: 4,
+          shape: [2, 1],
+          sampling: { temperature: 0.8, topK: 0, topP: 1, seed: 1 },
+        }),
+    ).toThrow('Tree sampling is not implemented yet: use greedy');
+    expect(
+      () =>
+        new TreeRun(pair, {
+          prompt,
+          maxNewTokens: 4,
+          shape: [2, 1],
+          repetition: { penalty: 1.3, noRepeatNgram: 0 },
+        }),
+    ).toThrow(/repetition controls/);
+    expect(() => new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [9, 9] })).toThrow(/nodes/);
+  });
+
+  it('a gathered row continues exactly as a single-row pass over the same tokens', async () => {
+    const lm = pair.target.lm;
+    const prefix = [46, 146, 58];
+    const next = [11, 290, 373].map((t) => t % 500);
+    lm.reset();
+    await lm.forward(prefix);
+    lm.selectRows([0, 0, 0]);
+    const rows = await lm.forwardRows(next.map((t) => [t, 13]));
+    lm.selectRows([2]);
+    expect(lm.batch).toBe(1);
+    const after = await lm.forward([5]);
+    for (const [r, t] of next.entries()) {
+      lm.reset();
+      const one = await lm.forward([...prefix, t, 13]);
+      const diff = (a: Float32Array, b: Float32Array): number =>
+        a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+      expect(diff(rows.row(2 * r), one.row(3))).toBeLessThan(1e-4);
+      expect(diff(rows.row(2 * r + 1), one.row(4))).toBeLessThan(1e-4);
+      if (r === 2) {
+        const cont = await lm.forward([5]);
+        expect(diff(after.row(0), cont.row(0))).toBeLessThan(1e-4);
+      }
+    }
+    lm.reset();
+  });
+});
+
+describe('token trees on the embedded pair', () => {
+  let pair: ModelPair;
+  beforeAll(async () => {
+    pair = await loadPair(PAIR_TARGET, PAIR_DRAFT);
+  });
+  afterAll(() => releasePair(pair));
+
+  it('every shape is lossless and never costs more passes', async () => {
+    await checkShapes(pair, PROMPTS[1]!, 40);
+  });
+});
+
+describe.each(['llama', 'qwen2', 'phi3'])('token trees on the %s stand-ins', (family) => {
+  let pair: ModelPair;
+  beforeAll(async () => {
+    // the early exit drafts about half right: trees with accepted and rejected branches
+    pair = await loadPair(
+      join(FAMILIES, `${family}-tiny-target`),
+      join(FAMILIES, `${family}-tiny-early`),
+    );
+  });
+  afterAll(() => releasePair(pair));
+
+  it('every shape is lossless and never costs more passes', async () => {
+    await checkShapes(pair, PROMPTS[0]!, 30);
+  });
+});
