@@ -16,7 +16,7 @@ import {
   SamplingParams,
 } from './decoding';
 import { HistoryEntry, HistoryId, HistoryName, HistorySummary, RunRow } from './history';
-import { LiveSettings, PairChoice, SweepSettings, Theory } from './settings';
+import { LiveSettings, MeasuredCosts, PairChoice, SweepSettings, Theory } from './settings';
 
 /** MAX_K and MAX_PROMPTS live in ./limits; the engine and the app read them with the protocol */
 export { MAX_K, MAX_PROMPTS } from './limits';
@@ -265,6 +265,8 @@ export const HostMessage = z.discriminatedUnion('type', [
     historyId: z.string(),
     /** null when the sweep had no K=1 model-drafted run or was cancelled */
     theory: Theory.nullable(),
+    /** the pair's measured costs (c, verification cost per K): predicts controlled acceptance */
+    costs: MeasuredCosts.nullable().optional(),
     /** why the sweep is not (fully) in the history: "not saved: disk full at <path>"; else null */
     notSaved: z.string().nullable().optional(),
   }),

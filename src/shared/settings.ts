@@ -80,6 +80,19 @@ export const LiveSettings = z.object({
 });
 export type LiveSettings = z.infer<typeof LiveSettings>;
 
+/**
+ * The pair's costs measured after a sweep (src/core/experiment/costRatio.ts): the theory's inputs
+ * without alpha, so a sweep with controlled acceptance only (no real K=1 run, so no Theory) is
+ * still predicted at each of its targets.
+ */
+export const MeasuredCosts = z.object({
+  /** a one-token draft pass over a one-token target pass */
+  c: z.number(),
+  /** t_target(K + 1) / t_target(1) per measured K */
+  verifyCost: z.record(z.string(), z.number()).optional(),
+});
+export type MeasuredCosts = z.infer<typeof MeasuredCosts>;
+
 /** Leviathan et al.'s prediction from a sweep's measured alpha (K=1 acceptance) and cost ratio c. */
 export const Theory = z.object({
   alpha: z.number(),

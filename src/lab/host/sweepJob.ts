@@ -119,13 +119,18 @@ export class SweepJob {
         signal,
       );
       events.flush();
-      record.finished(result.theory, result.cancelled);
+      const costs = result.costs && {
+        c: result.costs.c,
+        verifyCost: result.costs.verifyCost,
+      };
+      record.finished(result.theory, result.cancelled, costs);
       this.post({
         type: 'sweep-done',
         requestId,
         cancelled: result.cancelled,
         historyId: record.id,
         theory: record.entry.theory,
+        costs: record.entry.costs ?? null,
         notSaved: record.notSaved,
       });
     } catch (err) {

@@ -52,8 +52,13 @@ export class SweepRecord {
     this.runLog = [];
   }
 
-  finished(theory: HistoryEntry['theory'], cancelled: boolean): void {
+  finished(
+    theory: HistoryEntry['theory'],
+    cancelled: boolean,
+    costs: HistoryEntry['costs'] = null,
+  ): void {
     this.entry.theory = theory;
+    this.entry.costs = costs;
     this.entry.status = cancelled ? 'cancelled' : 'finished';
     // a sweep cancelled before its first run finished leaves nothing worth listing
     if (this.entry.rows.length > 0) this.save(() => this.history.saveHeader(this.entry));

@@ -1,8 +1,12 @@
 /**
  * chart.js with only what the studio draws: line charts on linear axes, filled min-max bands,
- * legend and tooltips. Nothing is fetched: the canvas uses the system font.
+ * bar charts (stacked too) on a category axis, legend and tooltips. Nothing is fetched: the
+ * canvas uses the system font.
  */
 import {
+  BarController,
+  BarElement,
+  CategoryScale,
   Chart,
   Filler,
   Legend,
@@ -14,7 +18,18 @@ import {
   type ChartOptions,
 } from 'chart.js';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Legend, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  Filler,
+  Legend,
+  Tooltip,
+);
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", sans-serif';
 
 export { Chart };
@@ -92,4 +107,66 @@ export function lineOptions(titles: AxisTitles): ChartOptions<'line'> {
     },
   };
   return options;
+}
+
+export interface BarAxes {
+  /** the category axis' title (K, accepted count, configuration) */
+  category: string;
+  /** the value axis' title */
+  value: string;
+  /** bars along the y axis, one row per category (long labels stay readable) */
+  horizontal?: boolean;
+  /** datasets stacked into one bar per category */
+  stacked?: boolean;
+  /** the value axis as a percentage of 0..1 */
+  percent?: boolean;
+  /** the value axis counts (whole-number ticks) */
+  counts?: boolean;
+  /** a legend under the chart (for several datasets) */
+  legend?: boolean;
+  /** how a value reads in the tooltip */
+  tooltipValue?: (value: number) => string;
+}
+
+export function barOptions(axes: BarAxes): ChartOptions<'bar'> {
+  const value = {
+    type: 'linear' as const,
+    beginAtZero: true,
+    stacked: axes.stacked ?? false,
+    title: { display: true, text: axes.value },
+    ...(axes.percent
+      ? { max: 1, ticks: { callback: (v: number | string) => `${Math.round(Number(v) * 100)}%` } }
+      : axes.counts
+        ? { ticks: { precision: 0 } }
+        : {}),
+  };
+  const category = {
+    type: 'category' as const,
+    stacked: axes.stacked ?? false,
+    title: { display: true, text: axes.category },
+    grid: { display: false },
+  };
+  const format = axes.tooltipValue;
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    indexAxis: axes.horizontal ? 'y' : 'x',
+    scales: axes.horizontal ? { x: value, y: category } : { x: category, y: value },
+    plugins: {
+      legend: {
+        display: axes.legend ?? false,
+        position: 'bottom',
+        labels: { boxWidth: 12, boxHeight: 12 },
+      },
+      tooltip: format
+        ? {
+            callbacks: {
+              label: (item) =>
+                `${item.dataset.label ? `${item.dataset.label}: ` : ''}${format(Number(item.raw))}`,
+            },
+          }
+        : {},
+    },
+  };
 }

@@ -4,10 +4,15 @@
  */
 import type { DecodeMode } from '../../../shared/events';
 
-export function modeLabel(mode: DecodeMode, k: number | null): string {
+/** "Baseline", "K=3", or "K=3 alpha 0.8" under controlled acceptance (as the summary labels it) */
+export function modeLabel(
+  mode: DecodeMode,
+  k: number | null,
+  acceptanceTarget: number | null = null,
+): string {
   if (mode === 'baseline') return 'Baseline';
   if (mode === 'baseline-no-cache') return 'Baseline (no KV cache)';
-  return `K=${k ?? '?'}`;
+  return acceptanceTarget === null ? `K=${k ?? '?'}` : `K=${k ?? '?'} alpha ${acceptanceTarget}`;
 }
 
 /** A token's text made visible: spaces and line breaks shown as symbols for tooltips. */

@@ -2,9 +2,15 @@
  * The set-up form's checks, in plain words, before anything is sent. The host checks again
  * (context length, model folders) and its answers are shown beside these.
  */
-import type { RepetitionParams, SamplingParams } from '../../../shared/decoding';
+import type {
+  DrafterKind,
+  DraftPolicyName,
+  RepetitionParams,
+  SamplingParams,
+} from '../../../shared/decoding';
 import { promptsTooLarge } from '../../../shared/protocol';
 import {
+  MAX_ACCEPTANCE_TARGETS,
   MAX_K,
   MAX_KS,
   MAX_NEW_TOKENS_TYPED,
@@ -250,4 +256,73 @@ export function checkSampling(texts: SamplingTexts): SamplingResult {
   if (!topP.ok) errors.topP = topP.message;
   if (!seed.ok) errors.seed = seed.message;
   return { ok: false, errors };
+}
+
+// ----- controlled acceptance -----
+
+export type AcceptanceAddResult = { ok: true; targets: number[] } | { ok: false; message: string };
+
+/**
+ * Add the acceptance targets typed ("0.8" or "0.6, 0.8 0.9") to `targets`: each a number strictly
+ * between 0 and 1, not already there, at most MAX_ACCEPTANCE_TARGETS in all; nothing is added
+ * when one is wrong.
+ */
+export function addAcceptanceTargets(
+  targets: readonly number[],
+  text: string,
+): AcceptanceAddResult {
+  const parts = text
+    .split(/[\s,;]+/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (parts.length === 0)
+    return { ok: false, message: 'Type an acceptance target to add, between 0 and 1 (e.g. 0.8).' };
+  const next = [...targets];
+  for (const part of parts) {
+    const parsed = parseDecimal(part, 'an acceptance target');
+    if (!parsed.ok) return parsed;
+    if (!(parsed.value > 0 && parsed.value < 1))
+      return {
+        ok: false,
+        message: `An acceptance target must be between 0 and 1, both excluded (got ${parsed.value}): at 0 nothing is accepted and at 1 everything is.`,
+      };
+    if (next.includes(parsed.value))
+      return { ok: false, message: `Acceptance ${parsed.value} is already in the list.` };
+    next.push(parsed.value);
+  }
+  if (next.length > MAX_ACCEPTANCE_TARGETS)
+    return {
+      ok: false,
+      message: `At most ${MAX_ACCEPTANCE_TARGETS} acceptance targets per sweep (that would be ${next.length}).`,
+    };
+  return { ok: true, targets: next.sort((a, b) => a - b) };
+}
+
+/** what the rest of the set-up chooses that controlled acceptance depends on */
+export interface AcceptanceContext {
+  sampling: boolean;
+  drafters: readonly DrafterKind[];
+  policies: readonly DraftPolicyName[];
+}
+
+/**
+ * Why the engine would refuse controlled acceptance with these choices (its own reasons, in the
+ * app's words, naming the controls to change); null when it runs.
+ */
+export function acceptanceRefusal(context: AcceptanceContext): string | null {
+  const reasons: string[] = [];
+  if (context.sampling)
+    reasons.push(
+      'It needs greedy decoding: the oracle drafts the token the target will choose, known from the greedy baseline, and a sampled choice is a draw. Choose Greedy under Decoding.',
+    );
+  if (context.drafters.includes('prompt-lookup'))
+    reasons.push(
+      'It keeps the draft model’s passes and replaces what they propose; prompt lookup makes no draft-model passes. Untick Prompt lookup under Drafter (sweep it in a separate sweep).',
+    );
+  if (context.policies.includes('confidence'))
+    reasons.push(
+      'The confidence policy stops on the draft model’s probabilities, which the oracle’s tokens do not have. Untick Confidence under Draft length policy.',
+    );
+  if (reasons.length === 0) return null;
+  return `Controlled acceptance cannot run with these choices. ${reasons.join(' ')} Or remove the acceptance targets.`;
 }

@@ -84,15 +84,17 @@ export class EventStream {
       matches && settings && settings.policies.length + settings.drafters.length > 2
         ? { policy: progress.policy, drafter: progress.drafter }
         : null;
+    const acceptanceTarget = matches ? (progress.acceptanceTarget ?? null) : null;
     return {
       label: runLabel(start, {
         repeat: matches ? progress.repeat : null,
         repeats: settings?.repeats ?? 1,
         strategy,
         promptIndex: matches && (settings?.prompts.length ?? 1) > 1 ? progress.promptIndex : null,
+        acceptanceTarget,
       }),
       group,
-      config: runConfig(start, strategy),
+      config: runConfig(start, strategy, acceptanceTarget),
     };
   }
 

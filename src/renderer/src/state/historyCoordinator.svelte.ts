@@ -105,9 +105,10 @@ export class HistoryCoordinator {
           repeats,
           strategy,
           promptIndex: prompts.length > 1 ? row.promptIndex : null,
+          acceptanceTarget: row.acceptanceTarget ?? null,
         }),
         group,
-        config: runConfig(row, strategy),
+        config: runConfig(row, strategy, row.acceptanceTarget ?? null),
         finished: true,
         savedIn: entry.id,
       };

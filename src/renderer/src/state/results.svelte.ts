@@ -14,6 +14,12 @@ import {
   summarizeRows,
   type SummaryRow,
 } from '../../../results/summary';
+import {
+  acceptanceGrid,
+  type AcceptanceGrid,
+  type GridCosts,
+} from '../../../results/acceptanceGrid';
+import type { PairAlphaMemory } from './pairAlpha.svelte';
 import { historyAnalysisInput, sweepAnalysisInput } from '../lib/analysisInput';
 import type { Overlay } from '../lib/chartData';
 import type { DownloadState } from './download.svelte';
@@ -34,6 +40,7 @@ export class ResultsState {
   private readonly history: HistoryState;
   private readonly download: DownloadState;
   private readonly embeddedPair: () => EmbeddedPair | null;
+  private readonly pairAlpha: PairAlphaMemory;
 
   readonly summary: SummaryRow[] = $derived(summarizeRows(this.rows));
   /** the verdict every part shows: the fastest configuration, its ties, the baseline beaten or not */
@@ -49,6 +56,16 @@ export class ResultsState {
     summarizeByPrompt(this.rows),
   );
 
+  /**
+   * the K x alpha picture when the sweep shown has controlled acceptance targets (computed in
+   * src/results/acceptanceGrid.ts; the heat map only draws it), else null
+   */
+  readonly acceptanceGrid: AcceptanceGrid | null = $derived(
+    this.rows.some((r) => r.acceptanceTarget != null)
+      ? acceptanceGrid(this.rows, this.costs, { pairAlpha: this.knownPairAlpha })
+      : null,
+  );
+
   /** saved sweeps ticked for overlay, but not the one shown */
   readonly overlays: Overlay[] = $derived(this.overlaid());
 
@@ -57,7 +74,9 @@ export class ResultsState {
     history: HistoryState,
     download: DownloadState,
     embeddedPair: () => EmbeddedPair | null,
+    pairAlpha: PairAlphaMemory,
   ) {
+    this.pairAlpha = pairAlpha;
     this.sweep = sweep;
     this.history = history;
     this.download = download;
@@ -86,6 +105,20 @@ export class ResultsState {
   /** Leviathan's prediction for the sweep shown (null while it runs, or without a K=1 run) */
   get theory(): Theory | null {
     return this.history.entry ? this.history.entry.theory : this.sweep.theory;
+  }
+
+  /** the pair's measured costs for the sweep shown: its own, else its theory's (c, v) */
+  get costs(): GridCosts | null {
+    const entry = this.history.entry;
+    if (entry) return entry.costs ?? entry.theory;
+    return this.sweep.costs ?? this.sweep.theory;
+  }
+
+  /** the pair's alpha measured by this sweep or an earlier one of the same pair, or null */
+  private get knownPairAlpha(): number | null {
+    const entry = this.history.entry;
+    const settings = entry?.settings ?? this.sweep.settings;
+    return (entry ? entry.theory : this.sweep.theory)?.alpha ?? this.pairAlpha.of(settings?.pair);
   }
 
   /** The sweep shown (a history entry, or the current sweep) as the analysis and CSV see it. */

@@ -139,14 +139,17 @@ export interface RunLabelParts {
   strategy: { policy: DraftPolicyName | null; drafter: DrafterKind | null } | null;
   /** 0-based; named when the sweep has several prompts */
   promptIndex: number | null;
+  /** controlled acceptance's target A ("K=3 alpha 0.8"); null or absent for real drafting */
+  acceptanceTarget?: number | null;
 }
 
-/** "Baseline" / "K=3", with the drafter and policy when the sweep compares them */
+/** "Baseline" / "K=3" ("K=3 alpha 0.8" when controlled), with the drafter and policy when the sweep compares them */
 export function runConfig(
   start: Pick<RunStartEvent, 'mode' | 'k'>,
   strategy: RunLabelParts['strategy'],
+  acceptanceTarget: number | null = null,
 ): string {
-  const config = modeLabel(start.mode, start.k);
+  const config = modeLabel(start.mode, start.k, acceptanceTarget);
   return start.mode === 'speculative' && strategy ? `${config} ${strategyName(strategy)}` : config;
 }
 
@@ -155,7 +158,7 @@ export function runConfig(
  * there are several: "K=3 model / heuristic, prompt 2, repeat 1".
  */
 export function runLabel(start: Pick<RunStartEvent, 'mode' | 'k'>, parts: RunLabelParts): string {
-  let label = runConfig(start, parts.strategy);
+  let label = runConfig(start, parts.strategy, parts.acceptanceTarget ?? null);
   if (parts.promptIndex !== null) label += `, prompt ${parts.promptIndex + 1}`;
   if (parts.repeat !== null && parts.repeats > 1) label += `, repeat ${parts.repeat + 1}`;
   return label;

@@ -1,6 +1,6 @@
 /**
  * The set-up form: model pair, prompt (or prompt set), max new tokens, K chips, repeats, draft
- * length policies, drafters, greedy or sampled decoding, and their checks.
+ * length policies, drafters, greedy or sampled decoding, controlled acceptance, and their checks.
  */
 import {
   DEFAULT_DRAFTER,
@@ -21,6 +21,8 @@ import {
   DEFAULT_P_MIN,
   DEFAULT_PROMPT,
   DEFAULT_REPEATS,
+  acceptanceRefusal,
+  addAcceptanceTargets,
   addKs,
   checkKs,
   checkMaxNewTokens,
@@ -43,7 +45,8 @@ export type FormField =
   | 'pMin'
   | SamplingField
   | 'repetitionPenalty'
-  | 'noRepeatNgram';
+  | 'noRepeatNgram'
+  | 'acceptance';
 export type FieldErrors = Partial<Record<FormField, string>>;
 
 /** each checked control as the set-up panel labels it, for "Run is off until ..." */
@@ -63,6 +66,7 @@ export const FIELD_LABELS: Record<FormField, string> = {
   seed: 'Seed',
   repetitionPenalty: 'Repetition penalty',
   noRepeatNgram: 'No-repeat n-gram',
+  acceptance: 'Controlled acceptance',
 };
 
 export type PromptMode = 'single' | 'set';
@@ -99,6 +103,12 @@ export class SetupState {
   /** repetition controls, for every run: 1 and 0 are off */
   repetitionPenaltyText = $state('1');
   noRepeatNgramText = $state('0');
+  /** controlled acceptance targets A (empty: real drafting), ascending */
+  acceptance = $state.raw<readonly number[]>([]);
+  /** what is typed in the "add target" input */
+  acceptanceInput = $state('');
+  /** why the last add was refused (a duplicate, out of range) */
+  acceptanceMessage = $state<string | null>(null);
   /** the embedded pair's context, from the engine's ready message (null until then) */
   embeddedContext = $state<number | null>(null);
 
@@ -132,6 +142,8 @@ export class SetupState {
     if (pair) errors.pair = pair;
     const repeats = checkRepeats(this.repeatsText);
     if (!repeats.ok) errors.repeats = repeats.message;
+    const refusal = this.acceptanceRefusal;
+    if (refusal) errors.acceptance = refusal;
     return errors;
   });
 
@@ -156,6 +168,16 @@ export class SetupState {
   get promptSetSize(): number {
     if (this.promptMode === 'single') return 1;
     return this.promptSetText.split('\n').filter((line) => line.trim() !== '').length;
+  }
+
+  /** why the engine would refuse the acceptance targets with the other choices; null: it runs */
+  get acceptanceRefusal(): string | null {
+    if (this.acceptance.length === 0) return null;
+    return acceptanceRefusal({
+      sampling: this.decoding === 'sampling',
+      drafters: this.drafters,
+      policies: this.policies,
+    });
   }
 
   /** null when decoding greedily */
@@ -254,6 +276,7 @@ export class SetupState {
       pMin: this.pMin,
       sampling,
       repetition: this.repetition,
+      ...(this.acceptance.length > 0 ? { acceptance: [...this.acceptance] } : {}),
     };
   }
 
@@ -317,5 +340,23 @@ export class SetupState {
   removeK(k: number): void {
     this.ks = this.ks.filter((v) => v !== k);
     this.kMessage = null;
+  }
+
+  /** Add the acceptance target(s) typed; keeps the text and says why when refused. */
+  addAcceptance(): boolean {
+    const result = addAcceptanceTargets(this.acceptance, this.acceptanceInput);
+    if (!result.ok) {
+      this.acceptanceMessage = result.message;
+      return false;
+    }
+    this.acceptance = result.targets;
+    this.acceptanceInput = '';
+    this.acceptanceMessage = null;
+    return true;
+  }
+
+  removeAcceptance(target: number): void {
+    this.acceptance = this.acceptance.filter((a) => a !== target);
+    this.acceptanceMessage = null;
   }
 }

@@ -6,6 +6,7 @@ import type { HostMessage, HostRequest } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
 import { controlHint, type SetupField } from '../lib/hostErrors';
 import { newRequestId } from '../lib/ids';
+import { ChosenRunState } from './chosenRun.svelte';
 import { DetailState } from './detail.svelte';
 import { DownloadState } from './download.svelte';
 import { DownloadControl } from './downloadControl.svelte';
@@ -15,6 +16,7 @@ import { HistoryState } from './history.svelte';
 import { HistoryCoordinator } from './historyCoordinator.svelte';
 import { LiveState } from './live.svelte';
 import { LiveControl } from './liveControl.svelte';
+import { PairAlphaMemory } from './pairAlpha.svelte';
 import { NoticeState, setupKeyOf, type HostErrorNotice } from './notices.svelte';
 import { ReplayState } from './replay.svelte';
 import { ResultsState, type EmbeddedPair } from './results.svelte';
@@ -41,12 +43,17 @@ export class Studio {
   readonly detail = new DetailState();
   /** Hub downloads and the models the engine loaded */
   readonly download = new DownloadState();
+  /** the pair's alpha as sweeps measured it: places the pair on a controlled acceptance grid */
+  readonly pairAlpha = new PairAlphaMemory();
   readonly results = new ResultsState(
     this.sweep,
     this.history,
     this.download,
     () => this.embeddedPair,
+    this.pairAlpha,
   );
+  /** the run chosen in the Run selector, as a row of the sweep on show (its engine metrics) */
+  readonly chosenRun = new ChosenRunState(this.replay, this.results, this.runs);
   connection = $state.raw<Connection>({ state: 'connecting', retryInMs: null });
   /** the embedded pair's names, from the host's ready message */
   embeddedPair = $state.raw<EmbeddedPair | null>(null);
@@ -165,7 +172,10 @@ export class Studio {
         if (this.sweep.owns(message.requestId)) this.sweepControl.onRow(message.row);
         return;
       case 'sweep-done':
-        if (this.sweep.owns(message.requestId)) this.sweepControl.onDone(message);
+        if (this.sweep.owns(message.requestId)) {
+          this.sweepControl.onDone(message);
+          this.pairAlpha.remember(this.sweep.settings?.pair, message.theory);
+        }
         return;
       case 'sweep-attach':
         this.sweepControl.onAttach(message.sweep, message.refused, message.requestId);
@@ -180,6 +190,7 @@ export class Studio {
         return;
       case 'history-entry':
         this.historyCoordinator.onEntry(message.requestId, message.entry);
+        this.pairAlpha.remember(message.entry.settings.pair, message.entry.theory);
         return;
       case 'history-run':
         this.runFetch.onRun(

@@ -1,7 +1,13 @@
 /** The K sweep in progress (or the last one): its progress, its finished rows and how it ended. */
 import type { DecodeMode } from '../../../shared/events';
 import type { DrafterKind, DraftPolicyName } from '../../../shared/decoding';
-import type { RunningSweep, RunRow, SweepSettings, Theory } from '../../../shared/protocol';
+import type {
+  MeasuredCosts,
+  RunningSweep,
+  RunRow,
+  SweepSettings,
+  Theory,
+} from '../../../shared/protocol';
 import { clockTime } from '../lib/format';
 
 export type SweepStatus = 'idle' | 'running' | 'finished' | 'cancelled' | 'failed';
@@ -19,6 +25,8 @@ export interface SweepProgress {
   /** null for baselines */
   policy: DraftPolicyName | null;
   drafter: DrafterKind | null;
+  /** controlled acceptance's target A; absent for real drafting */
+  acceptanceTarget?: number;
 }
 
 export class SweepState {
@@ -37,6 +45,8 @@ export class SweepState {
   notSaved = $state<string | null>(null);
   /** Leviathan's prediction from this sweep (sweep-done); null until then or without one */
   theory = $state.raw<Theory | null>(null);
+  /** the pair's measured costs (sweep-done): the theory at each controlled acceptance target */
+  costs = $state.raw<MeasuredCosts | null>(null);
   /** the run of this sweep that is streaming now */
   currentRunId = $state<string | null>(null);
   /**
@@ -89,6 +99,7 @@ export class SweepState {
     this.rows = [];
     this.historyId = null;
     this.theory = null;
+    this.costs = null;
     return true;
   }
 

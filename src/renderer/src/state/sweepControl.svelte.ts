@@ -3,7 +3,13 @@
  * end as the engine reports them, and the moment the engine begins it (the screen switches over).
  */
 import type { EngineEvent } from '../../../shared/events';
-import type { HostRequest, RunningSweep, RunRow, Theory } from '../../../shared/protocol';
+import type {
+  HostRequest,
+  MeasuredCosts,
+  RunningSweep,
+  RunRow,
+  Theory,
+} from '../../../shared/protocol';
 import { newRequestId } from '../lib/ids';
 import type { DownloadState } from './download.svelte';
 import type { EventStream } from './eventStream.svelte';
@@ -35,6 +41,7 @@ export interface SweepEnd {
   historyId: string;
   theory: Theory | null;
   notSaved?: string | null;
+  costs?: MeasuredCosts | null;
 }
 
 export class SweepControl {
@@ -87,6 +94,7 @@ export class SweepControl {
   onDone(end: SweepEnd): void {
     this.begin();
     this.parts.sweep.onDone(end.cancelled, end.historyId, end.theory, end.notSaved ?? null);
+    this.parts.sweep.costs = end.costs ?? null;
     this.parts.historyCoordinator.refresh();
   }
 
