@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DrafterKind, DraftPolicyName, KvLocation, ModelGraph } from './decoding';
 import { DecodeMode, RunMetrics, StopReason, TimeSplit, TreeVerifyMode } from './events';
 import { MAX_K, MAX_PROMPTS } from './limits';
-import { SweepSettings, Theory } from './settings';
+import { MeasuredCosts, SweepSettings, Theory } from './settings';
 import { MAX_TREE_DEPTH, MAX_TREE_NODES } from './treeShape';
 
 /** A saved sweep's name at most, in characters. */
@@ -156,6 +156,8 @@ export const HistoryEntry = z.object({
   models: z.object({ target: z.string(), draft: z.string() }),
   rows: z.array(RunRow),
   theory: Theory.nullable(),
+  /** the pair's measured costs (null or absent when not measured, or saved before them) */
+  costs: MeasuredCosts.nullable().optional(),
   /** finished | cancelled | failed (host died or an error) */
   status: z.enum(['running', 'finished', 'cancelled', 'failed']),
 });
