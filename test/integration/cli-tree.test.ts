@@ -1,0 +1,55 @@
+/**
+ * `specdec sweep --tree`: token trees from the command line beside chains in one sweep, the
+ * table labelling them, every JSON run carrying its tree, output identical to the baseline, and
+ * what trees cannot run with refused with the reason.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RunRow } from '../../src/shared/protocol';
+import { PAIR_DRAFT, PAIR_TARGET, specdec } from '../support/helpers';
+
+const embedded = ['--target', PAIR_TARGET, '--draft', PAIR_DRAFT, '--ep', 'cpu'];
+
+describe('specdec sweep --tree', () => {
+  it('compares trees and chains in one sweep; JSON runs carry the tree', async () => {
+    const common = ['sweep', ...embedded, '--k', '3', '--max-new-tokens', '30'];
+    const flags = [...common, '--tree', '3,2,1;1,1,1', '--repeats', '1', '--warmup', '0'];
+    const r = await specdec([...flags, '--json']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { runs: RunRow[] };
+    const trees = doc.runs.filter((run) => run.tree);
+    expect(trees.map((t) => t.tree!.shape)).toEqual([
+      [3, 2, 1],
+      [1, 1, 1],
+    ]);
+    const chain = doc.runs.find((run) => run.mode === 'speculative' && !run.tree)!;
+    for (const t of trees) {
+      expect(t.identical).toBe(true);
+      expect(t.tree!.verify).toBe('rows');
+      expect(t.tree!.nodesPerStep).toEqual(t.kPerStep);
+      expect(t.targetPasses).toBeLessThanOrEqual(chain.targetPasses);
+    }
+    // one child per depth is the chain of K=3, pass for pass
+    expect(trees[1]!.targetPasses).toBe(chain.targetPasses);
+    expect(trees[0]!.draftedTokens).toBeGreaterThan(chain.draftedTokens);
+    const table = await specdec(flags);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/tree 3,2,1/);
+    expect(table.stdout).toMatch(/tree 1,1,1/);
+  });
+
+  it('refuses sampling, bad shapes and controlled acceptance with the reason', async () => {
+    const base = ['sweep', ...embedded, '--max-new-tokens', '4'];
+    const sampled = await specdec([...base, '--tree', '2,1', '--temperature', '0.7']);
+    expect(sampled.code).not.toBe(0);
+    expect(sampled.stderr).toMatch(/Tree sampling is not implemented yet: use greedy/);
+    const bad = await specdec([...base, '--tree', '3,0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(
+      /--tree 3,0: each depth's branching is a whole number of at least 1/,
+    );
+    const oracle = await specdec([...base, '--tree', '2,1', '--acceptance', '0.5']);
+    expect(oracle.code).not.toBe(0);
+    expect(oracle.stderr).toMatch(/without --acceptance/);
+  });
+});
