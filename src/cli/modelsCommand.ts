@@ -1,23 +1,29 @@
-/** `specdec models`: the GPT-2 catalog, with estimated sizes and what is already cached. */
+/**
+ * `specdec models`: the catalog, with estimated sizes per dtype and what is already cached, then
+ * the natural pairs with the cost ratio to expect and the figures published for them.
+ */
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { CATALOG, estimatedBytes } from '../shared/catalog';
-import { DTYPES } from '../shared/decoding';
+import { CATALOG, estimatedBytes, expectedCostRatio } from '../shared/catalog';
+import { CATALOG_PAIRS, pairModels, publishedText } from '../shared/catalogPairs';
+import { DTYPES, type Dtype } from '../shared/decoding';
 import { formatBytes } from '../shared/format';
 import { readCompleteMarker } from '../core/hub/hub';
 import { defaultCacheDir } from './paths';
+
+/** the sizes shown per model (every dtype is accepted by --dtype where the repo has its file) */
+const SHOWN_DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 
 export function modelsCommand(opts: { cacheDir?: string }): void {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const table = new Table({
     head: [
       'Name',
+      'Family',
       'Repo',
       'Params',
       'Layers x width',
-      'fp32 (est.)',
-      'fp16 (est.)',
-      'q8 (est.)',
+      ...SHOWN_DTYPES.map((d) => `${d} (est.)`),
       'Cached',
     ],
     style: { head: [], border: [] },
@@ -28,17 +34,32 @@ export function modelsCommand(opts: { cacheDir?: string }): void {
     const cached = DTYPES.filter((d) => readCompleteMarker(dir, d) !== null);
     table.push([
       m.name,
+      m.family,
       repo,
       `${Math.round(m.params / 1e6)}M`,
       `${m.layers} x ${m.hidden}`,
-      formatBytes(estimatedBytes(m, 'fp32')),
-      formatBytes(estimatedBytes(m, 'fp16')),
-      formatBytes(estimatedBytes(m, 'q8')),
+      ...SHOWN_DTYPES.map((d) => (m.dtypes.includes(d) ? formatBytes(estimatedBytes(m, d)) : '-')),
       cached.length > 0 ? cached.join(', ') : '-',
     ]);
   }
   process.stdout.write(`${table.toString()}\nCache: ${cacheDir}\n`);
+  const pairs = new Table({
+    head: ['Pair (--pair)', 'Draft -> target', 'Expected c', 'Published'],
+    style: { head: [], border: [] },
+    colWidths: [20, 30, 12, 70],
+    wordWrap: true,
+  });
+  for (const p of CATALOG_PAIRS) {
+    const { draft, target } = pairModels(p);
+    pairs.push([
+      p.name,
+      `${draft.name} -> ${target.name}`,
+      expectedCostRatio(draft, target).toFixed(2),
+      p.published.length > 0 ? p.published.map(publishedText).join('\n') : '-',
+    ]);
+  }
+  process.stdout.write(`\n${pairs.toString()}\n`);
   process.stdout.write(
-    'Any other GPT-2-family repo with an ONNX export can be given by id (--target owner/name). The seed pair is --pair seed (gpt2 drafting for gpt2-medium).\n',
+    'Any other repo with an ONNX export of a family the engine runs (gpt2, llama, qwen2, phi3) can be given by id (--target owner/name). Sizes are estimated from the dimensions; a download reads the exact ones first.\n',
   );
 }

@@ -78,8 +78,12 @@ export const PassTransfer = z.object({
 });
 export type PassTransfer = z.infer<typeof PassTransfer>;
 
-/** ONNX weight variants the Hub's GPT-2 repos offer; q8 is the `_quantized` file. */
-export const DTYPES = ['fp32', 'fp16', 'q8'] as const;
+/**
+ * ONNX weight variants, by transformers.js' names: each is the file `onnx/model{suffix}.onnx`
+ * (catalog.ts' DTYPE_SUFFIX): q8 `_quantized` (dynamic int8), int8 `_int8`, uint8 `_uint8`, q4
+ * `_q4` and q4f16 `_q4f16` (4-bit MatMulNBits, float32 or float16 around it), bnb4 `_bnb4`.
+ */
+export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
 export const Dtype = z.enum(DTYPES);
 export type Dtype = z.infer<typeof Dtype>;
 

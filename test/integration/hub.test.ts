@@ -333,7 +333,8 @@ describe('specdec sweep with Hub models', () => {
     expect(doc.config).toMatchObject({ target: 'Xenova/gpt2-medium', draft: 'Xenova/gpt2' });
     const models = await specdec(['--cache-dir', seedCache], 'models');
     expect(models.code).toBe(0);
-    const line = (name: string) => models.stdout.split('\n').find((l) => l.includes(`│ ${name} `));
+    const line = (name: string) =>
+      models.stdout.split('\n').find((l) => l.startsWith(`│ ${name} `));
     expect(line('gpt2')).toMatch(/│ fp32\s+│$/);
     expect(line('gpt2-medium')).toMatch(/│ fp32\s+│$/);
     expect(line('gpt2-large')).toMatch(/│ -\s+│$/);

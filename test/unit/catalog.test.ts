@@ -12,7 +12,28 @@ import {
   estimatedBytes,
   expectedCostRatio,
 } from '../../src/shared/catalog';
+import { CATALOG_PAIRS, catalogPair, publishedText } from '../../src/shared/catalogPairs';
+import { DTYPES } from '../../src/shared/decoding';
 import { pairOutlook } from '../../src/renderer/src/lib/modelChoice';
+
+/**
+ * The Hub's own file sizes (a model file with its external data, in bytes as the Hub lists them,
+ * read 2026-12-07 from the repos' onnx/ folders): the estimates must hold within 5%.
+ */
+const HUB_SIZES: Record<string, { source: string; files: Partial<Record<string, number>> }> = {
+  'qwen2.5-0.5b': {
+    source: 'https://huggingface.co/onnx-community/Qwen2.5-0.5B-Instruct/tree/main/onnx',
+    files: { fp32: 1.99e9, fp16: 997e6, int8: 512e6, q4: 786e6, q4f16: 483e6, bnb4: 764e6 },
+  },
+  'qwen2.5-1.5b': {
+    source: 'https://huggingface.co/onnx-community/Qwen2.5-1.5B-Instruct/tree/main/onnx',
+    files: { fp32: 6.21e9, fp16: 3.1e9, int8: 1.58e9, q4: 1.79e9, q4f16: 1.22e9, bnb4: 1.71e9 },
+  },
+  'llama3.2-3b': {
+    source: 'https://huggingface.co/onnx-community/Llama-3.2-3B-Instruct/tree/main/onnx',
+    files: { fp32: 12.9e9, fp16: 6.43e9, int8: 3.21e9, q4: 3.34e9, q4f16: 2.37e9, bnb4: 3.16e9 },
+  },
+};
 
 /**
  * File sizes in bytes, measured on 2026-12-02: `npm run build:standin -- --model NAME --formats
@@ -36,7 +57,7 @@ const MEASURED: Record<string, Record<string, number>> = {
 
 describe('the catalog', () => {
   it('gives each model the parameter count of its dimensions', () => {
-    for (const m of CATALOG) {
+    for (const m of CATALOG.filter((e) => e.family === 'gpt2')) {
       const h = m.hidden;
       const params = (GPT2_VOCAB + GPT2_CONTEXT) * h + m.layers * (12 * h * h + 13 * h) + 2 * h;
       expect(Math.abs(params / m.params - 1), m.name).toBeLessThan(0.01);
@@ -69,5 +90,56 @@ describe('the catalog', () => {
     expect(pairOutlook(medium, gpt2)!.text).toMatch(/can only lose time/);
     expect(pairOutlook(gpt2, gpt2)).toBeNull();
     expect(pairOutlook(null, medium)).toBeNull();
+  });
+
+  it('gives the Llama-family models the parameter counts their model cards give', () => {
+    // the published counts: SmolLM2 135M / 360M / 1.7B, Qwen2.5 0.49B / 1.54B / 3.09B, Llama 3.2 1.24B / 3.21B
+    const published: Record<string, number> = {
+      'smollm2-135m': 135e6,
+      'smollm2-360m': 362e6,
+      'smollm2-1.7b': 1.71e9,
+      'qwen2.5-0.5b': 0.49e9,
+      'qwen2.5-1.5b': 1.54e9,
+      'qwen2.5-3b': 3.09e9,
+      'llama3.2-1b': 1.24e9,
+      'llama3.2-3b': 3.21e9,
+    };
+    for (const [name, params] of Object.entries(published)) {
+      const m = catalogEntry(name)!;
+      expect(Math.abs(m.params / params - 1), name).toBeLessThan(0.02);
+      expect(m.dtypes).toEqual(DTYPES);
+      expect(m.source).toMatch(/^https:\/\/huggingface\.co\/.+\/config\.json$/);
+    }
+  });
+
+  it.each(Object.entries(HUB_SIZES))('estimates %s’s Hub files within 5%', (name, { files }) => {
+    const m = catalogEntry(name)!;
+    for (const [dtype, bytes] of Object.entries(files)) {
+      const estimate = estimatedBytes(m, dtype as (typeof DTYPES)[number]);
+      expect(Math.abs(estimate / bytes! - 1), `${name} ${dtype}`).toBeLessThan(0.05);
+    }
+  });
+
+  it('names each natural pair by catalog models of one family, with its published figures', () => {
+    expect(CATALOG_PAIRS.map((p) => p.name)).toEqual([
+      'seed',
+      'smollm2-135m/360m',
+      'smollm2-135m/1.7b',
+      'qwen2.5-0.5b/1.5b',
+      'qwen2.5-0.5b/3b',
+      'llama3.2-1b/3b',
+    ]);
+    for (const p of CATALOG_PAIRS) {
+      const draft = catalogEntry(p.draft)!;
+      const target = catalogEntry(p.target)!;
+      expect(draft.family, p.name).toBe(target.family);
+      expect(draft.vocab, p.name).toBe(target.vocab);
+      expect(expectedCostRatio(draft, target), p.name).toBeLessThan(0.5);
+    }
+    expect(catalogPair('llama3.2-1b/3b')!.published.map(publishedText)).toEqual([
+      'acceptance 0.72 1.7x llama.cpp on an RTX 3060 (target Llama-3.1-8B; as quoted in issue 33)',
+    ]);
+    expect(catalogPair('smollm2-135m/360m')!.published[0]!.acceptance).toEqual([0.73, 0.78]);
+    expect(catalogPair('gpt2/gpt2-xl')).toBeNull();
   });
 });

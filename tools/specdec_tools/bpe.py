@@ -97,8 +97,11 @@ class CutBPE:
         text = "".join(self.id_to_token.get(i, "") for i in ids if i != self.eos_id)
         return bytearray(self.byte_decoder[c] for c in text).decode("utf-8", errors="replace")
 
-    def write_hf(self, out_dir: Path, model_max_length: int) -> None:
-        """tokenizer.json + tokenizer_config.json in the layout of the Hub's gpt2 repo."""
+    def write_hf(self, out_dir: Path, model_max_length: int, vocab_size: int | None = None) -> None:
+        """tokenizer.json + tokenizer_config.json in the layout of the Hub's gpt2 repo; with a
+        `vocab_size` above the BPE's, the ids beyond it are reserved tokens of the vocabulary (as
+        Llama 3's `<|reserved_special_token_N|>`), so that every row of the model's logits decodes."""
+        reserved = {f"<|reserved_{i}|>": i for i in range(self.vocab_size, vocab_size or 0)}
         tokenizer = {
             "version": "1.0",
             "truncation": None,
@@ -127,7 +130,7 @@ class CutBPE:
                 "fuse_unk": False,
                 "byte_fallback": False,
                 "ignore_merges": False,
-                "vocab": {**dict(sorted(self.vocab.items(), key=lambda kv: kv[1])), EOS: self.eos_id},
+                "vocab": {**dict(sorted(self.vocab.items(), key=lambda kv: kv[1])), EOS: self.eos_id, **reserved},
                 "merges": [f"{a} {b}" for a, b in self.merges],
             },
         }

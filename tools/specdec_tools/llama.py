@@ -35,6 +35,8 @@ class LlamaConfig:
     attention_bias: bool = False
     # Phi-3's layout of the same block: q, k and v as one qkv_proj, gate and up as one gate_up_proj
     fused_projections: bool = False
+    # config.json's rope_scaling: None, or Llama 3.1/3.2's {"rope_type": "llama3", "factor", ...}
+    rope_scaling: dict | None = None
 
     @property
     def head_dim(self) -> int:
@@ -66,12 +68,36 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-class Rotary(nn.Module):
-    """cos and sin per position, from position_ids (as transformers' LlamaRotaryEmbedding)."""
+def llama3_inv_freq(inv_freq: torch.Tensor, scaling: dict) -> torch.Tensor:
+    """Llama 3.1's frequency rescaling (rope_type "llama3", as transformers'
+    `_compute_llama3_parameters` and Meta's `apply_scaling`): wavelengths longer than
+    original_max_position_embeddings / low_freq_factor are slowed down by `factor`, those shorter
+    than original_max_position_embeddings / high_freq_factor are kept, and those between are
+    interpolated smoothly between the two. No attention scaling (it is 1 for this type)."""
+    factor = float(scaling["factor"])
+    low, high = float(scaling["low_freq_factor"]), float(scaling["high_freq_factor"])
+    old_context = float(scaling["original_max_position_embeddings"])
+    low_freq_wavelen, high_freq_wavelen = old_context / low, old_context / high
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth = (old_context / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = (wavelen >= high_freq_wavelen) & (wavelen <= low_freq_wavelen)
+    return torch.where(medium, smoothed, scaled)
 
-    def __init__(self, head_dim: int, theta: float) -> None:
+
+class Rotary(nn.Module):
+    """cos and sin per position, from position_ids (as transformers' LlamaRotaryEmbedding), with
+    the config's rope_scaling where it has one (only Llama 3's type: the builder writes no other)."""
+
+    def __init__(self, head_dim: int, theta: float, scaling: dict | None = None) -> None:
         super().__init__()
         inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+        if scaling is not None:
+            kind = scaling.get("rope_type", scaling.get("type"))
+            if kind != "llama3":
+                raise ValueError(f"rope_scaling type {kind!r}: the builder implements llama3 only")
+            inv_freq = llama3_inv_freq(inv_freq, scaling)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def forward(self, position_ids):
@@ -177,7 +203,7 @@ class LlamaLM(nn.Module):
         self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
         self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.num_hidden_layers)])
         self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
-        self.rotary = Rotary(cfg.head_dim, cfg.rope_theta)
+        self.rotary = Rotary(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling)
         self.lm_head = None if cfg.tie_word_embeddings else nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
 
     def randomize(self) -> "LlamaLM":

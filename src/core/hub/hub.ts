@@ -21,7 +21,14 @@ import {
   ModelRegistry,
   env,
 } from '@huggingface/transformers';
-import { catalogEntry, isRepoId, onnxFileCandidates, DTYPE_SUFFIX } from '../../shared/catalog';
+import {
+  CATALOG,
+  catalogEntry,
+  isRepoId,
+  onnxFileCandidates,
+  DTYPE_SUFFIX,
+} from '../../shared/catalog';
+import { DTYPES } from '../../shared/decoding';
 import type { Dtype } from '../../shared/decoding';
 import type { DownloadProgress } from '../../shared/protocol';
 import { SpecDecError, describeError } from '../errors';
@@ -74,7 +81,7 @@ export function describeSource(source: string): { kind: 'folder' } | { kind: 'hu
   if (isRepoId(source)) return { kind: 'hub', repo: source };
   throw new SpecDecError(
     'MODEL_FOLDER_MISSING',
-    `"${source}" is not a folder, a catalog model (gpt2, distilgpt2, gpt2-medium, gpt2-large, gpt2-xl) or a Hub repo id like Xenova/gpt2.`,
+    `"${source}" is not a folder, a catalog model (${CATALOG.map((m) => m.name).join(', ')}) or a Hub repo id like Xenova/gpt2.`,
   );
 }
 
@@ -180,17 +187,22 @@ async function planDownloads(
       }
     }
     if (!onnxFile) {
+      const present = await dtypesPresent(head);
       throw new SpecDecError(
         'HUB_FILE_MISSING',
-        `${repo} has no ${dtype} ONNX decoder (looked for ${onnxFileCandidates(dtype).join(', ')}). Try another dtype, or a repo with an ONNX export.`,
+        `${repo} has no ${dtype} ONNX decoder (looked for ${onnxFileCandidates(dtype).join(', ')}). ${
+          present.length > 0
+            ? `It has ${present.join(', ')}: pass --dtype ${present[0]} (or another of those).`
+            : 'It has no ONNX decoder of any dtype: choose a repo with an ONNX export (transformers.js-ready).'
+        }`,
       );
     }
     const files: Array<{ file: string; size: number | null }> = [
       { file: 'config.json', size: config.size ?? null },
       { file: onnxFile, size: onnxSize },
+      // its weights beside it, as one file or split (transformers.js' names: _data, _data_1, ...)
+      ...(await externalDataFiles(onnxFile, head)),
     ];
-    const data = await head(`${onnxFile}_data`);
-    if (data.exists) files.push({ file: `${onnxFile}_data`, size: data.size ?? null });
     for (const file of TOKENIZER_FILES) {
       const m = await head(file);
       if (m.exists) files.push({ file, size: m.size ?? null });
@@ -218,6 +230,40 @@ async function planDownloads(
     }
   }
   return planned;
+}
+
+/** transformers.js caps a file's external data at this many chunks (MAX_EXTERNAL_DATA_CHUNKS) */
+const MAX_DATA_CHUNKS = 100;
+
+/** `{onnxFile}_data`, `_data_1`, ... as far as the repo has them, with their sizes */
+async function externalDataFiles(
+  onnxFile: string,
+  head: (file: string) => Promise<{ exists: boolean; size?: number }>,
+): Promise<Array<{ file: string; size: number | null }>> {
+  const files: Array<{ file: string; size: number | null }> = [];
+  for (let i = 0; i < MAX_DATA_CHUNKS; i++) {
+    const file = `${onnxFile}_data${i === 0 ? '' : `_${i}`}`;
+    const m = await head(file);
+    if (!m.exists) break;
+    files.push({ file, size: m.size ?? null });
+  }
+  return files;
+}
+
+/** the dtypes whose decoder the repo has (asked only when the one wanted is missing) */
+async function dtypesPresent(
+  head: (file: string) => Promise<{ exists: boolean }>,
+): Promise<Dtype[]> {
+  const present: Dtype[] = [];
+  for (const dtype of DTYPES) {
+    for (const candidate of onnxFileCandidates(dtype)) {
+      if ((await head(candidate)).exists) {
+        present.push(dtype);
+        break;
+      }
+    }
+  }
+  return present;
 }
 
 async function metadata(
@@ -293,7 +339,9 @@ async function fetchPlanned(plan: Planned[], options: HubOptions): Promise<Resol
           dtype: p.dtype,
           device: 'cpu',
           model_file_name: onnxBase,
-          use_external_data_format: p.files!.some((f) => f.file.endsWith('_data')),
+          // the number of data files (transformers.js fetches `_data`, `_data_1`, ... up to it)
+          use_external_data_format: p.files!.filter((f) => /\.onnx_data(_\d+)?$/.test(f.file))
+            .length,
         });
         await model.dispose();
       });

@@ -1,0 +1,235 @@
+/**
+ * The Hub's layouts of the Llama, Qwen2 and Phi-3 families as onnx-community ships them (issue
+ * 33), on tiny stand-ins (tools/build_standin.py --model NAME --tiny): every file's weights in
+ * external data split into chunks, fp16 and q4f16 files with float16 KV caches, q4 files with
+ * MatMulNBits. Each file loads and computes what PyTorch does (fp32) or close to it; a local Hub
+ * serves each family's layout, the download fetches every data chunk, a dtype the repo lacks is
+ * refused naming those it has, and a greedy sweep from the Hub is lossless.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpecDecError } from '../../src/core/errors';
+import { resolveModels } from '../../src/core/hub/hub';
+import { OnnxCausalLM } from '../../src/core/model/causalLm';
+import { readModelFolder } from '../../src/core/model/modelFolder';
+import { ROOT, maxAbsDiff, specdec } from '../support/helpers';
+import { startHubServer, type HubServer } from '../support/hubServer';
+
+const LAYOUTS = join(ROOT, 'test', 'fixtures', 'hub-layouts');
+const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
+/** [stand-in, family, the family's tiny draft (same tokenizer) for the sweeps] */
+const MODELS = [
+  ['llama3.2-1b', 'llama'],
+  ['qwen2.5-0.5b', 'qwen2'],
+  ['phi3-mini-4k', 'phi3'],
+] as const;
+const FILES = {
+  fp32: 'onnx/model.onnx',
+  fp16: 'onnx/model_fp16.onnx',
+  q4: 'onnx/model_q4.onnx',
+  q4f16: 'onnx/model_q4f16.onnx',
+} as const;
+
+interface Reference {
+  inputIds: number[];
+  logits: number[][];
+  prefix: number;
+  cachedLogits: number[][];
+  /** PyTorch's first pass with every Linear weight as its 4-bit blocks give it back */
+  q4Logits: number[][];
+}
+
+let hub: HubServer;
+beforeAll(async () => {
+  hub = await startHubServer({
+    ...Object.fromEntries(
+      MODELS.map(([name]) => [`specdec/${name}`, join(LAYOUTS, `${name}-tiny`)]),
+    ),
+    // --pair llama3.2-1b/3b resolves to these repo ids: the tiny Llama 3.2 layout stands for the
+    // target, the family's tiny draft (same tokenizer, its Hub layout written here) for the draft
+    'onnx-community/Llama-3.2-3B-Instruct': join(LAYOUTS, 'llama3.2-1b-tiny'),
+    'onnx-community/Llama-3.2-1B-Instruct': join(LAYOUTS, 'llama3.2-1b-tiny'),
+  });
+});
+afterAll(async () => hub?.close());
+
+const freshCache = (): string => mkdtempSync(join(tmpdir(), 'specdec-layouts-'));
+
+describe.each(MODELS)('%s (%s) in the Hub layout', (name, family) => {
+  const dir = join(LAYOUTS, `${name}-tiny`);
+  const reference = JSON.parse(
+    readFileSync(join(dir, 'reference-logits.json'), 'utf8'),
+  ) as Reference;
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as {
+    'transformers.js_config': {
+      kv_cache_dtype: Record<string, string>;
+      use_external_data_format: Record<string, number | boolean>;
+    };
+  };
+
+  it('keeps every file’s weights in external data, fp32 split into chunks the config counts', () => {
+    const onnx = readdirSync(join(dir, 'onnx'));
+    const jsConfig = config['transformers.js_config'];
+    for (const file of Object.values(FILES)) {
+      const base = file.replace('onnx/', '');
+      const chunks = onnx.filter((f) => f.startsWith(`${base}_data`)).length;
+      expect(chunks, base).toBeGreaterThan(0);
+      const declared = jsConfig.use_external_data_format[base];
+      expect(declared === true ? 1 : declared, base).toBe(chunks);
+    }
+    expect(jsConfig.use_external_data_format['model.onnx']).toBeGreaterThan(1);
+    expect(jsConfig.kv_cache_dtype).toEqual({ fp16: 'float16', q4f16: 'float16' });
+  });
+
+  it.each(Object.entries(FILES))(
+    '%s loads, with the cache type the config declares, and computes what PyTorch does',
+    async (dtype, file) => {
+      const folder = readModelFolder(dir, file);
+      expect(folder.config.modelType).toBe(family);
+      const lm = await OnnxCausalLM.open(folder);
+      try {
+        const expectedCache = config['transformers.js_config'].kv_cache_dtype[dtype] ?? 'float32';
+        expect(lm.cacheType).toBe(expectedCache);
+        const { inputIds, logits, prefix, cachedLogits, q4Logits } = reference;
+        const first = await lm.forward(inputIds);
+        lm.reset();
+        await lm.forward(inputIds.slice(0, prefix));
+        const cached = await lm.forward(inputIds.slice(prefix));
+        if (dtype === 'fp32' || dtype === 'fp16') {
+          // fp32: PyTorch's numbers (rotary scaling and all); fp16: the same, rounded
+          const bound = dtype === 'fp32' ? 1e-4 : 0.5;
+          expect(maxAbsDiff(first.data, logits.flat())).toBeLessThan(bound);
+          expect(maxAbsDiff(cached.data, cachedLogits.flat())).toBeLessThan(bound);
+        } else {
+          // MatMulNBits computes with the weights PyTorch dequantized from the same blocks
+          // (q4f16: float16 activations and scales on weights rounded to float16 first, up to 1.3
+          // measured on these peaked random logits)
+          const bound = dtype === 'q4' ? 1e-3 : 2;
+          expect(maxAbsDiff(first.data, q4Logits.flat())).toBeLessThan(bound);
+          // and the cache carries it: the cached pass equals the same rows of the first
+          const rows = first.data.slice(prefix * first.vocab);
+          expect(maxAbsDiff(cached.data, rows)).toBeLessThan(bound);
+          // a 4-bit model is another model: it moves the logits away from the fp32 ones
+          expect(maxAbsDiff(first.data, logits.flat())).toBeGreaterThan(1e-2);
+        }
+      } finally {
+        await lm.release();
+      }
+    },
+  );
+
+  it('is fetched from a Hub with every data chunk of the dtype asked for', async () => {
+    const cacheDir = freshCache();
+    for (const dtype of ['fp32', 'q4f16'] as const) {
+      const [resolved] = await resolveModels([{ source: `specdec/${name}`, dtype }], {
+        cacheDir,
+        hubHost: hub.url,
+      });
+      const onnx = readdirSync(join(resolved!.dir, 'onnx'));
+      const base = FILES[dtype].replace('onnx/', '');
+      const want = readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith(`${base}_data`));
+      expect(onnx.filter((f) => f.startsWith(`${base}_data`)).sort()).toEqual(want.sort());
+      expect(resolved!.onnxFile).toBe(FILES[dtype]);
+      // the folder as downloaded loads (onnxruntime finds each chunk beside the graph)
+      expect(readModelFolder(resolved!.dir, resolved!.onnxFile!).config.modelType).toBe(family);
+    }
+    expect(existsSync(join(cacheDir, 'specdec', name, 'onnx', 'model_q4.onnx'))).toBe(false);
+  });
+
+  it('a dtype the repo does not have is refused, naming those it has', async () => {
+    const err = await resolveModels([{ source: `specdec/${name}`, dtype: 'int8' }], {
+      cacheDir: freshCache(),
+      hubHost: hub.url,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpecDecError);
+    expect((err as SpecDecError).message).toMatch(
+      /has no int8 ONNX decoder .*It has fp32, fp16, q4, q4f16: pass --dtype fp32/,
+    );
+  });
+
+  it.each(['q4f16', 'fp32'])(
+    'a greedy sweep with the %s target from the Hub is lossless (the family’s tiny draft)',
+    async (dtype) => {
+      const r = await specdec([
+        'sweep',
+        '--target',
+        `specdec/${name}`,
+        '--draft',
+        join(FAMILIES, `${family}-tiny-draft`),
+        '--dtype',
+        dtype,
+        '--cache-dir',
+        freshCache(),
+        '--hub-host',
+        hub.url,
+        '--chat-template',
+        'off',
+        '--max-new-tokens',
+        '20',
+        '--k',
+        '1,3,6',
+        '--repeats',
+        '1',
+        '--warmup',
+        '0',
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as {
+        runs: Array<{ identical: boolean; k: number | null; newTokens: number }>;
+      };
+      expect(doc.runs.length).toBeGreaterThan(3);
+      expect(doc.runs.every((run) => run.identical)).toBe(true);
+      expect(doc.runs.every((run) => run.newTokens > 0)).toBe(true);
+      expect(
+        hub.requests.some(
+          (u) =>
+            u.startsWith('GET') &&
+            u.includes(`/${FILES[dtype as 'fp32'].replace('onnx/', 'onnx/')}`),
+        ),
+      ).toBe(true);
+    },
+  );
+});
+
+describe('specdec sweep --pair with a family pair of the catalog', () => {
+  it('llama3.2-1b/3b resolves to its repo ids, fetches the q4f16 layouts and runs losslessly', async () => {
+    const r = await specdec([
+      'sweep',
+      '--pair',
+      'llama3.2-1b/3b',
+      '--dtype',
+      'q4f16',
+      '--cache-dir',
+      freshCache(),
+      '--hub-host',
+      hub.url,
+      '--chat-template',
+      'off',
+      '--max-new-tokens',
+      '12',
+      '--k',
+      '2',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      config: { target: string; draft: string };
+      runs: Array<{ identical: boolean }>;
+    };
+    expect(doc.config).toMatchObject({
+      target: 'onnx-community/Llama-3.2-3B-Instruct',
+      draft: 'onnx-community/Llama-3.2-1B-Instruct',
+    });
+    expect(doc.runs.every((run) => run.identical)).toBe(true);
+    const bad = await specdec(['sweep', '--pair', 'llama3.2-1b/8b', '--offline']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/llama3\.2-1b\/3b/);
+  });
+});

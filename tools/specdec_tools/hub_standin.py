@@ -1,0 +1,148 @@
+"""Random-weight stand-ins of the catalog's Llama, Qwen2 and Phi-3 models (`build_standin.py
+--model NAME`) at their real dimensions (hub_models.py) in the Hub's layouts (hub_layout.py):
+DIR/NAME/{config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
+onnx/model{,_fp16,_q4,_q4f16}.onnx (+ _data files)}. With --tiny, the same block at test size in
+DIR/NAME-tiny/, every file's weights in external data split into small chunks, and PyTorch's
+logits beside it (reference-logits.json) so that a test can check what the engine computes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from .bpe import CutBPE
+from .export import export_onnx
+from .families import rounded, write_llama_config
+from .formats import to_float16
+from .hub_layout import PROTOBUF_LIMIT, _quantize_blocks, dequantize_q4, quantize_q4, save_hub_onnx, share_tied_head, weight_bytes
+from .hub_models import HUB_MODELS, HubModel
+from .llama import LlamaLM
+
+FAMILY_FORMATS = ("model", "fp16", "q4", "q4f16")
+SUFFIX = {"model": "", "fp16": "_fp16", "q4": "_q4", "q4f16": "_q4f16"}
+# the KV cache of each file that keeps it in float16, as onnx-community's configs declare it
+KV_CACHE_DTYPE = {"fp16": "float16", "q4f16": "float16"}
+TINY_MERGES = 300
+# tiny fixtures: data files of at most this size, so that even a tiny model is split (_data_1 ...)
+TINY_CHUNK_BYTES = 64 * 1024
+GPT2_MERGES = 50_000
+REFERENCE_IDS = [464, 262, 286, 290, 13, 11, 257, 284, 40, 101]
+REFERENCE_PREFIX = 6
+
+
+def tokenizer_for(vocab_size: int, encoder_dir: Path, tiny: bool) -> CutBPE:
+    """GPT-2's BPE with as many merges as fit the vocabulary (SmolLM2's 49,152 ids: 48,895
+    merges), all of them where the vocabulary is larger (its other ids become reserved tokens)."""
+    if tiny:
+        return CutBPE(encoder_dir, TINY_MERGES)
+    return CutBPE(encoder_dir, min(GPT2_MERGES, vocab_size - 257))
+
+
+def real_init(model: LlamaLM) -> LlamaLM:
+    """transformers' initialisation (normal, std 0.02; norms 1): activations stay in float16's
+    range through every layer, so the fp16 files compute what the fp32 one does."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("norm.weight"):
+                nn.init.ones_(p)
+            elif name.endswith("bias"):
+                nn.init.zeros_(p)
+            else:
+                nn.init.normal_(p, std=0.02)
+    return model
+
+
+def write_config(spec: HubModel, cfg, eos_id: int, folder: Path, data_files: dict[str, list[str]]) -> None:
+    write_llama_config(spec.family, cfg, eos_id, isinstance(spec.eos_token_id, list), folder)
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    config.update(spec.extra)
+    config["rope_scaling"] = cfg.rope_scaling
+    if spec.family == "qwen2":
+        config.update(sliding_window=cfg.max_position_embeddings, max_window_layers=cfg.num_hidden_layers)
+    config["transformers.js_config"] = {
+        "kv_cache_dtype": {f: KV_CACHE_DTYPE[f] for f in ("q4f16", "fp16") if f in data_files},
+        "use_external_data_format": {
+            f"model{SUFFIX[f]}.onnx": (len(files) if len(files) > 1 else True) for f, files in data_files.items() if files
+        },
+    }
+    path.write_text(json.dumps(config, indent=2) + "\n")
+
+
+def build_hub_model(name: str, formats: set[str], out: Path, seed: int, tiny: bool, encoder_dir: Path) -> Path:
+    spec = HUB_MODELS[name]
+    bpe = tokenizer_for(spec.vocab_size, encoder_dir, tiny)
+    cfg = spec.tiny_config(bpe.vocab_size) if tiny else spec.config()
+    torch.manual_seed(seed)
+    model = LlamaLM(cfg)
+    model = (model.randomize() if tiny else real_init(model)).eval()
+    folder = out / (f"{name}-tiny" if tiny else name)
+    if (folder / "onnx").exists():
+        shutil.rmtree(folder / "onnx")
+    (folder / "onnx").mkdir(parents=True)
+    bpe.write_hf(folder, cfg.max_position_embeddings, vocab_size=cfg.vocab_size)
+
+    with tempfile.TemporaryDirectory(prefix="specdec-standin-") as tmp:
+        # above 2 GB, the exporter writes the weights as files beside the graph; onnx.load reads them back
+        export_onnx(model, Path(tmp) / "model.onnx")
+        fp32 = onnx.load(str(Path(tmp) / "model.onnx"))
+    variants = {"model": lambda: share_tied_head(fp32), "fp16": lambda: share_tied_head(to_float16(fp32)), "q4": lambda: quantize_q4(share_tied_head(fp32)),
+                "q4f16": lambda: quantize_q4(share_tied_head(to_float16(fp32)))}
+    data_files: dict[str, list[str]] = {}
+    written = []
+    for fmt in FAMILY_FORMATS:
+        if fmt not in formats:
+            continue
+        variant = variants[fmt]()
+        file = folder / "onnx" / f"model{SUFFIX[fmt]}.onnx"
+        # the Hub keeps fp32 and fp16 weights beside the graph, and any file's that pass 2 GB;
+        # the tiny fixtures keep every file's there, in small chunks
+        external = tiny or fmt in ("model", "fp16") or weight_bytes(variant) >= PROTOBUF_LIMIT
+        data_files[fmt] = save_hub_onnx(variant, file, external, TINY_CHUNK_BYTES if tiny else PROTOBUF_LIMIT)
+        written += [f"onnx/{file.name}", *(f"onnx/{d}" for d in data_files[fmt])]
+        del variant
+    write_config(spec, cfg, bpe.eos_id, folder, data_files)
+    params = sum(p.numel() for p in model.parameters())
+    if tiny:
+        with torch.no_grad():
+            reference = {
+                "inputIds": REFERENCE_IDS,
+                "logits": rounded(model.full_pass(REFERENCE_IDS)),
+                "prefix": REFERENCE_PREFIX,
+                "cachedLogits": rounded(model.cached_pass(REFERENCE_IDS[:REFERENCE_PREFIX], REFERENCE_IDS[REFERENCE_PREFIX:])),
+            }
+            # what the q4 files compute: every Linear's weight as its 4-bit blocks give it back
+            # (a tied head reads the float embedding, as in the Hub's q4 files)
+            q4 = copy.deepcopy(model)
+            for module in q4.modules():
+                if isinstance(module, nn.Linear):
+                    b = module.weight.detach().numpy().T
+                    packed, scales = _quantize_blocks(b)
+                    module.weight.copy_(torch.from_numpy(dequantize_q4(packed, scales, b.shape[0]).T.copy()))
+            reference["q4Logits"] = rounded(q4.full_pass(REFERENCE_IDS))
+        (folder / "reference-logits.json").write_text(json.dumps(reference))
+    dims = (
+        f"{cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, {cfg.num_attention_heads} query heads over "
+        f"{cfg.num_key_value_heads} key/value heads of {cfg.head_dim}, SwiGLU {cfg.intermediate_size}, rope_theta "
+        f"{cfg.rope_theta:g}{' with llama3 rope_scaling' if cfg.rope_scaling else ''}, context "
+        f"{cfg.max_position_embeddings}, vocabulary {cfg.vocab_size}, {'tied' if cfg.tie_word_embeddings else 'untied'} head"
+    )
+    what = "a test-size model of the same block as" if tiny else "a shape-faithful stand-in for"
+    (folder / "README.md").write_text(
+        f"# {folder.name}: {what} {spec.repo}\n\n"
+        f"**Random weights, not a language model.** {dims}; {params / 1e6:.2f}M parameters. Seed {seed}.\n"
+        f"Dimensions from {spec.source}. Files: {', '.join(written)}.\n"
+        "Built by `tools/build_standin.py`; see tools/README.md for what is faithful to the Hub's export and what is not.\n"
+    )
+    (folder / "standin.json").write_text(
+        json.dumps({"model": name, "repo": spec.repo, "seed": seed, "tiny": tiny, "params": params, "files": written}, indent=2) + "\n"
+    )
+    return folder
