@@ -24,6 +24,7 @@ import {
 } from '../shared/decoding';
 import { EMBEDDED_PAIR } from './paths';
 import type { SweepCliOptions } from './sweep/options';
+import { CHAT_TEMPLATE_CHOICES } from '../core/model/chatTemplate';
 import { SWEEP_EXAMPLES, TOP_EXAMPLES } from './helpExamples';
 import {
   kList,
@@ -67,6 +68,7 @@ const FLAGS: Record<SettingName, string> = {
   cacheDir: '--cache-dir',
   hubHost: '--hub-host',
   offline: '--offline',
+  chatTemplate: '--chat-template',
 };
 
 function flagHint(settings: readonly SettingName[]): string {
@@ -160,6 +162,14 @@ program
   .option('--hub-host <url>', 'a Hugging Face Hub mirror (default https://huggingface.co)')
   .option('--offline', 'use only models already in the cache; never touch the network')
   .option('--prompt <text>', 'prompt', SEED_PROMPT)
+  .addOption(
+    new Option(
+      '--chat-template <mode>',
+      "auto: render each prompt as a user's turn in the target's chat template where its tokenizer_config.json has one (instruct models); off: the prompt as it is",
+    )
+      .choices(CHAT_TEMPLATE_CHOICES)
+      .default('auto'),
+  )
   .option(
     '--prompts-file <file>',
     'a prompt set, one prompt per line (replaces --prompt); results per K over all prompts and per prompt',

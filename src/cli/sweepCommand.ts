@@ -76,7 +76,11 @@ async function runSweepCommand(
         onProgress: (p) => bar.update(p),
         ...(opts.hubHost ? { hubHost: opts.hubHost } : {}),
       },
-      { probe, check: (fit) => checkSweepConfig(config, fit) },
+      {
+        probe,
+        check: (fit) => checkSweepConfig(config, fit),
+        chatTemplate: opts.chatTemplate,
+      },
     );
   } catch (err) {
     const received = stop.received();

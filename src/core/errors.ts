@@ -35,7 +35,8 @@ export type SettingName =
   | 'kvLocation'
   | 'cacheDir'
   | 'hubHost'
-  | 'offline';
+  | 'offline'
+  | 'chatTemplate';
 
 export class SpecDecError extends Error {
   /** the model folder the error is about, as the request named it (set by loadPair) */

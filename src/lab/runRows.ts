@@ -1,11 +1,14 @@
 /** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
 import { trialsText, type KvLocation, type ModelGraph } from '../shared/decoding';
 import { detectRepetition } from '../results/loops';
-import type { RunRow } from '../shared/protocol';
+import type { ChatTemplateUse, RunRow } from '../shared/protocol';
 import type { ModelPair } from '../core/model/pair';
 import type { SweepRun } from '../core/experiment/sweep';
 
-/** the execution providers a sweep ran on and what the probe measured, recorded with every run */
+/**
+ * what a sweep ran on, recorded with every run: the execution providers and what the probe
+ * measured, where each cache lived, the graphs, the families, and what the prompt went through
+ */
 export interface Providers {
   target: string;
   draft: string | null;
@@ -17,6 +20,10 @@ export interface Providers {
   /** which graph each model ran */
   targetGraph: ModelGraph;
   draftGraph: ModelGraph | null;
+  /** each model's family (config.json's model_type) and what the prompt went through */
+  targetFamily: string;
+  draftFamily: string | null;
+  chatTemplate: ChatTemplateUse;
 }
 
 export function pairProviders(pair: ModelPair): Providers {
@@ -29,6 +36,9 @@ export function pairProviders(pair: ModelPair): Providers {
     draftKv: pair.draft?.lm.kvLocation ?? null,
     targetGraph: pair.target.lm.graph,
     draftGraph: pair.draft?.lm.graph ?? null,
+    targetFamily: pair.target.folder.config.modelType,
+    draftFamily: pair.draft?.folder.config.modelType ?? null,
+    chatTemplate: pair.chatTemplate,
   };
 }
 
@@ -79,6 +89,9 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
           draftKvLocation: providers.draftKv,
           targetGraph: providers.targetGraph,
           draftGraph: providers.draftGraph,
+          targetFamily: providers.targetFamily,
+          draftFamily: providers.draftFamily,
+          chatTemplate: providers.chatTemplate,
         }
       : {}),
     outputText: run.outputText,

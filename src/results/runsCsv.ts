@@ -75,6 +75,9 @@ export const RUN_CSV_COLUMNS = [
   'draftKvLocation',
   'targetGraph',
   'draftGraph',
+  'targetFamily',
+  'draftFamily',
+  'chatTemplate',
   'outputText',
   'outputTokenIds',
 ] as const;
@@ -99,6 +102,11 @@ export function runCsvRecord(
     draftKvLocation: row.draftKvLocation ?? null,
     targetGraph: row.targetGraph ?? null,
     draftGraph: row.draftGraph ?? null,
+    targetFamily: row.targetFamily ?? null,
+    // as draft: none where no draft model ran
+    draftFamily:
+      row.mode === 'speculative' && row.drafter !== 'model' ? null : (row.draftFamily ?? null),
+    chatTemplate: row.chatTemplate ?? null,
     mode: row.mode,
     k: row.k,
     policy: row.policy ?? null,

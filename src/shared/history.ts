@@ -10,6 +10,14 @@ import { MAX_K, MAX_PROMPTS } from './limits';
 import { MeasuredCosts, SweepSettings, Theory } from './settings';
 import { MAX_TREE_DEPTH, MAX_TREE_NODES } from './treeShape';
 
+/**
+ * What a run did with its prompt: rendered it in the target's chat template ('applied'), fed it
+ * as it is because that was asked ('off'), or because the target's tokenizer has no template
+ * ('none'). Recorded with each run (chatTemplate), absent in sweeps saved before it was.
+ */
+export const ChatTemplateUse = z.enum(['applied', 'off', 'none']);
+export type ChatTemplateUse = z.infer<typeof ChatTemplateUse>;
+
 /** A saved sweep's name at most, in characters. */
 export const MAX_HISTORY_NAME = 80;
 
@@ -142,6 +150,11 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** the graph each model ran: fused (rebuilt for the CPU provider) or as exported */
   targetGraph: ModelGraph.optional(),
   draftGraph: ModelGraph.nullable().optional(),
+  /** each model's family (config.json's model_type); absent in sweeps saved before them */
+  targetFamily: z.string().max(100).optional(),
+  draftFamily: z.string().max(100).nullable().optional(),
+  /** what the run did with its prompt (ChatTemplateUse) */
+  chatTemplate: ChatTemplateUse.optional(),
   outputText: z.string(),
   outputTokenIds: z.array(z.number().int().min(0)),
 });

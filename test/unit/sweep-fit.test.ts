@@ -14,6 +14,8 @@ const pair: PairFit = {
     tokenText: () => '',
     vocab: () => new Map(),
     eosTokenId: null,
+    hasChatTemplate: false,
+    encodeChat: () => [],
   },
 };
 const words = (n: number): string => Array.from({ length: n }, () => 'w').join(' ');

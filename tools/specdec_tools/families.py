@@ -3,7 +3,9 @@ target, a smaller draft of its own (another seed, size and head layout: its draf
 always rejected) and an early-exit draft (the target's first block: about half accepted), sharing
 the GPT-2 fixtures' byte-level BPE, in the Hub's layout as optimum/transformers.js export them,
 with PyTorch reference logits for a first pass and for a pass on top of a cache (position_ids
-offset) in `{family}-reference-logits.json` beside them.
+offset) in `{family}-reference-logits.json` beside them. For llama also two variants of the target:
+`llama-tiny-wide` (its logits padded with rows no token has, a pair whose logit widths differ as
+Qwen2.5-0.5B's and 7B's do) and `llama-tiny-instruct` (the target with a chat template).
 """
 
 from __future__ import annotations
@@ -41,6 +43,72 @@ EARLY_DAMP = 0.4
 
 
 FAMILIES = ("llama", "qwen2", "phi3")
+
+# llama-tiny-wide: the target's logits padded to this many rows (Qwen2.5-7B has 128 more than
+# Qwen2.5-0.5B, rows no token of the shared tokenizer has). Pad row 557 + j is 1.2 times the head
+# row of token (7 j) mod 557, so it outscores that token wherever that token's logit is positive:
+# a reader that does not keep to the shared ids picks padding often.
+WIDE_ROWS = 640
+WIDE_PAD_SCALE = 1.2
+
+# llama-tiny-instruct's chat template: Llama 3's layout (a header per role, the turn closed by the
+# end-of-turn token, the assistant's header opened for the reply), with the tiny vocabulary's one
+# special token standing for both <|begin_of_text|> and <|eot_id|>.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim }}{{ eos_token }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+)
+
+
+def padded_rows(model: LlamaLM, rows: int, scale: float) -> LlamaLM:
+    """The model with its (tied) token table padded to `rows` rows: the first rows unchanged, each
+    pad row `scale` times the row of a token spread over the vocabulary (see WIDE_ROWS)."""
+    vocab = model.cfg.vocab_size
+    wide = LlamaLM(replace(model.cfg, vocab_size=rows))
+    state = model.state_dict()
+    table = state["embed_tokens.weight"]
+    pads = torch.stack([table[(7 * j) % vocab] * scale for j in range(rows - vocab)])
+    state["embed_tokens.weight"] = torch.cat([table, pads])
+    wide.load_state_dict(state)
+    return wide.eval()
+
+
+def build_variants(target: LlamaLM, target_spec: TinyModel, out: Path, bpe: CutBPE) -> list[Path]:
+    """llama-tiny-wide and llama-tiny-instruct beside the llama trio (no reference logits: their
+    first 557 logits are the target's, which the reference pins)."""
+    assert target.lm_head is None, "the padding is written into the tied token table"
+    folders = []
+    for role, model, template in (
+        ("wide", padded_rows(target, WIDE_ROWS, WIDE_PAD_SCALE), None),
+        ("instruct", target, CHAT_TEMPLATE),
+    ):
+        cfg = model.cfg
+        folder = out / f"llama-tiny-{role}"
+        (folder / "onnx").mkdir(parents=True, exist_ok=True)
+        write_llama_config("llama", cfg, bpe.eos_id, target_spec.eos_as_list, folder)
+        # the shared tokenizer (557 tokens) for both: the wide model's pad rows have no token
+        bpe.write_hf(folder, cfg.max_position_embeddings)
+        if template is not None:
+            config_path = folder / "tokenizer_config.json"
+            tokenizer_config = json.loads(config_path.read_text())
+            tokenizer_config["chat_template"] = template
+            config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n")
+        export_onnx(model, folder / "onnx" / "model.onnx")
+        what = (
+            f"llama-tiny-target's weights with its tied token table padded to {WIDE_ROWS} rows: the logits have "
+            f"{WIDE_ROWS} rows, the tokenizer {target.cfg.vocab_size} tokens "
+            f"(pad row 557 + j is {WIDE_PAD_SCALE} times token (7 j) mod 557's row)"
+            if role == "wide"
+            else "llama-tiny-target's weights with a chat template in tokenizer_config.json (Llama 3's layout)"
+        )
+        (folder / "README.md").write_text(
+            f"# llama-tiny-{role}: a random-weight llama decoder for tests\n\n"
+            f"**Random weights, not a language model.** {what}.\n"
+            f"GPT-2's byte-level BPE cut to 300 merges. Built by `tools/build_standin.py --family llama --tiny`; MIT.\n"
+        )
+        folders.append(folder)
+    return folders
 
 
 def family_pair(family: str, vocab_size: int) -> list[TinyModel]:
@@ -150,7 +218,8 @@ def build_tiny(family: str, out: Path, bpe: CutBPE) -> list[Path]:
     reference_path = out / f"{family}-reference-logits.json"
     reference: dict[str, dict] = {}
     folders = []
-    for model_spec, model in tiny_models(family, bpe.vocab_size):
+    models = tiny_models(family, bpe.vocab_size)
+    for model_spec, model in models:
         cfg = model_spec.cfg
         name = f"{family}-tiny-{model_spec.role}"
         folder = out / name
@@ -186,4 +255,7 @@ def build_tiny(family: str, out: Path, bpe: CutBPE) -> list[Path]:
         )
         folders.append(folder)
     reference_path.write_text(json.dumps(reference))
+    if family == "llama":
+        (target_spec, target), *_ = models
+        folders += build_variants(target, target_spec, out, bpe)
     return folders

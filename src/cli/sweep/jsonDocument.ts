@@ -60,6 +60,14 @@ export function sweepJsonDocument(outcome: SweepOutcome) {
       executionProviders: { target: providers.target, draft: providers.draft },
       kvLocations: { target: providers.targetKv, draft: providers.draftKv },
       graphs: { target: providers.targetGraph, draft: providers.draftGraph },
+      // each model's config.json model_type, and what every prompt went through
+      family: {
+        target: pair.target.folder.config.modelType,
+        draft: pair.draft?.folder.config.modelType ?? null,
+      },
+      chatTemplate: pair.chatTemplate,
+      // a pair whose logit widths differ is compared over the ids both have: {compared, target, draft}
+      logitWidths: pair.logitWidths,
       // the CPU provider's threads for one operator (a count: 0 asked for one per physical core)
       threads: { target: pair.target.lm.threads, draft: pair.draft?.lm.threads ?? null },
       providerChoice: {

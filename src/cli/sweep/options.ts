@@ -15,6 +15,7 @@ import type { PairChoice, SweepSettings } from '../../shared/protocol';
 import { SEED_PAIR } from '../../shared/catalog';
 import { SpecDecError, describeError } from '../../core/errors';
 import type { ModelPlacement } from '../../lab/runPlan';
+import type { ChatTemplateChoice } from '../../core/model/chatTemplate';
 
 export interface SweepCliOptions {
   /** a folder, a Hub repo id or a catalog name */
@@ -27,6 +28,8 @@ export interface SweepCliOptions {
   hubHost?: string;
   offline?: boolean;
   prompt: string;
+  /** auto: prompts rendered in the target's chat template where it has one; off: as they are */
+  chatTemplate: ChatTemplateChoice;
   promptsFile?: string;
   maxNewTokens: number;
   k: number[];

@@ -15,6 +15,9 @@ import {
 import { loopNote } from '../../results/loops';
 import { expectedSpeedup } from '../../results/theory';
 import type { OnnxCausalLM } from '../../core/model/causalLm';
+import { logitWidthNote, type ModelPair } from '../../core/model/pair';
+import { pairSentence } from '../../results/pairWords';
+import type { Providers } from '../../lab/runRows';
 import { resultTable, sampleNote, sampleViewOf } from './resultTable';
 import type { SweepCliOptions } from './options';
 import type { SweepOutcome } from './outcome';
@@ -36,6 +39,15 @@ const kvNote = (lm: OnnxCausalLM): string =>
 
 const threadsNote = (threads: number): string => (threads === 1 ? '' : `, ${threads} threads`);
 
+/** the pair's families, what the prompts went through, and logit widths that differ */
+function pairNotes(pair: ModelPair, providers: Providers): string[] {
+  const sentence = pairSentence(providers);
+  return [
+    ...(sentence ? [sentence] : []),
+    ...(pair.logitWidths ? [`Note: ${logitWidthNote(pair.logitWidths)}.`] : []),
+  ];
+}
+
 const fmt = (v: number | null, digits = 2): string => (v === null ? '-' : v.toFixed(digits));
 
 /** Everything the sweep prints without --json. */
@@ -50,6 +62,7 @@ export function printSummary(outcome: SweepOutcome): void {
           `draft on ${pair.draft.lm.providerChoice?.summary ?? providers.draft}${kvNote(pair.draft.lm)}`,
         ]
       : []),
+    ...pairNotes(pair, providers),
   ]);
   if (theory) {
     process.stdout.write(

@@ -56,6 +56,11 @@ export interface CausalLmOptions {
    * rebuilds, and the rebuilt graph agrees with it; exported: always run the file as it is
    */
   graph?: GraphChoice;
+  /**
+   * read each pass's logits over their first N ids only (a pair whose logit widths differ reads
+   * both models over the ids they share: pair.ts); default all of them
+   */
+  logitWidth?: number;
 }
 
 export class OnnxCausalLM {
@@ -81,6 +86,8 @@ export class OnnxCausalLM {
     readonly graphNote: string | null = null,
     /** the CPU provider's threads for one operator (a count, never 0); 1 elsewhere */
     readonly threads = 1,
+    /** the ids a pass's logits are read over; null: all of the model's rows */
+    readonly logitWidth: number | null = null,
   ) {
     const architecture = architectureOf(folder.config.modelType);
     const { slots, cacheType, logitsType } = readDecoderInterface(session, folder, architecture);
@@ -120,7 +127,13 @@ export class OnnxCausalLM {
     let device: DeviceGraphs | null = null;
     if (kvLocation === 'device') {
       try {
-        device = await openDeviceGraphs(session, folder, architecture, ep);
+        device = await openDeviceGraphs(
+          session,
+          folder,
+          architecture,
+          ep,
+          options.logitWidth ?? null,
+        );
       } catch (err) {
         await session.release();
         throw new SpecDecError(
@@ -139,6 +152,7 @@ export class OnnxCausalLM {
       graph,
       note,
       threads,
+      options.logitWidth ?? null,
     );
   }
 
@@ -303,7 +317,7 @@ export class OnnxCausalLM {
     const logits = out.logits!;
     if (this.device) {
       try {
-        const read = await readOnDevice(this.device.head, this.timer, logits, n, greedy);
+        const read = await readOnDevice(this.device, this.timer, logits, n, greedy);
         this.timer.runMs += this.timer.runningSince(t0, queued0);
         this.timer.record(cacheBytes, read.bytes);
         this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
@@ -314,13 +328,14 @@ export class OnnxCausalLM {
     }
     this.timer.runMs += this.timer.runningSince(t0, queued0);
     this.timer.record(cacheBytes, byteSize(logits));
-    const vocab = logits.dims[2]!;
+    const stride = logits.dims[2]!;
     // float16 logits become float32 once, here: every later read (argmax, softmax) is plain.
     const data =
       this.logitsType === 'float16'
         ? halfsToFloats(logits.data as Uint16Array)
         : (logits.data as Float32Array);
-    const read = new Logits(batch * n, vocab, data);
+    const width = Math.min(this.logitWidth ?? stride, stride);
+    const read = new Logits(batch * n, width, data, null, stride);
     this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
     return read;
   }

@@ -16,6 +16,8 @@ import { byteSize, type PassTimer } from './passTiming';
 export interface DeviceGraphs {
   crop: ort.InferenceSession;
   head: ort.InferenceSession;
+  /** the ids the head graph reads each row over (its Slice); null: the whole row */
+  logitWidth: number | null;
 }
 
 /** The crop and head graphs for a device-resident model, on the model's own provider. */
@@ -24,6 +26,8 @@ export async function openDeviceGraphs(
   folder: ModelFolder,
   architecture: Architecture,
   ep: ExecutionProvider,
+  /** read the logits over their first N ids only (a pair's shared ids); null: all of them */
+  logitWidth: number | null = null,
 ): Promise<DeviceGraphs> {
   const { nKvHeads, headDim } = folder.config;
   const slots = cacheSlots(architecture, folder.config);
@@ -38,11 +42,11 @@ export async function openDeviceGraphs(
   });
   try {
     const head = await createSession(
-      headGraph(typeof vocab === 'number' ? vocab : 'vocab', logitsType),
+      headGraph(typeof vocab === 'number' ? vocab : 'vocab', logitsType, logitWidth),
       ep,
       options,
     );
-    return { crop, head };
+    return { crop, head, logitWidth };
   } catch (err) {
     await crop.release();
     throw err;
@@ -51,7 +55,7 @@ export async function openDeviceGraphs(
 
 /** The head graph over a pass's device logits: verdicts only (`greedy`), or the rows. */
 export async function readOnDevice(
-  head: ort.InferenceSession,
+  { head, logitWidth }: DeviceGraphs,
   timer: PassTimer,
   logits: ort.Tensor,
   rows: number,
@@ -78,5 +82,5 @@ export async function readOnDevice(
     pick,
   };
   const bytes = HEAD_OUTPUTS.reduce((sum, name) => sum + byteSize(out[name]!), 0);
-  return { logits: new Logits(rows, logits.dims[2]!, null, verdicts), bytes };
+  return { logits: new Logits(rows, logitWidth ?? logits.dims[2]!, null, verdicts), bytes };
 }

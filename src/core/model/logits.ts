@@ -22,24 +22,35 @@ export interface DeviceVerdicts {
   pick: BigInt64Array;
 }
 
-/** The logits of the new positions of one pass: the rows, or their greedy verdicts. */
+/**
+ * The logits of the new positions of one pass: the rows, or their greedy verdicts. A row is read
+ * over its first `vocab` ids: all of the model's rows, or in a pair whose logit widths differ the
+ * ids both models have (pair.ts), so that every argmax, probability and draw is over those.
+ */
 export class Logits {
   constructor(
     readonly rows: number,
+    /** the ids each row is read over */
     readonly vocab: number,
     private readonly rowData: Float32Array | null,
     private readonly verdicts: DeviceVerdicts | null = null,
-  ) {}
+    /** the values one row holds in `rowData` (the model's logit width): vocab or more */
+    readonly stride: number = vocab,
+  ) {
+    if (stride < vocab)
+      throw new Error(`a row of ${stride} logits cannot be read over ${vocab} ids`);
+  }
 
-  /** all rows, row-major [rows, vocab] (only when the pass read rows) */
+  /** all rows, row-major [rows, stride] (only when the pass read rows) */
   get data(): Float32Array {
     if (!this.rowData)
       throw new Error('this pass read greedy verdicts only: forward() without them');
     return this.rowData;
   }
 
+  /** row i over the ids it is read over (a view: changing it changes the pass's logits) */
   row(i: number): Float32Array {
-    return this.data.subarray(i * this.vocab, (i + 1) * this.vocab);
+    return this.data.subarray(i * this.stride, i * this.stride + this.vocab);
   }
 
   /** the greedy choice of row i (the first on ties); the top-two gap goes to gap[0] */

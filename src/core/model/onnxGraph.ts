@@ -215,15 +215,18 @@ export const HEAD_OUTPUTS = ['ids', 'top2', 'lse', 'picked'] as const;
 
 /**
  * inputs `logits` [1, rows, vocab] and `pick` (int64 [1, rows, 1]); outputs `ids` [1, rows],
- * `top2` [1, rows, 2], `lse` and `picked` [1, rows, 1], and `rows` (the logits as float32).
+ * `top2` [1, rows, 2], `lse` and `picked` [1, rows, 1], and `rows` (the logits as float32). With
+ * `width`, every output reads the logits' first `width` ids only (a pair's shared ids).
  */
-export function headGraph(vocab: number | string, type: GraphFloat) {
-  const x = type === 'float32' ? 'logits' : 'x';
+export function headGraph(vocab: number | string, type: GraphFloat, width: number | null = null) {
+  const cut = width === null ? 'logits' : 'cut';
+  const x = type === 'float32' ? cut : 'x';
   const last = { name: 'axis', i: 2 };
   return encode({
     name: 'greedy-head',
     node: [
-      ...(type === 'float32' ? [] : [node('Cast', ['logits'], ['x'], [{ name: 'to', i: 1 }])]),
+      ...(width === null ? [] : [node('Slice', ['logits', 'zero', 'width', 'last_axis'], ['cut'])]),
+      ...(type === 'float32' ? [] : [node('Cast', [cut], ['x'], [{ name: 'to', i: 1 }])]),
       node('ArgMax', [x], ['ids'], [last, { name: 'keepdims', i: 0 }]),
       node('TopK', [x, 'two'], ['top2', 'top2_index'], [last]),
       node(
@@ -243,7 +246,11 @@ export function headGraph(vocab: number | string, type: GraphFloat) {
       node('GatherElements', [x, 'pick'], ['picked'], [last]),
       node('Identity', [x], ['rows']),
     ],
-    initializer: [int64s('two', [2]), int64s('last_axis', [2])],
+    initializer: [
+      int64s('two', [2]),
+      int64s('last_axis', [2]),
+      ...(width === null ? [] : [int64s('zero', [0]), int64s('width', [width])]),
+    ],
     input: [
       value('logits', ELEM[type], [1, 'rows', vocab]),
       value('pick', ELEM.int64, [1, 'rows', 1]),
@@ -253,7 +260,7 @@ export function headGraph(vocab: number | string, type: GraphFloat) {
       value('top2', ELEM.float32, [1, 'rows', 2]),
       value('lse', ELEM.float32, [1, 'rows', 1]),
       value('picked', ELEM.float32, [1, 'rows', 1]),
-      value('rows', ELEM.float32, [1, 'rows', vocab]),
+      value('rows', ELEM.float32, [1, 'rows', width ?? vocab]),
     ],
   });
 }

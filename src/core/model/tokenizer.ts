@@ -6,12 +6,20 @@ import { SpecDecError, describeError } from '../errors';
 import { TOKENIZER_CONFIG_MAX_BYTES, TOKENIZER_MAX_BYTES, regularFileSize } from './modelFiles';
 
 export interface TextTokenizer {
+  /** a prompt's ids (a pair's prompt tokenizer renders it in the chat template first: chatTemplate.ts) */
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
   /** the text of one token as it would print after the tokens before it */
   tokenText(id: number): string;
   vocab(): Map<string, number>;
   readonly eosTokenId: number | null;
+  /** tokenizer_config.json has a chat_template (one, or a set with a default) */
+  readonly hasChatTemplate: boolean;
+  /**
+   * `text` as a user's turn rendered by the chat template, the assistant's turn opened
+   * (add_generation_prompt), as ids; TOKENIZER_INVALID when the template cannot render it
+   */
+  encodeChat(text: string): number[];
 }
 
 /**
@@ -69,5 +77,22 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
     },
     vocab: () => tok.get_vocab() as Map<string, number>,
     eosTokenId: tok.eos_token_id ?? null,
+    hasChatTemplate: tok.chat_template !== null && tok.chat_template !== undefined,
+    encodeChat(text) {
+      try {
+        return tok.apply_chat_template([{ role: 'user', content: text }], {
+          add_generation_prompt: true,
+          tokenize: true,
+          return_tensor: false,
+          return_dict: false,
+        }) as number[];
+      } catch (err) {
+        throw new SpecDecError(
+          'TOKENIZER_INVALID',
+          `The chat template in ${join(dir, 'tokenizer_config.json')} could not render the prompt: ${describeError(err)}. Fix the template, or turn the chat template off to feed the prompt as it is.`,
+          ['chatTemplate'],
+        );
+      }
+    },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { count, fixed } from '../../shared/format';
 import { REFERENCE_STRATEGY } from '../strategy';
+import { pairSentence } from '../pairWords';
 import type { Completeness } from './completeness';
 import type { KSeries } from './kSeries';
 import type { AnalysisInput, BaselineFacts } from './types';
@@ -27,6 +28,8 @@ export function contextLines(
         : 'greedy decoding'
     }.`,
   ];
+  const pair = input.rows[0] && pairSentence(input.rows[0]);
+  if (pair) context.push(pair);
   if (plannedStrategies)
     context.push(
       `Drafters ${settings.drafters.join(', ')}; policies ${settings.policies.join(', ')}.`,
