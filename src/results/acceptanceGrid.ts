@@ -197,6 +197,10 @@ function pairAlphaOf(
   return null;
 }
 
+/** what the report and the CLI say when the sweep has no real-drafting run to place the pair by */
+export const PAIR_NOT_MEASURED =
+  "Your pair's own alpha is not in this sweep: every speculative run here had its acceptance set. A sweep of the same pair without --acceptance, with K=1 among its Ks, measures it.";
+
 const SOURCE_WORDS: Record<PairPlacement['source'], (runs: number) => string> = {
   'k1-acceptance': (n) => `the median acceptance of its ${n} K=1 run${n === 1 ? '' : 's'}`,
   'accepted-per-tested': (n) =>
@@ -332,6 +336,18 @@ export function acceptanceGrid(
     bestPerAlpha,
     pair: measured ? placePair(measured, alphas, ks, bestPerAlpha, theoryCosts) : null,
     strategy,
-    costs,
+    costs: costs ? { c: costs.c, verifyCost: { ...costs.verifyCost } } : null,
   };
+}
+
+/**
+ * The grid as every surface computes it from a finished sweep: the pair's measured costs (else
+ * the theory's), and the theory's alpha for the pair when the rows have no real-drafting run.
+ */
+export function sweepAcceptanceGrid(
+  rows: readonly RunRow[],
+  costs: GridCosts | null | undefined,
+  theory: (GridCosts & { alpha: number }) | null | undefined,
+): AcceptanceGrid | null {
+  return acceptanceGrid(rows, costs ?? theory ?? null, { pairAlpha: theory?.alpha ?? null });
 }

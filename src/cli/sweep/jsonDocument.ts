@@ -1,4 +1,8 @@
-/** `--json`: the sweep as one JSON document (what ran, on what, every run, the summary). */
+/**
+ * `--json`: the sweep as one JSON document (what ran, on what, every run, the summary, and the
+ * K x alpha grid when acceptance was controlled).
+ */
+import { sweepAcceptanceGrid } from '../../results/acceptanceGrid';
 import {
   bestOf,
   summarizeByPrompt,
@@ -85,6 +89,8 @@ export function sweepJsonDocument(outcome: SweepOutcome) {
     })),
     summary: summarizeRows(rows),
     best: bestJson(summarizeRows(rows)),
+    // the K x alpha picture the report and the CLI's sentences are written from; null without --acceptance
+    acceptanceGrid: sweepAcceptanceGrid(rows, costs, theory),
     ...(prompts.length > 1 ? { byPrompt: summarizeByPrompt(rows) } : {}),
   };
 }

@@ -149,8 +149,10 @@ export function writeOutputFiles(outcome: SweepOutcome): string[] {
           drafters: opts.drafter,
           noKvCache: !opts.kvCache,
           sampling: config.sampling ?? null,
+          ...(opts.acceptance ? { acceptance: opts.acceptance } : {}),
         },
         status: result.cancelled ? 'cancelled' : 'finished',
+        costs: result.costs,
       });
       process.stderr.write(`Report: ${written.join(', ')}\n`);
     });

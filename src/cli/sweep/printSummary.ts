@@ -1,6 +1,7 @@
 /**
  * The sweep on stdout for people: where each model ran, the prompt and the baseline, one table
- * row per configuration (and per prompt for a set), the best, and the theory's prediction.
+ * row per configuration (and per prompt for a set), the best, which K at which alpha when
+ * acceptance was controlled, and the theory's prediction.
  */
 import Table from 'cli-table3';
 import type { RunRow } from '../../shared/protocol';
@@ -13,6 +14,11 @@ import {
   variantLabel,
 } from '../../results/summary';
 import { loopNote } from '../../results/loops';
+import {
+  PAIR_NOT_MEASURED,
+  sweepAcceptanceGrid,
+  type AcceptanceGrid,
+} from '../../results/acceptanceGrid';
 import { expectedSpeedup } from '../../results/theory';
 import type { OnnxCausalLM } from '../../core/model/causalLm';
 import { logitWidthNote, type ModelPair } from '../../core/model/pair';
@@ -55,7 +61,8 @@ export function printSummary(outcome: SweepOutcome): void {
   const { opts, prompts, opened, providers, result } = outcome;
   const { pair } = opened;
   const { theory } = result;
-  printReport(opts, prompts, result.rows, result.cancelled, [
+  const grid = sweepAcceptanceGrid(result.rows, result.costs, theory);
+  printReport(opts, prompts, result.rows, result.cancelled, grid, [
     `target on ${pair.target.lm.providerChoice?.summary ?? providers.target}${kvNote(pair.target.lm)}`,
     ...(pair.draft
       ? [
@@ -86,6 +93,7 @@ function printReport(
   prompts: readonly string[],
   runs: readonly RunRow[],
   cancelled: boolean,
+  grid: AcceptanceGrid | null,
   providerLines: readonly string[],
 ): void {
   const rows = summarizeRows(runs);
@@ -139,6 +147,12 @@ function printReport(
   if (loop) out(`Loop: ${loop}`);
   const best = bestOf(rows);
   if (best) out(`Best K: ${bestSentence(best, strategies)}`);
+  if (grid) {
+    // the report's "Which K at which alpha" answers, word for word (results/acceptanceGrid.ts)
+    out('Which K at which alpha:');
+    for (const b of grid.bestPerAlpha) out(`  ${b.sentence}`);
+    out(`  ${grid.pair ? grid.pair.sentence : PAIR_NOT_MEASURED}`);
+  }
   if (cancelled) out('Cancelled: the rows above are the runs that finished.');
 }
 

@@ -77,7 +77,7 @@ export function acceptedSection(c: SectionContext): AnalysisSection {
       const above = withExp.filter((_, i) => ratios[i]! > 1.05);
       const below = withExp.filter((_, i) => ratios[i]! < 0.95);
       points.push(
-        `Leviathan et al. expect (1 - a^(K+1)) / (1 - a) tokens per pass; with a = ${fixed(c.alpha, 3)} (${c.alphaFromTheory ? "the sweep's alpha" : 'the K=1 acceptance'}) that is ${list(withExp.map((p) => `${fixed(p.expectedTokensPerPass!, 2)} at ${kLabel(p.k)}`))}. Measured over expected: ${fixed(Math.min(...ratios), 2)} to ${fixed(Math.max(...ratios), 2)}.${
+        `Leviathan et al. expect (1 - a^(K+1)) / (1 - a) tokens per pass; with a = ${fixed(c.alpha, 3)} (${c.acceptanceTarget !== null ? 'the acceptance target' : c.alphaFromTheory ? "the sweep's alpha" : 'the K=1 acceptance'}) that is ${list(withExp.map((p) => `${fixed(p.expectedTokensPerPass!, 2)} at ${kLabel(p.k)}`))}. Measured over expected: ${fixed(Math.min(...ratios), 2)} to ${fixed(Math.max(...ratios), 2)}.${
           above.length > 0
             ? ` The measurement beat the expectation at ${list(above.map((p) => kLabel(p.k)))}: ${
                 c.looping

@@ -1,7 +1,9 @@
 /**
  * A sweep's analysis, composed: the facts computed from its rows, then the preamble, the results
- * table and the five sections written from them.
+ * table, the five sections written from them, and beside them the K x alpha picture of a
+ * controlled-acceptance sweep and where the time goes.
  */
+import { sweepAcceptanceGrid } from '../acceptanceGrid';
 import { loopNote } from '../loops';
 import { bestOf, bestSentence, comparesStrategies, groupRows, summarizeRows } from '../summary';
 import { acceptedSection } from './accepted';
@@ -11,15 +13,19 @@ import { baselinesOf, bestFactsOf } from './facts';
 import { kSeriesOf } from './kSeries';
 import { passesSection } from './passes';
 import { contextLines, sweepNotes } from './preamble';
+import { kAtAlphaSection } from './kAtAlpha';
 import { resultsTable } from './resultsTable';
 import { timeSection } from './time';
+import { timeSplitSection } from './timeSplit';
 import { predictedTies } from './tradeoffs';
 import { tradeoffsSection } from './tradeoffs';
 import type { Analysis, AnalysisInput, Configuration, SectionContext } from './types';
 import { configurationLabel } from './words';
 
 export function analyzeSweep(input: AnalysisInput): Analysis {
-  const { rows, theory, prompts, settings, status } = input;
+  const { rows, prompts, settings, status } = input;
+  // the pair's measured costs: a controlled-acceptance sweep has them without a theory
+  const costs = input.costs ?? input.theory;
   const summary = summarizeRows(rows);
   const groups = groupRows(rows);
   const strategies = comparesStrategies(summary);
@@ -27,7 +33,10 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
   const sampled = settings.sampling !== null;
   const completeness = completenessOf(rows, settings, prompts.length);
   const { baseline, noCacheBaseline } = baselinesOf(summary, groups);
-  const kSeries = kSeriesOf(summary, rows, groups, theory);
+  const kSeries = kSeriesOf(summary, rows, groups, input.theory, costs);
+  // the series' theory: at its acceptance target when acceptance is controlled, else the sweep's
+  const theory = kSeries.theory;
+  const grid = sweepAcceptanceGrid(rows, input.costs, input.theory);
   const best = bestFactsOf(summary, strategies);
   const overallChoice = bestOf(summary);
   const loop = loopNote(rows);
@@ -44,6 +53,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     measuredBestK: kSeries.measuredBestK,
     alpha: kSeries.theoryApplies ? kSeries.alpha : null,
     alphaFromTheory: theory !== null,
+    acceptanceTarget: kSeries.acceptanceTarget,
     theory: kSeries.theoryApplies ? theory : null,
     predictedBestK,
     repeats: new Set(rows.map((r) => r.repeat)).size,
@@ -65,7 +75,10 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     runsDone: rows.length,
     runsPlanned: completeness.runsPlanned,
     missing: completeness.missing,
-    seriesLabel: kSeries.strategy,
+    seriesLabel:
+      kSeries.acceptanceTarget === null
+        ? kSeries.strategy
+        : `${kSeries.strategy} at alpha ${kSeries.acceptanceTarget}`,
     series: kSeries.points,
     baseline,
     noCacheBaseline,
@@ -84,5 +97,17 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
       tradeoffsSection(ctx),
       baselineSection(ctx, { rows, summary, best, prompts, label, strategies }),
     ],
+    acceptanceGrid: grid,
+    kAtAlpha: kAtAlphaSection(grid, status),
+    timeSplit: timeSplitSection(summary, groups, label, {
+      rows: kSeries.rows,
+      bestK: kSeries.measuredBestK,
+      at:
+        kSeries.acceptanceTarget === null
+          ? strategies
+            ? `For ${kSeries.strategy}, `
+            : ''
+          : `At alpha ${kSeries.acceptanceTarget}, `,
+    }),
   };
 }

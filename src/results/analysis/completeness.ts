@@ -9,19 +9,24 @@ import { configurationLabel } from './words';
 
 /** The configurations the settings plan, with the runs each should have. */
 function plannedConfigs(settings: AnalysisSettings): Configuration[] {
-  const none = { k: null, drafter: null, policy: null };
+  const none = { k: null, drafter: null, policy: null, acceptanceTarget: null };
   const out: Configuration[] = [
     { mode: 'baseline', ...none },
     ...(settings.noKvCache ? [{ mode: 'baseline-no-cache' as const, ...none }] : []),
   ];
-  for (const drafter of settings.drafters)
-    for (const policy of settings.policies)
-      for (const k of settings.ks) out.push({ mode: 'speculative', k, drafter, policy });
+  // each controlled acceptance target runs every K of every strategy (sweep.ts's plan)
+  for (const acceptanceTarget of settings.acceptance ?? [null])
+    for (const drafter of settings.drafters)
+      for (const policy of settings.policies)
+        for (const k of settings.ks)
+          out.push({ mode: 'speculative', k, drafter, policy, acceptanceTarget });
   return out;
 }
 
 const planKey = (r: Configuration): string =>
-  r.mode === 'speculative' ? `spec:${strategyName(r)}:${r.k}` : r.mode;
+  r.mode === 'speculative'
+    ? `spec:${strategyName(r)}:${r.k}${r.acceptanceTarget != null ? `:a${r.acceptanceTarget}` : ''}`
+    : r.mode;
 
 export interface Completeness {
   runsPlanned: number;

@@ -2,7 +2,7 @@
  * The analysis as Markdown: the CLI's `--report` file and the app's exported report share it;
  * charts are linked where the caller has them.
  */
-import type { Analysis, AnalysisTable, QuestionId } from './types';
+import type { Analysis, AnalysisExtra, AnalysisTable, QuestionId } from './types';
 
 /** Chart images for the report: relative paths (CLI) or data URIs (app). */
 export interface AnalysisImages {
@@ -45,6 +45,18 @@ export function markdownTable(table: AnalysisTable): string {
   return `*${cell(table.caption)}*\n\n${lines.join('\n')}`;
 }
 
+/** a part beside the five questions: its answers in bold, one per line, then its points and tables */
+function extraMarkdown(extra: AnalysisExtra): string[] {
+  const t = markdownText;
+  const out = [`## ${t(extra.title)}`, '', `*${t(extra.question)}*`, ''];
+  for (const a of extra.answers) out.push(`- **${t(a)}**`);
+  out.push('');
+  for (const p of extra.points) out.push(`- ${t(p)}`);
+  if (extra.points.length > 0) out.push('');
+  for (const table of extra.tables) out.push(markdownTable(table), '');
+  return out;
+}
+
 export function analysisMarkdown(analysis: Analysis, images: AnalysisImages = {}): string {
   // every string of the analysis may carry a prompt, an output or a model name: all go through
   // markdownText, the markup around them is this function's own
@@ -56,6 +68,8 @@ export function analysisMarkdown(analysis: Analysis, images: AnalysisImages = {}
   if (analysis.notes.length > 0) out.splice(out.length - 1, 1, '');
   out.push('## Results', '', markdownTable(analysis.summary), '');
   if (analysis.bestInWords) out.push(`Best: ${t(analysis.bestInWords)}`, '');
+  // a controlled-acceptance sweep's own question comes first: which K at which alpha
+  if (analysis.kAtAlpha) out.push(...extraMarkdown(analysis.kAtAlpha));
   for (const s of analysis.sections) {
     out.push(
       `## ${s.number}. ${t(s.title)}`,
@@ -72,6 +86,7 @@ export function analysisMarkdown(analysis: Analysis, images: AnalysisImages = {}
     const src = image ? images[image.key] : undefined;
     if (image && src && analysis.series.length > 0) out.push(`![${image.alt}](${src})`, '');
   }
+  if (analysis.timeSplit) out.push(...extraMarkdown(analysis.timeSplit));
   return (
     out
       .join('\n')

@@ -83,18 +83,28 @@ export function sweepNotes(f: NotesFacts): string[] {
         kSeries.strategy === REFERENCE_STRATEGY ? ' (the draft model with a fixed K)' : ''
       }, question 5 covers all of them.`,
     );
-  if (!input.theory) {
+  if (kSeries.acceptanceTarget !== null) {
+    const targets = kSeries.acceptanceTargets;
+    notes.push(
+      `Acceptance is controlled (--acceptance ${targets.join(',')}): questions 1 to 4 are answered at alpha ${kSeries.acceptanceTarget}${
+        targets.length > 1 ? ", the best configuration's" : ''
+      }${kSeries.theory ? ", Leviathan's expectations at that alpha with the pair's measured costs" : ''}; "Which K at which alpha" compares every alpha, question 5 every configuration.`,
+    );
+  }
+  if (!kSeries.theory) {
     const why =
-      kSeries.k1Runs === 0
+      kSeries.k1Runs === 0 && kSeries.acceptanceTarget === null
         ? 'the sweep has no finished K=1 run drafted by the model, which alpha is measured from'
         : status !== 'finished'
           ? 'the cost ratio c is only measured after a sweep finishes'
           : 'the cost ratio c was not measured';
     notes.push(
       `No Leviathan prediction for this sweep: ${why}.${
-        kSeries.k1Alpha !== null
-          ? ` Expected tokens per pass still use alpha = ${fixed(kSeries.k1Alpha, 3)} from the K=1 runs.`
-          : ''
+        kSeries.acceptanceTarget !== null
+          ? ` Expected tokens per pass still use alpha = ${kSeries.acceptanceTarget}, the acceptance target.`
+          : kSeries.k1Alpha !== null
+            ? ` Expected tokens per pass still use alpha = ${fixed(kSeries.k1Alpha, 3)} from the K=1 runs.`
+            : ''
       }`,
     );
   }

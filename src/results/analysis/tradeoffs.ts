@@ -103,9 +103,9 @@ export function tradeoffsSection(c: SectionContext): AnalysisSection {
     const predicted = c.predictedBestKs.length > 0 ? c.predictedBestKs : [c.predictedBestK];
     const expected = times(expectedSpeedup(theory.alpha, theory.c, c.predictedBestK));
     const tie = predicted.length > 1 ? ', equal at the shown precision' : '';
-    answer = `With alpha = ${fixed(theory.alpha, 3)} (draft accuracy: the K=1 acceptance) and c = ${fixed(theory.c, 3)} (a draft pass over a target pass), Leviathan's formula predicts ${list(predicted.map(kLabel))} as best (${expected} expected${tie}); ${measuredAgainstPrediction(c, predicted)}.`;
+    answer = `With alpha = ${fixed(theory.alpha, 3)} (draft accuracy: ${c.acceptanceTarget !== null ? 'the acceptance target' : 'the K=1 acceptance'}) and c = ${fixed(theory.c, 3)} (a draft pass over a target pass), Leviathan's formula predicts ${list(predicted.map(kLabel))} as best (${expected} expected${tie}); ${measuredAgainstPrediction(c, predicted)}.`;
   } else if (measured !== null) {
-    answer = `${capitalize(measuredVerdict(c))}; without a measured cost ratio c there is no predicted best K to compare with${alpha !== null ? ` (alpha = ${fixed(alpha, 3)} from the K=1 runs)` : ''}.`;
+    answer = `${capitalize(measuredVerdict(c))}; without a measured cost ratio c there is no predicted best K to compare with${alpha !== null ? ` (alpha = ${fixed(alpha, 3)} ${c.acceptanceTarget !== null ? 'set by --acceptance' : 'from the K=1 runs'})` : ''}.`;
   } else {
     answer = 'No best K could be measured.';
   }

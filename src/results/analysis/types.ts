@@ -5,6 +5,7 @@
 import type { RunRow, Theory } from '../../shared/protocol';
 import type { DraftPolicyName, DrafterKind } from '../../shared/decoding';
 import type { Spread } from '../../shared/stats';
+import type { AcceptanceGrid, GridCosts } from '../acceptanceGrid';
 import type { KVerdict } from './kVerdict';
 
 export type SweepOutcome = 'running' | 'finished' | 'cancelled' | 'failed';
@@ -20,6 +21,8 @@ export interface AnalysisSettings {
   noKvCache?: boolean;
   /** null: greedy decoding */
   sampling: { temperature: number; topK: number; topP: number; seed: number } | null;
+  /** controlled acceptance targets (`--acceptance`): every K runs once per target; absent: real drafting */
+  acceptance?: readonly number[];
 }
 
 export interface AnalysisInput {
@@ -29,6 +32,11 @@ export interface AnalysisInput {
   models: { target: string; draft: string };
   settings: AnalysisSettings;
   status: SweepOutcome;
+  /**
+   * the pair's measured costs (c, verification cost per K), which a controlled-acceptance sweep
+   * has without a theory (it measures no alpha); absent: the theory's, when there is one
+   */
+  costs?: GridCosts | null;
 }
 
 export interface AnalysisTable {
@@ -120,6 +128,20 @@ export interface BestFacts {
   speedupOverRepeats: Spread | null;
 }
 
+/**
+ * A part of the report beside the exercise's five questions (the K x alpha picture, where the time
+ * goes): its answer is one sentence per line, as the CLI prints them.
+ */
+export interface AnalysisExtra {
+  id: 'k-at-alpha' | 'time-split';
+  title: string;
+  question: string;
+  /** the answer, one sentence each (per alpha for 'k-at-alpha') */
+  answers: string[];
+  points: string[];
+  tables: AnalysisTable[];
+}
+
 export interface Analysis {
   title: string;
   /** the set-up, one line each */
@@ -151,10 +173,16 @@ export interface Analysis {
   predictedBestKs: number[];
   summary: AnalysisTable;
   sections: AnalysisSection[];
+  /** the K x alpha picture (acceptanceGrid.ts), null without acceptance targets */
+  acceptanceGrid: AcceptanceGrid | null;
+  /** "Which K at which alpha": the grid in words and tables, null without acceptance targets */
+  kAtAlpha: AnalysisExtra | null;
+  /** "Where the time goes": each configuration's time split, null when no run recorded one */
+  timeSplit: AnalysisExtra | null;
 }
 
 /** what tells one configuration of a sweep from another */
-export type Configuration = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy'>;
+export type Configuration = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTarget'>;
 
 /** What the sections about K share: the series' facts and what the sweep can say about them. */
 export interface SectionContext {
@@ -167,6 +195,8 @@ export interface SectionContext {
   alpha: number | null;
   /** alpha is the sweep's theory's (else the K=1 runs' acceptance) */
   alphaFromTheory: boolean;
+  /** the series runs at this controlled acceptance (alpha is it); null: real drafting */
+  acceptanceTarget: number | null;
   /** null without a theory or when it does not apply to the series (not the draft model, fixed K) */
   theory: Theory | null;
   predictedBestK: number | null;
