@@ -5,10 +5,13 @@
  * models are then read over the 557 ids they share, greedy and sampled, and a tokenizer that
  * differs in one token is refused naming it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpecDecError } from '../../src/core/errors';
+import { providerUnavailable } from '../../src/core/model/executionProvider';
+import { headGraph, HEAD_OUTPUTS } from '../../src/core/model/onnxGraph';
 import { BaselineRun } from '../../src/core/decoding/baseline';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { loadPair, logitWidthNote, releasePair, type ModelPair } from '../../src/core/model/pair';
@@ -105,6 +108,64 @@ describe('a pair whose logit widths differ (the tiny llama target padded to 640 
       await releasePair(pair);
     }
   });
+});
+
+describe('the head graph over the shared ids (a device-resident model)', () => {
+  it('reads each row over its first ids only: argmax, probabilities and the rows it hands back', async () => {
+    const vocab = 12;
+    const width = 8;
+    // the largest logit of each row sits past the shared ids
+    const rows = [
+      Array.from({ length: vocab }, (_, i) => (i === 10 ? 9 : i === 3 ? 2 : i / 10)),
+      Array.from({ length: vocab }, (_, i) => (i === 11 ? 5 : i === 6 ? 1 : -i / 10)),
+    ];
+    const session = await ort.InferenceSession.create(headGraph(vocab, 'float32', width));
+    const out = await session.run(
+      {
+        logits: new ort.Tensor('float32', Float32Array.from(rows.flat()), [1, 2, vocab]),
+        pick: new ort.Tensor('int64', BigInt64Array.from([3n, 0n]), [1, 2, 1]),
+      },
+      [...HEAD_OUTPUTS, 'rows'],
+    );
+    expect([...(out.ids!.data as BigInt64Array)].map(Number)).toEqual([3, 6]);
+    expect(out.rows!.dims).toEqual([1, 2, width]);
+    // the log-sum-exp over the 8 shared logits of row 0
+    const lse = Math.log(rows[0]!.slice(0, width).reduce((sum, v) => sum + Math.exp(v), 0));
+    expect((out.lse!.data as Float32Array)[0]).toBeCloseTo(lse, 5);
+    await session.release();
+  });
+});
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const noGpu = !existsSync(SWIFTSHADER)
+  ? `${SWIFTSHADER} not found (apt-get install chromium libvulkan1)`
+  : providerUnavailable('webgpu');
+if (noGpu === null) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+
+describe.skipIf(noGpu !== null)('the wide pair with its caches on the device (WebGPU)', () => {
+  it('greedy and sampled runs keep to the shared ids, as on the CPU', async () => {
+    const gpu = { executionProvider: 'webgpu' as const, kvLocation: 'device' as const };
+    const onCpu = await loadPair(WIDE, EARLY);
+    const onGpu = await loadPair(WIDE, EARLY, { target: gpu, draft: gpu });
+    try {
+      expect(onGpu.target.lm.kvLocation).toBe('device');
+      const opts = { prompt: PROMPTS[0]!, maxNewTokens: 16 };
+      const base = await new BaselineRun(onCpu, opts).runToEnd();
+      for (const k of [1, 3])
+        expect((await new SpeculativeRun(onGpu, k, opts).runToEnd()).outputTokenIds).toEqual(
+          base.outputTokenIds,
+        );
+      const sampled = { ...opts, sampling: { temperature: 1.5, topK: 0, topP: 1, seed: 7 } };
+      const dev = await new SpeculativeRun(onGpu, 3, sampled).runToEnd();
+      expect(Math.max(...dev.outputTokenIds)).toBeLessThan(SHARED);
+      expect(dev.outputTokenIds).toEqual(
+        (await new SpeculativeRun(onCpu, 3, sampled).runToEnd()).outputTokenIds,
+      );
+    } finally {
+      await releasePair(onCpu);
+      await releasePair(onGpu);
+    }
+  }, 300_000);
 });
 
 /** a copy of `dir` whose tokenizer.json has `change` applied */
