@@ -242,5 +242,30 @@ describe.skipIf(missing !== null)(
         await page.screenshot({ path: join(SHOTS, `results-acceptance-${width}.png`) });
       }
     });
+
+    it('opens the saved sweep from History with its map, its theory (the saved costs) and, once a real sweep of the pair is opened, the pair placed', async () => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.reload();
+      const entries = page.getByTestId('history-entry');
+      await expect.poll(() => entries.count(), { timeout: 60_000 }).toBe(2);
+      // newest first: the controlled sweep, then the real K=1 sweep
+      await entries.first().getByTestId('history-item').click();
+      const grid = page.getByTestId('acceptance-grid');
+      await grid.waitFor();
+      expect(await gridCells('measured')).toHaveLength(ALPHAS.length * KS.length);
+      const predicted = await gridCells('predicted');
+      expect(predicted.every((c) => c.value !== null && c.value > 0)).toBe(true);
+      // a fresh page has seen no alpha of this pair yet
+      expect(await grid.getByTestId('grid-pair').textContent()).toMatch(/not measured yet/);
+      expect(await grid.getByTestId('grid-pair-marker').count()).toBe(0);
+
+      await entries.last().getByTestId('history-item').click();
+      await expect.poll(() => resultRows(page)).toBe(2);
+      expect(await page.getByTestId('acceptance-grid').count()).toBe(0);
+      await entries.first().getByTestId('history-item').click();
+      await expect
+        .poll(() => page.getByTestId('grid-pair').textContent())
+        .toMatch(/^\s*Your pair sits at alpha/);
+    });
   },
 );
