@@ -34,6 +34,7 @@ const config = (prompts: string[]): SweepConfig => ({
   ks: [1],
   repeats: 1,
   warmup: 0,
+  noKvCache: false,
 });
 
 /** a copy of the instruct model whose tokenizer_config.json has `template` */
