@@ -143,6 +143,10 @@ describe('analysis of a controlled-acceptance sweep', () => {
     expect(a.notes.join(' ')).not.toContain('No Leviathan prediction');
     const accepted = a.sections.find((s) => s.id === 'accepted')!;
     expect(accepted.points.join(' ')).toContain('with a = 0.900 (the acceptance target)');
+    // 2 tokens per pass at K=2 against the expected 2.71: the draws' spread, not the text
+    expect(accepted.points.join(' ')).toContain(
+      "fell short of it at K=2: the oracle accepts each tested draft independently at rate a, so the gap is the draws' spread",
+    );
     // without the pair's costs (a cancelled sweep): no theory, and the report says why
     const blind = analyzeSweep(input({ costs: null, status: 'cancelled' }));
     expect(blind.theory).toBeNull();
