@@ -246,6 +246,12 @@ program
     "a static token tree, greedy: the draft's top-b tokens at each depth (3,2,1: top-3, top-2 under each, then top-1; the first child the greedy one), all verified in one target pass; repeat the flag or separate shapes with ';' to compare several beside the chains",
     treeShapes,
   )
+  .option(
+    '--tree-verify <ways>',
+    'how the target verifies each tree: mask (one pass, each node attending to its ancestors only: the fused GPT-2 graph on the CPU provider), rows (a batch row per root-to-leaf path: any graph), auto (mask where the graph takes it); a list runs each way as its own configuration',
+    nameList('--tree-verify', ['auto', 'mask', 'rows'] as const),
+    ['auto'],
+  )
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')
       .choices(EP_CHOICES)

@@ -8,6 +8,7 @@ import type { GraphChoice, KvLocationChoice } from '../shared/decoding';
 import type { LiveSettings, ModelChoice, SweepSettings } from '../shared/protocol';
 import { checkSweepSettings, type SweepConfig } from '../core/experiment/sweep';
 import type { ModelSpec } from '../core/hub/openPair';
+import type { TreeVerifyChoice } from '../core/decoding/tree/treeRun';
 
 /** a sweep's settings without the pair (which the models' specs come from) */
 export type SweepPlanSettings = Omit<SweepSettings, 'pair'>;
@@ -27,6 +28,8 @@ export interface SweepRunOptions {
   acceptance?: number[];
   /** static token-tree shapes (the CLI's --tree), each a configuration beside the chains */
   trees?: number[][];
+  /** how the target verifies each tree (the CLI's --tree-verify); default auto */
+  treeVerify?: TreeVerifyChoice[];
 }
 
 /**
@@ -51,6 +54,7 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
     ...(acceptance ? { acceptance } : {}),
     ...(options.trees ? { trees: options.trees } : {}),
+    ...(options.treeVerify ? { treeVerify: options.treeVerify } : {}),
   };
   checkSweepSettings(config);
   return config;

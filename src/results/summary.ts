@@ -64,7 +64,7 @@ export interface SummaryRow {
 export { median, spreadOf, type Spread };
 
 type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTarget'> & {
-  tree?: { shape: readonly number[] } | undefined;
+  tree?: { shape: readonly number[]; verify?: string } | undefined;
 };
 
 /**
@@ -73,7 +73,7 @@ type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTar
  */
 export function groupKey(row: Variant): string {
   const controlled = row.acceptanceTarget != null ? `:a${row.acceptanceTarget}` : '';
-  const tree = row.tree ? `:t${row.tree.shape.join(',')}` : '';
+  const tree = row.tree ? `:t${row.tree.shape.join(',')}:${row.tree.verify ?? ''}` : '';
   return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}${controlled}${tree}`;
 }
 
@@ -83,7 +83,9 @@ export function groupKey(row: Variant): string {
  */
 export function variantLabel(row: Variant, withStrategy: boolean): string {
   if (row.mode !== 'speculative') return row.mode;
-  if (row.tree) return `tree ${row.tree.shape.join(',')}`;
+  // "tree 3,2,1" in one pass under its mask, "tree 3,2,1 rows" as a batch row per path
+  if (row.tree)
+    return `tree ${row.tree.shape.join(',')}${row.tree.verify === 'rows' ? ' rows' : ''}`;
   const k =
     row.acceptanceTarget != null ? `K=${row.k} alpha ${row.acceptanceTarget}` : `K=${row.k}`;
   return withStrategy ? `${k} ${strategyName(row)}` : k;

@@ -12,30 +12,38 @@ const embedded = ['--target', PAIR_TARGET, '--draft', PAIR_DRAFT, '--ep', 'cpu']
 describe('specdec sweep --tree', () => {
   it('compares trees and chains in one sweep; JSON runs carry the tree', async () => {
     const common = ['sweep', ...embedded, '--k', '3', '--max-new-tokens', '30'];
-    const flags = [...common, '--tree', '3,2,1;1,1,1', '--repeats', '1', '--warmup', '0'];
+    const flags = [
+      ...common,
+      ...['--tree', '3,2,1;1,1,1', '--tree-verify', 'mask,rows', '--repeats', '1', '--warmup', '0'],
+    ];
     const r = await specdec([...flags, '--json']);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { runs: RunRow[] };
     const trees = doc.runs.filter((run) => run.tree);
-    expect(trees.map((t) => t.tree!.shape)).toEqual([
-      [3, 2, 1],
-      [1, 1, 1],
+    // each shape verified each way: in one pass under the tree mask, and as a row per path
+    expect(trees.map((t) => `${t.tree!.shape} ${t.tree!.verify}`)).toEqual([
+      '3,2,1 mask',
+      '1,1,1 mask',
+      '3,2,1 rows',
+      '1,1,1 rows',
     ]);
     const chain = doc.runs.find((run) => run.mode === 'speculative' && !run.tree)!;
     for (const t of trees) {
       expect(t.identical).toBe(true);
-      expect(t.tree!.verify).toBe('rows');
       expect(t.tree!.nodesPerStep).toEqual(t.kPerStep);
       expect(t.targetPasses).toBeLessThanOrEqual(chain.targetPasses);
     }
     // one child per depth is the chain of K=3, pass for pass
     expect(trees[1]!.targetPasses).toBe(chain.targetPasses);
+    expect(trees[3]!.targetPasses).toBe(chain.targetPasses);
     expect(trees[0]!.draftedTokens).toBeGreaterThan(chain.draftedTokens);
+    expect(trees[0]!.targetPasses).toBe(trees[2]!.targetPasses);
     const table = await specdec(flags);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/tree 3,2,1/);
-    expect(table.stdout).toMatch(/tree 1,1,1/);
+    expect(table.stdout).toMatch(/tree 3,2,1 /);
+    expect(table.stdout).toMatch(/tree 3,2,1 rows/);
+    expect(table.stdout).toMatch(/tree 1,1,1 /);
   });
 
   it('refuses sampling, bad shapes and controlled acceptance with the reason', async () => {
@@ -51,5 +59,8 @@ describe('specdec sweep --tree', () => {
     const oracle = await specdec([...base, '--tree', '2,1', '--acceptance', '0.5']);
     expect(oracle.code).not.toBe(0);
     expect(oracle.stderr).toMatch(/without --acceptance/);
+    const verify = await specdec([...base, '--tree', '2,1', '--tree-verify', 'tiles']);
+    expect(verify.code).not.toBe(0);
+    expect(verify.stderr).toMatch(/--tree-verify takes auto, mask, rows/);
   });
 });

@@ -12,7 +12,7 @@ import type { DecodeRun, RunResult } from '../../src/core/decoding/decodeRun';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { TreeRun } from '../../src/core/decoding/tree/treeRun';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
-import type { EngineEvent } from '../../src/shared/events';
+import type { EngineEvent, TreeVerifyMode } from '../../src/shared/events';
 import { treeNodeCount } from '../../src/shared/treeShape';
 import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, ROOT } from '../support/helpers';
 import { checkEvents } from '../support/runEvents';
@@ -45,24 +45,31 @@ async function collectChecked(
   return { events, result: await run.runToEnd() };
 }
 
-/** the losslessness and pass-count checks of every shape on one pair */
-async function checkShapes(pair: ModelPair, prompt: string, maxNewTokens: number): Promise<void> {
+/** the losslessness and pass-count checks of every shape on one pair, verified each way */
+async function checkShapes(
+  pair: ModelPair,
+  prompt: string,
+  maxNewTokens: number,
+  modes: readonly TreeVerifyMode[],
+): Promise<void> {
   const base = await new BaselineRun(pair, { prompt, maxNewTokens }).runToEnd();
-  for (const shape of SHAPES) {
+  for (const [shape, verify] of SHAPES.flatMap((s) => modes.map((m) => [s, m] as const))) {
     const chain = await new SpeculativeRun(pair, shape.length, { prompt, maxNewTokens }).runToEnd();
     const tree = await collectChecked(
-      new TreeRun(pair, { prompt, maxNewTokens, shape, reportProbabilities: true }),
+      new TreeRun(pair, { prompt, maxNewTokens, shape, verify, reportProbabilities: true }),
       pair,
     );
     const m = tree.result.metrics;
-    expect(tree.result.outputTokenIds, `tree ${shape}`).toEqual(base.outputTokenIds);
+    expect(tree.result.outputTokenIds, `tree ${shape} ${verify}`).toEqual(base.outputTokenIds);
     checkEvents(tree.events, tree.result);
     // the invariant: the chain is one of the tree's paths
-    expect(m.targetPasses, `tree ${shape}`).toBeLessThanOrEqual(chain.metrics.targetPasses);
+    expect(m.targetPasses, `tree ${shape} ${verify}`).toBeLessThanOrEqual(
+      chain.metrics.targetPasses,
+    );
     // one draft pass per depth drafted, the nodes counted as drafted tokens
     expect(m.draftedTokens).toBe(tree.result.kPerStep.reduce((a, b) => a + b, 0));
     expect(Math.max(...tree.result.kPerStep)).toBeLessThanOrEqual(treeNodeCount(shape));
-    expect(tree.result.tree).toMatchObject({ shape, verify: 'rows' });
+    expect(tree.result.tree).toMatchObject({ shape, verify });
     if (shape.every((b) => b === 1)) {
       // one child per depth is the chain itself, step for step
       expect(m.targetPasses).toBe(chain.metrics.targetPasses);
@@ -80,7 +87,7 @@ describe('token trees on the micro fixture pair (micro-a target, micro-b draft)'
   afterAll(() => releasePair(pair));
 
   it.each(PROMPTS)('every shape is lossless and never costs more passes: %s', async (prompt) => {
-    await checkShapes(pair, prompt, 30);
+    await checkShapes(pair, prompt, 30, ['mask', 'rows']);
   });
 
   it('each step verifies the tree in one target pass and reports its nodes', async () => {
@@ -94,7 +101,8 @@ describe('token trees on the micro fixture pair (micro-a target, micro-b draft)'
     expect(result.metrics.targetPasses).toBe(verifies.length + result.metrics.targetOnlyTokens);
     for (const v of verifies) {
       const nodes = v.tree!.nodes;
-      expect(v.tree!.verify).toBe('rows');
+      // the fused GPT-2 graph takes the tree mask: auto verifies under it
+      expect(v.tree!.verify).toBe('mask');
       expect(nodes.map((n) => n.tokenId)).toEqual(v.draftedTokenIds);
       expect(nodes.map((n) => n.verdict)).toEqual(v.verdicts);
       // depth by depth, parents before children, 3 then 2 under each then 1 under each
@@ -187,7 +195,7 @@ describe('token trees on the embedded pair', () => {
   afterAll(() => releasePair(pair));
 
   it('every shape is lossless and never costs more passes', async () => {
-    await checkShapes(pair, PROMPTS[1]!, 40);
+    await checkShapes(pair, PROMPTS[1]!, 40, ['mask', 'rows']);
   });
 });
 
@@ -203,6 +211,13 @@ describe.each(['llama', 'qwen2', 'phi3'])('token trees on the %s stand-ins', (fa
   afterAll(() => releasePair(pair));
 
   it('every shape is lossless and never costs more passes', async () => {
-    await checkShapes(pair, PROMPTS[0]!, 30);
+    await checkShapes(pair, PROMPTS[0]!, 30, ['rows']);
+    // no rebuild of this family takes a mask: auto verifies as rows, and mask is refused
+    const prompt = PROMPTS[0]!;
+    const auto = await new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1] }).runToEnd();
+    expect(auto.tree?.verify).toBe('rows');
+    expect(
+      () => new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1], verify: 'mask' }),
+    ).toThrow(/takes no tree mask.*--tree-verify rows/);
   });
 });

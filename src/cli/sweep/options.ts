@@ -51,6 +51,8 @@ export interface SweepCliOptions {
   acceptance?: number[];
   /** static token-tree shapes (`--tree 3,2,1`, repeatable or ';'-separated); absent: chains only */
   tree?: number[][];
+  /** how the target verifies each tree (`--tree-verify auto|mask|rows`, a list) */
+  treeVerify: Array<'auto' | 'mask' | 'rows'>;
   temperature: number;
   topK: number;
   topP: number;

@@ -18,7 +18,13 @@ import { checkMaxNewTokens, type DecodeRun, type RunResult } from '../decoding/d
 import { checkRepetition } from '../decoding/repetition';
 import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun } from '../decoding/speculative';
-import { TreeRun, TREE_REPETITION_REFUSAL, TREE_SAMPLING_REFUSAL } from '../decoding/tree/treeRun';
+import {
+  TreeRun,
+  TREE_REPETITION_REFUSAL,
+  TREE_SAMPLING_REFUSAL,
+  verifyMode,
+  type TreeVerifyChoice,
+} from '../decoding/tree/treeRun';
 import { MAX_TREE_SHAPES, treeShapeProblem, treeShapeText } from '../../shared/treeShape';
 import {
   checkAcceptance,
@@ -61,6 +67,11 @@ export interface SweepConfig {
    * chains: the model drafter, verified in one target pass
    */
   trees?: number[][];
+  /**
+   * how the target verifies each tree (each way its own configuration): auto (under the tree
+   * mask where the target's graph takes one, else as rows), mask, rows; default auto
+   */
+  treeVerify?: TreeVerifyChoice[];
 }
 
 export interface SweepRun extends RunResult {
@@ -82,8 +93,8 @@ export interface SweepHooks {
     drafter: DrafterKind | null;
     /** there when the run's acceptance is controlled */
     acceptanceTarget?: number;
-    /** there for a token tree: its shape */
-    tree?: { shape: number[] };
+    /** there for a token tree: its shape and the verification asked */
+    tree?: { shape: number[]; verify: TreeVerifyChoice };
     index: number;
     total: number;
   }): void;
@@ -223,8 +234,8 @@ export async function runSweep(
     drafter: DrafterKind | null;
     /** null: real drafting */
     acceptance: number | null;
-    /** a token tree's shape; absent: a chain */
-    tree?: number[];
+    /** a token tree's shape and how it is verified; absent: a chain */
+    tree?: { shape: number[]; verify: TreeVerifyChoice };
   }
   const baselineOnly = { k: null, policy: null, drafter: null, acceptance: null };
   const plan: Planned[] = [
@@ -239,10 +250,21 @@ export async function runSweep(
       }
     }
   }
-  for (const tree of config.trees ?? []) {
-    const shape = { k: tree.length, policy: 'fixed', drafter: 'model', acceptance: null } as const;
-    plan.push({ mode: 'speculative', ...shape, tree });
+  for (const verify of config.trees ? (config.treeVerify ?? ['auto']) : []) {
+    for (const shape of config.trees ?? []) {
+      // a way the target cannot verify is refused before any run, not midway
+      verifyMode(pair, { prompt: '', maxNewTokens: 1, shape, verify });
+      const chain = {
+        k: shape.length,
+        policy: 'fixed',
+        drafter: 'model',
+        acceptance: null,
+      } as const;
+      plan.push({ mode: 'speculative', ...chain, tree: { shape, verify } });
+    }
   }
+  // the target's graph with a tree mask is a second session: opened now, not inside a timed run
+  if (config.trees) await pair.target.lm.prepareTreeMask();
   /**
    * `truth`: the baseline run of the same repeat and prompt (it runs first), which the oracle
    * reads the target's choices from; its draws are seeded by `seed`, the repeat's and prompt's.
@@ -262,7 +284,7 @@ export async function runSweep(
       ...(config.repetition ? { repetition: config.repetition } : {}),
       ...(withSignal && signal ? { signal } : {}),
     };
-    if (p.tree) return new TreeRun(pair, { ...options, shape: p.tree });
+    if (p.tree) return new TreeRun(pair, { ...options, ...p.tree });
     if (p.mode === 'speculative') {
       return new SpeculativeRun(pair, p.k!, {
         ...options,
@@ -301,7 +323,7 @@ export async function runSweep(
         if (signal?.aborted) return { runs, cancelled: true };
         hooks.onRunStart?.({
           ...p,
-          ...(tree ? { tree: { shape: tree } } : {}),
+          ...(tree ? { tree } : {}),
           ...(acceptance !== null ? { acceptanceTarget: acceptance } : {}),
           repeat,
           promptIndex,

@@ -30,6 +30,8 @@ import { halfsToFloats } from './float16';
 import { KvCache, kvLocationFor, type CacheType } from './kvCache';
 import { Logits, type GreedyRead } from './logits';
 import { modelSessionOptions, openModelSession } from './modelSession';
+import { createSession } from './executionProvider';
+import { readFileSync } from 'node:fs';
 import type { ModelFolder } from './modelFolder';
 import { PassFeeds } from './passFeeds';
 import { byteSize, PassTimer } from './passTiming';
@@ -71,6 +73,8 @@ export class OnnxCausalLM {
   private readonly deviceTensors = new DeviceTensorLedger();
   private readonly kv: KvCache;
   private readonly feeds: PassFeeds;
+  /** the rebuild with a tree_bias input, opened for the first token tree verified under a mask */
+  private treeSession: ort.InferenceSession | null = null;
 
   private constructor(
     readonly folder: ModelFolder,
@@ -290,27 +294,75 @@ export class OnnxCausalLM {
     return this.kv.batch;
   }
 
+  /**
+   * whether a token tree can be verified here in one pass under its mask: the fused rebuild (its
+   * attention takes a bias) with the cache in host memory
+   */
+  get takesTreeMask(): boolean {
+    const { rebuild } = architectureOf(this.folder.config.modelType);
+    return this.graph === 'fused' && !this.device && rebuild !== null;
+  }
+
+  /**
+   * Open the rebuild with a tree_bias input (a second session over the same weights), once,
+   * before anything is timed; forwardTree opens it itself when it was not.
+   */
+  async prepareTreeMask(): Promise<void> {
+    if (this.treeSession || !this.takesTreeMask) return;
+    const { rebuild } = architectureOf(this.folder.config.modelType);
+    const bytes = rebuild!(readFileSync(this.folder.onnxPath), this.folder.config, {
+      treeBias: true,
+    });
+    this.treeSession = await createSession(bytes, 'cpu', modelSessionOptions(this.threads, 'host'));
+  }
+
+  /**
+   * One pass over a token tree flattened after the tokens before it: `positions` each token's
+   * position (a node's: the pending token's + its depth), `bias` the mask added to attention's
+   * scores, [tokens, cached + tokens] row-major (0: attend, large negative: not). Extends the
+   * cache by every token; keepPositions then keeps the accepted path's.
+   */
+  async forwardTree(
+    tokens: readonly number[],
+    positions: readonly number[],
+    bias: Float32Array,
+  ): Promise<Logits> {
+    if (!this.takesTreeMask)
+      throw new Error('forwardTree(): only the fused graph with a host cache takes a tree mask');
+    if (this.kv.batch !== 1) throw new Error('forwardTree(): a one-row cache only');
+    await this.prepareTreeMask();
+    return this.pass(tokens, 1, undefined, { session: this.treeSession!, positions, bias });
+  }
+
+  /** Keep the first `prefix` cached positions, then `positions` (kvCache.ts keepPositions). */
+  keepPositions(prefix: number, positions: readonly number[]): void {
+    this.kv.keepPositions(prefix, positions);
+  }
+
   private async pass(
     tokens: readonly number[],
     batch: number,
     greedy?: GreedyRead,
+    tree?: { session: ort.InferenceSession; positions: readonly number[]; bias: Float32Array },
   ): Promise<Logits> {
     const n = tokens.length / batch;
     const past = this.kv.length;
     const total = past + n;
     if (n === 0) throw new Error('forward() needs at least one token');
-    if (total > this.nPositions) {
-      throw new Error(`forward() past the context: ${total} > ${this.nPositions}`);
+    // a tree's nodes sit at their depth's position: the cache may hold more than the context
+    const end = tree ? Math.max(...tree.positions) + 1 : total;
+    if (end > this.nPositions) {
+      throw new Error(`forward() past the context: ${end} > ${this.nPositions}`);
     }
     const called = performance.now();
     const queuedAtCall = this.timer.queuedMs;
-    const feeds = this.feeds.build(tokens, past, batch);
+    const feeds = this.feeds.build(tokens, past, batch, tree?.positions, tree?.bias);
     // the host cache crosses to a GPU provider and back: the bytes in now, those out below
     let cacheBytes = await this.kv.feedInto(feeds);
 
     const t0 = performance.now();
     const queued0 = this.timer.queuedMs;
-    const out = await this.timer.run(this.session, feeds);
+    const out = await this.timer.run(tree?.session ?? this.session, feeds);
     this.timer.passes++;
 
     cacheBytes += this.kv.takePresent(out, total);
@@ -364,6 +416,7 @@ export class OnnxCausalLM {
   async release(): Promise<void> {
     this.kv.reset();
     await this.session.release();
+    await this.treeSession?.release();
     await this.device?.crop.release();
     await this.device?.head.release();
   }

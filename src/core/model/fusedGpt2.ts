@@ -57,8 +57,21 @@ interface Norm {
   epsilon: number;
 }
 
+/** What a rebuild may add beyond the export's interface. */
+export interface RebuildOptions {
+  /**
+   * a `tree_bias` input [1, 1, sequence, total] added to every attention's scores (onnxruntime's
+   * attention_bias): a token tree's mask, each node attending to its ancestors only
+   */
+  treeBias?: boolean;
+}
+
 /** The rebuilt model, encoded; throws NotFusable when the file is not a float32 GPT-2 graph. */
-export function fuseGpt2(bytes: Uint8Array, config: ModelConfig): Uint8Array {
+export function fuseGpt2(
+  bytes: Uint8Array,
+  config: ModelConfig,
+  options: RebuildOptions = {},
+): Uint8Array {
   let outer: OnnxGraph;
   try {
     outer = decodeGraph(bytes);
@@ -200,7 +213,7 @@ export function fuseGpt2(bytes: Uint8Array, config: ModelConfig): Uint8Array {
           `v${i}`,
           ref(l.qkv.bias),
           '',
-          '',
+          options.treeBias ? 'tree_bias' : '',
           `past_key_values.${i}.key`,
           `past_key_values.${i}.value`,
         ],
@@ -256,6 +269,7 @@ export function fuseGpt2(bytes: Uint8Array, config: ModelConfig): Uint8Array {
         value('attention_mask', INT64, ['batch', 'total']),
         value('position_ids', INT64, ['batch', 'sequence']),
         ...slots.map(([past]) => cache(past!, 'past')),
+        ...(options.treeBias ? [value('tree_bias', FLOAT32, [1, 1, 'sequence', 'total'])] : []),
       ],
       output: [
         value('logits', FLOAT32, ['batch', 'sequence', V]),

@@ -195,6 +195,44 @@ export class KvCache {
     this.timer.cropMs += performance.now() - t0;
   }
 
+  /**
+   * Keep the first `prefix` positions and then `positions`, in that order (a token tree verified
+   * under its mask: the prefix, then the accepted path's nodes among all the tree's). Host
+   * caches of one row only.
+   */
+  keepPositions(prefix: number, positions: readonly number[]): void {
+    if (this.rows !== 1) throw new Error('keepPositions: a one-row cache only');
+    if (this.deviceCrop) throw new Error('keepPositions: host caches only');
+    const bad = [prefix - 1, ...positions].find((p) => p >= this.cacheLen);
+    if (prefix < 0 || bad !== undefined)
+      throw new Error(
+        `keepPositions: position ${bad ?? prefix} outside the cache (${this.cacheLen})`,
+      );
+    const t0 = performance.now();
+    const { nKvHeads, headDim } = this.config;
+    const len = this.tensors[0]!.dims[2]!;
+    const kept = prefix + positions.length;
+    this.tensors = this.tensors.map((t) => {
+      const src = t.data as CacheArray;
+      const out =
+        src instanceof Uint16Array
+          ? new Uint16Array(nKvHeads * kept * headDim)
+          : new Float32Array(nKvHeads * kept * headDim);
+      const copy = (from: number, count: number, to: number): void => {
+        const part = src.subarray(from * headDim, (from + count) * headDim);
+        if (out instanceof Uint16Array) out.set(part as Uint16Array, to * headDim);
+        else out.set(part as Float32Array, to * headDim);
+      };
+      for (let h = 0; h < nKvHeads; h++) {
+        copy(h * len, prefix, h * kept);
+        positions.forEach((p, i) => copy(h * len + p, 1, h * kept + prefix + i));
+      }
+      return cacheTensor(out, cacheSlotDims(this.config, kept));
+    });
+    this.cacheLen = kept;
+    this.timer.cropMs += performance.now() - t0;
+  }
+
   /** Forget the cache (the next pass starts from position 0). */
   reset(): void {
     for (const t of this.tensors) this.deviceTensors.drop(t);

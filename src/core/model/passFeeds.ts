@@ -45,9 +45,18 @@ export class PassFeeds {
    * with `batch` rows, `tokens` holds them row after row (a token tree's paths), each at the
    * same positions
    */
-  build(tokens: readonly number[], past: number, batch = 1): Record<string, ort.Tensor> {
+  build(
+    tokens: readonly number[],
+    past: number,
+    batch = 1,
+    /** each token's position where they are not consecutive (a token tree's nodes: its depth) */
+    positions?: readonly number[],
+    /** a token tree's mask, [n, past + n] row-major, fed as the rebuilt graph's tree_bias */
+    treeBias?: Float32Array,
+  ): Record<string, ort.Tensor> {
     const n = tokens.length / batch;
     const feeds: Record<string, ort.Tensor> = {};
+    if (treeBias) feeds.tree_bias = new ort.Tensor('float32', treeBias, [1, 1, n, past + n]);
     for (const name of this.fed) {
       switch (name) {
         case 'input_ids': {
@@ -65,7 +74,7 @@ export class PassFeeds {
           break;
         case 'position_ids': {
           const pos = new BigInt64Array(tokens.length);
-          for (let i = 0; i < tokens.length; i++) pos[i] = BigInt(past + (i % n));
+          for (let i = 0; i < tokens.length; i++) pos[i] = BigInt(positions?.[i] ?? past + (i % n));
           feeds.position_ids = new ort.Tensor('int64', pos, [batch, n]);
           break;
         }

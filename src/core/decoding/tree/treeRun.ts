@@ -1,21 +1,27 @@
 /**
  * Speculative decoding with a static token tree (`--tree 3,2,1`), greedy: the draft model drafts
- * the tree (treeDrafter.ts), one target pass verifies every root-to-leaf path as a batch row
- * (rowsVerifier.ts), the accepted path's tokens and the target's own token after it are emitted,
- * and both caches keep only the accepted path's row, so the next step starts where a chain would.
+ * the tree (treeDrafter.ts), one target pass verifies it, under a tree mask where the target's
+ * graph takes one (maskVerifier.ts) or as a batch row per root-to-leaf path (rowsVerifier.ts),
+ * the accepted path's tokens and the target's own token after it are emitted, and both caches
+ * keep only the accepted path, so the next step starts where a chain would.
  */
-import type { EngineEvent } from '../../../shared/events';
+import type { EngineEvent, TreeVerifyMode } from '../../../shared/events';
 import { treeShapeProblem, type TreeShape } from '../../../shared/treeShape';
 import { SpecDecError } from '../../errors';
 import type { ModelPair } from '../../model/pair';
 import { DecodeRun, type RunDetails, type RunOptions } from '../decodeRun';
 import { repetitionActive } from '../repetition';
+import { MaskTreeVerifier } from './maskVerifier';
 import { RowsTreeVerifier } from './rowsVerifier';
 import { TreeDrafter } from './treeDrafter';
 
 export interface TreeRunOptions extends RunOptions {
   shape: TreeShape;
+  /** how the target verifies: auto (the mask where the graph takes one, else rows), mask, rows */
+  verify?: TreeVerifyChoice;
 }
+
+export type TreeVerifyChoice = TreeVerifyMode | 'auto';
 
 /** Why a tree cannot run on this pair with these options; throws a SpecDecError saying what to do. */
 export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
@@ -37,12 +43,25 @@ export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
         `Token trees gather their cache rows in host memory; the ${role}'s KV cache lives on the device. Run with --kv-location host.`,
         ['kvLocation'],
       );
-    if (!lm.takesBatchRows)
+    // the draft always batches a depth's nodes as rows; the target does where it verifies so
+    if (!lm.takesBatchRows && (role === 'draft' || verifyMode(pair, options) === 'rows'))
       throw new SpecDecError(
         'BAD_ARGUMENT',
         `The ${role}'s graph takes one batch row only (input_ids is [1, sequence]), and a token tree runs its paths as rows. Export the model with a dynamic batch dimension.`,
       );
   }
+}
+
+/** the verification a tree run gets: mask where the target's graph takes one, unless told */
+export function verifyMode(pair: ModelPair, options: TreeRunOptions): TreeVerifyMode {
+  const choice = options.verify ?? 'auto';
+  const mask = pair.target.lm.takesTreeMask;
+  if (choice === 'mask' && !mask)
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      `The target runs the ${pair.target.lm.graph} graph, whose attention takes no tree mask (only the fused GPT-2 rebuild on the CPU provider does). Verify the tree as rows (--tree-verify rows or auto).`,
+    );
+  return choice === 'auto' ? (mask ? 'mask' : 'rows') : choice;
 }
 
 export const TREE_SAMPLING_REFUSAL =
@@ -53,7 +72,7 @@ export const TREE_REPETITION_REFUSAL =
 export class TreeRun extends DecodeRun {
   private readonly shape: number[];
   private readonly drafter: TreeDrafter;
-  private readonly verifier: RowsTreeVerifier;
+  private readonly verifier: RowsTreeVerifier | MaskTreeVerifier;
   private readonly gap = new Float64Array(1);
 
   constructor(pair: ModelPair, options: TreeRunOptions) {
@@ -61,7 +80,10 @@ export class TreeRun extends DecodeRun {
     super(pair, 'speculative', options.shape.length, options);
     this.shape = [...options.shape];
     this.drafter = new TreeDrafter(pair.draft!.lm, pair.eosTokenIds);
-    this.verifier = new RowsTreeVerifier(this.reportProbabilities);
+    this.verifier =
+      verifyMode(pair, options) === 'mask'
+        ? new MaskTreeVerifier(this.reportProbabilities)
+        : new RowsTreeVerifier(this.reportProbabilities);
   }
 
   protected override details(): RunDetails {
@@ -74,7 +96,7 @@ export class TreeRun extends DecodeRun {
       acceptanceTarget: null,
       acceptedPerStepHistogram: this.stats.acceptedPerStepHistogram(this.k ?? 0),
       draftTokensTested: this.stats.draftTokensTested(),
-      tree: { shape: [...this.shape], verify: 'rows', nodesPerStep },
+      tree: { shape: [...this.shape], verify: this.verifier.mode, nodesPerStep },
     };
   }
 
@@ -120,7 +142,7 @@ export class TreeRun extends DecodeRun {
       targetProbs: verdict.targetProbs,
       minLogitMargin: verdict.margin,
       tree: {
-        verify: 'rows',
+        verify: this.verifier.mode,
         nodes: tree.nodes.map((n, i) => ({
           parent: n.parent,
           depth: n.depth,
@@ -146,8 +168,7 @@ export class TreeRun extends DecodeRun {
     // Both caches keep the accepted path's row, cropped to what is final (the context minus its
     // pending token): the state a chain that accepted the same tokens would be in.
     const keep = context.length - 1;
-    target.selectRows([verdict.keepRow]);
-    if (target.length > keep) target.crop(keep);
+    verdict.gather(keep);
     this.drafter.rollback(keep, verdict.accepted);
   }
 }

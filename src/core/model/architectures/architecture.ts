@@ -89,7 +89,9 @@ export interface Architecture {
    * bytes; it throws NotFusable (fusedGpt2.ts) with the reason when the file is not rebuilt. Null:
    * this family has no rebuild, its exports always run as they are.
    */
-  rebuild: ((bytes: Uint8Array, config: ModelConfig) => Uint8Array) | null;
+  rebuild:
+    | ((bytes: Uint8Array, config: ModelConfig, options?: { treeBias?: boolean }) => Uint8Array)
+    | null;
 }
 
 /** The cache slots of a model: layer by layer, key before value. */
