@@ -230,6 +230,7 @@ describe.skipIf(missing !== null)(
           ['acceptance-grid', 'acceptance-heatmap'],
           ['run-metrics', 'run-histogram'],
           ['time-split', 'time-split'],
+          ['time-card', 'time-acceptance'],
         ] as const) {
           const el = page.getByTestId(testid);
           await el.scrollIntoViewIfNeeded();

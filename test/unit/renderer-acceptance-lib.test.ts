@@ -18,6 +18,11 @@ import {
   timeSplitData,
 } from '../../src/renderer/src/lib/runMetricsData';
 import { heatColours, heatScale } from '../../src/renderer/src/lib/heatScale';
+import {
+  strategyGroups,
+  theoryReference,
+  timeChartData,
+} from '../../src/renderer/src/lib/chartData';
 
 describe('acceptance targets in the set-up', () => {
   it('adds targets strictly between 0 and 1, once each, sorted; refuses the rest with why', () => {
@@ -146,5 +151,42 @@ describe('the heat map’s colour scale', () => {
     expect(heatColours(2, scale).text).toBe('#ffffff');
     expect(heatColours(1.05, scale).text).toBe('#111827');
     expect(heatColours(null, scale).background).toBe('#f3f4f6');
+  });
+});
+
+describe('K charts of a sweep with controlled acceptance', () => {
+  const rows = [
+    runRow({ runId: 'b', mode: 'baseline', k: null }),
+    ...[0.5, 0.9].flatMap((a) =>
+      [1, 2, 4].map((k) =>
+        runRow({
+          runId: `${a}-${k}`,
+          k,
+          acceptanceTarget: a,
+          drafter: 'model',
+          policy: 'fixed',
+          timeS: 1 / (k * a),
+        }),
+      ),
+    ),
+  ];
+
+  it('draws one curve per target over K, never one zig-zagging through both', () => {
+    const groups = strategyGroups(summarizeRows(rows));
+    expect(groups.map((g) => [g.name, g.rows.map((r) => r.k)])).toEqual([
+      ['alpha 0.5', [1, 2, 4]],
+      ['alpha 0.9', [1, 2, 4]],
+    ]);
+    const series = timeChartData(summarizeRows(rows)).datasets.map((d) => d.label);
+    expect(series).toContain('alpha 0.5');
+    expect(series).toContain('alpha 0.9');
+  });
+
+  it('compares only real drafting with Leviathan’s formula: none in a controlled-only sweep', () => {
+    expect(theoryReference(summarizeRows(rows))).toBeNull();
+    const real = runRow({ runId: 'real', k: 1, drafter: 'model', policy: 'fixed' });
+    const withReal = strategyGroups(summarizeRows([...rows, real]));
+    expect(withReal.map((g) => g.name)).toEqual(['model / fixed', 'alpha 0.5', 'alpha 0.9']);
+    expect(theoryReference(summarizeRows([...rows, real]))?.acceptanceTarget).toBeNull();
   });
 });

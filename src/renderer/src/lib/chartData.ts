@@ -13,6 +13,7 @@ import { strategyName, strategyOf } from '../../../results/strategy';
 import type { RunRow } from '../../../shared/protocol';
 import {
   baselineRow,
+  comparesStrategies,
   groupKey,
   median,
   speculativeRows,
@@ -74,22 +75,35 @@ export function paletteColor(i: number): string {
 }
 
 export interface StrategyGroup {
-  /** "model / fixed" */
+  /** "model / fixed"; "alpha 0.8" (or "model / fixed alpha 0.8") under controlled acceptance */
   name: string;
   drafter: DrafterKind;
   policy: DraftPolicyName;
+  /** controlled acceptance's target A; null for real drafting */
+  acceptanceTarget: number | null;
   /** its speculative rows, by K */
   rows: SummaryRow[];
 }
 
-/** The speculative rows split by drafter and policy, in the summary's order. */
+/**
+ * The speculative rows split by drafter, policy and controlled acceptance target (each target
+ * is a curve of its own over K), in the summary's order.
+ */
 export function strategyGroups(summary: readonly SummaryRow[]): StrategyGroup[] {
   const groups: StrategyGroup[] = [];
+  const withStrategy = comparesStrategies(summary);
   for (const row of speculativeRows(summary)) {
     const { drafter, policy } = strategyOf(row);
-    let group = groups.find((g) => g.drafter === drafter && g.policy === policy);
+    const acceptanceTarget = row.acceptanceTarget;
+    let group = groups.find(
+      (g) =>
+        g.drafter === drafter && g.policy === policy && g.acceptanceTarget === acceptanceTarget,
+    );
     if (!group) {
-      group = { name: strategyName(row), drafter, policy, rows: [] };
+      const alpha = acceptanceTarget === null ? null : `alpha ${acceptanceTarget}`;
+      const name =
+        alpha === null ? strategyName(row) : withStrategy ? `${strategyName(row)} ${alpha}` : alpha;
+      group = { name, drafter, policy, acceptanceTarget, rows: [] };
       groups.push(group);
     }
     group.rows.push(row);
@@ -99,10 +113,11 @@ export function strategyGroups(summary: readonly SummaryRow[]): StrategyGroup[] 
 
 /**
  * The strategy Leviathan's formula describes: the draft model drafting a fixed K (else the draft
- * model with the first policy, else the first strategy); null without speculative rows.
+ * model with the first policy, else the first strategy), drafting for real; null without such
+ * rows (a sweep with controlled acceptance only is compared with theory in its K x alpha map).
  */
 export function theoryReference(summary: readonly SummaryRow[]): StrategyGroup | null {
-  const groups = strategyGroups(summary);
+  const groups = strategyGroups(summary).filter((g) => g.acceptanceTarget === null);
   return (
     groups.find((g) => g.drafter === 'model' && g.policy === 'fixed') ??
     groups.find((g) => g.drafter === 'model') ??
@@ -271,7 +286,7 @@ export function timeChartData(
 ): LineData {
   const data = measuredChart(summary, (r) => r.timeS);
   if (!verdict || verdict.row.k === null) return data;
-  const name = variantLabel(verdict.row, strategyGroups(summary).length > 1);
+  const name = variantLabel(verdict.row, comparesStrategies(summary));
   const label = verdict.beatBaseline
     ? `Best: ${name}`
     : `Fastest: ${name} (none beat the baseline)`;
