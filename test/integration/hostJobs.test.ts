@@ -64,6 +64,20 @@ describe('SweepRecord', () => {
     expect(store.runEvents(record.id, 'r1')).toEqual([startEvent]);
   });
 
+  it('keeps a controlled acceptance sweep’s targets and the pair’s measured costs, read back as saved', () => {
+    const store = new HistoryStore(emptyDir());
+    const settings = { ...sweepSettings(), acceptance: [0.6, 0.9] };
+    const record = new SweepRecord(store, settings, { target: 't', draft: 'd' });
+    record.runStarted(0);
+    record.runFinished(runRow({ runId: 'r1', acceptanceTarget: 0.6 }));
+    const costs = { c: 0.21, verifyCost: { '1': 1.02, '4': 1.3 } };
+    record.finished(null, false, costs);
+    const saved = store.get(record.id);
+    expect(saved?.settings.acceptance).toEqual([0.6, 0.9]);
+    expect(saved?.costs).toEqual(costs);
+    expect(saved?.rows[0]?.acceptanceTarget).toBe(0.6);
+  });
+
   it('stops saving at the first failure and says why; the rows stay in the entry', () => {
     const file = join(emptyDir(), 'a-file');
     writeFileSync(file, '');
