@@ -106,6 +106,21 @@ describe('an instruct target with a chat template', () => {
   });
 });
 
+describe('a chat template in chat_template.jinja (newer exports)', () => {
+  it('is read when tokenizer_config.json has none', async () => {
+    const beside = withTemplate(null);
+    writeFileSync(join(beside, 'chat_template.jinja'), readTemplate());
+    const pair = await loadPair(beside, EARLY);
+    const plain = await loadTokenizer(beside);
+    try {
+      expect(pair.chatTemplate).toBe('applied');
+      expect(pair.tokenizer.encode(PROMPT)).toEqual(plain.encode(RENDERED));
+    } finally {
+      await releasePair(pair);
+    }
+  });
+});
+
 describe("the draft's chat template", () => {
   it('a draft with the same template is accepted', async () => {
     const pair = await loadPair(INSTRUCT, withTemplate(readTemplate()), {

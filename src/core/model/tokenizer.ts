@@ -1,5 +1,5 @@
 /** The model folder's tokenizer through transformers.js, strictly offline. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { SpecDecError, describeError } from '../errors';
@@ -13,7 +13,7 @@ export interface TextTokenizer {
   tokenText(id: number): string;
   vocab(): Map<string, number>;
   readonly eosTokenId: number | null;
-  /** tokenizer_config.json has a chat_template (one, or a set with a default) */
+  /** tokenizer_config.json has a chat_template (one, or a set with a default), or chat_template.jinja one */
   readonly hasChatTemplate: boolean;
   /**
    * `text` as a user's turn rendered by the chat template, the assistant's turn opened
@@ -42,6 +42,19 @@ const TOKENIZER_FILES = [
   ['tokenizer_config.json', TOKENIZER_CONFIG_MAX_BYTES],
 ] as const;
 
+/**
+ * Newer exports keep the chat template in its own file beside tokenizer_config.json; transformers.js'
+ * AutoTokenizer reads only the config's, so the file's is read here (bounded as the config is).
+ */
+const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+
+function chatTemplateFile(dir: string): string | null {
+  const path = join(dir, CHAT_TEMPLATE_FILE);
+  if (!existsSync(path)) return null;
+  regularFileSize(dir, path, TOKENIZER_CONFIG_MAX_BYTES);
+  return readFileSync(path, 'utf8');
+}
+
 /** Throws MODEL_FOLDER_INVALID when a tokenizer file present in `dir` is not one to read. */
 function checkTokenizerFiles(dir: string): void {
   for (const [name, maxBytes] of TOKENIZER_FILES) {
@@ -63,6 +76,8 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
       `Could not load the tokenizer in ${dir}: ${describeError(err)}. Check tokenizer.json and tokenizer_config.json.`,
     );
   }
+  // tokenizer_config.json's template wins, as in transformers
+  tok.chat_template ??= chatTemplateFile(resolve(dir));
   const textCache = new Map<number, string>();
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }),
