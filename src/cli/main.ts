@@ -22,6 +22,7 @@ import {
   GRAPHS,
   KV_LOCATIONS,
 } from '../shared/decoding';
+import { PAIR_NAMES } from '../shared/catalogPairs';
 import { EMBEDDED_PAIR } from './paths';
 import type { SweepCliOptions } from './sweep/options';
 import { CHAT_TEMPLATE_CHOICES } from '../core/model/chatTemplate';
@@ -145,15 +146,15 @@ program
   .addOption(
     new Option(
       '--pair <name>',
-      "seed: the exercise's pair, gpt2 drafting for gpt2-medium, from the Hub",
+      `a catalog pair from the Hub: ${PAIR_NAMES.join(', ')} (seed: the exercise's, gpt2 drafting for gpt2-medium; \`specdec models\` lists them with sizes and published figures)`,
     )
-      .choices(['seed'])
+      .choices(PAIR_NAMES)
       .conflicts(['target', 'draft']),
   )
   .addOption(
     new Option(
       '--dtype <dtype>',
-      'ONNX weights to fetch for Hub models: fp32, fp16 or q8 (dynamic int8)',
+      'ONNX weights to fetch for Hub models, by transformers.js names: fp32, fp16, q8 (dynamic int8), int8, uint8, q4, q4f16 (4-bit MatMulNBits), bnb4',
     )
       .choices(DTYPES)
       .default('fp32'),
@@ -300,7 +301,9 @@ program
 
 program
   .command('models')
-  .description('the GPT-2 models offered from the Hub, their sizes, and which are cached')
+  .description(
+    'the catalog: models and natural pairs offered from the Hub, sizes per dtype, published figures, what is cached',
+  )
   .option('--cache-dir <dir>', 'the download cache (default: the platform cache folder)')
   .action(modelsAction);
 

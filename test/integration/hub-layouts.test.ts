@@ -6,7 +6,8 @@
  * serves each family's layout, the download fetches every data chunk, a dtype the repo lacks is
  * refused naming those it has, and a greedy sweep from the Hub is lossless.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { SpecDecError } from '../../src/core/errors';
 import { resolveModels } from '../../src/core/hub/hub';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import { readModelFolder } from '../../src/core/model/modelFolder';
-import { ROOT, maxAbsDiff, specdec } from '../support/helpers';
+import { ROOT, SYSTEM_PYTHON, maxAbsDiff, specdec, torchMissingReason } from '../support/helpers';
 import { startHubServer, type HubServer } from '../support/hubServer';
 
 const LAYOUTS = join(ROOT, 'test', 'fixtures', 'hub-layouts');
@@ -231,5 +232,86 @@ describe('specdec sweep --pair with a family pair of the catalog', () => {
     const bad = await specdec(['sweep', '--pair', 'llama3.2-1b/8b', '--offline']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/llama3\.2-1b\/3b/);
+  });
+});
+
+/**
+ * Meta's own statement of Llama 3.1's rule (`apply_scaling` in llama-models, a loop over the
+ * frequencies, written independently of transformers' vectorised one the builder follows), run
+ * against the builder's rotary embedding for Llama 3.2's head size and for the tiny fixture's.
+ */
+const META_APPLY_SCALING = `
+import math, sys, json, torch
+sys.path.insert(0, "tools")
+from specdec_tools.llama import Rotary
+from specdec_tools.hub_models import HUB_MODELS
+
+def apply_scaling(freqs, s):
+    low_wavelen = s["original_max_position_embeddings"] / s["low_freq_factor"]
+    high_wavelen = s["original_max_position_embeddings"] / s["high_freq_factor"]
+    out = []
+    for freq in freqs.tolist():
+        wavelen = 2 * math.pi / freq
+        if wavelen < high_wavelen:
+            out.append(freq)
+        elif wavelen > low_wavelen:
+            out.append(freq / s["factor"])
+        else:
+            smooth = (s["original_max_position_embeddings"] / wavelen - s["low_freq_factor"]) / (s["high_freq_factor"] - s["low_freq_factor"])
+            out.append((1 - smooth) * freq / s["factor"] + smooth * freq)
+    return torch.tensor(out)
+
+spec = HUB_MODELS["llama3.2-1b"]
+result = {}
+for name, cfg in (("real", spec.config()), ("tiny", spec.tiny_config(557))):
+    plain = Rotary(cfg.head_dim, cfg.rope_theta).inv_freq
+    scaled = Rotary(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling).inv_freq
+    meta = apply_scaling(plain, cfg.rope_scaling)
+    result[name] = {
+        "maxRelDiff": float(((scaled - meta).abs() / meta).max()),
+        "changed": int((scaled != plain).sum()),
+        "count": int(plain.numel()),
+    }
+print(json.dumps(result))
+`;
+
+describe('Llama 3 rotary scaling in the stand-in builder', () => {
+  it('rescales the frequencies as Meta’s apply_scaling does, and the tiny fixture’s are rescaled', (ctx) => {
+    const missing = torchMissingReason();
+    if (missing) ctx.skip(missing);
+    const result = JSON.parse(
+      execFileSync(SYSTEM_PYTHON, ['-c', META_APPLY_SCALING], { cwd: ROOT, encoding: 'utf8' }),
+    ) as Record<'real' | 'tiny', { maxRelDiff: number; changed: number; count: number }>;
+    for (const r of Object.values(result)) {
+      expect(r.maxRelDiff).toBeLessThan(1e-6);
+      expect(r.changed).toBeGreaterThan(0);
+    }
+    // Llama 3.2's 32 frequencies: the high ones kept, the low ones slowed, some interpolated
+    expect(result.real.count).toBe(32);
+    expect(result.real.changed).toBeLessThan(32);
+  });
+
+  it('the tool rebuilds the committed tiny layout byte for byte', (ctx) => {
+    const missing = torchMissingReason();
+    if (missing) ctx.skip(missing);
+    const out = mkdtempSync(join(tmpdir(), 'specdec-layout-rebuild-'));
+    try {
+      execFileSync(
+        SYSTEM_PYTHON,
+        ['tools/build_standin.py', '--model', 'llama3.2-1b', '--tiny', '--out', out],
+        { cwd: ROOT, stdio: 'ignore' },
+      );
+      const built = join(out, 'llama3.2-1b-tiny');
+      const committed = join(LAYOUTS, 'llama3.2-1b-tiny');
+      const files = readdirSync(committed, { recursive: true, encoding: 'utf8' }).filter((f) =>
+        /\.(json|onnx|md)$|_data(_\d+)?$/.test(f),
+      );
+      expect(files.length).toBeGreaterThan(15);
+      for (const f of files) {
+        expect(readFileSync(join(built, f)).equals(readFileSync(join(committed, f))), f).toBe(true);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -17,6 +17,15 @@ import { DTYPES } from '../../src/shared/decoding';
 import { pairOutlook } from '../../src/renderer/src/lib/modelChoice';
 
 /**
+ * The Llama family's stand-ins at real size, measured on 2026-12-07: `npm run build:standin --
+ * --model NAME --formats model,q4` (seed 0), each file with its external data, in bytes.
+ */
+const MEASURED_FAMILY: Record<string, Partial<Record<string, number>>> = {
+  'smollm2-135m': { fp32: 538_923_032, q4: 180_622_521 },
+  'smollm2-360m': { fp32: 1_448_106_970, q4: 386_442_568 },
+};
+
+/**
  * The Hub's own file sizes (a model file with its external data, in bytes as the Hub lists them,
  * read 2026-12-07 from the repos' onnx/ folders): the estimates must hold within 5%.
  */
@@ -111,6 +120,17 @@ describe('the catalog', () => {
       expect(m.source).toMatch(/^https:\/\/huggingface\.co\/.+\/config\.json$/);
     }
   });
+
+  it.each(Object.entries(MEASURED_FAMILY))(
+    'estimates %s’s file sizes within 1% of the stand-ins in the Hub layout',
+    (name, files) => {
+      const m = catalogEntry(name)!;
+      for (const [dtype, bytes] of Object.entries(files)) {
+        const estimate = estimatedBytes(m, dtype as (typeof DTYPES)[number]);
+        expect(Math.abs(estimate / bytes! - 1), `${name} ${dtype}`).toBeLessThan(0.01);
+      }
+    },
+  );
 
   it.each(Object.entries(HUB_SIZES))('estimates %s’s Hub files within 5%', (name, { files }) => {
     const m = catalogEntry(name)!;

@@ -12,7 +12,7 @@ import type {
   KvLocationChoice,
 } from '../../shared/decoding';
 import type { PairChoice, SweepSettings } from '../../shared/protocol';
-import { SEED_PAIR } from '../../shared/catalog';
+import { PAIR_NAMES, catalogPair } from '../../shared/catalogPairs';
 import { SpecDecError, describeError } from '../../core/errors';
 import type { ModelPlacement } from '../../lab/runPlan';
 import type { ChatTemplateChoice } from '../../core/model/chatTemplate';
@@ -21,8 +21,8 @@ export interface SweepCliOptions {
   /** a folder, a Hub repo id or a catalog name */
   target: string;
   draft: string;
-  /** `seed`: gpt2 drafts for gpt2-medium, from the Hub (overrides --target/--draft) */
-  pair?: 'seed';
+  /** a catalog pair's name (catalogPairs.ts; `seed`: gpt2 drafts for gpt2-medium), from the Hub (overrides --target/--draft) */
+  pair?: string;
   dtype: Dtype;
   cacheDir?: string;
   hubHost?: string;
@@ -106,7 +106,16 @@ export function promptsOf(opts: SweepCliOptions): string[] {
 
 /** the pair the flags name (--pair seed, or --target and --draft), as the app would send it */
 export function pairChoiceOf(opts: SweepCliOptions): PairChoice {
-  const sources = opts.pair === 'seed' ? SEED_PAIR : { target: opts.target, draft: opts.draft };
+  const named = opts.pair !== undefined ? catalogPair(opts.pair) : null;
+  if (opts.pair !== undefined && !named) {
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      `--pair ${opts.pair} is not a catalog pair; choose one of ${PAIR_NAMES.join(', ')} (specdec models lists them).`,
+    );
+  }
+  const sources = named
+    ? { target: named.target, draft: named.draft }
+    : { target: opts.target, draft: opts.draft };
   return {
     target: { source: sources.target, dtype: opts.dtype, ep: opts.targetEp ?? opts.ep },
     draft: { source: sources.draft, dtype: opts.dtype, ep: opts.draftEp ?? opts.ep },
