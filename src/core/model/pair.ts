@@ -93,7 +93,7 @@ const idIn = (vocab: Map<string, number>, token: string): string => {
 /**
  * Throws PAIR_MISMATCH naming both models and the first differing token (by id) if the
  * tokenizers do not map the same strings to the same ids; else returns the number of ids both
- * models have logits for (throwing if the vocabulary has an id past either model's rows).
+ * models have logits for (throwing if the narrower model has no row for a token of the vocabulary).
  */
 export function checkSameVocabulary(
   target: Pick<LoadedModel, 'folder' | 'tokenizer'>,
@@ -120,7 +120,8 @@ export function checkSameVocabulary(
   const widths = [target, draft].map((m) => m.folder.config.vocabSize);
   const compared = Math.min(...widths);
   const last = tTokens.length - 1;
-  if (last >= compared) {
+  // where the widths differ, the narrower model must score every token the wider one can
+  if (compared < Math.max(...widths) && last >= compared) {
     const short = target.folder.config.vocabSize === compared ? target : draft;
     throw new SpecDecError(
       'PAIR_MISMATCH',
