@@ -11,7 +11,7 @@ import {
   SEED_PROMPT,
 } from '../shared/defaults';
 import { MAX_SEED } from '../shared/limits';
-import { parseTreeShapes } from '../shared/treeShape';
+import { parseTreeBudgets, parseTreeShapes } from '../shared/treeShape';
 import {
   DEFAULT_DRAFTER,
   DEFAULT_POLICY,
@@ -98,6 +98,17 @@ function treeShapes(value: string, previous: number[][] = []): number[][] {
   }
   const seen = new Set(previous.map((s) => s.join(',')));
   return [...previous, ...shapes.filter((s) => !seen.has(s.join(',')))];
+}
+
+/** `--tree-budget 16` (repeatable, or `8,16,32`): dynamic trees' node budgets, once each */
+function treeBudgets(value: string, previous: number[] = []): number[] {
+  let budgets: number[];
+  try {
+    budgets = parseTreeBudgets([value]);
+  } catch (err) {
+    throw new InvalidArgumentError(describeError(err));
+  }
+  return [...previous, ...budgets.filter((b) => !previous.includes(b))];
 }
 
 function kvLocationOption(): Option {
@@ -246,6 +257,11 @@ program
     '--tree <shape>',
     "a static token tree, greedy: the draft's top-b tokens at each depth (3,2,1: top-3, top-2 under each, then top-1; the first child the greedy one), all verified in one target pass; repeat the flag or separate shapes with ';' to compare several beside the chains",
     treeShapes,
+  )
+  .option(
+    '--tree-budget <n>',
+    "a dynamic token tree, greedy (EAGLE-2's): the N drafted nodes whose paths have the highest product of draft probabilities, up to 8 deep, verified in one target pass; a list (8,16,32) or repeated flags compare several",
+    treeBudgets,
   )
   .option(
     '--tree-verify <ways>',

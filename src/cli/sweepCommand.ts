@@ -34,7 +34,9 @@ export async function sweepCommand(opts: SweepCliOptions): Promise<void> {
     warmup: opts.warmup,
     noKvCache: !opts.kvCache,
     ...(opts.acceptance ? { acceptance: opts.acceptance } : {}),
-    ...(opts.tree ? { trees: opts.tree, treeVerify: opts.treeVerify } : {}),
+    ...(opts.tree ? { trees: opts.tree } : {}),
+    ...(opts.treeBudget ? { treeBudgets: opts.treeBudget } : {}),
+    ...(opts.tree || opts.treeBudget ? { treeVerify: opts.treeVerify } : {}),
   });
   checkOutputsWritable(opts);
   const stop = cancelOnSignals();

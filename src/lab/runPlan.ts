@@ -28,6 +28,8 @@ export interface SweepRunOptions {
   acceptance?: number[];
   /** static token-tree shapes (the CLI's --tree), each a configuration beside the chains */
   trees?: number[][];
+  /** dynamic token trees' node budgets (the CLI's --tree-budget) */
+  treeBudgets?: number[];
   /** how the target verifies each tree (the CLI's --tree-verify); default auto */
   treeVerify?: TreeVerifyChoice[];
 }
@@ -54,6 +56,7 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
     ...(acceptance ? { acceptance } : {}),
     ...(options.trees ? { trees: options.trees } : {}),
+    ...(options.treeBudgets ? { treeBudgets: options.treeBudgets } : {}),
     ...(options.treeVerify ? { treeVerify: options.treeVerify } : {}),
   };
   checkSweepSettings(config);

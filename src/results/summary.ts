@@ -24,8 +24,8 @@ export interface SummaryRow {
   policy: DraftPolicyName | null;
   /** controlled acceptance's target A; null for real drafting and baselines */
   acceptanceTarget: number | null;
-  /** a token tree's shape and how it was verified; absent for chains and baselines */
-  tree?: { shape: number[]; verify: TreeVerifyMode };
+  /** a token tree's shape or node budget and how it was verified; absent for chains, baselines */
+  tree?: { shape?: number[]; budget?: number; verify: TreeVerifyMode };
   /** runs summarized: repeats x prompts */
   repeats: number;
   /** distinct prompts among them */
@@ -64,8 +64,14 @@ export interface SummaryRow {
 export { median, spreadOf, type Spread };
 
 type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTarget'> & {
-  tree?: { shape: readonly number[]; verify?: string } | undefined;
+  tree?: TreeOf | undefined;
 };
+type TreeOf = { shape?: readonly number[]; budget?: number; verify?: string };
+
+/** "3,2,1" for a static shape, "budget 16" for a node budget's tree */
+export function treeName(tree: TreeOf): string {
+  return tree.shape ? tree.shape.join(',') : `budget ${tree.budget ?? ''}`;
+}
 
 /**
  * each controlled acceptance target is a configuration of its own (real drafting keeps its key),
@@ -73,7 +79,7 @@ type Variant = Pick<RunRow, 'mode' | 'k' | 'drafter' | 'policy' | 'acceptanceTar
  */
 export function groupKey(row: Variant): string {
   const controlled = row.acceptanceTarget != null ? `:a${row.acceptanceTarget}` : '';
-  const tree = row.tree ? `:t${row.tree.shape.join(',')}:${row.tree.verify ?? ''}` : '';
+  const tree = row.tree ? `:t${treeName(row.tree)}:${row.tree.verify ?? ''}` : '';
   return `${row.mode}:${row.drafter ?? ''}:${row.policy ?? ''}:${row.k ?? ''}${controlled}${tree}`;
 }
 
@@ -84,8 +90,7 @@ export function groupKey(row: Variant): string {
 export function variantLabel(row: Variant, withStrategy: boolean): string {
   if (row.mode !== 'speculative') return row.mode;
   // "tree 3,2,1" in one pass under its mask, "tree 3,2,1 rows" as a batch row per path
-  if (row.tree)
-    return `tree ${row.tree.shape.join(',')}${row.tree.verify === 'rows' ? ' rows' : ''}`;
+  if (row.tree) return `tree ${treeName(row.tree)}${row.tree.verify === 'rows' ? ' rows' : ''}`;
   const k =
     row.acceptanceTarget != null ? `K=${row.k} alpha ${row.acceptanceTarget}` : `K=${row.k}`;
   return withStrategy ? `${k} ${strategyName(row)}` : k;
@@ -118,7 +123,7 @@ function compareRows(a: SummaryRow, b: SummaryRow): number {
     // chains before trees; trees by depth, then by shape
     Number(a.tree !== undefined) - Number(b.tree !== undefined) ||
     (a.k ?? 0) - (b.k ?? 0) ||
-    (a.tree?.shape.join(',') ?? '').localeCompare(b.tree?.shape.join(',') ?? '')
+    (a.tree ? treeName(a.tree) : '').localeCompare(b.tree ? treeName(b.tree) : '')
   );
 }
 
@@ -163,7 +168,15 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
       drafter: first.drafter ?? null,
       policy: first.policy ?? null,
       acceptanceTarget: first.acceptanceTarget ?? null,
-      ...(first.tree ? { tree: { shape: first.tree.shape, verify: first.tree.verify } } : {}),
+      ...(first.tree
+        ? {
+            tree: {
+              ...(first.tree.shape ? { shape: first.tree.shape } : {}),
+              ...(first.tree.budget !== undefined ? { budget: first.tree.budget } : {}),
+              verify: first.tree.verify,
+            },
+          }
+        : {}),
       repeats: group.length,
       prompts: new Set(group.map((r) => r.promptIndex)).size,
       timeS: spreadOf(group.map((r) => r.timeS))!,

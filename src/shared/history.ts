@@ -50,12 +50,16 @@ const RunSeconds = z.number().min(0).max(MAX_RUN_SECONDS);
 const Share = z.number().min(0).max(1);
 
 /**
- * A token-tree run's tree: its static shape (`--tree 3,2,1`: the branching per depth), how the
+ * A token-tree run's tree: its static shape (`--tree 3,2,1`: the branching per depth) or its node
+ * budget (`--tree-budget 16`), how the
  * target verified it (one pass under a tree mask, or its paths as batch rows) and the nodes it
  * verified at each step (0: a step with no room to draft).
  */
 export const RunTree = z.object({
-  shape: z.array(z.number().int().min(1).max(MAX_TREE_NODES)).min(1).max(MAX_TREE_DEPTH),
+  /** a static shape; absent for a node budget's (dynamic) tree */
+  shape: z.array(z.number().int().min(1).max(MAX_TREE_NODES)).min(1).max(MAX_TREE_DEPTH).optional(),
+  /** a node budget (EAGLE-2's dynamic tree: the N nodes of highest path probability) */
+  budget: z.number().int().min(1).max(MAX_TREE_NODES).optional(),
   verify: TreeVerifyMode,
   nodesPerStep: z.array(z.number().int().min(0).max(MAX_TREE_NODES)),
 });

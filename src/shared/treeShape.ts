@@ -49,6 +49,37 @@ export function treeShapeProblem(shape: TreeShape): string | null {
   return null;
 }
 
+/** Why a node budget (`--tree-budget N`) cannot run, or null when it can. */
+export function treeBudgetProblem(budget: number): string | null {
+  return Number.isInteger(budget) && budget >= 1 && budget <= MAX_TREE_NODES
+    ? null
+    : `a node budget is a whole number from 1 to ${MAX_TREE_NODES} (got ${budget})`;
+}
+
+/**
+ * `--tree-budget` values as typed: each value one budget or several separated by commas. Returns
+ * the distinct budgets in order; throws an Error saying what to type.
+ */
+export function parseTreeBudgets(values: readonly string[]): number[] {
+  const budgets: number[] = [];
+  for (const value of values) {
+    for (const part of value.split(',')) {
+      const text = part.trim();
+      const budget = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (treeBudgetProblem(budget))
+        throw new Error(
+          `--tree-budget takes node budgets, whole numbers from 1 to ${MAX_TREE_NODES} separated by commas, e.g. 16 or 8,16,32 (got ${JSON.stringify(text)}).`,
+        );
+      if (!budgets.includes(budget)) budgets.push(budget);
+    }
+  }
+  if (budgets.length > MAX_TREE_SHAPES)
+    throw new Error(
+      `--tree-budget: at most ${MAX_TREE_SHAPES} budgets in one sweep (got ${budgets.length}).`,
+    );
+  return budgets;
+}
+
 /**
  * `--tree` values as typed: each value one shape ("3,2,1") or several separated by ";"
  * ("3,2,1;2,2,2,2"). Returns the distinct shapes in order; throws an Error saying what to type.

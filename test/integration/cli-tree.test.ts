@@ -46,6 +46,23 @@ describe('specdec sweep --tree', () => {
     expect(table.stdout).toMatch(/tree 1,1,1 /);
   });
 
+  it('runs node budgets (dynamic trees) beside a chain, identical to the baseline', async () => {
+    const r = await specdec([
+      ...['sweep', ...embedded, '--k', '3', '--max-new-tokens', '24', '--json'],
+      ...['--tree-budget', '4,16', '--repeats', '1', '--warmup', '0'],
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { runs: RunRow[]; summary: Array<{ key: string }> };
+    const trees = doc.runs.filter((run) => run.tree);
+    expect(trees.map((t) => t.tree!.budget)).toEqual([4, 16]);
+    for (const t of trees) {
+      expect(t.identical).toBe(true);
+      expect(t.tree!.shape).toBeUndefined();
+      expect(Math.max(...t.tree!.nodesPerStep)).toBeLessThanOrEqual(t.tree!.budget!);
+    }
+    expect(doc.summary.map((s) => s.key)).toContain('speculative:model:fixed:8:tbudget 16:mask');
+  });
+
   it('refuses sampling, bad shapes and controlled acceptance with the reason', async () => {
     const base = ['sweep', ...embedded, '--max-new-tokens', '4'];
     const sampled = await specdec([...base, '--tree', '2,1', '--temperature', '0.7']);
@@ -59,6 +76,9 @@ describe('specdec sweep --tree', () => {
     const oracle = await specdec([...base, '--tree', '2,1', '--acceptance', '0.5']);
     expect(oracle.code).not.toBe(0);
     expect(oracle.stderr).toMatch(/without --acceptance/);
+    const budget = await specdec([...base, '--tree-budget', '65']);
+    expect(budget.code).not.toBe(0);
+    expect(budget.stderr).toMatch(/--tree-budget takes node budgets, whole numbers from 1 to 64/);
     const verify = await specdec([...base, '--tree', '2,1', '--tree-verify', 'tiles']);
     expect(verify.code).not.toBe(0);
     expect(verify.stderr).toMatch(/--tree-verify takes auto, mask, rows/);

@@ -1,5 +1,5 @@
 /**
- * Token trees (issue 35), greedy, on real models: the micro fixture pair, the embedded pair and
+ * Token trees (issue 35), greedy, static shapes and node budgets, on real models: the micro fixture pair, the embedded pair and
  * the llama family's stand-ins. Output identical to the baseline for every shape; a tree never
  * needs more target passes than the chain of its depth (its first path is that chain), and a
  * tree of one child per depth is exactly that chain, pass for pass; one target pass per step;
@@ -75,6 +75,44 @@ async function checkShapes(
       expect(m.targetPasses).toBe(chain.metrics.targetPasses);
       expect(m.draftPasses).toBe(chain.metrics.draftPasses);
       expect(tree.result.acceptedPerStepHistogram).toEqual(chain.acceptedPerStepHistogram);
+    }
+  }
+}
+
+const BUDGETS = [1, 4, 16, 64];
+
+/** dynamic trees (a node budget): lossless, at most N nodes a step, budget 1 the K=1 chain */
+async function checkBudgets(
+  pair: ModelPair,
+  prompt: string,
+  maxNewTokens: number,
+  modes: readonly TreeVerifyMode[],
+): Promise<void> {
+  const base = await new BaselineRun(pair, { prompt, maxNewTokens }).runToEnd();
+  const k1 = await new SpeculativeRun(pair, 1, { prompt, maxNewTokens }).runToEnd();
+  for (const [budget, verify] of BUDGETS.flatMap((b) => modes.map((m) => [b, m] as const))) {
+    const tree = await collectChecked(
+      new TreeRun(pair, { prompt, maxNewTokens, budget, verify, reportProbabilities: true }),
+      pair,
+    );
+    const label = `budget ${budget} ${verify}`;
+    expect(tree.result.outputTokenIds, label).toEqual(base.outputTokenIds);
+    checkEvents(tree.events, tree.result);
+    expect(tree.result.tree).toMatchObject({ budget, verify });
+    expect(Math.max(...tree.result.kPerStep)).toBeLessThanOrEqual(budget);
+    for (const v of tree.events.filter((e) => e.type === 'verify')) {
+      const nodes = v.tree!.nodes;
+      // a node's path probability never exceeds its parent's: the best N form a tree
+      const score = (i: number): number =>
+        i < 0 ? 1 : nodes[i]!.draftProb! * score(nodes[i]!.parent);
+      nodes.forEach((n, i) => {
+        expect(n.parent).toBeLessThan(i);
+        expect(score(i)).toBeLessThanOrEqual(score(n.parent));
+      });
+    }
+    if (budget === 1) {
+      expect(tree.result.metrics.targetPasses, label).toBe(k1.metrics.targetPasses);
+      expect(tree.result.metrics.draftPasses, label).toBe(k1.metrics.draftPasses);
     }
   }
 }
@@ -197,6 +235,10 @@ describe('token trees on the embedded pair', () => {
   it('every shape is lossless and never costs more passes', async () => {
     await checkShapes(pair, PROMPTS[1]!, 40, ['mask', 'rows']);
   });
+
+  it('every node budget is lossless', async () => {
+    await checkBudgets(pair, PROMPTS[1]!, 40, ['mask', 'rows']);
+  });
 });
 
 describe.each(['llama', 'qwen2', 'phi3'])('token trees on the %s stand-ins', (family) => {
@@ -212,6 +254,7 @@ describe.each(['llama', 'qwen2', 'phi3'])('token trees on the %s stand-ins', (fa
 
   it('every shape is lossless and never costs more passes', async () => {
     await checkShapes(pair, PROMPTS[0]!, 30, ['rows']);
+    await checkBudgets(pair, PROMPTS[0]!, 30, ['rows']);
     // no rebuild of this family takes a mask: auto verifies as rows, and mask is refused
     const prompt = PROMPTS[0]!;
     const auto = await new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1] }).runToEnd();

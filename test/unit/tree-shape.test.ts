@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { topK, argmax } from '../../src/core/model/argmax';
 import { TokenTree } from '../../src/core/decoding/tree/tokenTree';
+import { BudgetGrowth } from '../../src/core/decoding/tree/dynamicTree';
 import {
   MAX_TREE_DEPTH,
   MAX_TREE_NODES,
   nodesPerDepth,
+  parseTreeBudgets,
   parseTreeShapes,
   treeNodeCount,
   treeShapeProblem,
@@ -67,5 +69,37 @@ describe('top-k and the tree', () => {
     expect(t.isUnder(c, a)).toBe(true);
     expect(t.isUnder(c, b)).toBe(false);
     expect(t.isUnder(b, -1)).toBe(true);
+  });
+});
+
+describe('node budgets (dynamic trees)', () => {
+  it('parses budgets once each and refuses what is out of range', () => {
+    expect(parseTreeBudgets(['16', '8,16, 32'])).toEqual([16, 8, 32]);
+    expect(() => parseTreeBudgets(['0'])).toThrow(/whole numbers from 1 to 64/);
+    expect(() => parseTreeBudgets([`${MAX_TREE_NODES + 1}`])).toThrow(/from 1 to 64/);
+    expect(() => parseTreeBudgets(['1.5'])).toThrow(/e\.g\. 16 or 8,16,32/);
+  });
+
+  it('keeps the N candidates of highest path probability, as a tree, depth by depth', () => {
+    const g = new BudgetGrowth(3);
+    const a = g.add(-1, 10, 0.6);
+    const b = g.add(-1, 11, 0.3);
+    g.add(-1, 12, 0.1);
+    // under a: 0.6 * 0.9 = 0.54 beats b's 0.3; 0.6 * 0.1 = 0.06 does not
+    expect(g.worthExpanding([a, b])).toEqual([a, b]);
+    const aa = g.add(a, 20, 0.9);
+    g.add(a, 21, 0.1);
+    expect(g.worthExpanding([aa])).toEqual([aa]);
+    const tree = g.tree();
+    expect(tree.nodes.map((n) => [n.parent, n.tokenId])).toEqual([
+      [-1, 10],
+      [-1, 11],
+      [0, 20],
+    ]);
+    // a candidate below the N-th best score is not worth expanding
+    const h = new BudgetGrowth(1);
+    const x = h.add(-1, 1, 0.5);
+    const y = h.add(-1, 2, 0.4);
+    expect(h.worthExpanding([x, y])).toEqual([x]);
   });
 });

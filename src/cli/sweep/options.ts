@@ -51,6 +51,8 @@ export interface SweepCliOptions {
   acceptance?: number[];
   /** static token-tree shapes (`--tree 3,2,1`, repeatable or ';'-separated); absent: chains only */
   tree?: number[][];
+  /** dynamic token trees' node budgets (`--tree-budget 16`, a list); absent: none */
+  treeBudget?: number[];
   /** how the target verifies each tree (`--tree-verify auto|mask|rows`, a list) */
   treeVerify: Array<'auto' | 'mask' | 'rows'>;
   temperature: number;

@@ -25,7 +25,13 @@ import {
   verifyMode,
   type TreeVerifyChoice,
 } from '../decoding/tree/treeRun';
-import { MAX_TREE_SHAPES, treeShapeProblem, treeShapeText } from '../../shared/treeShape';
+import {
+  MAX_TREE_DEPTH,
+  MAX_TREE_SHAPES,
+  treeBudgetProblem,
+  treeShapeProblem,
+  treeShapeText,
+} from '../../shared/treeShape';
 import {
   checkAcceptance,
   checkCompatible,
@@ -68,11 +74,21 @@ export interface SweepConfig {
    */
   trees?: number[][];
   /**
+   * dynamic token trees (`--tree-budget N`, EAGLE-2's): the N drafted nodes of highest path
+   * probability, each budget a configuration of its own
+   */
+  treeBudgets?: number[];
+  /**
    * how the target verifies each tree (each way its own configuration): auto (under the tree
    * mask where the target's graph takes one, else as rows), mask, rows; default auto
    */
   treeVerify?: TreeVerifyChoice[];
 }
+
+/** a token tree's shape or node budget, and the verification asked */
+export type PlannedTree = ({ shape: number[] } | { budget: number }) & {
+  verify: TreeVerifyChoice;
+};
 
 export interface SweepRun extends RunResult {
   repeat: number;
@@ -93,8 +109,8 @@ export interface SweepHooks {
     drafter: DrafterKind | null;
     /** there when the run's acceptance is controlled */
     acceptanceTarget?: number;
-    /** there for a token tree: its shape and the verification asked */
-    tree?: { shape: number[]; verify: TreeVerifyChoice };
+    /** there for a token tree: its shape or budget and the verification asked */
+    tree?: PlannedTree;
     index: number;
     total: number;
   }): void;
@@ -159,22 +175,28 @@ export function checkSweepSettings(config: SweepConfig): void {
         checkOracleCompatible(policy, drafter, config.sampling !== undefined);
     }
   }
-  if (config.trees) checkTrees(config);
+  if (config.trees || config.treeBudgets) checkTrees(config);
   checkMaxNewTokens(config.maxNewTokens);
 }
 
 /** Trees run greedy, with the draft model, real drafting only (for now). */
 function checkTrees(config: SweepConfig): void {
   const trees = config.trees ?? [];
-  if (trees.length === 0 || trees.length > MAX_TREE_SHAPES)
+  const budgets = config.treeBudgets ?? [];
+  const count = trees.length + budgets.length;
+  if (count === 0 || count > MAX_TREE_SHAPES)
     throw new SpecDecError(
       'BAD_ARGUMENT',
-      `A sweep compares 1 to ${MAX_TREE_SHAPES} tree shapes (got ${trees.length}).`,
+      `A sweep compares 1 to ${MAX_TREE_SHAPES} tree shapes and budgets (got ${count}).`,
     );
   for (const shape of trees) {
     const problem = treeShapeProblem(shape);
     if (problem)
       throw new SpecDecError('BAD_ARGUMENT', `Tree ${treeShapeText(shape)}: ${problem}.`);
+  }
+  for (const budget of budgets) {
+    const problem = treeBudgetProblem(budget);
+    if (problem) throw new SpecDecError('BAD_ARGUMENT', `Tree budget ${budget}: ${problem}.`);
   }
   if (config.sampling)
     throw new SpecDecError('BAD_ARGUMENT', TREE_SAMPLING_REFUSAL, ['temperature']);
@@ -192,7 +214,7 @@ function checkTrees(config: SweepConfig): void {
  */
 export function checkSweepConfig(config: SweepConfig, pair: PairFit): void {
   const drafters = config.drafters ?? [DEFAULT_DRAFTER];
-  if (config.trees && !pair.hasDraft)
+  if ((config.trees || config.treeBudgets) && !pair.hasDraft)
     throw new SpecDecError('BAD_ARGUMENT', 'Token trees need a draft model.');
   if (drafters.some((d) => DRAFTER_REGISTRY[d].traits.needsDraftModel) && !pair.hasDraft) {
     throw new SpecDecError('BAD_ARGUMENT', 'Drafting with a model needs a draft model.');
@@ -234,8 +256,8 @@ export async function runSweep(
     drafter: DrafterKind | null;
     /** null: real drafting */
     acceptance: number | null;
-    /** a token tree's shape and how it is verified; absent: a chain */
-    tree?: { shape: number[]; verify: TreeVerifyChoice };
+    /** a token tree's shape or budget and how it is verified; absent: a chain */
+    tree?: PlannedTree;
   }
   const baselineOnly = { k: null, policy: null, drafter: null, acceptance: null };
   const plan: Planned[] = [
@@ -250,21 +272,21 @@ export async function runSweep(
       }
     }
   }
-  for (const verify of config.trees ? (config.treeVerify ?? ['auto']) : []) {
-    for (const shape of config.trees ?? []) {
+  const trees: Array<{ shape: number[] } | { budget: number }> = [
+    ...(config.trees ?? []).map((shape) => ({ shape })),
+    ...(config.treeBudgets ?? []).map((budget) => ({ budget })),
+  ];
+  for (const verify of trees.length > 0 ? (config.treeVerify ?? ['auto']) : []) {
+    for (const tree of trees) {
       // a way the target cannot verify is refused before any run, not midway
-      verifyMode(pair, { prompt: '', maxNewTokens: 1, shape, verify });
-      const chain = {
-        k: shape.length,
-        policy: 'fixed',
-        drafter: 'model',
-        acceptance: null,
-      } as const;
-      plan.push({ mode: 'speculative', ...chain, tree: { shape, verify } });
+      verifyMode(pair, { prompt: '', maxNewTokens: 1, ...tree, verify });
+      const k = 'shape' in tree ? tree.shape.length : Math.min(tree.budget, MAX_TREE_DEPTH);
+      const chain = { k, policy: 'fixed', drafter: 'model', acceptance: null } as const;
+      plan.push({ mode: 'speculative', ...chain, tree: { ...tree, verify } });
     }
   }
   // the target's graph with a tree mask is a second session: opened now, not inside a timed run
-  if (config.trees) await pair.target.lm.prepareTreeMask();
+  if (trees.length > 0) await pair.target.lm.prepareTreeMask();
   /**
    * `truth`: the baseline run of the same repeat and prompt (it runs first), which the oracle
    * reads the target's choices from; its draws are seeded by `seed`, the repeat's and prompt's.

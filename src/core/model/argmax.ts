@@ -62,3 +62,12 @@ export function topK(row: Float32Array, k: number): number[] {
   }
   return best;
 }
+
+/** log of the softmax's denominator: a token's probability is exp(row[token] - logSumExp(row)) */
+export function logSumExp(row: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return max + Math.log(sum);
+}

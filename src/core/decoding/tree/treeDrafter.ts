@@ -1,19 +1,34 @@
 /**
- * Drafting a static token tree with the draft model (`--tree 3,2,1`): one draft pass per depth,
- * the depth's nodes batched as rows over the draft's cache gathered to one row per parent, each
- * node's children its top-b tokens (the first the greedy one, so the tree holds the chain).
+ * Drafting a token tree with the draft model, one draft pass per depth, the depth's expanded
+ * nodes batched as rows over the draft's cache gathered to one row per parent. Static shapes
+ * (`--tree 3,2,1`): each node's children are its top-b tokens, the first the greedy one, so the
+ * tree holds the chain. A node budget (`--tree-budget N`, EAGLE-2's dynamic tree): the N nodes
+ * whose paths have the highest product of draft probabilities (dynamicTree.ts).
  */
-import { probOf, topK } from '../../model/argmax';
+import { logSumExp, topK } from '../../model/argmax';
 import type { OnnxCausalLM } from '../../model/causalLm';
+import type { Logits } from '../../model/logits';
 import type { TreeShape } from '../../../shared/treeShape';
+import { BudgetGrowth } from './dynamicTree';
 import { TokenTree } from './tokenTree';
 
+/** what to draft: a static shape, or a node budget */
+export type TreePlan = { shape: TreeShape } | { budget: number };
+
+/** One expanded depth: the candidates' parents, each one a batch row of the pass that follows. */
+interface Frontier {
+  /** the token path each row of the draft's cache holds after the context */
+  paths: number[][];
+  /** the logits row scoring each frontier node's children */
+  logits: Logits;
+  rows: number[];
+}
+
 export class TreeDrafter {
-  /** the node each cache row's path ends at (-1: the root) after the last draft() */
-  private rowNodes: number[] = [-1];
-  /** context length the last draft() started from: row r holds it and rowNodes[r]'s path */
+  /** the token path each cache row holds after `base` (one empty path: the context alone) */
+  private rowPaths: number[][] = [[]];
+  /** context length the last draft() started from */
   private base = 0;
-  private tree = new TokenTree();
 
   constructor(
     private readonly lm: OnnxCausalLM,
@@ -22,57 +37,112 @@ export class TreeDrafter {
   ) {}
 
   /**
-   * The tree after `context` at `shape` (cut to its first `depth` depths): the first pass feeds
-   * whatever the draft has not seen, then each depth's expanded nodes go in one batched pass.
+   * The tree after `context`, at most `depth` deep: the first pass feeds whatever the draft has
+   * not seen, then each depth's expanded nodes go in one batched pass.
    */
   async draft(
     context: readonly number[],
+    plan: TreePlan,
+    depth: number,
+    withProbs: boolean,
+  ): Promise<TokenTree> {
+    const logits = await this.lm.forward(context.slice(this.lm.length));
+    this.base = context.length;
+    this.rowPaths = [[]];
+    const root: Frontier = { paths: [[]], logits, rows: [logits.rows - 1] };
+    return 'shape' in plan
+      ? this.grow(root, plan.shape, depth, withProbs)
+      : this.growBudget(root, plan.budget, depth);
+  }
+
+  /** a static shape: every node's top-b children, depth by depth */
+  private async grow(
+    root: Frontier,
     shape: TreeShape,
     depth: number,
     withProbs: boolean,
   ): Promise<TokenTree> {
     const tree = new TokenTree();
-    let logits = await this.lm.forward(context.slice(this.lm.length));
-    // the frontier: the nodes whose children come next, and the logits row that scores them
-    let frontier = [{ node: -1, row: logits.rows - 1 }];
-    let rowNodes = [-1];
+    let frontier = root;
+    let parents = [-1];
     for (let d = 0; d < depth; d++) {
       const children: number[] = [];
-      for (const { node, row } of frontier) {
-        const scores = logits.row(row);
-        for (const token of topK(scores, shape[d]!))
-          children.push(tree.add(node, token, withProbs ? probOf(scores, token) : null));
-      }
-      const expand = children.filter((c) => !this.eosTokenIds.includes(tree.nodes[c]!.tokenId));
+      parents.forEach((parent, i) => {
+        const scores = frontier.logits.row(frontier.rows[i]!);
+        const lse = withProbs ? logSumExp(scores) : 0;
+        for (const token of topK(scores, shape[d]!)) {
+          const p = withProbs ? Math.exp(scores[token]! - lse) : null;
+          children.push(tree.add(parent, token, p));
+        }
+      });
+      const expand = children.filter((c) => !this.ends(tree.nodes[c]!.tokenId));
       if (d === depth - 1 || expand.length === 0) break;
-      // one cache row per expanded node: its parent's row, then the node's own token on top
-      this.lm.selectRows(expand.map((c) => rowNodes.indexOf(tree.nodes[c]!.parent)));
-      logits = await this.lm.forwardRows(expand.map((c) => [tree.nodes[c]!.tokenId]));
-      frontier = expand.map((node, row) => ({ node, row }));
-      rowNodes = expand;
+      frontier = await this.expand(
+        frontier,
+        expand.map((c) => parents.indexOf(tree.nodes[c]!.parent)),
+        expand.map((c) => tree.nodes[c]!.tokenId),
+      );
+      parents = expand;
     }
-    this.rowNodes = rowNodes;
-    this.base = context.length;
-    this.tree = tree;
     return tree;
   }
 
+  /** a node budget: candidates scored by their path's probability, the best N kept */
+  private async growBudget(root: Frontier, budget: number, depth: number): Promise<TokenTree> {
+    const growth = new BudgetGrowth(budget);
+    let frontier = root;
+    let parents = [-1];
+    for (let d = 0; d < depth; d++) {
+      const added = parents.flatMap((parent, i) => {
+        const scores = frontier.logits.row(frontier.rows[i]!);
+        const lse = logSumExp(scores);
+        return topK(scores, budget).map((token) =>
+          growth.add(parent, token, Math.exp(scores[token]! - lse)),
+        );
+      });
+      // expand only what could still be among the best N (a child scores at most its parent)
+      const expand = growth
+        .worthExpanding(added)
+        .filter((c) => !this.ends(growth.candidates[c]!.tokenId));
+      if (d === depth - 1 || expand.length === 0) break;
+      frontier = await this.expand(
+        frontier,
+        expand.map((c) => parents.indexOf(growth.candidates[c]!.parent)),
+        expand.map((c) => growth.candidates[c]!.tokenId),
+      );
+      parents = expand;
+    }
+    return growth.tree();
+  }
+
+  /** one batched pass: row i continues cache row from[i] with tokens[i] */
+  private async expand(frontier: Frontier, from: number[], tokens: number[]): Promise<Frontier> {
+    this.lm.selectRows(from);
+    const logits = await this.lm.forwardRows(tokens.map((t) => [t]));
+    const paths = from.map((row, i) => [...frontier.paths[row]!, tokens[i]!]);
+    this.rowPaths = paths;
+    return { paths, logits, rows: tokens.map((_, i) => i) };
+  }
+
+  private ends(token: number): boolean {
+    return this.eosTokenIds.includes(token);
+  }
+
   /**
-   * The first `keep` tokens of the context are final, `accepted` (the last tree's nodes on the
-   * accepted path) among them: keep the cache row that shares the most of that path, cropped to
-   * what stands; the next draft feeds the rest.
+   * The first `keep` tokens of the context are final, `accepted` (the accepted path's tokens)
+   * among them: keep the cache row that shares the most of that path, cropped to what stands;
+   * the next draft feeds the rest.
    */
   rollback(keep: number, accepted: readonly number[]): void {
     let best = 0;
     let shared = 0;
-    this.rowNodes.forEach((node, row) => {
-      const path = node < 0 ? [] : this.tree.path(node);
+    this.rowPaths.forEach((path, row) => {
       let n = 0;
       while (n < path.length && n < accepted.length && path[n] === accepted[n]) n++;
       if (n > shared) [best, shared] = [row, n];
     });
     if (this.lm.batch > 1) this.lm.selectRows([best]);
-    this.rowNodes = [-1];
+    this.rowPaths = [[]];
     const stands = Math.min(keep, this.base + shared);
     if (stands < this.lm.length) this.lm.crop(stands);
   }

@@ -6,17 +6,25 @@
  * keep only the accepted path, so the next step starts where a chain would.
  */
 import type { EngineEvent, TreeVerifyMode } from '../../../shared/events';
-import { treeShapeProblem, type TreeShape } from '../../../shared/treeShape';
+import {
+  MAX_TREE_DEPTH,
+  treeBudgetProblem,
+  treeShapeProblem,
+  type TreeShape,
+} from '../../../shared/treeShape';
 import { SpecDecError } from '../../errors';
 import type { ModelPair } from '../../model/pair';
 import { DecodeRun, type RunDetails, type RunOptions } from '../decodeRun';
 import { repetitionActive } from '../repetition';
 import { MaskTreeVerifier } from './maskVerifier';
 import { RowsTreeVerifier } from './rowsVerifier';
-import { TreeDrafter } from './treeDrafter';
+import { TreeDrafter, type TreePlan } from './treeDrafter';
 
 export interface TreeRunOptions extends RunOptions {
-  shape: TreeShape;
+  /** a static shape (`--tree 3,2,1`); or */
+  shape?: TreeShape;
+  /** a node budget (`--tree-budget N`): the N nodes of highest path probability */
+  budget?: number;
   /** how the target verifies: auto (the mask where the graph takes one, else rows), mask, rows */
   verify?: TreeVerifyChoice;
 }
@@ -25,9 +33,18 @@ export type TreeVerifyChoice = TreeVerifyMode | 'auto';
 
 /** Why a tree cannot run on this pair with these options; throws a SpecDecError saying what to do. */
 export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
-  const problem = treeShapeProblem(options.shape);
+  const { shape, budget } = options;
+  if ((shape === undefined) === (budget === undefined))
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      'A token tree has a shape or a node budget (one of them).',
+    );
+  const problem = shape ? treeShapeProblem(shape) : treeBudgetProblem(budget!);
   if (problem)
-    throw new SpecDecError('BAD_ARGUMENT', `Tree ${options.shape.join(',')}: ${problem}.`);
+    throw new SpecDecError(
+      'BAD_ARGUMENT',
+      `Tree ${shape ? shape.join(',') : `budget ${budget}`}: ${problem}.`,
+    );
   if (options.sampling)
     throw new SpecDecError('BAD_ARGUMENT', TREE_SAMPLING_REFUSAL, ['temperature']);
   if (repetitionActive(options.repetition))
@@ -64,21 +81,30 @@ export function verifyMode(pair: ModelPair, options: TreeRunOptions): TreeVerify
   return choice === 'auto' ? (mask ? 'mask' : 'rows') : choice;
 }
 
+/** the deepest a tree may grow: a shape's depth, a budget's N up to MAX_TREE_DEPTH */
+function treeDepth(plan: TreePlan): number {
+  return 'shape' in plan ? plan.shape.length : Math.min(plan.budget, MAX_TREE_DEPTH);
+}
+
 export const TREE_SAMPLING_REFUSAL =
   'Tree sampling is not implemented yet: use greedy (temperature 0).';
 export const TREE_REPETITION_REFUSAL =
   'Token trees do not apply the repetition controls yet: run trees without --repetition-penalty and --no-repeat-ngram.';
 
 export class TreeRun extends DecodeRun {
-  private readonly shape: number[];
+  private readonly plan: TreePlan;
   private readonly drafter: TreeDrafter;
   private readonly verifier: RowsTreeVerifier | MaskTreeVerifier;
   private readonly gap = new Float64Array(1);
 
   constructor(pair: ModelPair, options: TreeRunOptions) {
     checkTreeRun(pair, options);
-    super(pair, 'speculative', options.shape.length, options);
-    this.shape = [...options.shape];
+    const plan: TreePlan = options.shape
+      ? { shape: [...options.shape] }
+      : { budget: options.budget! };
+    // K is the deepest the tree may grow: the shape's depth, or a budget's (at most 8)
+    super(pair, 'speculative', treeDepth(plan), options);
+    this.plan = plan;
     this.drafter = new TreeDrafter(pair.draft!.lm, pair.eosTokenIds);
     this.verifier =
       verifyMode(pair, options) === 'mask'
@@ -96,7 +122,11 @@ export class TreeRun extends DecodeRun {
       acceptanceTarget: null,
       acceptedPerStepHistogram: this.stats.acceptedPerStepHistogram(this.k ?? 0),
       draftTokensTested: this.stats.draftTokensTested(),
-      tree: { shape: [...this.shape], verify: this.verifier.mode, nodesPerStep },
+      tree: {
+        ...('shape' in this.plan ? { shape: [...this.plan.shape] } : { budget: this.plan.budget }),
+        verify: this.verifier.mode,
+        nodesPerStep,
+      },
     };
   }
 
@@ -105,7 +135,7 @@ export class TreeRun extends DecodeRun {
     const target = this.pair.target.lm;
     const len = context.length;
     // as a chain: never past max new tokens (the target adds one token) or past the context
-    const depth = Math.min(this.shape.length, this.remaining - 1, this.pair.nPositions - len - 1);
+    const depth = Math.min(this.k ?? 0, this.remaining - 1, this.pair.nPositions - len - 1);
     if (depth <= 0) {
       const logits = await target.forward(context.slice(target.length), {});
       const last = logits.rows - 1;
@@ -117,7 +147,7 @@ export class TreeRun extends DecodeRun {
       return;
     }
 
-    const tree = await this.drafter.draft(context, this.shape, depth, this.reportProbabilities);
+    const tree = await this.drafter.draft(context, this.plan, depth, this.reportProbabilities);
     tree.nodes.forEach((node, index) =>
       out.push({
         type: 'draft',
@@ -169,6 +199,9 @@ export class TreeRun extends DecodeRun {
     // pending token): the state a chain that accepted the same tokens would be in.
     const keep = context.length - 1;
     verdict.gather(keep);
-    this.drafter.rollback(keep, verdict.accepted);
+    this.drafter.rollback(
+      keep,
+      verdict.accepted.map((node) => tree.nodes[node]!.tokenId),
+    );
   }
 }
