@@ -19,6 +19,7 @@ import { checkRepetition } from '../decoding/repetition';
 import { checkSampling } from '../decoding/sampling';
 import { SpeculativeRun } from '../decoding/speculative';
 import {
+  checkTreeRun,
   TreeRun,
   TREE_REPETITION_REFUSAL,
   TREE_SAMPLING_REFUSAL,
@@ -278,8 +279,11 @@ export async function runSweep(
   ];
   for (const verify of trees.length > 0 ? (config.treeVerify ?? ['auto']) : []) {
     for (const tree of trees) {
-      // a way the target cannot verify is refused before any run, not midway
-      verifyMode(pair, { prompt: '', maxNewTokens: 1, ...tree, verify });
+      // what the pair cannot run (a device-resident cache, a way the target cannot verify) is
+      // refused before any run, not midway
+      const options = { prompt: '', maxNewTokens: 1, ...tree, verify };
+      checkTreeRun(pair, options);
+      verifyMode(pair, options);
       const k = 'shape' in tree ? tree.shape.length : Math.min(tree.budget, MAX_TREE_DEPTH);
       const chain = { k, policy: 'fixed', drafter: 'model', acceptance: null } as const;
       plan.push({ mode: 'speculative', ...chain, tree: { ...tree, verify } });
