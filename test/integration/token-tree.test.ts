@@ -12,6 +12,7 @@ import type { DecodeRun, RunResult } from '../../src/core/decoding/decodeRun';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { TreeRun } from '../../src/core/decoding/tree/treeRun';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
+import { argmaxWithMargin } from '../../src/core/model/argmax';
 import type { EngineEvent, TreeVerifyMode } from '../../src/shared/events';
 import { treeNodeCount } from '../../src/shared/treeShape';
 import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, ROOT } from '../support/helpers';
@@ -29,9 +30,22 @@ const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
 async function collectChecked(
   run: DecodeRun,
   pair: ModelPair,
+  /** how deep the first-child path is the draft's greedy chain (a static shape: all of it) */
+  greedyDepth = Infinity,
 ): Promise<{ events: EngineEvent[]; result: RunResult }> {
   const events: EngineEvent[] = [];
   for (let evs = await run.nextStep(); evs; evs = await run.nextStep()) {
+    const before = events.filter((e) => e.type === 'emit').map((e) => e.tokenId);
+    const verify = evs.find((e) => e.type === 'verify');
+    // the tree was drafted from the right draft state: its first-child path is the greedy
+    // chain a fresh draft pass over the context gives (a wrong cache row would change it)
+    if (verify?.tree)
+      await checkGreedyPath(
+        pair,
+        [...run.promptTokenIds, ...before],
+        verify.tree.nodes,
+        greedyDepth,
+      );
     events.push(...evs);
     if (run.done) break;
     // what a chain leaves: one row, the context minus its pending token at most
@@ -43,6 +57,26 @@ async function collectChecked(
     expect(pair.draft!.lm.length).toBeLessThanOrEqual(final);
   }
   return { events, result: await run.runToEnd() };
+}
+
+async function checkGreedyPath(
+  pair: ModelPair,
+  context: readonly number[],
+  nodes: ReadonlyArray<{ parent: number; tokenId: number }>,
+  depth: number,
+): Promise<void> {
+  const gap = new Float64Array(1);
+  const path: number[] = [];
+  for (let at = -1, d = 0; d < depth; d++) {
+    const child = nodes.findIndex((n) => n.parent === at);
+    if (child < 0) return;
+    const row = await pair.draft!.lm.probe([...context, ...path]);
+    const greedy = argmaxWithMargin(row, gap);
+    // a near tie may fall either way between a fresh pass and a cached one
+    if (gap[0]! > 1e-3) expect(nodes[child]!.tokenId, `depth ${d + 1}`).toBe(greedy);
+    path.push(nodes[child]!.tokenId);
+    at = child;
+  }
 }
 
 /** the losslessness and pass-count checks of every shape on one pair, verified each way */
@@ -94,6 +128,7 @@ async function checkBudgets(
     const tree = await collectChecked(
       new TreeRun(pair, { prompt, maxNewTokens, budget, verify, reportProbabilities: true }),
       pair,
+      1, // a budget's tree holds the draft's greedy token at depth 1, not always below
     );
     const label = `budget ${budget} ${verify}`;
     expect(tree.result.outputTokenIds, label).toEqual(base.outputTokenIds);
