@@ -33,7 +33,7 @@ PROTOBUF_LIMIT = 2**31
 EXTERNAL_MIN_BYTES = 1024
 
 
-def _quantize_blocks(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quantize_blocks(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """w [K, N] float -> (packed uint8 [N, blocks, BLOCK / 2], scales float32 [N * blocks])."""
     k, n = w.shape
     blocks = (k + BLOCK - 1) // BLOCK
@@ -75,7 +75,7 @@ def quantize_q4(model: onnx.ModelProto) -> onnx.ModelProto:
             continue
         w = numpy_helper.to_array(weight)
         k, n = w.shape
-        packed, scales = _quantize_blocks(w)
+        packed, scales = quantize_blocks(w)
         extra += [
             numpy_helper.from_array(packed, f"{weight.name}_Q4"),
             numpy_helper.from_array(scales.astype(w.dtype), f"{weight.name}_scales"),

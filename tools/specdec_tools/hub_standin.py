@@ -22,7 +22,7 @@ from .bpe import CutBPE
 from .export import export_onnx
 from .families import rounded, write_llama_config
 from .formats import to_float16
-from .hub_layout import PROTOBUF_LIMIT, _quantize_blocks, dequantize_q4, quantize_q4, save_hub_onnx, share_tied_head, weight_bytes
+from .hub_layout import PROTOBUF_LIMIT, quantize_blocks, dequantize_q4, quantize_q4, save_hub_onnx, share_tied_head, weight_bytes
 from .hub_models import HUB_MODELS, HubModel
 from .llama import LlamaLM
 
@@ -60,14 +60,16 @@ def real_init(model: LlamaLM) -> LlamaLM:
     return model
 
 
-def write_config(spec: HubModel, cfg, eos_id: int, folder: Path, data_files: dict[str, list[str]]) -> None:
+def write_config(spec: HubModel, cfg, eos_id: int, folder: Path, data_files: dict[str, list[str]], tiny: bool) -> None:
+    """The family's config.json (families.py) with the real model's other fields where it is at
+    real size (at test size the family's writer derives them from the tiny dimensions), its
+    rope_scaling, and transformers.js_config."""
     write_llama_config(spec.family, cfg, eos_id, isinstance(spec.eos_token_id, list), folder)
     path = folder / "config.json"
     config = json.loads(path.read_text())
-    config.update(spec.extra)
+    if not tiny:
+        config.update(spec.extra)
     config["rope_scaling"] = cfg.rope_scaling
-    if spec.family == "qwen2":
-        config.update(sliding_window=cfg.max_position_embeddings, max_window_layers=cfg.num_hidden_layers)
     config["transformers.js_config"] = {
         "kv_cache_dtype": {f: KV_CACHE_DTYPE[f] for f in ("q4f16", "fp16") if f in data_files},
         "use_external_data_format": {
@@ -109,7 +111,7 @@ def build_hub_model(name: str, formats: set[str], out: Path, seed: int, tiny: bo
         data_files[fmt] = save_hub_onnx(variant, file, external, TINY_CHUNK_BYTES if tiny else PROTOBUF_LIMIT)
         written += [f"onnx/{file.name}", *(f"onnx/{d}" for d in data_files[fmt])]
         del variant
-    write_config(spec, cfg, bpe.eos_id, folder, data_files)
+    write_config(spec, cfg, bpe.eos_id, folder, data_files, tiny)
     params = sum(p.numel() for p in model.parameters())
     if tiny:
         with torch.no_grad():
@@ -125,7 +127,7 @@ def build_hub_model(name: str, formats: set[str], out: Path, seed: int, tiny: bo
             for module in q4.modules():
                 if isinstance(module, nn.Linear):
                     b = module.weight.detach().numpy().T
-                    packed, scales = _quantize_blocks(b)
+                    packed, scales = quantize_blocks(b)
                     module.weight.copy_(torch.from_numpy(dequantize_q4(packed, scales, b.shape[0]).T.copy()))
             reference["q4Logits"] = rounded(q4.full_pass(REFERENCE_IDS))
         (folder / "reference-logits.json").write_text(json.dumps(reference))
