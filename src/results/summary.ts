@@ -120,10 +120,13 @@ function compareRows(a: SummaryRow, b: SummaryRow): number {
     (a.drafter ?? '').localeCompare(b.drafter ?? '') ||
     (a.policy ?? '').localeCompare(b.policy ?? '') ||
     (a.acceptanceTarget ?? -1) - (b.acceptanceTarget ?? -1) ||
-    // chains before trees; trees by depth, then by shape
+    // chains before trees; shapes by depth then shape, then budgets by size; mask before rows
     Number(a.tree !== undefined) - Number(b.tree !== undefined) ||
+    Number(a.tree?.budget !== undefined) - Number(b.tree?.budget !== undefined) ||
     (a.k ?? 0) - (b.k ?? 0) ||
-    (a.tree ? treeName(a.tree) : '').localeCompare(b.tree ? treeName(b.tree) : '')
+    (a.tree?.budget ?? 0) - (b.tree?.budget ?? 0) ||
+    (a.tree?.shape?.join(',') ?? '').localeCompare(b.tree?.shape?.join(',') ?? '') ||
+    (a.tree?.verify ?? '').localeCompare(b.tree?.verify ?? '')
   );
 }
 
