@@ -42,7 +42,9 @@ export function modelsCommand(opts: { cacheDir?: string }): void {
       cached.length > 0 ? cached.join(', ') : '-',
     ]);
   }
-  process.stdout.write(`${table.toString()}\nCache: ${cacheDir}\n`);
+  process.stdout.write(
+    `${table.toString()}\nint8 and uint8 files weigh as q8, bnb4 a little under q4. Cache: ${cacheDir}\n`,
+  );
   const pairs = new Table({
     head: ['Pair (--pair)', 'Draft -> target', 'Expected c', 'Published'],
     style: { head: [], border: [] },
