@@ -277,20 +277,21 @@ export async function runSweep(
     ...(config.trees ?? []).map((shape) => ({ shape })),
     ...(config.treeBudgets ?? []).map((budget) => ({ budget })),
   ];
+  let masked = false;
   for (const verify of trees.length > 0 ? (config.treeVerify ?? ['auto']) : []) {
     for (const tree of trees) {
       // what the pair cannot run (a device-resident cache, a way the target cannot verify) is
       // refused before any run, not midway
       const options = { prompt: '', maxNewTokens: 1, ...tree, verify };
       checkTreeRun(pair, options);
-      verifyMode(pair, options);
+      if (verifyMode(pair, options) === 'mask') masked = true;
       const k = 'shape' in tree ? tree.shape.length : Math.min(tree.budget, MAX_TREE_DEPTH);
       const chain = { k, policy: 'fixed', drafter: 'model', acceptance: null } as const;
       plan.push({ mode: 'speculative', ...chain, tree: { ...tree, verify } });
     }
   }
   // the target's graph with a tree mask is a second session: opened now, not inside a timed run
-  if (trees.length > 0) await pair.target.lm.prepareTreeMask();
+  if (masked) await pair.target.lm.prepareTreeMask();
   /**
    * `truth`: the baseline run of the same repeat and prompt (it runs first), which the oracle
    * reads the target's choices from; its draws are seeded by `seed`, the repeat's and prompt's.

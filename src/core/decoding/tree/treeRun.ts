@@ -1,9 +1,10 @@
 /**
- * Speculative decoding with a static token tree (`--tree 3,2,1`), greedy: the draft model drafts
- * the tree (treeDrafter.ts), one target pass verifies it, under a tree mask where the target's
- * graph takes one (maskVerifier.ts) or as a batch row per root-to-leaf path (rowsVerifier.ts),
- * the accepted path's tokens and the target's own token after it are emitted, and both caches
- * keep only the accepted path, so the next step starts where a chain would.
+ * Speculative decoding with a token tree, greedy: a static shape (`--tree 3,2,1`) or a node
+ * budget (`--tree-budget 16`). The draft model drafts the tree (treeDrafter.ts), one target pass
+ * verifies it, under a tree mask where the target's graph takes one (maskVerifier.ts) or as a
+ * batch row per root-to-leaf path (rowsVerifier.ts), the accepted path's tokens and the target's
+ * own token after it are emitted, and both caches keep only the accepted path, so the next step
+ * starts where a chain would.
  */
 import type { EngineEvent, TreeVerifyMode } from '../../../shared/events';
 import {
