@@ -25,6 +25,8 @@ function bestJson(summary: readonly SummaryRow[]) {
   return {
     label: variantLabel(best.row, true),
     k: best.row.k,
+    // a token tree's shape or budget and how it was verified (K is then its depth)
+    ...(best.row.tree ? { tree: best.row.tree } : {}),
     speedup: best.row.speedup!.median,
     tiedWith: best.tiedWith.map((r) => variantLabel(r, true)),
     beatBaseline: best.beatBaseline,
