@@ -8,6 +8,8 @@
  * the sweep's peak RSS, and the speedup Leviathan's formula predicts for alpha 0.5 to 0.8 with
  * constant and with measured verification cost. The weights are random, so acceptance and
  * measured speedups say nothing about GPT-2's text; costs and memory are what carry over.
+ * With `--acceptance 0.5,...`, acceptance is controlled instead (tools/seedAcceptance.ts): one
+ * sweep over alpha x K (1..8 unless --k says) of one dtype, printed as the heat map.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -28,6 +30,8 @@ import {
   expectedSpeedupMeasuredCost,
 } from '../src/results/theory';
 import { startHubServer } from '../test/support/hubServer';
+import type { AcceptanceGrid } from '../src/results/acceptanceGrid';
+import { acceptanceTables } from './seedAcceptance';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KS = [1, 2, 3, 4, 5, 8];
@@ -48,12 +52,20 @@ const program = new Command()
   )
   .option('--max-new-tokens <n>', 'new tokens per run', '100')
   .option('--repeats <n>', 'repeats of the sweep (1: the exercise table)', '1')
+  .option('--acceptance <list>', 'controlled acceptance targets: sweep alpha x K instead')
+  .option('--k <list>', 'with --acceptance: the draft lengths', '1,2,3,4,5,6,7,8')
+  .option('--dtype <dtype>', 'with --acceptance: the weights', 'fp32')
+  .option('--report <file>', "with --acceptance: also write the sweep's report here")
   .parse();
 const opts = program.opts<{
   json?: boolean;
   cache: string;
   maxNewTokens: string;
   repeats: string;
+  acceptance?: string;
+  k: string;
+  dtype: Dtype;
+  report?: string;
 }>();
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -83,6 +95,7 @@ async function sweep(
   dtype: Dtype,
   hubUrl: string,
   cacheDir: string,
+  extra: { ks: string; args: string[] } = { ks: KS.join(','), args: [] },
 ): Promise<{ doc: SweepDoc; peakRssBytes: number; wallS: number }> {
   const args = [
     '--import',
@@ -98,7 +111,7 @@ async function sweep(
     '--dtype',
     dtype,
     '--k',
-    KS.join(','),
+    extra.ks,
     '--max-new-tokens',
     opts.maxNewTokens,
     '--repeats',
@@ -106,6 +119,7 @@ async function sweep(
     '--ep',
     'cpu',
     '--json',
+    ...extra.args,
   ];
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -132,6 +146,7 @@ async function sweep(
 
 interface SweepDoc {
   theory: { alpha: number; c: number; verifyCost?: Record<string, number> } | null;
+  acceptanceGrid?: AcceptanceGrid | null;
   summary: Array<{ mode: string; k: number | null; speedup: { median: number } | null }>;
 }
 
@@ -203,6 +218,31 @@ const hub = await startHubServer({
   [catalogEntry(SEED_PAIR.draft)!.repos[0]!]: standins.draft,
 });
 const downloads = mkdtempSync(join(tmpdir(), 'specdec-bench-seed-'));
+if (opts.acceptance) {
+  try {
+    log(`\n== ${opts.dtype}: sweep --pair seed --acceptance ${opts.acceptance} --k ${opts.k}`);
+    const args = ['--acceptance', opts.acceptance, '--warmup', '1'];
+    if (opts.report) args.push('--report', resolve(opts.report));
+    const run = await sweep(opts.dtype, hub.url, downloads, { ks: opts.k, args });
+    const grid = run.doc.acceptanceGrid;
+    if (!grid) throw new Error('the sweep returned no acceptanceGrid');
+    const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'} x${cpus().length}, node ${process.version}`;
+    const costs = grid.costs
+      ? `c = ${grid.costs.c.toFixed(3)}, verify cost ${Object.entries(grid.costs.verifyCost ?? {})
+          .map(([k, v]) => `${k}:${v.toFixed(2)}`)
+          .join(' ')}`
+      : 'no costs measured';
+    process.stdout.write(
+      opts.json
+        ? `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), machine, grid }, null, 2)}\n`
+        : `SpecDec Studio seed pair, controlled acceptance: ${new Date().toISOString().slice(0, 10)}, ${machine}\n${SEED_PAIR.draft} -> ${SEED_PAIR.target}, ${opts.dtype}, ${opts.maxNewTokens} new tokens, ${opts.repeats} repeat(s), sweep ${run.wallS.toFixed(0)} s, peak RSS ${formatBytes(run.peakRssBytes)}; ${costs}\n\n${acceptanceTables(grid)}\n`,
+    );
+  } finally {
+    await hub.close();
+    rmSync(downloads, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 const results: DtypeResult[] = [];
 try {
   for (const dtype of DTYPES) {
