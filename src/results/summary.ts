@@ -24,8 +24,17 @@ export interface SummaryRow {
   policy: DraftPolicyName | null;
   /** controlled acceptance's target A; null for real drafting and baselines */
   acceptanceTarget: number | null;
-  /** a token tree's shape or node budget and how it was verified; absent for chains, baselines */
-  tree?: { shape?: number[]; budget?: number; verify: TreeVerifyMode };
+  /**
+   * a token tree's shape or node budget, how it was verified, and the nodes it verified per step
+   * (each run's mean over the steps that drafted, then the median and spread over the runs);
+   * absent for chains, baselines
+   */
+  tree?: {
+    shape?: number[];
+    budget?: number;
+    verify: TreeVerifyMode;
+    nodesPerStep?: Spread | null;
+  };
   /** runs summarized: repeats x prompts */
   repeats: number;
   /** distinct prompts among them */
@@ -177,6 +186,7 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
               ...(first.tree.shape ? { shape: first.tree.shape } : {}),
               ...(first.tree.budget !== undefined ? { budget: first.tree.budget } : {}),
               verify: first.tree.verify,
+              nodesPerStep: spreadOf(group.map(meanNodesPerStep)),
             },
           }
         : {}),
@@ -197,6 +207,15 @@ export function summarizeRows(rows: readonly RunRow[]): SummaryRow[] {
     });
   }
   return summary.sort(compareRows);
+}
+
+/**
+ * The nodes a tree run verified per step, over the steps that drafted (a step with no room to
+ * draft verifies none); a chain's drafts per step. Null without a step that drafted.
+ */
+export function meanNodesPerStep(row: Pick<RunRow, 'tree' | 'kPerStep'>): number | null {
+  const steps = (row.tree?.nodesPerStep ?? row.kPerStep ?? []).filter((n) => n > 0);
+  return steps.length > 0 ? steps.reduce((s, n) => s + n, 0) / steps.length : null;
 }
 
 /** The serving engines' metrics of one configuration's runs (vLLM's and llama.cpp's). */

@@ -30,11 +30,24 @@ export const SUMMARY_CSV_COLUMNS = [
  */
 export const ACCEPTANCE_TARGET_COLUMN = 'Acceptance Target';
 
-/** the columns of a summary: the exercise's, with the acceptance target where a row has one */
+/**
+ * The columns a sweep with token trees adds after Drafter: the shape (`3,2,1`) or node budget, the
+ * way the target verified it (`mask`: one pass under the tree mask; `rows`: a batch row per
+ * path) and the nodes verified per step (median over the runs), empty on chains and baselines;
+ * a sweep without trees keeps the exercise's columns.
+ */
+export const TREE_COLUMNS = ['Tree Shape', 'Tree Budget', 'Tree Verify', 'Nodes per Step'] as const;
+
+/**
+ * the columns of a summary: the exercise's, with the acceptance target and the tree's columns
+ * where a row has them
+ */
 export function summaryCsvColumns(summary: readonly SummaryRow[]): string[] {
   const columns: string[] = [...SUMMARY_CSV_COLUMNS];
+  const after = columns.indexOf('Drafter') + 1;
+  if (summary.some((r) => r.tree !== undefined)) columns.splice(after, 0, ...TREE_COLUMNS);
   if (summary.some((r) => r.acceptanceTarget !== null))
-    columns.splice(columns.indexOf('Drafter') + 1, 0, ACCEPTANCE_TARGET_COLUMN);
+    columns.splice(after, 0, ACCEPTANCE_TARGET_COLUMN);
   return columns;
 }
 
@@ -48,13 +61,22 @@ export function identicalCell(row: Pick<SummaryRow, 'identicalCount' | 'repeats'
 /** One configuration's row: medians over its runs (repeats x prompts), times with their range. */
 export function summaryCsvRecord(
   row: SummaryRow,
-): Record<(typeof SUMMARY_CSV_COLUMNS)[number] | typeof ACCEPTANCE_TARGET_COLUMN, Cell> {
+): Record<
+  | (typeof SUMMARY_CSV_COLUMNS)[number]
+  | typeof ACCEPTANCE_TARGET_COLUMN
+  | (typeof TREE_COLUMNS)[number],
+  Cell
+> {
   return {
     Mode: row.mode,
     K: row.k,
     Policy: row.policy,
     Drafter: row.drafter,
     [ACCEPTANCE_TARGET_COLUMN]: row.acceptanceTarget,
+    'Tree Shape': row.tree?.shape?.join(',') ?? null,
+    'Tree Budget': row.tree?.budget ?? null,
+    'Tree Verify': row.tree?.verify ?? null,
+    'Nodes per Step': row.tree?.nodesPerStep?.median ?? null,
     Runs: row.repeats,
     'Time Median (s)': row.timeS.median,
     'Time Min (s)': row.timeS.min,

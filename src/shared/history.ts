@@ -62,6 +62,17 @@ export const RunTree = z.object({
   budget: z.number().int().min(1).max(MAX_TREE_NODES).optional(),
   verify: TreeVerifyMode,
   nodesPerStep: z.array(z.number().int().min(0).max(MAX_TREE_NODES)),
+  /**
+   * acceptance by draft rank, counted from the run's verify events (src/results/treeTheory.ts):
+   * tested[r], positions where the draft's (r+1)-th choice was checked (its earlier siblings
+   * rejected), accepted[r], those where it was the target's token; absent in runs saved before it
+   */
+  ranks: z
+    .object({
+      tested: z.array(RunCount).max(MAX_TREE_NODES),
+      accepted: z.array(RunCount).max(MAX_TREE_NODES),
+    })
+    .optional(),
 });
 export type RunTree = z.infer<typeof RunTree>;
 

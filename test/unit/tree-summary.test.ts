@@ -44,6 +44,7 @@ describe('trees in the summary', () => {
     expect(summary.find((s) => s.tree?.budget === 16)!.tree).toEqual({
       budget: 16,
       verify: 'mask',
+      nodesPerStep: expect.objectContaining({ median: 4 }),
     });
   });
 

@@ -17,6 +17,7 @@ import { kAtAlphaSection } from './kAtAlpha';
 import { resultsTable } from './resultsTable';
 import { timeSection } from './time';
 import { timeSplitSection } from './timeSplit';
+import { treesSection } from './trees';
 import { predictedTies } from './tradeoffs';
 import { tradeoffsSection } from './tradeoffs';
 import type { Analysis, AnalysisInput, Configuration, SectionContext } from './types';
@@ -99,6 +100,7 @@ export function analyzeSweep(input: AnalysisInput): Analysis {
     ],
     acceptanceGrid: grid,
     kAtAlpha: kAtAlphaSection(grid, status),
+    trees: treesSection(summary, groups, label, sampled),
     timeSplit: timeSplitSection(summary, groups, label, {
       rows: kSeries.rows,
       bestK: kSeries.measuredBestK,

@@ -67,9 +67,11 @@ export function kSeriesOf(
   costs: GridCosts | null = null,
 ): KSeries {
   // The draft model with fixed K when the sweep has it, else the drafter / policy of the best
-  // configuration.
-  const specRows = summary.filter((r) => r.mode === 'speculative' && r.k !== null);
-  const overallBest = bestOf(summary)?.row ?? null;
+  // configuration. Token trees are no K points (their K is a depth; "Token trees against
+  // chains" compares them), so the series is the chains'.
+  const specRows = summary.filter((r) => r.mode === 'speculative' && r.k !== null && !r.tree);
+  const overallChoice = bestOf(summary)?.row ?? null;
+  const overallBest = overallChoice?.tree ? null : overallChoice;
   const strategy =
     specRows.find((r) => strategyName(r) === REFERENCE_STRATEGY) !== undefined
       ? REFERENCE_STRATEGY

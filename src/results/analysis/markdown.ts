@@ -86,6 +86,7 @@ export function analysisMarkdown(analysis: Analysis, images: AnalysisImages = {}
     const src = image ? images[image.key] : undefined;
     if (image && src && analysis.series.length > 0) out.push(`![${image.alt}](${src})`, '');
   }
+  if (analysis.trees) out.push(...extraMarkdown(analysis.trees));
   if (analysis.timeSplit) out.push(...extraMarkdown(analysis.timeSplit));
   return (
     out

@@ -133,7 +133,7 @@ export interface BestFacts {
  * goes): its answer is one sentence per line, as the CLI prints them.
  */
 export interface AnalysisExtra {
-  id: 'k-at-alpha' | 'time-split';
+  id: 'k-at-alpha' | 'time-split' | 'trees';
   title: string;
   question: string;
   /** the answer, one sentence each (per alpha for 'k-at-alpha') */
@@ -179,6 +179,8 @@ export interface Analysis {
   kAtAlpha: AnalysisExtra | null;
   /** "Where the time goes": each configuration's time split, null when no run recorded one */
   timeSplit: AnalysisExtra | null;
+  /** "Token trees against chains" (trees.ts): null or absent without a tree run */
+  trees?: AnalysisExtra | null;
 }
 
 /** what tells one configuration of a sweep from another */
