@@ -73,6 +73,7 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
     kPerStep: run.kPerStep,
     acceptanceByPosition: run.acceptanceByPosition,
     acceptanceTarget: run.acceptanceTarget,
+    ...(run.draftModelAgreement ? { draftModelAgreement: run.draftModelAgreement } : {}),
     meanAcceptanceLength: run.meanAcceptanceLength,
     acceptedPerStepHistogram: run.acceptedPerStepHistogram,
     draftTokensTested: run.draftTokensTested,

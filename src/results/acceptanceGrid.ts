@@ -78,9 +78,11 @@ export interface PairPlacement {
   /**
    * 'k1-acceptance': the median acceptance of the sweep's K=1 runs drafted by the model;
    * 'accepted-per-tested': accepted / drafts tested over its real model-drafted runs (no K=1);
+   * 'draft-model-agreement': under controlled acceptance, how often the draft model's own greedy
+   *   token was the target's where its context was the target's text (what K=1 would accept);
    * 'given': passed in by the caller (e.g. an earlier sweep's theory)
    */
-  source: 'k1-acceptance' | 'accepted-per-tested' | 'given';
+  source: 'k1-acceptance' | 'accepted-per-tested' | 'draft-model-agreement' | 'given';
   /** real-drafting runs it was measured over (0 when given) */
   runs: number;
   /** the swept alpha closest to it (the lower one on a tie) */
@@ -193,6 +195,12 @@ function pairAlphaOf(
     const accepted = real.reduce((n, r) => n + r.acceptedTokens, 0);
     return { alpha: accepted / tested, source: 'accepted-per-tested', runs: real.length };
   }
+  const oracle = rows.filter((r) => (r.draftModelAgreement?.positions ?? 0) > 0);
+  const positions = oracle.reduce((n, r) => n + r.draftModelAgreement!.positions, 0);
+  if (positions > 0) {
+    const agreed = oracle.reduce((n, r) => n + r.draftModelAgreement!.agreed, 0);
+    return { alpha: agreed / positions, source: 'draft-model-agreement', runs: oracle.length };
+  }
   if (given != null && given > 0 && given < 1) return { alpha: given, source: 'given', runs: 0 };
   return null;
 }
@@ -205,6 +213,8 @@ const SOURCE_WORDS: Record<PairPlacement['source'], (runs: number) => string> = 
   'k1-acceptance': (n) => `the median acceptance of its ${n} K=1 run${n === 1 ? '' : 's'}`,
   'accepted-per-tested': (n) =>
     `accepted over drafts tested in its ${n} real drafting run${n === 1 ? '' : 's'}`,
+  'draft-model-agreement': (n) =>
+    `the draft model's own tokens against the target's, behind the oracle in its ${n} run${n === 1 ? '' : 's'}`,
   given: () => 'measured before this sweep',
 };
 

@@ -59,6 +59,16 @@ export const TimeSplit = z.object({
 });
 export type TimeSplit = z.infer<typeof TimeSplit>;
 
+/**
+ * Under controlled acceptance, the pair's own alpha is still measured: at each drafted position
+ * whose context was the target's text, whether the draft model's greedy token was the target's.
+ */
+export const DraftModelAgreement = z.object({
+  positions: z.number().int().nonnegative(),
+  agreed: z.number().int().nonnegative(),
+});
+export type DraftModelAgreement = z.infer<typeof DraftModelAgreement>;
+
 export const RunStartEvent = z.object({
   type: z.literal('run-start'),
   runId: z.string(),

@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 import { DrafterKind, DraftPolicyName, KvLocation, ModelGraph } from './decoding';
-import { DecodeMode, RunMetrics, StopReason, TimeSplit, TreeVerifyMode } from './events';
+import {
+  DecodeMode,
+  DraftModelAgreement,
+  RunMetrics,
+  StopReason,
+  TimeSplit,
+  TreeVerifyMode,
+} from './events';
 import { MAX_K, MAX_PROMPTS } from './limits';
 import { MeasuredCosts, SweepSettings, Theory } from './settings';
 import { MAX_TREE_DEPTH, MAX_TREE_NODES } from './treeShape';
@@ -129,6 +136,8 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
    * run's time went. All absent in sweeps saved before them.
    */
   acceptanceTarget: Share.nullable().optional(),
+  /** controlled acceptance only: the draft model's own agreement with the target (its alpha) */
+  draftModelAgreement: DraftModelAgreement.nullable().optional(),
   /** 1 + accepted / verification steps; null without a verification step */
   meanAcceptanceLength: z
     .number()

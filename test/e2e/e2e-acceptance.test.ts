@@ -165,7 +165,7 @@ describe.skipIf(missing !== null)(
         const at = (a: number): number => predicted.find((c) => c.alpha === a && c.k === k)!.value!;
         expect(at(0.9)).toBeGreaterThan(at(0.5));
       }
-      // the pair's own alpha, measured by the real sweep before
+      // the pair's own alpha: the oracle's count of the draft model's own tokens in this sweep
       expect(await grid.getByTestId('grid-pair').textContent()).toMatch(
         /^\s*Your pair sits at alpha/,
       );
@@ -244,7 +244,7 @@ describe.skipIf(missing !== null)(
       }
     });
 
-    it('opens the saved sweep from History with its map, its theory (the saved costs) and, once a real sweep of the pair is opened, the pair placed', async () => {
+    it('opens the saved sweep from History with its map, its theory (the saved costs) and the pair placed from its own runs', async () => {
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.reload();
       const entries = page.getByTestId('history-entry');
@@ -256,9 +256,12 @@ describe.skipIf(missing !== null)(
       expect(await gridCells('measured')).toHaveLength(ALPHAS.length * KS.length);
       const predicted = await gridCells('predicted');
       expect(predicted.every((c) => c.value !== null && c.value > 0)).toBe(true);
-      // a fresh page has seen no alpha of this pair yet
-      expect(await grid.getByTestId('grid-pair').textContent()).toMatch(/not measured yet/);
-      expect(await grid.getByTestId('grid-pair-marker').count()).toBe(0);
+      // a fresh page has seen no other sweep of this pair: the saved runs' own count places it
+      // (the draft model's tokens against the target's, behind the oracle)
+      expect(await grid.getByTestId('grid-pair').textContent()).toMatch(
+        /^\s*Your pair sits at alpha [\d.]+ \(the draft model's own tokens against the target's, behind the oracle/,
+      );
+      expect(await grid.getByTestId('grid-pair-marker').count()).toBe(2);
 
       await entries.last().getByTestId('history-item').click();
       await expect.poll(() => resultRows(page)).toBe(2);

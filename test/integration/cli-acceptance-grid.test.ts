@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AcceptanceGrid } from '../../src/results/acceptanceGrid';
+import type { RunRow } from '../../src/shared/protocol';
 import { PAIR_DRAFT, PAIR_TARGET, specdec } from '../support/helpers';
 
 const sweep = [
@@ -64,13 +65,17 @@ describe('which K at which alpha', () => {
     const cliSentences = lines.slice(at + 1, at + 3).map((l) => l.trim());
     expect(cliSentences[0]).toMatch(/^At alpha 0\.5 on this machine, /);
     expect(cliSentences[1]).toMatch(/^At alpha 0\.9 on this machine, /);
-    expect(lines[at + 3]!.trim()).toMatch(/^Your pair's own alpha is not in this sweep/);
+    // no real-drafting run: the oracle's count of the draft model's own tokens places the pair
+    const pairLine = lines[at + 3]!.trim();
+    expect(pairLine).toMatch(
+      /^Your pair sits at alpha 0\.\d\d \(the draft model's own tokens against the target's, behind the oracle in its 12 runs\), nearest the swept alpha 0\.[59]/,
+    );
 
     // the report: the same sentences, word for word (Markdown escapes none of their characters)
     const section = md.slice(md.indexOf('## Which K at which alpha'), md.indexOf('## 1. '));
     expect(section.length).toBeGreaterThan(0);
     for (const s of cliSentences) expect(section).toContain(`- **${s}**`);
-    expect(section).toContain("Your pair's own alpha is not in this sweep");
+    expect(section).toContain(pairLine);
 
     // each sentence's K is the heat map's marked cell and the best-K table's
     const heat = tableAfter(md, 'Measured speedup over the baseline');
@@ -79,7 +84,8 @@ describe('which K at which alpha', () => {
     cliSentences.forEach((s, i) => {
       const k = sentenceK(s);
       const row = heat[i + 1]!;
-      expect(row[0]).toBe(['0.5', '0.9'][i]);
+      // the swept alpha nearest the pair's own carries the marker
+      expect(row[0]!.replace(/ \(your pair sits here: 0\.\d\d\)$/, '')).toBe(['0.5', '0.9'][i]);
       const marked = row
         .slice(1)
         .flatMap((c, j) => (/\((best|fastest, not a win)\)/.test(c) ? [j + 1] : []));
@@ -119,7 +125,14 @@ describe('which K at which alpha', () => {
     const grid = doc.acceptanceGrid;
     expect(grid.alphas).toEqual([0.5, 0.9]);
     expect(grid.ks).toEqual([1, 4]);
-    expect(grid.pair).toBeNull();
+    // every controlled run counted the draft model's own agreement: the pair is placed by it
+    const runs = (doc as unknown as { runs: RunRow[] }).runs.filter(
+      (x) => x.acceptanceTarget != null,
+    );
+    const positions = runs.reduce((n, x) => n + x.draftModelAgreement!.positions, 0);
+    const agreed = runs.reduce((n, x) => n + x.draftModelAgreement!.agreed, 0);
+    expect(grid.pair).toMatchObject({ source: 'draft-model-agreement', runs: runs.length });
+    expect(grid.pair!.alpha).toBeCloseTo(agreed / positions, 12);
     expect(grid.costs?.c).toBeGreaterThan(0);
     grid.bestPerAlpha.forEach((b, i) => {
       const marked = grid.cells[i]!.filter((c) => c.isBest).map((c) => c.k);

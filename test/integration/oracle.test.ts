@@ -202,6 +202,44 @@ describe('oracle drafter on the embedded pair', () => {
     }
   });
 
+  it("counts the draft model's own agreement where its context was the target's text, exactly", async () => {
+    const truth = await baseline(pair, PROMPT, 60);
+    const reference = [...pair.tokenizer.encode(PROMPT), ...truth.outputTokenIds];
+    // teacher-forced: the draft model's greedy token after every prefix of the target's text
+    pair.draft!.lm.reset();
+    const logits = await pair.draft!.lm.forward(reference);
+    const gap = new Float64Array(1);
+    const agrees = (position: number): boolean =>
+      logits.argmax(position - 1, gap) === reference[position];
+    for (const [k, a] of [
+      [1, 0.5],
+      [4, 0.8],
+      [8, 0.3],
+    ] as const) {
+      const events: EngineEvent[] = [];
+      const run = oracleRun(pair, k, truth, a, 7);
+      for await (const e of run.events()) events.push(e);
+      const r = await run.runToEnd();
+      // counted: each step's drafts up to and including the first the oracle made wrong
+      let positions = 0;
+      let agreed = 0;
+      let wrongInStep = -1;
+      for (const e of events) {
+        if (e.type !== 'draft') continue;
+        if (e.index === 0) wrongInStep = -1;
+        if (wrongInStep >= 0 || e.position >= reference.length) continue;
+        positions++;
+        if (agrees(e.position)) agreed++;
+        if (e.tokenId !== reference[e.position]) wrongInStep = e.index;
+      }
+      expect(r.draftModelAgreement).toEqual({ positions, agreed });
+      expect(positions).toBeGreaterThan(10);
+    }
+    // real drafting has no such count
+    const real = await new SpeculativeRun(pair, 2, { prompt: PROMPT, maxNewTokens: 20 }).runToEnd();
+    expect(real.draftModelAgreement ?? null).toBeNull();
+  });
+
   it('a sweep with acceptance targets runs each as its own configuration, from its baseline', async () => {
     const config: SweepConfig = {
       prompts: PROMPTS.slice(0, 2),

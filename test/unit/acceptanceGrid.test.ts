@@ -194,4 +194,23 @@ describe('acceptanceGrid', () => {
     });
     expect(acceptanceGrid(sweep, costs)!.pair).toBeNull();
   });
+
+  it("under the oracle alone, places the pair by the draft model's own agreement, before a given alpha", () => {
+    const agreeing = sweep.map((r) =>
+      r.acceptanceTarget != null
+        ? { ...r, draftModelAgreement: { positions: 20, agreed: r.k === 1 ? 14 : 15 } }
+        : r,
+    );
+    // summed over every controlled run (12 configurations x 3 repeats)
+    const runs = agreeing.filter((r) => r.draftModelAgreement);
+    const agreed = runs.reduce((n, r) => n + r.draftModelAgreement!.agreed, 0);
+    const pair = acceptanceGrid(agreeing, costs, { pairAlpha: 0.2 })!.pair!;
+    expect(pair).toMatchObject({
+      alpha: agreed / (20 * runs.length),
+      source: 'draft-model-agreement',
+      runs: runs.length,
+      nearestAlpha: 0.8,
+    });
+    expect(pair.sentence).toMatch(/behind the oracle in its 36 runs/);
+  });
 });

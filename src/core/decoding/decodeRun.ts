@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   DecodeMode,
+  DraftModelAgreement,
   EmitKind,
   EngineEvent,
   RunEndEvent,
@@ -44,6 +45,8 @@ export interface RunDetails {
   acceptanceByPosition: number[];
   /** A when the oracle drafted (controlled acceptance); null for real drafting and baselines */
   acceptanceTarget: number | null;
+  /** the oracle's count of the draft model's own agreement (the pair's alpha); null otherwise */
+  draftModelAgreement?: DraftModelAgreement | null;
   /** verification steps by accepted count (index 0..K); empty for baselines */
   acceptedPerStepHistogram: number[];
   /** drafts the target's verdict decided (accepted or rejected), out of those drafted */
@@ -122,6 +125,7 @@ export abstract class DecodeRun {
       kPerStep: [],
       acceptanceByPosition: [],
       acceptanceTarget: null,
+      draftModelAgreement: null,
       acceptedPerStepHistogram: [],
       draftTokensTested: 0,
     };

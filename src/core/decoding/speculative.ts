@@ -43,6 +43,7 @@ export class SpeculativeRun extends DecodeRun {
       kPerStep: this.stats.kPerStep(),
       acceptanceByPosition: this.stats.acceptanceByPosition(),
       acceptanceTarget: this.strategy.acceptanceTarget,
+      draftModelAgreement: this.strategy.draftModelAgreement?.() ?? null,
       acceptedPerStepHistogram: this.stats.acceptedPerStepHistogram(this.k ?? 0),
       draftTokensTested: this.stats.draftTokensTested(),
     };

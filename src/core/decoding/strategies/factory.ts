@@ -15,6 +15,7 @@ import type { RepetitionParams } from '../repetition';
 import { seededRandom, type residualSample, type SamplingParams } from '../sampling';
 import type { Drafter } from './drafters/drafter';
 import type { OracleSettings } from './drafters/oracleDrafter';
+import type { DraftModelAgreement } from '../../../shared/events';
 import type { DraftLengthPolicy } from './policies/policy';
 import {
   checkAcceptance,
@@ -52,6 +53,8 @@ export interface SpeculationStrategy {
   drafterKind: DrafterKind;
   /** A when the oracle drafts (controlled acceptance), null for real drafting */
   acceptanceTarget: number | null;
+  /** the oracle's count of the draft model's own agreement with the target; null without it */
+  draftModelAgreement: (() => DraftModelAgreement) | null;
   drafter: Drafter;
   lengths: DraftLengthPolicy;
   verifier: Verifier;
@@ -117,14 +120,15 @@ export function buildStrategy(
     repetition: run.repetition,
   };
   const { oracle } = plan;
-  const drafter = oracle
+  const oracleDrafter = oracle
     ? ORACLE_DRAFTER.create(inputs, {
         acceptance: oracle.acceptance,
         reference: [...run.promptTokenIds, ...oracle.baselineTokenIds],
         // its own draws: the sampling random source stays the run's alone
         random: seededRandom(oracle.seed),
       })
-    : DRAFTER_REGISTRY[plan.drafterKind].create(inputs);
+    : null;
+  const drafter = oracleDrafter ?? DRAFTER_REGISTRY[plan.drafterKind].create(inputs);
   const verifier = run.sampling
     ? new RejectionSamplingVerifier(run.sampling, run.random, plan.residual)
     : new GreedyVerifier(run.reportProbabilities);
@@ -132,6 +136,7 @@ export function buildStrategy(
     policyName: plan.policyName,
     drafterKind: plan.drafterKind,
     acceptanceTarget: oracle?.acceptance ?? null,
+    draftModelAgreement: oracleDrafter ? () => oracleDrafter.draftModelAgreement() : null,
     drafter,
     lengths: plan.lengths,
     verifier,

@@ -62,7 +62,7 @@ export const ORACLE_DRAFTER = {
       reference: readonly number[];
       random: () => number;
     },
-  ): Drafter =>
+  ): OracleDrafter =>
     new OracleDrafter({
       modelDrafter: (replace) => new ModelDrafter(draftLm!, eosTokenIds, repetition, replace),
       endsText: (tokenId) => eosTokenIds.includes(tokenId),

@@ -5,6 +5,7 @@
  * Verification stays the real target pass, so the output is the baseline's and acceptance is
  * i.i.d. with rate A per checked position, at what this machine charges for drafting.
  */
+import type { DraftModelAgreement } from '../../../../shared/events';
 import type { Draft, Drafter, DrafterTraits } from './drafter';
 import type { ProposalReplacement } from './modelDrafter';
 
@@ -48,6 +49,10 @@ export class OracleDrafter implements Drafter {
   private checkedUpTo = 0;
   /** false once the context left the reference (a near-tie the batched pass broke otherwise) */
   private onReference = true;
+  /** false once this draft drafted a token off the reference: later positions see a wrong context */
+  private draftOnReference = true;
+  /** the draft model's own greedy token against the target's, where its context was the target's */
+  private readonly agreement: DraftModelAgreement = { positions: 0, agreed: 0 };
 
   constructor(private readonly inputs: OracleInputs) {
     this.model = inputs.modelDrafter((position, proposed) => this.choose(position, proposed));
@@ -55,6 +60,7 @@ export class OracleDrafter implements Drafter {
 
   async propose(context: readonly number[], k: number): Promise<Draft> {
     this.follow(context);
+    this.draftOnReference = true;
     // greedy drafting on the model's own cache; no probabilities (the traits say so)
     const { tokens } = await this.model.propose(context, k);
     return { tokens, probs: null };
@@ -62,6 +68,14 @@ export class OracleDrafter implements Drafter {
 
   rollback(keep: number): void {
     this.model.rollback(keep);
+  }
+
+  /**
+   * The pair's own alpha, measured under the oracle: at every drafted position whose context was
+   * the target's text (as at a K=1 step), whether the draft model's greedy token was the target's.
+   */
+  draftModelAgreement(): DraftModelAgreement {
+    return { ...this.agreement };
   }
 
   /** Whether the context is still the reference's prefix (checked once per position). */
@@ -83,7 +97,12 @@ export class OracleDrafter implements Drafter {
     const right = this.inputs.random() < this.inputs.acceptance;
     const target = this.inputs.reference[position];
     if (!this.onReference || target === undefined) return proposed;
+    if (this.draftOnReference) {
+      this.agreement.positions++;
+      if (proposed === target) this.agreement.agreed++;
+    }
     if (right) return target;
+    this.draftOnReference = false;
     return this.wrong(target, proposed);
   }
 
