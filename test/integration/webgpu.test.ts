@@ -82,6 +82,34 @@ describe.skipIf(reason !== null)('the KV cache on the device: WebGPU on SwiftSha
     }
   });
 
+  it('controlled acceptance (the oracle) runs on the device: the baseline output, the CPU’s verdicts, no cache copied', async () => {
+    for (const k of [1, 4]) {
+      const outputs = await Promise.all(
+        [onCpu, onGpu].map(async (pair) => {
+          const truth = await run(
+            () => new BaselineRun(pair, { prompt: PROMPT, maxNewTokens: 24 }),
+          );
+          const r = new SpeculativeRun(pair, k, {
+            prompt: PROMPT,
+            maxNewTokens: 24,
+            oracle: { acceptance: 0.7, baselineTokenIds: truth.outputTokenIds, seed: 3 },
+          });
+          const verdicts: string[] = [];
+          for await (const e of r.events()) if (e.type === 'verify') verdicts.push(...e.verdicts);
+          return { truth, result: await r.runToEnd(), verdicts };
+        }),
+      );
+      const [cpu, dev] = outputs as [(typeof outputs)[0], (typeof outputs)[0]];
+      expect(dev.result.outputTokenIds).toEqual(dev.truth.outputTokenIds);
+      expect(dev.truth.outputTokenIds).toEqual(cpu.truth.outputTokenIds);
+      expect(dev.verdicts).toEqual(cpu.verdicts);
+      expect(dev.verdicts).toContain('accepted');
+      expect(dev.verdicts).toContain('rejected');
+      expect(dev.result.draftModelAgreement).toEqual(cpu.result.draftModelAgreement);
+      expect(dev.result.metrics.transfer).toMatchObject({ cacheBytesPerPass: 0 });
+    }
+  });
+
   it('a draft that agrees with the target: every draft accepted, bonus tokens, same output', async () => {
     const agree = await loadPair(MICRO_A, MICRO_A, { target: gpu(), draft: gpu() });
     try {
