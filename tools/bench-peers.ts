@@ -1,41 +1,46 @@
 /**
- * `npm run bench:peers [-- --json] [--target DIR --draft DIR] [--ks 1,2] [--thread-counts 1]`: our
- * engine against llama.cpp (node-llama-cpp 3.21.1, CPU) on the same weights (by default the
- * embedded pair; any of our folders or a Hub-layout GPT-2 ONNX folder, such as the real-size
- * stand-ins, exported by tools/export_gguf.py), greedy, the seed prompt, 100 new tokens. Each engine runs in its own process (a worker of this script, loading
- * excluded from the times), the two alternating repeat by repeat; medians of the repeats, as
- * tokens per second and ratios ours / llama.cpp, at 1 thread and at the machine's core count:
+ * `npm run bench:peers [-- --json] [--pair NAME | --target DIR --draft DIR] [--q4 | --q8] [--ks 1,2]
+ * [--thread-counts 1] [--configs target,draft]`: our engine against llama.cpp (node-llama-cpp
+ * 3.21.1, CPU) on the same weights (by default the embedded pair; `--pair` a catalog pair's
+ * real-size stand-ins from `npm run build:standin`; any of our folders or a Hub-layout folder,
+ * exported by tools/export_gguf.py), greedy, the seed prompt, 100 new tokens. Each engine runs in
+ * its own process (tools/peersWorkers.ts, loading excluded from the loop times), the two
+ * alternating repeat by repeat; medians of the repeats, as tokens per second and ratios
+ * ours / llama.cpp, at 1 thread and at the machine's core count:
  *
  * - target only: the greedy loop (ours on the CPU provider's fused rebuild of the graph, and
- *   once more on the graph as exported, so that what the rebuild is worth shows beside it);
+ *   once more on the graph as exported where there is a rebuild, so that what it is worth shows);
  * - speculative with the draft, K = 1..5: ours drafts K every step; llama.cpp's
  *   DraftSequenceTokenPredictor with minTokens = maxTokens = K and no confidence cut-off;
  * - prompt lookup: ours (n-gram match over the prompt and the text so far, K = 4) against
  *   llama.cpp's InputLookupTokenPredictor (it looks in the prompt only);
  * - our greedy loop on llama.cpp's kernels: one controlledEvaluate call per token, so the
- *   kernels' speed and the loop's overhead can be told apart.
+ *   kernels' speed and the loop's overhead can be told apart;
  *
- * Both engines' outputs are checked to be the same greedy text as the target alone.
+ * and for each engine its load time, peak memory, one-token pass of target and draft, c and the
+ * verify-cost curve. Every speculative run is checked to give its engine's target-only text, and
+ * llama.cpp's target-only text is compared with ours.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Table from 'cli-table3';
 import { Command } from 'commander';
+import { catalogPair, PAIR_NAMES } from '../src/shared/catalogPairs';
 import { median } from '../src/shared/stats';
+import { printReport, type PeersReport } from './peersReport';
+import {
+  CONFIGS,
+  EXPORTED_ROW,
+  llamaWorker,
+  oursWorker,
+  type Config,
+  type WorkerResult,
+  type WorkerSetup,
+} from './peersWorkers';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const PROMPT = 'Artificial intelligence is rapidly transforming our world by';
-const LOOKUP_K = 4;
-/** ours only: the target-only loop on the graph as exported, against llama.cpp's target only */
-const EXPORTED_ROW = 'target only, our graph as exported';
-
-/** one worker's measurements: seconds per configuration, and the tokens each produced */
-interface WorkerResult {
-  times: Record<string, number>;
-  tokens: Record<string, number[]>;
-}
+const STANDINS = join(homedir(), '.cache', 'specdec-studio', 'family-standins');
 
 const program = new Command()
   .name('bench:peers')
@@ -43,21 +48,28 @@ const program = new Command()
   .option('--repeats <n>', 'repeats per engine and thread count', '5')
   .option('--max-new-tokens <n>', 'new tokens per run', '100')
   .option(
-    '--target <dir>',
-    'target model folder (ours, or a Hub-layout GPT-2 ONNX folder)',
-    join(ROOT, 'resources', 'models', 'brown-pair', 'target'),
+    '--warmup-tokens <n>',
+    'new tokens of the warm-up runs in each worker (default: --max-new-tokens)',
   )
+  .option('--pair <name>', `a catalog pair's real-size stand-ins (${PAIR_NAMES.join(', ')})`)
   .option(
-    '--draft <dir>',
-    'draft model folder',
-    join(ROOT, 'resources', 'models', 'brown-pair', 'draft'),
+    '--standins <dir>',
+    'where --pair finds the stand-ins (npm run build:standin --out)',
+    STANDINS,
   )
+  .option('--target <dir>', 'target model folder (ours, or a Hub-layout ONNX folder)')
+  .option('--draft <dir>', 'draft model folder')
   .option('--ks <list>', 'draft lengths', '1,2,3,4,5')
   .option(
     '--q8',
     "8-bit weights: ours on the folders' q8 ONNX file (dynamic quantization), llama.cpp on a Q8_0 export",
   )
+  .option(
+    '--q4',
+    '4-bit weights: ours on onnx/model_q4.onnx (MatMulNBits), llama.cpp on its Q4_0 export of the same 4-bit blocks',
+  )
   .option('--thread-counts <list>', 'thread counts to measure (default: 1 and the core count)')
+  .option('--configs <list>', `rows to run (${CONFIGS.join(',')})`, CONFIGS.join(','))
   .option('--worker <engine>', '(internal) run one repeat of one engine: ours or llama')
   .option('--threads <n>', '(internal) threads for the worker', '1')
   .option('--gguf <dir>', '(internal) where the GGUF exports are');
@@ -65,181 +77,105 @@ const opts = program.parse().opts<{
   json?: boolean;
   repeats: string;
   maxNewTokens: string;
+  warmupTokens?: string;
+  pair?: string;
+  standins: string;
   worker?: 'ours' | 'llama';
   threads: string;
   gguf?: string;
-  target: string;
-  draft: string;
+  target?: string;
+  draft?: string;
   ks: string;
   threadCounts?: string;
+  configs: string;
   q8?: boolean;
+  q4?: boolean;
 }>();
-const N = Number(opts.maxNewTokens);
-const TARGET = resolve(opts.target);
-const DRAFT = resolve(opts.draft);
-const KS = opts.ks.split(',').map(Number);
 
-/** the q8 ONNX file of a Hub-layout folder (the `_quantized` variant), for --q8 */
-function q8File(dir: string): string {
-  const found = ['onnx/decoder_model_merged_quantized.onnx', 'onnx/model_quantized.onnx'].find(
-    (f) => existsSync(join(dir, f)),
-  );
-  if (!found) throw new Error(`--q8: ${dir} has no onnx/*_quantized.onnx`);
+function fail(message: string): never {
+  process.stderr.write(`bench:peers: ${message}\n`);
+  process.exit(2);
+}
+
+/** --pair's folders, --target/--draft, or the embedded pair */
+function folders(): { target: string; draft: string } {
+  if (opts.pair) {
+    if (opts.target || opts.draft)
+      fail('--pair names both models: leave out --target and --draft.');
+    const pair = catalogPair(opts.pair);
+    if (!pair) fail(`--pair ${opts.pair}: not a catalog pair (${PAIR_NAMES.join(', ')}).`);
+    const dirs = {
+      target: join(opts.standins, pair.target),
+      draft: join(opts.standins, pair.draft),
+    };
+    for (const name of [pair.target, pair.draft])
+      if (!existsSync(join(opts.standins, name, 'config.json')))
+        fail(
+          `--pair ${opts.pair}: no stand-in of ${name} in ${opts.standins}. Build it: npm run build:standin -- --model ${name} --formats model,q4 --out ${opts.standins}`,
+        );
+    return dirs;
+  }
+  const pairDir = join(ROOT, 'resources', 'models', 'brown-pair');
+  return {
+    target: resolve(opts.target ?? join(pairDir, 'target')),
+    draft: resolve(opts.draft ?? join(pairDir, 'draft')),
+  };
+}
+
+if (opts.q4 && opts.q8) fail('--q4 and --q8: pick one.');
+const { target: TARGET, draft: DRAFT } = folders();
+const weights = opts.q4 ? 'q4' : opts.q8 ? 'q8' : 'f32';
+const configs = new Set(opts.configs.split(',').map((c) => c.trim()));
+for (const c of configs)
+  if (!(CONFIGS as readonly string[]).includes(c))
+    fail(`--configs ${c}: one of ${CONFIGS.join(', ')}.`);
+
+/** the ONNX file our engine runs for the chosen weights (null: the folder's fp32 default) */
+function onnxFile(dir: string): string | null {
+  if (weights === 'f32') return null;
+  const names =
+    weights === 'q4'
+      ? ['onnx/model_q4.onnx', 'onnx/decoder_model_merged_q4.onnx']
+      : ['onnx/decoder_model_merged_quantized.onnx', 'onnx/model_quantized.onnx'];
+  const found = names.find((f) => existsSync(join(dir, f)));
+  if (!found) fail(`--${weights}: ${dir} has none of ${names.join(', ')}`);
   return found;
 }
-const onnxFile = (dir: string): string | undefined => (opts.q8 ? q8File(dir) : undefined);
 
-async function oursWorker(threads: number): Promise<WorkerResult> {
-  const { loadPair } = await import('../src/core/model/pair');
-  const { OnnxCausalLM } = await import('../src/core/model/causalLm');
-  const { readModelFolder } = await import('../src/core/model/modelFolder');
-  const { BaselineRun } = await import('../src/core/decoding/baseline');
-  const { SpeculativeRun } = await import('../src/core/decoding/speculative');
-  // the thread count always named: the engine's default depends on the model's size
-  const pair = await loadPair(TARGET, DRAFT, {
-    target: { onnxFile: onnxFile(TARGET) ?? null, threads },
-    draft: { onnxFile: onnxFile(DRAFT) ?? null, threads },
-  });
-  const base = { prompt: PROMPT, maxNewTokens: N };
-  await new BaselineRun(pair, base).runToEnd(); // warm-up
-  await new SpeculativeRun(pair, 2, base).runToEnd();
-  const result: WorkerResult = { times: {}, tokens: {} };
-  const record = (key: string, r: { metrics: { timeS: number }; outputTokenIds: number[] }) => {
-    result.times[key] = r.metrics.timeS;
-    result.tokens[key] = r.outputTokenIds;
-  };
-  record('target only', await new BaselineRun(pair, base).runToEnd());
-  if (pair.target.lm.graph === 'fused') {
-    // the same loop on the graph as exported, to show what the fused rebuild is worth
-    const exported = await OnnxCausalLM.open(readModelFolder(TARGET, onnxFile(TARGET)), {
-      intraOpThreads: threads,
-      graph: 'exported',
-    });
-    const plain = { ...pair, target: { ...pair.target, lm: exported } };
-    await new BaselineRun(plain, base).runToEnd(); // warm-up
-    record(EXPORTED_ROW, await new BaselineRun(plain, base).runToEnd());
-    await exported.release();
-  }
-  for (const k of KS) record(`draft K=${k}`, await new SpeculativeRun(pair, k, base).runToEnd());
-  record(
-    'prompt lookup',
-    await new SpeculativeRun(pair, LOOKUP_K, { ...base, drafter: 'prompt-lookup' }).runToEnd(),
-  );
-  return result;
-}
-
-async function llamaWorker(threads: number, gguf: string): Promise<WorkerResult> {
-  const nlc = await import('node-llama-cpp');
-  type TokenPredictor = InstanceType<typeof nlc.TokenPredictor>;
-  const llama = await nlc.getLlama({
-    gpu: false,
-    build: 'never',
-    logLevel: nlc.LlamaLogLevel.error,
-  });
-  const target = await llama.loadModel({ modelPath: join(gguf, 'target.gguf') });
-  const draft = await llama.loadModel({ modelPath: join(gguf, 'draft.gguf') });
-  const prompt = target.tokenize(PROMPT);
-  const result: WorkerResult = { times: {}, tokens: {} };
-  /** greedy generation of N tokens on the target, with a token predictor if given */
-  const generate = async (
-    predictor?: (draftContext: Awaited<ReturnType<typeof draft.createContext>>) => TokenPredictor,
-  ): Promise<{ s: number; tokens: number[] }> => {
-    const context = await target.createContext({ contextSize: 512, threads, sequences: 1 });
-    const draftContext = predictor
-      ? await draft.createContext({ contextSize: 512, threads, sequences: 1 })
-      : null;
-    const seq = context.getSequence(
-      predictor && draftContext ? { tokenPredictor: predictor(draftContext) } : {},
-    );
-    const out: number[] = [];
-    const t0 = performance.now();
-    for await (const t of seq.evaluate(prompt, { temperature: 0 })) {
-      out.push(t);
-      if (out.length >= N) break;
-    }
-    const s = (performance.now() - t0) / 1000;
-    await context.dispose();
-    await draftContext?.dispose();
-    return { s, tokens: out };
-  };
-  await generate(); // warm-up
-  const record = (key: string, r: { s: number; tokens: number[] }) => {
-    result.times[key] = r.s;
-    result.tokens[key] = r.tokens;
-  };
-  record('target only', await generate());
-  for (const k of KS)
-    record(
-      `draft K=${k}`,
-      await generate(
-        (dc) =>
-          new nlc.DraftSequenceTokenPredictor(dc.getSequence(), {
-            minTokens: k,
-            maxTokens: k,
-            minConfidence: 0,
-          }),
-      ),
-    );
-  record(
-    'prompt lookup',
-    await generate(
-      () => new nlc.InputLookupTokenPredictor({ predictionLength: { min: 1, max: LOOKUP_K } }),
-    ),
-  );
-  // our greedy loop on their kernels: one call per token, the argmax taken by llama.cpp
-  {
-    const context = await target.createContext({ contextSize: 512, threads, sequences: 1 });
-    const seq = context.getSequence();
-    const out: number[] = [];
-    const t0 = performance.now();
-    let input: Parameters<typeof seq.controlledEvaluate>[0] = [
-      ...prompt.slice(0, -1),
-      [prompt.at(-1)!, { generateNext: { token: true, options: { temperature: 0 } } }],
-    ];
-    while (out.length < N) {
-      const res = await seq.controlledEvaluate(input);
-      const next = res.at(-1)?.next?.token;
-      if (next === undefined || next === null) break;
-      out.push(next);
-      input = [[next, { generateNext: { token: true, options: { temperature: 0 } } }]];
-    }
-    record('our loop on llama.cpp kernels', { s: (performance.now() - t0) / 1000, tokens: out });
-    await context.dispose();
-  }
-  await target.dispose();
-  await draft.dispose();
-  await llama.dispose();
-  return result;
-}
+const setup = (threads: number, gguf: string): WorkerSetup => ({
+  target: TARGET,
+  draft: DRAFT,
+  onnxFile,
+  gguf,
+  threads,
+  maxNewTokens: Number(opts.maxNewTokens),
+  warmupTokens: Number(opts.warmupTokens ?? opts.maxNewTokens),
+  ks: opts.ks.split(',').map(Number),
+  configs: configs as ReadonlySet<Config>,
+});
 
 async function runWorker(
   engine: 'ours' | 'llama',
   threads: number,
   gguf: string,
 ): Promise<WorkerResult> {
+  const args = ['--worker', engine, '--threads', String(threads), '--gguf', gguf];
+  args.push('--max-new-tokens', opts.maxNewTokens, '--target', TARGET, '--draft', DRAFT);
+  args.push('--warmup-tokens', opts.warmupTokens ?? opts.maxNewTokens);
+  args.push(
+    '--ks',
+    opts.ks,
+    '--configs',
+    opts.configs,
+    ...(weights === 'f32' ? [] : [`--${weights}`]),
+  );
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'tools', 'bench-peers.ts'),
-      '--worker',
-      engine,
-      '--threads',
-      String(threads),
-      '--gguf',
-      gguf,
-      '--max-new-tokens',
-      String(N),
-      '--target',
-      TARGET,
-      '--draft',
-      DRAFT,
-      '--ks',
-      opts.ks,
-      ...(opts.q8 ? ['--q8'] : []),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    ['--import', 'tsx', join(ROOT, 'tools', 'bench-peers.ts'), ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -248,45 +184,48 @@ async function runWorker(
   return JSON.parse(out) as WorkerResult;
 }
 
+const sameTokens = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+/** how many leading tokens two texts share */
+const agreeing = (a: readonly number[], b: readonly number[]): number => {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+};
+
 if (opts.worker) {
-  const threads = Number(opts.threads);
-  const result =
-    opts.worker === 'ours' ? await oursWorker(threads) : await llamaWorker(threads, opts.gguf!);
+  const s = setup(Number(opts.threads), opts.gguf ?? '');
+  const result = opts.worker === 'ours' ? await oursWorker(s) : await llamaWorker(s);
   process.stdout.write(JSON.stringify(result));
 } else {
   const gguf = mkdtempSync(join(tmpdir(), 'specdec-peers-'));
-  // the exports are big at real size (gpt2-medium f32: 1.4 GB): gone when the script ends
+  // the exports are big at real size (smollm2-1.7b f32: 6.8 GB): gone when the script ends
   process.on('exit', () => rmSync(gguf, { recursive: true, force: true }));
+  const exportS: Record<string, number> = {};
   for (const [name, dir] of [
     ['target', TARGET],
     ['draft', DRAFT],
-  ] as const)
+  ] as const) {
+    const t0 = performance.now();
+    process.stderr.write(`exporting the ${name} to GGUF (${weights})\n`);
     execFileSync(
       '/usr/bin/python3',
       [
         join(ROOT, 'tools', 'export_gguf.py'),
         dir,
         join(gguf, `${name}.gguf`),
-        ...(opts.q8 ? ['--q8'] : []),
+        ...(weights === 'f32' ? [] : [`--${weights}`]),
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'ignore', 'inherit'] },
     );
+    exportS[name] = (performance.now() - t0) / 1000;
+  }
   const threadCounts = opts.threadCounts
     ? opts.threadCounts.split(',').map(Number)
     : [...new Set([1, cpus().length])];
   const repeats = Number(opts.repeats);
-  const report: Array<{
-    threads: number;
-    rows: Array<{
-      config: string;
-      oursTps: number | null;
-      llamaTps: number | null;
-      ratio: number | null;
-      /** the median over repeats of each repeat's ratio (its two processes ran back to back) */
-      ratioPerRepeat: number | null;
-      sameText: boolean;
-    }>;
-  }> = [];
+  const N = Number(opts.maxNewTokens);
+  const report: PeersReport['report'] = [];
   for (const threads of threadCounts) {
     const ours: WorkerResult[] = [];
     const llama: WorkerResult[] = [];
@@ -295,27 +234,31 @@ if (opts.worker) {
       ours.push(await runWorker('ours', threads, gguf));
       llama.push(await runWorker('llama', threads, gguf));
     }
-    const reference = ours[0]!.tokens['target only']!;
-    const configs = [...new Set([...Object.keys(ours[0]!.times), ...Object.keys(llama[0]!.times)])];
+    const rowsOf = [...new Set([...Object.keys(ours[0]!.times), ...Object.keys(llama[0]!.times)])];
+    const own = (x: WorkerResult): number[] => x.tokens['target only']!;
     report.push({
       threads,
-      rows: configs.map((config) => {
-        const tps = (rs: WorkerResult[]): number | null =>
-          rs[0]!.times[config] === undefined ? null : N / median(rs.map((x) => x.times[config]!));
+      enginesAgreeTokens: agreeing(own(ours[0]!), own(llama[0]!)),
+      newTokens: own(ours[0]!).length,
+      costs: {
+        ours: medianCosts(ours),
+        llama: medianCosts(llama),
+      },
+      rows: rowsOf.map((config) => {
         // the exported-graph row is ours only: it is set against llama.cpp's target only
         const theirs = config === EXPORTED_ROW ? 'target only' : config;
-        const o = tps(ours);
-        const l =
-          llama[0]!.times[theirs] === undefined
-            ? null
-            : N / median(llama.map((x) => x.times[theirs]!));
+        const tps = (rs: WorkerResult[], key: string): number | null =>
+          rs[0]!.times[key] === undefined ? null : N / median(rs.map((x) => x.times[key]!));
+        const o = tps(ours, config);
+        const l = tps(llama, theirs);
         // machine drift moves both engines of one repeat alike: a repeat's own ratio cancels it
         const perRepeat =
           o !== null && l !== null
             ? median(ours.map((x, r) => llama[r]!.times[theirs]! / x.times[config]!))
             : null;
-        const texts = [...ours, ...llama].flatMap((x) =>
-          x.tokens[config] ? [x.tokens[config]!] : [],
+        // lossless: each engine's runs give its own target-only text
+        const lossless = [...ours, ...llama].every(
+          (x) => x.tokens[config] === undefined || sameTokens(x.tokens[config]!, own(x)),
         );
         return {
           config,
@@ -323,49 +266,41 @@ if (opts.worker) {
           llamaTps: l,
           ratio: o !== null && l !== null ? o / l : null,
           ratioPerRepeat: perRepeat,
-          sameText: texts.every(
-            (t) => t.length === reference.length && t.every((v, i) => v === reference[i]),
-          ),
+          lossless,
         };
       }),
     });
   }
-  const header = {
-    date: new Date().toISOString().slice(0, 10),
-    machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} x${cpus().length}, node ${process.version}`,
-    pair: `${TARGET} + ${DRAFT} (${opts.q8 ? 'Q8_0 GGUF for llama.cpp, q8 ONNX for ours' : 'f32 GGUF for llama.cpp, fp32 ONNX for ours'}), greedy, seed prompt`,
-    maxNewTokens: N,
-    repeats,
+  const files = {
+    f32: 'f32 GGUF for llama.cpp, fp32 ONNX for ours',
+    q8: 'Q8_0 GGUF for llama.cpp, q8 ONNX for ours',
+    q4: "Q4_0 GGUF of our q4 file's 4-bit blocks for llama.cpp, q4 ONNX (MatMulNBits) for ours",
+  }[weights];
+  printReport(
+    {
+      date: new Date().toISOString().slice(0, 10),
+      machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} x${cpus().length}, node ${process.version}`,
+      pair: `${TARGET} + ${DRAFT} (${files}), greedy, seed prompt`,
+      weights,
+      maxNewTokens: N,
+      repeats,
+      exportS,
+      report,
+    },
+    Boolean(opts.json),
+  );
+}
+
+function medianCosts(rs: WorkerResult[]): PeersReport['report'][number]['costs']['ours'] {
+  const ks = Object.keys(rs[0]!.costs.verifyCost);
+  return {
+    loadS: median(rs.map((x) => x.loadS)),
+    peakRssBytes: Math.max(...rs.map((x) => x.peakRssBytes)),
+    targetMs: median(rs.map((x) => x.costs.targetMs)),
+    draftMs: median(rs.map((x) => x.costs.draftMs)),
+    c: median(rs.map((x) => x.costs.c)),
+    verifyCost: Object.fromEntries(
+      ks.map((k) => [k, median(rs.map((x) => x.costs.verifyCost[k]!))]),
+    ),
   };
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ...header, report }, null, 2)}\n`);
-  else {
-    const f = (v: number | null, d = 0): string => (v === null ? '-' : v.toFixed(d));
-    // real-size models make tens of tokens a second: a decimal then
-    const tps = (v: number | null): string => f(v, v !== null && v < 100 ? 1 : 0);
-    let text = `SpecDec Studio vs llama.cpp: ${header.date}, ${header.machine}\n${header.pair}; ${N} new tokens, medians of ${repeats}, each engine in its own process\n`;
-    for (const { threads, rows } of report) {
-      const table = new Table({
-        head: [
-          `${threads} thread${threads === 1 ? '' : 's'}`,
-          'ours tok/s',
-          'llama.cpp tok/s',
-          'ours / llama.cpp',
-          'per repeat',
-          'same greedy text',
-        ],
-        style: { head: [], border: [] },
-      });
-      for (const r of rows)
-        table.push([
-          r.config,
-          tps(r.oursTps),
-          tps(r.llamaTps),
-          f(r.ratio, 2),
-          f(r.ratioPerRepeat, 2),
-          r.sameText ? 'yes' : 'NO',
-        ]);
-      text += `${table.toString()}\n`;
-    }
-    process.stdout.write(text);
-  }
 }

@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
 """Export a GPT-2, Llama or Qwen2 model folder (ours, or a Hub-layout ONNX folder) to GGUF for llama.cpp.
 
-    npm run export:gguf -- MODEL_DIR OUT.gguf [--f16 | --q8]
+    npm run export:gguf -- MODEL_DIR OUT.gguf [--f16 | --q8 | --q4] [--onnx onnx/FILE.onnx]
 
 The weights are read from the ONNX decoder's initializers (onnx/model.onnx, else
-onnx/decoder_model_merged.onnx), the tokenizer from tokenizer.json, the dimensions from
-config.json. Written with llama.cpp's `gpt2` architecture: fused `attn_qkv`, `ffn_up`/`ffn_down`,
-weights as [out, in] (ONNX MatMuls hold them as [in, out], so they are transposed), no `output`
-tensor when the LM head is the token embedding (llama.cpp then ties it itself). --f16 stores the
-matrices in float16 and keeps norms and biases float32, as llama.cpp's own converter does; --q8
-stores them as llama.cpp's Q8_0 (blocks of 32 values: a float16 scale, amax / 127, and 32 int8),
-quantized from the float32 weights the way ggml's reference quantizer does.
+onnx/decoder_model_merged.onnx; with --q4, onnx/model_q4.onnx where the folder has one; --onnx
+names another file), the tokenizer from tokenizer.json, the dimensions from config.json. Written
+with llama.cpp's `gpt2` architecture: fused `attn_qkv`, `ffn_up`/`ffn_down`, weights as [out, in]
+(ONNX MatMuls hold them as [in, out], so they are transposed), no `output` tensor when the LM head
+is the token embedding (llama.cpp then ties it itself). --f16 stores the matrices in float16 and
+keeps norms and biases float32, as llama.cpp's own converter does; --q8 stores them as llama.cpp's
+Q8_0 (blocks of 32 values: a float16 scale, amax / 127, and 32 int8), quantized from the float32
+weights the way ggml's reference quantizer does; --q4 stores the projections as llama.cpp's Q4_0
+(blocks of 32: a float16 scale and 32 4-bit values offset by 8), taking a 4-bit file's own values
+(MatMulNBits blocks repacked, their scales rounded to float16) or quantizing float32 weights the
+way ggml's quantize_row_q4_0_ref does, and keeps the token embedding float32, as the Hub's q4
+files do. A 4-bit file exported without --q4 is dequantized to float32.
 A config with model_type "llama" or "qwen2" is written with llama.cpp's `llama` or `qwen2`
 architecture instead (specdec_tools/gguf_llama.py: separate attn_q/k/v, ffn_gate/up/down, RMSNorm
-scales, for llama the q and k rows permuted to llama.cpp's rotary pairing, for qwen2 the q/k/v
-biases, rope_theta as rope.freq_base).
+scales, for llama the q and k rows permuted to llama.cpp's rotary pairing and Llama 3's
+rope_scaling as rope_freqs, for qwen2 the q/k/v biases, rope_theta as rope.freq_base). Tensors
+are read and written one at a time (external data memory-mapped), so a model bigger than the
+memory left exports.
 Only numpy and onnx are needed (Debian's python3-onnx).
 """
 
@@ -33,6 +40,7 @@ from onnx import numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from specdec_tools.gguf_llama import llama_metadata, read_llama_weights  # noqa: E402
+from specdec_tools.gguf_tensors import QK, Tensor, q4_0_bytes, q4_0_from_f32, q8_0_bytes  # noqa: E402
 
 GGUF_MAGIC = 0x46554747  # "GGUF"
 GGUF_VERSION = 3
@@ -40,10 +48,14 @@ ALIGNMENT = 32
 # metadata value types
 U32, I32, F32, BOOL, STRING, ARRAY = 4, 5, 6, 7, 8, 9
 # tensor types
-GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
-# general.file_type: all float32, mostly float16, mostly Q8_0 (llama.cpp's llama_ftype)
-FTYPE = {"f32": 0, "f16": 1, "q8": 7}
-Q8_BLOCK = 32
+GGML_F32, GGML_F16, GGML_Q4_0, GGML_Q8_0 = 0, 1, 2, 8
+# general.file_type: all float32, mostly float16, mostly Q4_0, mostly Q8_0 (llama.cpp's llama_ftype)
+FTYPE = {"f32": 0, "f16": 1, "q4": 2, "q8": 7}
+# bytes of one block of 32 values: a float16 scale and 32 values of 8 or 4 bits
+BLOCK_BYTES = {GGML_Q8_0: 34, GGML_Q4_0: 18}
+# tensors a 4-bit export keeps float32 beside the norms and biases: the Hub's q4 files keep the
+# token table (and a tied head reading it) float
+FLOAT_IN_Q4 = ("token_embd.weight", "position_embd.weight")
 # llama.cpp token types
 NORMAL, CONTROL = 1, 3
 
@@ -188,50 +200,82 @@ def tokenizer_metadata(folder: Path) -> tuple[list[bytes], int, int]:
     return kv, n, len(merges)
 
 
-def q8_0(a: np.ndarray) -> bytes:
-    """ggml's quantize_row_q8_0_ref over rows of a [out, in] matrix (in a multiple of 32)."""
-    blocks = a.astype(np.float32).reshape(-1, Q8_BLOCK)
-    d = np.abs(blocks).max(axis=1) / 127.0
-    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
-    out = np.empty(len(blocks), dtype=[("d", "<f2"), ("q", "i1", Q8_BLOCK)])
-    out["d"] = d.astype(np.float16)
-    out["q"] = np.round(blocks * inv[:, None]).astype(np.int8)
-    return out.tobytes()
-
-
-def export(folder: Path, out_path: Path, dtype: str = "f32") -> dict:
-    config = json.loads((folder / "config.json").read_text())
-    onnx_path = next((folder / f for f in ("onnx/model.onnx", "onnx/decoder_model_merged.onnx") if (folder / f).exists()), None)
-    if onnx_path is None:
+def source_file(folder: Path, dtype: str, onnx_file: str | None) -> Path:
+    """The ONNX file to read: --onnx, else for --q4 the folder's 4-bit file where it has one (its
+    own 4-bit values), else the float32 decoder."""
+    if onnx_file is not None:
+        path = folder / onnx_file
+        if not path.exists():
+            raise SystemExit(f"{path} does not exist.")
+        return path
+    names = ("onnx/model.onnx", "onnx/decoder_model_merged.onnx")
+    if dtype == "q4":
+        names = ("onnx/model_q4.onnx", "onnx/decoder_model_merged_q4.onnx", *names)
+    found = next((folder / f for f in names if (folder / f).exists()), None)
+    if found is None:
         raise SystemExit(f"{folder} has no onnx/model.onnx or onnx/decoder_model_merged.onnx to read the weights from.")
+    return found
+
+
+def export(folder: Path, out_path: Path, dtype: str = "f32", onnx_file: str | None = None) -> dict:
+    config = json.loads((folder / "config.json").read_text())
+    onnx_path = source_file(folder, dtype, onnx_file)
     arch = config.get("model_type")
     if arch in ("llama", "qwen2"):
         weights = read_llama_weights(onnx_path, config, arch)
-        kind = {"u32": U32, "f32": F32}
+        kind = {"u32": U32, "f32": F32, "str": STRING}
         arch_kv = [gguf_kv(key, kind[k], v) for key, k, v in llama_metadata(config, weights, arch)]
-        return write_gguf(folder, out_path, dtype, arch, weights, arch_kv)
+        return write_gguf(folder, out_path, dtype, arch, weights, arch_kv, onnx_path)
+    if arch not in (None, "gpt2"):
+        raise SystemExit(f"config.json: model_type {arch!r} has no GGUF writer here (it writes gpt2, llama, qwen2).")
     n_layer, n_embd = config["n_layer"], config["n_embd"]
-    weights = read_weights(onnx_path, n_layer, config["vocab_size"])
+    arrays = read_weights(onnx_path, n_layer, config["vocab_size"])
     expected = {"token_embd.weight", "position_embd.weight", "output_norm.weight", "output_norm.bias"}
     for i in range(n_layer):
         for role in ("attn_qkv", "attn_output", "ffn_up", "ffn_down", "attn_norm", "ffn_norm"):
             expected |= {f"blk.{i}.{role}.weight", f"blk.{i}.{role}.bias"}
-    missing = sorted(expected - set(weights))
+    missing = sorted(expected - set(arrays))
     if missing:
         raise SystemExit(f"{onnx_path}: could not find {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''} among the initializers.")
     arch_kv = [
         gguf_kv("gpt2.context_length", U32, config["n_positions"]),
         gguf_kv("gpt2.embedding_length", U32, n_embd),
-        gguf_kv("gpt2.feed_forward_length", U32, weights["blk.0.ffn_up.weight"].shape[0]),
+        gguf_kv("gpt2.feed_forward_length", U32, arrays["blk.0.ffn_up.weight"].shape[0]),
         gguf_kv("gpt2.block_count", U32, n_layer),
         gguf_kv("gpt2.attention.head_count", U32, config["n_head"]),
         gguf_kv("gpt2.attention.layer_norm_epsilon", F32, float(config.get("layer_norm_epsilon", 1e-5))),
     ]
-    return write_gguf(folder, out_path, dtype, "gpt2", weights, arch_kv)
+    weights = {k: Tensor.of(v) for k, v in arrays.items()}
+    return write_gguf(folder, out_path, dtype, "gpt2", weights, arch_kv, onnx_path)
 
 
-def write_gguf(folder: Path, out_path: Path, dtype: str, arch: str, weights: dict[str, np.ndarray], arch_kv: list[bytes]) -> dict:
-    """The GGUF file: general and architecture metadata, the tokenizer, then the tensors."""
+def storage(name: str, t: Tensor, dtype: str) -> int:
+    """the ggml type a tensor is stored in: matrices only are converted (norms and biases stay
+    float32, as in llama.cpp's own files), block types only where a row is whole blocks"""
+    matrix = len(t.shape) == 2
+    if matrix and dtype == "f16":
+        return GGML_F16
+    if matrix and dtype == "q8" and t.shape[1] % QK == 0:
+        return GGML_Q8_0
+    if matrix and dtype == "q4" and t.shape[1] % QK == 0 and name not in FLOAT_IN_Q4:
+        return GGML_Q4_0
+    return GGML_F32
+
+
+def tensor_bytes(t: Tensor, ggml_type: int) -> bytes:
+    if ggml_type == GGML_Q4_0:
+        return q4_0_bytes(*(t.q4() if t.q4 is not None else q4_0_from_f32(t.f32())))
+    a = t.f32()
+    if ggml_type == GGML_Q8_0:
+        return q8_0_bytes(a)
+    return np.ascontiguousarray(a, dtype=np.float16 if ggml_type == GGML_F16 else np.float32).tobytes()
+
+
+def write_gguf(
+    folder: Path, out_path: Path, dtype: str, arch: str, weights: dict[str, Tensor], arch_kv: list[bytes], onnx_path: Path
+) -> dict:
+    """The GGUF file: general and architecture metadata, the tokenizer, then the tensors, each
+    read, converted and written in turn."""
     tok_kv, n_vocab, n_merges = tokenizer_metadata(folder)
     if weights["token_embd.weight"].shape[0] != n_vocab:
         raise SystemExit(f"tokenizer.json has {n_vocab} tokens but the embedding {weights['token_embd.weight'].shape[0]} rows.")
@@ -245,34 +289,40 @@ def write_gguf(folder: Path, out_path: Path, dtype: str, arch: str, weights: dic
     ]
     names = sorted(weights, key=_order)
     infos = b""
-    blobs: list[bytes] = []
+    types: list[int] = []
     offset = 0
     for name in names:
-        a = weights[name]
-        # matrices only: norms and biases stay float32, as in llama.cpp's own files
-        matrix = a.ndim == 2 and (dtype == "f16" or a.shape[1] % Q8_BLOCK == 0)
-        if matrix and dtype == "q8":
-            data, ggml_type = q8_0(a), GGML_Q8_0
-        elif matrix and dtype == "f16":
-            data, ggml_type = a.astype(np.float16).tobytes(), GGML_F16
-        else:
-            data, ggml_type = a.astype(np.float32).tobytes(), GGML_F32
-        infos += gguf_string(name) + struct.pack("<I", a.ndim)
-        infos += b"".join(struct.pack("<Q", d) for d in reversed(a.shape))  # ggml: fastest dim first
+        t = weights[name]
+        ggml_type = storage(name, t, dtype)
+        types.append(ggml_type)
+        count = int(np.prod(t.shape))
+        size = count // QK * BLOCK_BYTES[ggml_type] if ggml_type in BLOCK_BYTES else count * (2 if ggml_type == GGML_F16 else 4)
+        infos += gguf_string(name) + struct.pack("<I", len(t.shape))
+        infos += b"".join(struct.pack("<Q", d) for d in reversed(t.shape))  # ggml: fastest dim first
         infos += struct.pack("<IQ", ggml_type, offset)
-        pad = (-len(data)) % ALIGNMENT
-        blobs.append(data + b"\0" * pad)
-        offset += len(data) + pad
+        offset += size + (-size) % ALIGNMENT
     header = struct.pack("<IIQQ", GGUF_MAGIC, GGUF_VERSION, len(names), len(kv)) + b"".join(kv) + infos
     header += b"\0" * ((-len(header)) % ALIGNMENT)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".partial")
     with open(tmp, "wb") as f:
         f.write(header)
-        for b in blobs:
-            f.write(b)
+        for name, ggml_type in zip(names, types):
+            data = tensor_bytes(weights[name], ggml_type)
+            f.write(data + b"\0" * ((-len(data)) % ALIGNMENT))
     tmp.replace(out_path)
-    return {"tensors": len(names), "vocab": n_vocab, "merges": n_merges, "tiedHead": "output.weight" not in weights, "bytes": out_path.stat().st_size}
+    q4_native = sum(1 for n, ty in zip(names, types) if ty == GGML_Q4_0 and weights[n].q4 is not None)
+    return {
+        "source": str(onnx_path.relative_to(folder)),
+        "tensors": len(names),
+        "vocab": n_vocab,
+        "merges": n_merges,
+        "tiedHead": "output.weight" not in weights,
+        "ropeFreqs": "rope_freqs.weight" in weights,
+        "q4Tensors": types.count(GGML_Q4_0),
+        "q4FromFileBlocks": q4_native,
+        "bytes": out_path.stat().st_size,
+    }
 
 
 def _order(name: str) -> tuple:
@@ -287,7 +337,10 @@ if __name__ == "__main__":
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--f16", action="store_true", help="float16 matrices (norms and biases stay float32)")
     kind.add_argument("--q8", action="store_true", help="Q8_0 matrices (norms and biases stay float32)")
+    kind.add_argument("--q4", action="store_true", help="Q4_0 projections (the token embedding, norms and biases stay float32)")
+    parser.add_argument("--onnx", help="the ONNX file inside MODEL_DIR to read (default: onnx/model.onnx; with --q4 onnx/model_q4.onnx where present)")
     args = parser.parse_args()
     if not (args.model_dir / "config.json").exists():
         sys.exit(f"{args.model_dir} is not a model folder (no config.json).")
-    print(json.dumps(export(args.model_dir, args.out, "f16" if args.f16 else "q8" if args.q8 else "f32")))
+    dtype = "f16" if args.f16 else "q8" if args.q8 else "q4" if args.q4 else "f32"
+    print(json.dumps(export(args.model_dir, args.out, dtype, args.onnx)))
