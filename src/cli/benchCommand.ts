@@ -19,6 +19,7 @@ import { kvLocationFor } from '../core/model/causalLm';
 import type { ExecutionProvider, GraphChoice, KvLocationChoice } from '../shared/decoding';
 import { formatBytes } from '../shared/format';
 import { benchCacheVariants, variantName, type CacheVariant } from './cacheBench';
+import { treeBenchCommand } from './treeBench';
 
 export interface BenchOptions {
   target: string;
@@ -29,6 +30,9 @@ export interface BenchOptions {
   ep: ExecutionProvider;
   kvLocation: KvLocationChoice;
   graph: GraphChoice;
+  /** token trees (`--tree`, `--tree-budget`): the tree benchmark instead (treeBench.ts) */
+  tree?: number[][];
+  treeBudget?: number[];
 }
 
 /** the K whose host<->device bytes are shown beside the CPU path, and its run's length */
@@ -38,6 +42,12 @@ const TRANSFER_TOKENS = 40;
 const f = (v: number, d = 3): string => v.toFixed(d);
 
 export async function benchCommand(opts: BenchOptions): Promise<void> {
+  if (opts.tree?.length || opts.treeBudget?.length)
+    return treeBenchCommand({
+      ...opts,
+      trees: opts.tree ?? [],
+      treeBudgets: opts.treeBudget ?? [],
+    });
   const model = { executionProvider: opts.ep, kvLocation: opts.kvLocation, graph: opts.graph };
   const pair = await loadPair(opts.target, opts.draft, { target: model, draft: model });
   const runOpts = { prompt: SEED_PROMPT, maxNewTokens: opts.maxNewTokens };

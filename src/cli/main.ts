@@ -306,6 +306,12 @@ program
   .option('--max-new-tokens <n>', 'new tokens per run', maxNewTokens, DEFAULT_MAX_NEW_TOKENS)
   .option('--k <list>', 'draft lengths to test', kList, [1, 2, 3, 4, 5, 6, 8])
   .option('--repeats <n>', 'measured repeats', repeats, 5)
+  .option(
+    '--tree <shape>',
+    "token trees instead: the target pass's cost against the tree's nodes (under the mask, as rows), then these shapes against the chains of --k, interleaved, with the verdict; repeat the flag or separate shapes with ';'",
+    treeShapes,
+  )
+  .option('--tree-budget <n>', 'dynamic token trees (node budgets) beside --tree', treeBudgets)
   .addOption(
     new Option('--ep <provider>', 'execution provider for both models')
       .choices(EXECUTION_PROVIDERS)

@@ -129,6 +129,7 @@ export function treesSection(
       : choice?.tiedWith.some((t) => t.key === r.key)
         ? 'tied with the best'
         : '';
+  const baseline = baselineRow(summary);
   const bestTree = fastest(trees)!;
   const bestChain = fastest(chains);
 
@@ -148,9 +149,22 @@ export function treesSection(
       'Verdict',
     ],
     textColumns: [1, 9],
-    rows: [...chains, ...trees].map((r) => {
+    rows: [...(baseline ? [baseline] : []), ...chains, ...trees].map((r) => {
       const measured = measuredOf(r);
       const expected = expectedOf(r, p);
+      if (r.mode !== 'speculative')
+        return [
+          label(r),
+          '-',
+          seconds(r.timeS.median),
+          times(r.speedup?.median),
+          count(r.targetPasses.median),
+          '-',
+          '-',
+          '-',
+          '-',
+          '',
+        ];
       return [
         label(r),
         verifyWay(r),
@@ -222,7 +236,7 @@ export function treesSection(
           .map((r) => `${label(r)} ${fixed(measuredOf(r), 2)}`);
         return [
           String(n),
-          tree.nodesPerDepth.join(', '),
+          tree.parents.length > 0 ? tree.nodesPerDepth.join(', ') : 'none: no rank is accepted',
           fixed(tree.expected, 2),
           shape ? `${treeShapeText(shape.shape)} (${shape.nodes} nodes)` : '-',
           fixed(shape?.expected, 2),
@@ -235,7 +249,9 @@ export function treesSection(
     const best = bestStaticTree(largest, p);
     const typed = bestShape(largest, p);
     answers.push(
-      `With this acceptance by rank, the best static tree of ${largest} nodes would verify ${fixed(best.expected, 2)} tokens per pass (nodes per depth ${best.nodesPerDepth.join(', ')}); the best shape --tree takes within ${largest} nodes is ${typed ? `${treeShapeText(typed.shape)} (${fixed(typed.expected, 2)})` : 'none'}.`,
+      best.parents.length === 0
+        ? `With this acceptance by rank no draft is ever accepted: no tree (and no chain) verifies more than the target's own token per pass.`
+        : `With this acceptance by rank, the best static tree of ${largest} nodes would verify ${fixed(best.expected, 2)} tokens per pass (nodes per depth ${best.nodesPerDepth.join(', ')}); the best shape --tree takes within ${largest} nodes is ${typed ? `${treeShapeText(typed.shape)} (${fixed(typed.expected, 2)})` : 'none'}.`,
     );
   } else {
     points.push(
@@ -270,7 +286,6 @@ export function treesSection(
         `${label(r)} took ${count(r.targetPasses.median)} target passes where the chain of its depth, ${label(chain)}, took ${count(chain.targetPasses.median)}.`,
       );
   }
-  const baseline = baselineRow(summary);
   if (!baseline)
     points.push('The sweep has no baseline run: speeds are compared by time, without a speedup.');
   points.push(
