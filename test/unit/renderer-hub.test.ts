@@ -1,6 +1,7 @@
 /** The model picker's pure logic: download figures in words, source checks, catalog labels. */
 import { describe, expect, it } from 'vitest';
 import { CATALOG, catalogEntry } from '../../src/shared/catalog';
+import { DTYPES } from '../../src/shared/decoding';
 import type { DownloadProgress } from '../../src/shared/protocol';
 import {
   bytesDone,
@@ -100,7 +101,18 @@ describe('model sources', () => {
   });
 
   it('offers every dtype the engine runs, each saying what it trades', () => {
-    expect(DTYPE_OPTIONS.map((o) => o.dtype)).toEqual(['fp32', 'q8', 'fp16']);
+    expect(DTYPE_OPTIONS.map((o) => o.dtype)).toEqual([
+      'fp32',
+      'q8',
+      'fp16',
+      'int8',
+      'uint8',
+      'q4',
+      'q4f16',
+      'bnb4',
+    ]);
+    expect([...DTYPE_OPTIONS.map((o) => o.dtype)].sort()).toEqual([...DTYPES].sort());
     expect(DTYPE_OPTIONS.find((o) => o.dtype === 'fp16')!.hint).toMatch(/near-ties/);
+    expect(DTYPE_OPTIONS.find((o) => o.dtype === 'q4')!.hint).toMatch(/MatMulNBits/);
   });
 });

@@ -68,6 +68,13 @@ interface Marker {
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
 /**
+ * Files fetched where the repo has them that transformers.js' loaders never ask for: newer exports
+ * keep the chat template in chat_template.jinja (read by src/core/model/tokenizer.ts where
+ * tokenizer_config.json has none), which its AutoTokenizer does not fetch.
+ */
+const OWN_FETCH_FILES = ['chat_template.jinja'];
+
+/**
  * A local folder, a catalog name (`gpt2-medium`) or a Hub repo id (`Xenova/gpt2`). Folders win:
  * an existing folder is never taken for a repo id.
  */
@@ -213,6 +220,10 @@ async function planDownloads(
         );
       }
     }
+    for (const file of OWN_FETCH_FILES) {
+      const m = await head(file);
+      if (m.exists) files.push({ file, size: m.size ?? null });
+    }
     planned.push({ repo, dtype, dir, files, onnxFile });
   }
   const need = planned.reduce(
@@ -344,6 +355,9 @@ async function fetchPlanned(plan: Planned[], options: HubOptions): Promise<Resol
             .length,
         });
         await model.dispose();
+        for (const f of p.files!) {
+          if (OWN_FETCH_FILES.includes(f.file)) await fetchOwn(p.repo, f.file, p.dir);
+        }
       });
     } catch (err) {
       removeLeftovers(p.dir, p.dtype);
@@ -375,6 +389,22 @@ async function fetchPlanned(plan: Planned[], options: HubOptions): Promise<Resol
     });
   }
   return results;
+}
+
+/**
+ * A small text file the loaders do not fetch, from the same URL they would use (the host or
+ * mirror, `{repo}/resolve/main/{file}`, HF_TOKEN for a gated repo as theirs), written whole or
+ * not at all; its size is checked against the Hub's with the others.
+ */
+async function fetchOwn(repo: string, file: string, dir: string): Promise<void> {
+  const path = env.remotePathTemplate.replaceAll('{model}', repo).replaceAll('{revision}', 'main');
+  const token = process.env.HF_TOKEN;
+  const response = (await env.fetch(
+    `${env.remoteHost}${path}${file}`,
+    token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+  )) as Response;
+  if (!response.ok) throw new Error(`${file}: the Hub answered ${response.status}`);
+  writeFileAtomic(join(dir, file), await response.text());
 }
 
 /** Temporary files of an interrupted download (transformers.js writes `{file}.tmp.{pid}.{id}`). */

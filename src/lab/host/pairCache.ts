@@ -38,7 +38,9 @@ export class PairCache {
     signal: AbortSignal,
   ): Promise<LoadedPair> {
     const [target, draft] = this.sources.specs(choice);
-    const key = JSON.stringify([target, draft]);
+    // the prompt tokenizer is part of the loaded pair: another chat template is another pair
+    const chatTemplate = choice.chatTemplate ?? 'auto';
+    const key = JSON.stringify([target, draft, chatTemplate]);
     if (this.loaded?.key !== key) {
       for (const listener of this.unloadListeners) listener();
       if (this.loaded) await releasePair(this.loaded.pair);
@@ -47,7 +49,7 @@ export class PairCache {
         target,
         draft,
         this.sources.hubOptions(requestId, choice, signal),
-        { probe: this.providerProbe, check },
+        { probe: this.providerProbe, check, chatTemplate },
       );
       if (opened.downloadedBytes > 0) {
         this.post({ type: 'download-done', requestId, downloadedBytes: opened.downloadedBytes });

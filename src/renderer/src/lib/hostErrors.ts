@@ -49,6 +49,7 @@ const CONTROL_BY_SETTING: Record<string, string> = {
   pMin: 'Draft length policy: P-min',
   ep: "each model's Provider",
   offline: 'Offline, under the model pair',
+  chatTemplate: 'Chat template, under the model pair',
 };
 
 /** " (set in: Decoding: Temperature)" for the settings a host error names; '' for none */

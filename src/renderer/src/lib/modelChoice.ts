@@ -39,7 +39,59 @@ export const DTYPE_OPTIONS: ReadonlyArray<{
     label: 'fp16 (16-bit)',
     hint: 'half the size; fast on a GPU, slower than fp32 on most CPUs; greedy text can differ from fp32 at near-ties',
   },
+  {
+    dtype: 'int8',
+    label: 'int8 (8-bit)',
+    hint: 'signed 8-bit weights (onnxruntime’s dynamic quantization, QInt8): a quarter of the size, logits close to fp32',
+  },
+  {
+    dtype: 'uint8',
+    label: 'uint8 (8-bit)',
+    hint: 'unsigned 8-bit weights (QUInt8): a quarter of the size, logits close to fp32',
+  },
+  {
+    dtype: 'q4',
+    label: 'q4 (4-bit)',
+    hint: '4-bit matrix weights in blocks of 32 (MatMulNBits), float32 elsewhere: the layers take a sixth of fp32’s bytes; a pass of several tokens costs relatively more than in fp32',
+  },
+  {
+    dtype: 'q4f16',
+    label: 'q4f16 (4-bit, fp16)',
+    hint: '4-bit matrix weights, float16 elsewhere and in the KV cache: the smallest file, for a GPU',
+  },
+  {
+    dtype: 'bnb4',
+    label: 'bnb4 (4-bit)',
+    hint: 'bitsandbytes-style 4-bit weights in blocks of 64 (MatMulBnb4), float32 elsewhere',
+  },
 ];
+
+/**
+ * The weight types a Hub model can be fetched in, for its picker: a catalog model's with their
+ * estimated sizes, the others it lacks marked unavailable; a repo outside the catalog, every one
+ * (the Hub says at download which it has).
+ */
+export function dtypeChoices(
+  entry: CatalogModel | null,
+): Array<{ dtype: Dtype; label: string; hint: string; available: boolean }> {
+  return DTYPE_OPTIONS.map((o) => {
+    if (!entry) return { ...o, available: true };
+    const available = entry.dtypes.includes(o.dtype);
+    return {
+      ...o,
+      label: available
+        ? `${o.label} · ${formatBytes(estimatedBytes(entry, o.dtype))}`
+        : `${o.label} (not in ${entry.repos[0]})`,
+      available,
+    };
+  });
+}
+
+/** why a catalog model cannot be fetched in this weight type, or null */
+export function dtypeProblem(entry: CatalogModel | null, dtype: Dtype): string | null {
+  if (!entry || entry.dtypes.includes(dtype)) return null;
+  return `${entry.repos[0]} has no ${dtype} file; it has ${entry.dtypes.join(', ')}: choose one of those under Weights.`;
+}
 
 export const EP_OPTIONS: ReadonlyArray<{ ep: ExecutionProviderChoice; hint: string }> = [
   {
@@ -58,9 +110,12 @@ export function formatParams(params: number): string {
   return params >= 1e9 ? `${(params / 1e9).toFixed(1)}B` : `${Math.round(params / 1e6)}M`;
 }
 
-/** "355M params, 24 layers, about 1.42 GB (fp32)" */
+/** "355M params, 24 layers, about 1.42 GB (fp32)"; "..., no q4 file" where its repo has none */
 export function catalogDetails(model: CatalogModel, dtype: Dtype): string {
-  return `${formatParams(model.params)} params, ${model.layers} layers, about ${formatBytes(estimatedBytes(model, dtype))} (${dtype})`;
+  const size = model.dtypes.includes(dtype)
+    ? `about ${formatBytes(estimatedBytes(model, dtype))} (${dtype})`
+    : `no ${dtype} file`;
+  return `${formatParams(model.params)} params, ${model.layers} layers, ${size}`;
 }
 
 /** "gpt2-medium: 355M params, 24 layers, about 1.42 GB (fp32)" */

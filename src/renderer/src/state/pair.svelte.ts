@@ -3,10 +3,11 @@
  * pair's model by default, a local folder or a Hub model), its weight type and its execution
  * provider; and whether to use cached downloads only. Nothing here is saved anywhere.
  */
-import { SEED_PAIR } from '../../../shared/catalog';
+import { SEED_PAIR, catalogEntry } from '../../../shared/catalog';
+import type { CatalogPair } from '../../../shared/catalogPairs';
 import type { Dtype, ExecutionProviderChoice } from '../../../shared/decoding';
-import type { ModelChoice, PairChoice } from '../../../shared/protocol';
-import { checkModelSource, type SourceKind } from '../lib/modelChoice';
+import type { ChatTemplateChoice, ModelChoice, PairChoice } from '../../../shared/protocol';
+import { checkModelSource, dtypeProblem, type SourceKind } from '../lib/modelChoice';
 
 export type Role = 'target' | 'draft';
 
@@ -21,7 +22,9 @@ export class ModelRoleState {
 
   /** why this choice cannot be sent, or null */
   get error(): string | null {
-    return checkModelSource(this.kind, this.kind === 'folder' ? this.folder : this.repo);
+    const source = checkModelSource(this.kind, this.kind === 'folder' ? this.folder : this.repo);
+    if (source || this.kind !== 'hub') return source;
+    return dtypeProblem(catalogEntry(this.repo.trim()), this.dtype);
   }
 
   /** what the host is told: null for the embedded model */
@@ -35,10 +38,18 @@ export class ModelRoleState {
     return { source: this.source, dtype: this.dtype, ep: this.ep };
   }
 
-  /** a Hub model (by repo id or catalog name) */
-  useHub(repo: string): void {
+  /** a Hub model (by repo id or catalog name), in `dtype` when given */
+  useHub(repo: string, dtype?: Dtype): void {
     this.kind = 'hub';
-    this.repo = repo;
+    this.pickCatalog(repo);
+    if (dtype) this.dtype = dtype;
+  }
+
+  /** a catalog model picked from the list: fp32 when its repo lacks the weight type chosen */
+  pickCatalog(name: string): void {
+    this.repo = name;
+    const entry = catalogEntry(name);
+    if (entry && !entry.dtypes.includes(this.dtype)) this.dtype = 'fp32';
   }
 
   /** a folder; blank means the embedded model */
@@ -54,13 +65,20 @@ export class PairState {
   readonly draft = new ModelRoleState();
   /** use the download cache only, never the network */
   offline = $state(false);
+  /** auto: prompts rendered in the target's chat template where it has one; off: as written */
+  chatTemplate = $state<ChatTemplateChoice>('auto');
 
   role(role: Role): ModelRoleState {
     return role === 'target' ? this.target : this.draft;
   }
 
   get pair(): PairChoice {
-    return { target: this.target.choice, draft: this.draft.choice, offline: this.offline };
+    return {
+      target: this.target.choice,
+      draft: this.draft.choice,
+      offline: this.offline,
+      chatTemplate: this.chatTemplate,
+    };
   }
 
   /** the first role's problem, for the form as a whole */
@@ -80,5 +98,11 @@ export class PairState {
   seed(): void {
     this.target.useHub(SEED_PAIR.target);
     this.draft.useHub(SEED_PAIR.draft);
+  }
+
+  /** A natural pair of the catalog (catalogPairs.ts), both from the Hub in one weight type. */
+  usePair(pair: CatalogPair, dtype: Dtype): void {
+    this.target.useHub(pair.target, dtype);
+    this.draft.useHub(pair.draft, dtype);
   }
 }

@@ -12,7 +12,6 @@ import {
 } from '../../../shared/decoding';
 import type { LiveSettings, PairChoice, SweepSettings } from '../../../shared/protocol';
 import type { SetupField } from '../lib/hostErrors';
-import { GPT2_CONTEXT } from '../../../shared/catalog';
 import { catalogMatch } from '../lib/modelChoice';
 import { PairState } from './pair.svelte';
 import {
@@ -230,15 +229,15 @@ export class SetupState {
 
   /**
    * The most tokens the chosen pair holds, as far as the app knows before loading it: the
-   * embedded pair's (from the engine) and the GPT-2 catalog's; a folder or another Hub repo is
-   * checked by the engine when it loads.
+   * embedded pair's (from the engine) and a catalog model's (its config's context); a folder or
+   * another Hub repo is checked by the engine when it loads.
    */
   get contextLimit(): number | null {
     const known = (['target', 'draft'] as const).flatMap((role) => {
       const m = this.models.role(role);
       if (m.kind === 'embedded') return this.embeddedContext === null ? [] : [this.embeddedContext];
-      if (m.kind === 'hub' && catalogMatch(m.repo)) return [GPT2_CONTEXT];
-      return [];
+      const entry = m.kind === 'hub' ? catalogMatch(m.repo) : null;
+      return entry ? [entry.context] : [];
     });
     return known.length === 0 ? null : Math.min(...known);
   }
