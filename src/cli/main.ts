@@ -255,7 +255,7 @@ program
   )
   .option(
     '--tree <shape>',
-    "a static token tree, greedy: the draft's top-b tokens at each depth (3,2,1: top-3, top-2 under each, then top-1; the first child the greedy one), all verified in one target pass; repeat the flag or separate shapes with ';' to compare several beside the chains",
+    "a static token tree: the draft's top-b tokens at each depth (3,2,1: top-3, top-2 under each, then top-1; the first child the greedy one; with --temperature, b distinct draws verified by recursive rejection sampling), all verified in one target pass; repeat the flag or separate shapes with ';' to compare several beside the chains",
     treeShapes,
   )
   .option(

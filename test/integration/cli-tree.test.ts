@@ -63,11 +63,26 @@ describe('specdec sweep --tree', () => {
     expect(doc.summary.map((s) => s.key)).toContain('speculative:model:fixed:8:tbudget 16:mask');
   });
 
-  it('refuses sampling, bad shapes and controlled acceptance with the reason', async () => {
+  it('samples static shapes, and runs trees under the repetition controls', async () => {
+    const r = await specdec([
+      ...['sweep', ...embedded, '--k', '2', '--max-new-tokens', '16', '--tree', '3,2'],
+      ...['--temperature', '0.8', '--seed', '3', '--repetition-penalty', '1.2'],
+      ...['--no-repeat-ngram', '3', '--repeats', '1', '--warmup', '0', '--json'],
+    ]);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { runs: RunRow[] };
+    const tree = doc.runs.find((run) => run.tree)!;
+    expect(tree.tree!.shape).toEqual([3, 2]);
+    expect(tree.newTokens).toBe(16);
+    expect(tree.draftedTokens).toBeGreaterThan(0);
+  });
+
+  it('refuses a sampled node budget, bad shapes and controlled acceptance with the reason', async () => {
     const base = ['sweep', ...embedded, '--max-new-tokens', '4'];
-    const sampled = await specdec([...base, '--tree', '2,1', '--temperature', '0.7']);
+    const sampled = await specdec([...base, '--tree-budget', '8', '--temperature', '0.7']);
     expect(sampled.code).not.toBe(0);
-    expect(sampled.stderr).toMatch(/Tree sampling is not implemented yet: use greedy/);
+    expect(sampled.stderr).toMatch(/static shape \(--tree 3,2,1\) or run the budget greedy/);
     const bad = await specdec([...base, '--tree', '3,0']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(

@@ -210,26 +210,18 @@ describe('token trees on the micro fixture pair (micro-a target, micro-b draft)'
     }
   });
 
-  it('refuses sampling and repetition controls with a clear message', () => {
+  it('refuses a sampled node budget and a bad shape with a clear message', () => {
     const prompt = PROMPTS[0]!;
+    // sampled static shapes and the repetition controls run: tree-sampling.test.ts, tree-repetition.test.ts
     expect(
       () =>
         new TreeRun(pair, {
           prompt,
           maxNewTokens: 4,
-          shape: [2, 1],
+          budget: 8,
           sampling: { temperature: 0.8, topK: 0, topP: 1, seed: 1 },
         }),
-    ).toThrow('Tree sampling is not implemented yet: use greedy');
-    expect(
-      () =>
-        new TreeRun(pair, {
-          prompt,
-          maxNewTokens: 4,
-          shape: [2, 1],
-          repetition: { penalty: 1.3, noRepeatNgram: 0 },
-        }),
-    ).toThrow(/repetition controls/);
+    ).toThrow(/A node budget keeps the draft's most probable paths/);
     expect(() => new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [9, 9] })).toThrow(/nodes/);
   });
 

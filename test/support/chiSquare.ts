@@ -37,3 +37,24 @@ export function chiSquare(
   }
   return { stat, df: bins - 1 };
 }
+
+/**
+ * The p-value of a chi-square statistic (the chance of one at least as large when the counts do
+ * follow the distribution), by the same Wilson-Hilferty approximation: for reporting.
+ */
+export function chiSquarePValue(stat: number, df: number): number {
+  const a = 2 / (9 * df);
+  const z = (Math.cbrt(stat / df) - (1 - a)) / Math.sqrt(a);
+  return normalUpperTail(z);
+}
+
+/** P(Z > z) for a standard normal Z (Abramowitz and Stegun 7.1.26, error under 1.5e-7) */
+function normalUpperTail(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erfc = poly * Math.exp(-x * x);
+  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
+}

@@ -218,3 +218,23 @@ export function residualSample(p: Float64Array, q: Float64Array, random: () => n
   // p == q exactly would never reject; guard against float dust anyway.
   return sample(any ? r : p, random);
 }
+
+/**
+ * The target's distribution after a rejection, normalise(max(0, p - q)), for a rule that tests
+ * another proposal against it (a token tree's next sibling); p itself when nothing is left
+ * (p == q exactly never rejects: only float dust gets here).
+ */
+export function residualDistribution(p: Float64Array, q: Float64Array): Float64Array {
+  const r = new Float64Array(p.length);
+  let total = 0;
+  for (let i = 0; i < p.length; i++) {
+    const d = p[i]! - q[i]!;
+    if (d > 0) {
+      r[i] = d;
+      total += d;
+    }
+  }
+  if (!(total > 0)) return p;
+  for (let i = 0; i < r.length; i++) r[i]! /= total;
+  return r;
+}

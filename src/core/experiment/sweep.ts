@@ -21,8 +21,7 @@ import { SpeculativeRun } from '../decoding/speculative';
 import {
   checkTreeRun,
   TreeRun,
-  TREE_REPETITION_REFUSAL,
-  TREE_SAMPLING_REFUSAL,
+  TREE_BUDGET_SAMPLING_REFUSAL,
   verifyMode,
   type TreeVerifyChoice,
 } from '../decoding/tree/treeRun';
@@ -180,7 +179,7 @@ export function checkSweepSettings(config: SweepConfig): void {
   checkMaxNewTokens(config.maxNewTokens);
 }
 
-/** Trees run greedy, with the draft model, real drafting only (for now). */
+/** Trees draft with the draft model (real drafting only); a node budget runs greedy only. */
 function checkTrees(config: SweepConfig): void {
   const trees = config.trees ?? [];
   const budgets = config.treeBudgets ?? [];
@@ -199,9 +198,8 @@ function checkTrees(config: SweepConfig): void {
     const problem = treeBudgetProblem(budget);
     if (problem) throw new SpecDecError('BAD_ARGUMENT', `Tree budget ${budget}: ${problem}.`);
   }
-  if (config.sampling)
-    throw new SpecDecError('BAD_ARGUMENT', TREE_SAMPLING_REFUSAL, ['temperature']);
-  if (config.repetition) throw new SpecDecError('BAD_ARGUMENT', TREE_REPETITION_REFUSAL);
+  if (config.sampling && budgets.length > 0)
+    throw new SpecDecError('BAD_ARGUMENT', TREE_BUDGET_SAMPLING_REFUSAL, ['temperature']);
   if (config.acceptance)
     throw new SpecDecError(
       'BAD_ARGUMENT',

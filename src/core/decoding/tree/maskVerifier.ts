@@ -7,7 +7,7 @@
 import type { TreeVerifyMode } from '../../../shared/events';
 import type { OnnxCausalLM } from '../../model/causalLm';
 import type { TokenTree } from './tokenTree';
-import { walkTree, type TreeVerdict } from './treeWalk';
+import { greedyWalker, type TreeVerdict, type TreeWalker } from './treeWalk';
 
 /** what a masked-out score gets added: far below any logit, finite so no row is all -inf */
 const MASKED = -1e9;
@@ -15,7 +15,11 @@ const MASKED = -1e9;
 export class MaskTreeVerifier {
   readonly mode: TreeVerifyMode = 'mask';
 
-  constructor(private readonly withProbs: boolean) {}
+  constructor(
+    withProbs: boolean,
+    /** the rule that reads the pass: greedy, unless told (sampling's, or under repetition controls) */
+    private readonly walk: TreeWalker = greedyWalker(withProbs),
+  ) {}
 
   async verify(
     target: OnnxCausalLM,
@@ -31,7 +35,7 @@ export class MaskTreeVerifier {
     const logits = await target.forwardTree(tokens, positions, treeMask(tree, past, fed.length));
     const base = fed.length - 1; // the row after the pending token
     const rowOf = (node: number): number => (node < 0 ? base : fed.length + node);
-    const walk = walkTree(tree, logits, rowOf, this.withProbs);
+    const walk = this.walk(tree, logits, rowOf, context);
     return {
       ...walk,
       gather: (keep) => {

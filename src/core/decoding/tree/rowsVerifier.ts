@@ -1,18 +1,22 @@
 /**
  * A token tree verified in one target pass as batch rows: every root-to-leaf path a row over the
  * target's cache tiled to one row per path (any graph whose batch dimension is dynamic). The
- * target's argmax after each node is read in a row whose path holds the node (treeWalk.ts), and
- * the cache then keeps the accepted path's row.
+ * target's row after each node is read in a batch row whose path holds the node (the walk:
+ * treeWalk.ts, or sampling's in treeSampling.ts), and the cache then keeps the accepted path's row.
  */
 import type { TreeVerifyMode } from '../../../shared/events';
 import type { OnnxCausalLM } from '../../model/causalLm';
 import type { TokenTree } from './tokenTree';
-import { walkTree, type TreeVerdict } from './treeWalk';
+import { greedyWalker, type TreeVerdict, type TreeWalker } from './treeWalk';
 
 export class RowsTreeVerifier {
   readonly mode: TreeVerifyMode = 'rows';
 
-  constructor(private readonly withProbs: boolean) {}
+  constructor(
+    withProbs: boolean,
+    /** the rule that reads the pass: greedy, unless told (sampling's, or under repetition controls) */
+    private readonly walk: TreeWalker = greedyWalker(withProbs),
+  ) {}
 
   /**
    * Every row feeds what the target has not seen of the context (at least the pending token) and
@@ -41,7 +45,7 @@ export class RowsTreeVerifier {
       node < 0 ? 0 : leaves.findIndex((leaf) => tree.isUnder(leaf, node));
     const rowOf = (node: number): number =>
       rowHolding(node) * width + base + (node < 0 ? 0 : tree.nodes[node]!.depth);
-    const walk = walkTree(tree, logits, rowOf, this.withProbs);
+    const walk = this.walk(tree, logits, rowOf, context);
     const keepRow = rowHolding(walk.accepted.at(-1) ?? -1);
     return {
       ...walk,

@@ -17,6 +17,8 @@ export class TokenTree {
   readonly nodes: TreeNode[] = [];
   private readonly childLists: number[][] = [];
   private readonly rootChildren: number[] = [];
+  /** sampled trees: the draft's (warped) distribution each node's children were drawn from */
+  private readonly childDists = new Map<number, Float64Array>();
 
   /** Add a node under `parent` (-1: the root); returns its index. */
   add(parent: number, tokenId: number, draftProb: number | null): number {
@@ -29,11 +31,24 @@ export class TokenTree {
     return index;
   }
 
+  /** Record the distribution the children of `node` (-1: the root) are drawn from. */
+  setChildDist(node: number, q: Float64Array): void {
+    this.childDists.set(node, q);
+  }
+
+  /** the distribution the children of `node` were drawn from; undefined for a greedy tree */
+  childDist(node: number): Float64Array | undefined {
+    return this.childDists.get(node);
+  }
+
   get size(): number {
     return this.nodes.length;
   }
 
-  /** the children of a node (-1: the root's), in the order they were drafted (greedy first) */
+  /**
+   * the children of a node (-1: the root's), in the order they were drafted: greedy first, or,
+   * sampled, in the order they were drawn
+   */
   children(node: number): readonly number[] {
     return node < 0 ? this.rootChildren : this.childLists[node]!;
   }

@@ -2,15 +2,20 @@
  * Drafting a token tree with the draft model, one draft pass per depth, the depth's expanded
  * nodes batched as rows over the draft's cache gathered to one row per parent. Static shapes
  * (`--tree 3,2,1`): each node's children are its top-b tokens, the first the greedy one, so the
- * tree holds the chain. A node budget (`--tree-budget N`, EAGLE-2's dynamic tree): the N nodes
- * whose paths have the highest product of draft probabilities (dynamicTree.ts).
+ * tree holds the chain; sampled, b distinct draws from the draft's warped distribution, without
+ * replacement (treeSampling.ts). A node budget (`--tree-budget N`, EAGLE-2's dynamic tree): the
+ * N nodes whose paths have the highest product of draft probabilities (dynamicTree.ts). Under the
+ * repetition controls every row is processed with its own path as a chain's draft rows are.
  */
 import { logSumExp, topK } from '../../model/argmax';
 import type { OnnxCausalLM } from '../../model/causalLm';
 import type { Logits } from '../../model/logits';
 import type { TreeShape } from '../../../shared/treeShape';
+import { applyRepetition, type RepetitionParams } from '../repetition';
+import { warp } from '../sampling';
 import { BudgetGrowth } from './dynamicTree';
 import { TokenTree } from './tokenTree';
+import { drawWithoutReplacement, type TreeSampler } from './treeSampling';
 
 /** what to draft: a static shape, or a node budget */
 export type TreePlan = { shape: TreeShape } | { budget: number };
@@ -29,11 +34,16 @@ export class TreeDrafter {
   private rowPaths: number[][] = [[]];
   /** context length the last draft() started from */
   private base = 0;
+  /** the context the current tree follows */
+  private context: readonly number[] = [];
 
   constructor(
     private readonly lm: OnnxCausalLM,
     /** the ids that end the text: a node with one gets no children */
     private readonly eosTokenIds: readonly number[],
+    private readonly repetition: RepetitionParams | null = null,
+    /** sampled trees: each node's children drawn without replacement (static shapes only) */
+    private readonly sampler: TreeSampler | null = null,
   ) {}
 
   /**
@@ -50,9 +60,40 @@ export class TreeDrafter {
     this.base = context.length;
     this.rowPaths = [[]];
     const root: Frontier = { paths: [[]], logits, rows: [logits.rows - 1] };
+    this.context = context;
     return 'shape' in plan
       ? this.grow(root, plan.shape, depth, withProbs)
       : this.growBudget(root, plan.budget, depth);
+  }
+
+  /** the scores of frontier row i, under the repetition controls of its own path */
+  private scores(frontier: Frontier, i: number): Float32Array {
+    const row = frontier.logits.row(frontier.rows[i]!);
+    if (this.repetition) applyRepetition(row, this.repetition, this.context, frontier.paths[i]!);
+    return row;
+  }
+
+  /** a node's `count` children: its top tokens, or sampled, distinct draws (recorded in the tree) */
+  private pick(
+    tree: TokenTree,
+    parent: number,
+    scores: Float32Array,
+    count: number,
+    withProbs: boolean,
+  ): Array<{ token: number; prob: number | null }> {
+    if (this.sampler) {
+      const q = warp(scores, this.sampler.params);
+      tree.setChildDist(parent, q);
+      return drawWithoutReplacement(q, count, this.sampler.random).map((token) => ({
+        token,
+        prob: withProbs ? q[token]! : null,
+      }));
+    }
+    const lse = withProbs ? logSumExp(scores) : 0;
+    return topK(scores, count).map((token) => ({
+      token,
+      prob: withProbs ? Math.exp(scores[token]! - lse) : null,
+    }));
   }
 
   /** a static shape: every node's top-b children, depth by depth */
@@ -68,12 +109,14 @@ export class TreeDrafter {
     for (let d = 0; d < depth; d++) {
       const children: number[] = [];
       parents.forEach((parent, i) => {
-        const scores = frontier.logits.row(frontier.rows[i]!);
-        const lse = withProbs ? logSumExp(scores) : 0;
-        for (const token of topK(scores, shape[d]!)) {
-          const p = withProbs ? Math.exp(scores[token]! - lse) : null;
-          children.push(tree.add(parent, token, p));
-        }
+        for (const { token, prob } of this.pick(
+          tree,
+          parent,
+          this.scores(frontier, i),
+          shape[d]!,
+          withProbs,
+        ))
+          children.push(tree.add(parent, token, prob));
       });
       const expand = children.filter((c) => !this.ends(tree.nodes[c]!.tokenId));
       if (d === depth - 1 || expand.length === 0) break;
@@ -94,7 +137,7 @@ export class TreeDrafter {
     let parents = [-1];
     for (let d = 0; d < depth; d++) {
       const added = parents.flatMap((parent, i) => {
-        const scores = frontier.logits.row(frontier.rows[i]!);
+        const scores = this.scores(frontier, i);
         const lse = logSumExp(scores);
         return topK(scores, budget).map((token) =>
           growth.add(parent, token, Math.exp(scores[token]! - lse)),

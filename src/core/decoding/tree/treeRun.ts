@@ -1,10 +1,12 @@
 /**
- * Speculative decoding with a token tree, greedy: a static shape (`--tree 3,2,1`) or a node
- * budget (`--tree-budget 16`). The draft model drafts the tree (treeDrafter.ts), one target pass
+ * Speculative decoding with a token tree: a static shape (`--tree 3,2,1`) or a node budget
+ * (`--tree-budget 16`). The draft model drafts the tree (treeDrafter.ts), one target pass
  * verifies it, under a tree mask where the target's graph takes one (maskVerifier.ts) or as a
  * batch row per root-to-leaf path (rowsVerifier.ts), the accepted path's tokens and the target's
  * own token after it are emitted, and both caches keep only the accepted path, so the next step
- * starts where a chain would.
+ * starts where a chain would. Greedy, the walk follows the target's argmax (treeWalk.ts); sampled
+ * (static shapes), recursive rejection sampling over children drawn without replacement
+ * (treeSampling.ts); either under the repetition controls, each row with its own path.
  */
 import type { EngineEvent, TreeVerifyMode } from '../../../shared/events';
 import {
@@ -16,10 +18,13 @@ import {
 import { SpecDecError } from '../../errors';
 import type { ModelPair } from '../../model/pair';
 import { DecodeRun, type RunDetails, type RunOptions } from '../decodeRun';
-import { repetitionActive } from '../repetition';
+import { applyRepetition } from '../repetition';
+import { sample, warp } from '../sampling';
 import { MaskTreeVerifier } from './maskVerifier';
 import { RowsTreeVerifier } from './rowsVerifier';
 import { TreeDrafter, type TreePlan } from './treeDrafter';
+import { sampledWalker, type ResidualUpdate, type TreeSampler } from './treeSampling';
+import { greedyWalker, withRepetition } from './treeWalk';
 
 export interface TreeRunOptions extends RunOptions {
   /** a static shape (`--tree 3,2,1`); or */
@@ -28,6 +33,8 @@ export interface TreeRunOptions extends RunOptions {
   budget?: number;
   /** how the target verifies: auto (the mask where the graph takes one, else rows), mask, rows */
   verify?: TreeVerifyChoice;
+  /** sampling: the target's distribution after a rejection; only the statistical test replaces it */
+  residual?: ResidualUpdate;
 }
 
 export type TreeVerifyChoice = TreeVerifyMode | 'auto';
@@ -46,10 +53,8 @@ export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
       'BAD_ARGUMENT',
       `Tree ${shape ? shape.join(',') : `budget ${budget}`}: ${problem}.`,
     );
-  if (options.sampling)
-    throw new SpecDecError('BAD_ARGUMENT', TREE_SAMPLING_REFUSAL, ['temperature']);
-  if (repetitionActive(options.repetition))
-    throw new SpecDecError('BAD_ARGUMENT', TREE_REPETITION_REFUSAL);
+  if (options.sampling && budget !== undefined)
+    throw new SpecDecError('BAD_ARGUMENT', TREE_BUDGET_SAMPLING_REFUSAL, ['temperature']);
   if (!pair.draft) throw new SpecDecError('BAD_ARGUMENT', 'A token tree needs a draft model.');
   for (const [role, lm] of [
     ['target', pair.target.lm],
@@ -87,16 +92,16 @@ function treeDepth(plan: TreePlan): number {
   return 'shape' in plan ? plan.shape.length : Math.min(plan.budget, MAX_TREE_DEPTH);
 }
 
-export const TREE_SAMPLING_REFUSAL =
-  'Tree sampling is not implemented yet: use greedy (temperature 0).';
-export const TREE_REPETITION_REFUSAL =
-  'Token trees do not apply the repetition controls yet: run trees without --repetition-penalty and --no-repeat-ngram.';
+export const TREE_BUDGET_SAMPLING_REFUSAL =
+  "A node budget keeps the draft's most probable paths, which are not draws that an exact sampling rule can verify: sample with a static shape (--tree 3,2,1) or run the budget greedy (temperature 0).";
 
 export class TreeRun extends DecodeRun {
   private readonly plan: TreePlan;
   private readonly drafter: TreeDrafter;
   private readonly verifier: RowsTreeVerifier | MaskTreeVerifier;
   private readonly gap = new Float64Array(1);
+  /** sampled runs: the warp and the run's seeded random source, shared by drafter and walk */
+  private readonly sampler: TreeSampler | null;
 
   constructor(pair: ModelPair, options: TreeRunOptions) {
     checkTreeRun(pair, options);
@@ -106,11 +111,22 @@ export class TreeRun extends DecodeRun {
     // K is the deepest the tree may grow: the shape's depth, or a budget's (at most 8)
     super(pair, 'speculative', treeDepth(plan), options);
     this.plan = plan;
-    this.drafter = new TreeDrafter(pair.draft!.lm, pair.eosTokenIds);
+    this.sampler = this.sampling
+      ? {
+          params: this.sampling,
+          random: this.random,
+          ...(options.residual ? { residual: options.residual } : {}),
+        }
+      : null;
+    this.drafter = new TreeDrafter(pair.draft!.lm, pair.eosTokenIds, this.repetition, this.sampler);
+    const walk = this.sampler
+      ? sampledWalker(this.sampler, this.reportProbabilities)
+      : greedyWalker(this.reportProbabilities);
+    const walker = this.repetition ? withRepetition(walk, this.repetition) : walk;
     this.verifier =
       verifyMode(pair, options) === 'mask'
-        ? new MaskTreeVerifier(this.reportProbabilities)
-        : new RowsTreeVerifier(this.reportProbabilities);
+        ? new MaskTreeVerifier(this.reportProbabilities, walker)
+        : new RowsTreeVerifier(this.reportProbabilities, walker);
   }
 
   protected override details(): RunDetails {
@@ -138,10 +154,7 @@ export class TreeRun extends DecodeRun {
     // as a chain: never past max new tokens (the target adds one token) or past the context
     const depth = Math.min(this.k ?? 0, this.remaining - 1, this.pair.nPositions - len - 1);
     if (depth <= 0) {
-      const logits = await target.forward(context.slice(target.length), {});
-      const last = logits.rows - 1;
-      const token = logits.argmax(last, this.gap);
-      const prob = this.reportProbabilities ? logits.prob(last, token) : null;
+      const { token, prob } = await this.targetOnly();
       this.emit(out, token, 'target', null, prob);
       this.drafter.forget(context.length - 1);
       if (target.length > context.length - 1) target.crop(context.length - 1);
@@ -204,5 +217,22 @@ export class TreeRun extends DecodeRun {
       keep,
       verdict.accepted.map((node) => tree.nodes[node]!.tokenId),
     );
+  }
+
+  /** no room for a tree: the target's own token, as the baseline would pick or draw it */
+  private async targetOnly(): Promise<{ token: number; prob: number | null }> {
+    const { context } = this;
+    const target = this.pair.target.lm;
+    const plain = !this.sampler && !this.repetition;
+    const logits = await target.forward(context.slice(target.length), plain ? {} : undefined);
+    const last = logits.rows - 1;
+    if (this.repetition) applyRepetition(logits.row(last), this.repetition, context);
+    if (this.sampler) {
+      const p = warp(logits.row(last), this.sampler.params);
+      const token = sample(p, this.sampler.random);
+      return { token, prob: p[token]! };
+    }
+    const token = logits.argmax(last, this.gap);
+    return { token, prob: this.reportProbabilities ? logits.prob(last, token) : null };
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The greedy verdict on a token tree, whichever way the target pass ran: from the root, follow
  * the child whose token is the target's argmax after its parent; the target's own token ends
- * the walk. What a verifier returns, with how to leave the target's cache on the accepted path.
+ * the walk. What a verifier returns, with how to leave the target's cache on the accepted path;
+ * a walk (this one, or sampling's in treeSampling.ts) under the repetition controls.
  */
 import type { Logits } from '../../model/logits';
+import { applyRepetition, type RepetitionParams } from '../repetition';
 import type { TokenTree } from './tokenTree';
 
 export type NodeVerdict = 'accepted' | 'rejected' | 'unchecked';
@@ -28,10 +30,39 @@ export interface TreeVerdict {
   gather(keep: number): void;
 }
 
+/** what a walk decides: the verdict without the cache's gather */
+export type TreeWalk = Omit<TreeVerdict, 'gather'>;
+
 /**
- * The walk over one pass's logits; `rowOf(node)` is the logits row after `node` (-1: the root,
- * the pending token).
+ * A walk over one pass's logits; `rowOf(node)` is the logits row after `node` (-1: the root, the
+ * pending token), `context` the tokens before the tree (the pending token last).
  */
+export type TreeWalker = (
+  tree: TokenTree,
+  logits: Logits,
+  rowOf: (node: number) => number,
+  context: readonly number[],
+) => TreeWalk;
+
+/** the greedy walk (walkTree) */
+export function greedyWalker(withProbs: boolean): TreeWalker {
+  return (tree, logits, rowOf) => walkTree(tree, logits, rowOf, withProbs);
+}
+
+/**
+ * `walk` over rows each processed by the repetition controls with its own prefix: the context,
+ * then the path down to the node (as a chain's row i counts the drafts before it), so every row
+ * is the one the baseline processes at that point.
+ */
+export function withRepetition(walk: TreeWalker, repetition: RepetitionParams): TreeWalker {
+  return (tree, logits, rowOf, context) => {
+    for (let node = -1; node < tree.size; node++)
+      applyRepetition(logits.row(rowOf(node)), repetition, context, tree.pathTokens(node));
+    return walk(tree, logits, rowOf, context);
+  };
+}
+
+/** The greedy walk over one pass's logits (rowOf as TreeWalker's). */
 export function walkTree(
   tree: TokenTree,
   logits: Logits,
