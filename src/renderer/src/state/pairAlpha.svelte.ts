@@ -5,10 +5,13 @@
  */
 import type { PairChoice, Theory } from '../../../shared/protocol';
 
-/** the models, not where they run: alpha depends on the weights, not on the provider */
+/**
+ * the models and what they are fed, not where they run: alpha depends on the weights and on the
+ * input (a prompt in the chat template is another input), not on the provider
+ */
 function pairKey(pair: PairChoice): string {
   const model = (m: PairChoice['target']): string => `${m.source ?? '(embedded)'}:${m.dtype}`;
-  return `${model(pair.target)}|${model(pair.draft)}`;
+  return `${model(pair.target)}|${model(pair.draft)}|${pair.chatTemplate ?? 'auto'}`;
 }
 
 export class PairAlphaMemory {
