@@ -26,7 +26,10 @@ export interface SweepRunOptions {
    * the app sends them in its settings (SweepSettings.acceptance), which take precedence
    */
   acceptance?: number[];
-  /** static token-tree shapes (the CLI's --tree), each a configuration beside the chains */
+  /**
+   * static token-tree shapes (the CLI's --tree), each a configuration beside the chains; the app
+   * sends its trees, budgets and verification in its settings, which take precedence
+   */
   trees?: number[][];
   /** dynamic token trees' node budgets (the CLI's --tree-budget) */
   treeBudgets?: number[];
@@ -40,6 +43,10 @@ export interface SweepRunOptions {
  */
 export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions = {}): SweepConfig {
   const acceptance = settings.acceptance ?? options.acceptance;
+  // the app sends its trees in its settings, the CLI as options: the settings take precedence
+  const trees = settings.trees ?? options.trees;
+  const treeBudgets = settings.treeBudgets ?? options.treeBudgets;
+  const treeVerify = settings.treeVerify ?? options.treeVerify;
   const config: SweepConfig = {
     prompts: settings.prompts,
     maxNewTokens: settings.maxNewTokens,
@@ -55,9 +62,9 @@ export function sweepPlan(settings: SweepPlanSettings, options: SweepRunOptions 
     ...(settings.sampling ? { sampling: settings.sampling } : {}),
     ...(settings.repetition ? { repetition: settings.repetition } : {}),
     ...(acceptance ? { acceptance } : {}),
-    ...(options.trees ? { trees: options.trees } : {}),
-    ...(options.treeBudgets ? { treeBudgets: options.treeBudgets } : {}),
-    ...(options.treeVerify ? { treeVerify: options.treeVerify } : {}),
+    ...(trees ? { trees } : {}),
+    ...(treeBudgets ? { treeBudgets } : {}),
+    ...(treeVerify ? { treeVerify } : {}),
   };
   checkSweepSettings(config);
   return config;

@@ -16,7 +16,14 @@ import {
   SamplingParams,
 } from './decoding';
 import { HistoryEntry, HistoryId, HistoryName, HistorySummary, RunRow } from './history';
-import { LiveSettings, MeasuredCosts, PairChoice, SweepSettings, Theory } from './settings';
+import {
+  LiveSettings,
+  MeasuredCosts,
+  PairChoice,
+  SweepSettings,
+  Theory,
+  TreeVerifyChoice,
+} from './settings';
 
 /** MAX_K and MAX_PROMPTS live in ./limits; the engine and the app read them with the protocol */
 export { MAX_K, MAX_PROMPTS } from './limits';
@@ -206,6 +213,14 @@ export const SweepRunStart = z.object({
   drafter: DrafterKind.nullable(),
   /** controlled acceptance's target A for this run; absent for real drafting */
   acceptanceTarget: z.number().gt(0).lt(1).optional(),
+  /** a token tree's shape or node budget and the verification asked; absent for chains */
+  tree: z
+    .object({
+      shape: z.array(z.number().int()).optional(),
+      budget: z.number().int().optional(),
+      verify: TreeVerifyChoice,
+    })
+    .optional(),
 });
 export type SweepRunStart = z.infer<typeof SweepRunStart>;
 

@@ -13,6 +13,7 @@ import {
   SamplingParams,
 } from './decoding';
 import { MAX_ACCEPTANCE_TARGETS, MAX_KS, MAX_PROMPTS, MAX_REPEATS } from './limits';
+import { MAX_TREE_SHAPES, treeBudgetProblem, treeShapeProblem, treeShapeText } from './treeShape';
 
 /**
  * One model of the pair. `source` is null for the embedded pair's model, else a local folder, a
@@ -42,6 +43,26 @@ export type ChatTemplateChoice = z.infer<typeof ChatTemplateChoice>;
   /** absent: auto (requests from clients that predate the switch) */
   chatTemplate: ChatTemplateChoice.optional(),
 export type PairChoice = z.infer<typeof PairChoice>;
+
+/** how the target verifies a token tree: under a tree mask, as batch rows, or the graph's choice */
+export const TreeVerifyChoice = z.enum(['auto', 'mask', 'rows']);
+export type TreeVerifyChoice = z.infer<typeof TreeVerifyChoice>;
+
+/** a static token-tree shape (`--tree 3,2,1`), within src/shared/treeShape.ts's limits */
+const TreeShapeSetting = z.array(z.number().int()).superRefine((shape, ctx) => {
+  const problem = treeShapeProblem(shape);
+  if (problem)
+    ctx.addIssue({ code: 'custom', message: `Tree ${treeShapeText(shape)}: ${problem}.` });
+});
+
+/** a dynamic tree's node budget (`--tree-budget N`) */
+const TreeBudgetSetting = z
+  .number()
+  .int()
+  .superRefine((budget, ctx) => {
+    const problem = treeBudgetProblem(budget);
+    if (problem) ctx.addIssue({ code: 'custom', message: `Tree budget: ${problem}.` });
+  });
 
 /** How speculative runs draft and verify: shared by sweeps and live step-through. */
 const DecodeChoices = {
@@ -74,6 +95,13 @@ export const SweepSettings = z.object({
       message: 'Each acceptance target once.',
     })
     .optional(),
+  /**
+   * Token trees (the CLI's --tree, --tree-budget, --tree-verify), each shape and budget a
+   * configuration beside the chains, run once per verification way. Absent: chains only.
+   */
+  trees: z.array(TreeShapeSetting).min(1).max(MAX_TREE_SHAPES).optional(),
+  treeBudgets: z.array(TreeBudgetSetting).min(1).max(MAX_TREE_SHAPES).optional(),
+  treeVerify: z.array(TreeVerifyChoice).min(1).max(3).optional(),
   ...DecodeChoices,
 });
 export type SweepSettings = z.infer<typeof SweepSettings>;

@@ -138,3 +138,28 @@ it('a model spec: a null source is the embedded pair’s model; placement only w
     },
   );
 });
+
+it('token trees: the app’s settings reach the plan exactly as the CLI’s options do, and are refused the same way', () => {
+  const trees = { trees: [[3, 2, 1]], treeBudgets: [16], treeVerify: ['mask', 'rows'] as const };
+  const fromCli = sweepPlan(settings, {
+    trees: trees.trees,
+    treeBudgets: trees.treeBudgets,
+    treeVerify: [...trees.treeVerify],
+  });
+  const fromApp = sweepPlan({ ...settings, ...trees, treeVerify: [...trees.treeVerify] });
+  assert.deepEqual(fromApp, fromCli);
+  assert.deepEqual(
+    [fromApp.trees, fromApp.treeBudgets, fromApp.treeVerify],
+    [[[3, 2, 1]], [16], ['mask', 'rows']],
+  );
+  // without trees the plan has none (its --json config is unchanged)
+  assert.equal('trees' in sweepPlan(settings), false);
+  assert.throws(
+    () => sweepPlan({ ...settings, ...trees, treeVerify: ['auto'], acceptance: [0.8] }),
+    (err: unknown) => err instanceof SpecDecError && /without --acceptance/.test(err.message),
+  );
+  // the protocol checks a shape against the same limits before it crosses
+  const request = { pair: { target: model, draft: model, offline: false }, ...settings };
+  assert.equal(SweepSettings.safeParse({ ...request, trees: [[3, 2, 1]] }).success, true);
+  assert.equal(SweepSettings.safeParse({ ...request, trees: [[9, 9]] }).success, false);
+});

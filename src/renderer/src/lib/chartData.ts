@@ -44,6 +44,15 @@ export const COLORS = {
   noBest: '#b91c1c',
 } as const;
 
+/**
+ * The K charts' rows: the chains. A token tree's K is only its depth, so its point would sit on
+ * the chain of that K's curve; trees are compared with the chains in their own scatter
+ * (treeScatter.ts), the table and the verdict.
+ */
+export function chainRows(summary: readonly SummaryRow[]): SummaryRow[] {
+  return speculativeRows(summary).filter((r) => r.tree === undefined);
+}
+
 /** datasets the legend lists (named and not empty): the chart grows to make room for them */
 export function legendEntries(data: LineData): number {
   return data.datasets.filter((d) => d.label !== '' && d.data.length > 0).length;
@@ -92,7 +101,7 @@ export interface StrategyGroup {
 export function strategyGroups(summary: readonly SummaryRow[]): StrategyGroup[] {
   const groups: StrategyGroup[] = [];
   const withStrategy = comparesStrategies(summary);
-  for (const row of speculativeRows(summary)) {
+  for (const row of chainRows(summary)) {
     const { drafter, policy } = strategyOf(row);
     const acceptanceTarget = row.acceptanceTarget;
     let group = groups.find(
@@ -209,7 +218,7 @@ function baselineLine(
 ): LineDataset {
   const base = baselineRow(summary);
   const value = base ? pick(base)?.median : undefined;
-  const [lo, hi] = kRange(speculativeRows(summary));
+  const [lo, hi] = kRange(chainRows(summary));
   const data =
     value === undefined
       ? []
@@ -235,7 +244,7 @@ function measuredChart(summary: readonly SummaryRow[], pick: Pick): LineData {
       ],
     };
   }
-  const rows = speculativeRows(summary);
+  const rows = chainRows(summary);
   const showSpread = rows.some((r) => r.repeats > 1);
   return {
     datasets: [
@@ -310,7 +319,7 @@ export { expectedTokensPerPass };
 
 /** (c) acceptance rate (left axis) and tokens per target pass (right axis) against K. */
 export function acceptanceChartData(summary: readonly SummaryRow[]): LineData {
-  const rows = speculativeRows(summary);
+  const rows = chainRows(summary);
   const showSpread = rows.some((r) => r.repeats > 1);
   const acceptance: Pick = (r) => r.acceptanceRate;
   const perPass: Pick = (r) => r.tokensPerTargetPass;

@@ -18,7 +18,14 @@ export const STEP_COLUMNS = [
   'targetProb',
 ] as const;
 
-type StepRecord = Record<(typeof STEP_COLUMNS)[number], string | number | null>;
+/**
+ * Token-tree runs only (a chain's file keeps the columns above): a verify row's node in the
+ * step's tree, its parent (-1: the pending token) and depth, as the verify event lists them.
+ */
+export const TREE_STEP_COLUMNS = ['node', 'parent', 'depth'] as const;
+
+type StepRecord = Record<(typeof STEP_COLUMNS)[number], string | number | null> &
+  Partial<Record<(typeof TREE_STEP_COLUMNS)[number], number | null>>;
 
 const castOptions = {
   boolean: (value: boolean): string => (value ? 'true' : 'false'),
@@ -26,7 +33,8 @@ const castOptions = {
 
 /**
  * One row per draft and per emit event, and one row per drafted token of a verify event (its
- * verdict and the target's probability), so every token decision is a row of its own.
+ * verdict and the target's probability; for a token tree, its node, parent and depth), so every
+ * token decision is a row of its own.
  */
 export function stepRecords(events: readonly EngineEvent[]): StepRecord[] {
   const records: StepRecord[] = [];
@@ -53,7 +61,9 @@ export function stepRecords(events: readonly EngineEvent[]): StepRecord[] {
       case 'verify':
         event.draftedTokenIds.forEach((tokenId, i) => {
           const draft = drafts[i]?.step === event.step ? drafts[i] : undefined;
+          const node = event.tree?.nodes[i];
           records.push({
+            ...(node ? { node: i, parent: node.parent, depth: node.depth } : {}),
             runId: event.runId,
             step: event.step,
             type: 'verify',
@@ -105,11 +115,17 @@ export type StepRunId = Record<(typeof STEP_RUN_COLUMNS)[number], string | numbe
 
 /** The step log with its run's identification on every row, so the file stands on its own. */
 export function stepsCsv(events: readonly EngineEvent[], run: StepRunId): string {
+  const trees = events.some((e) => e.type === 'verify' && e.tree !== undefined);
   return stringify(
     stepRecords(events).map((r) => ({ ...run, ...r })),
     {
       header: true,
-      columns: ['runId', ...STEP_RUN_COLUMNS, ...STEP_COLUMNS.filter((c) => c !== 'runId')],
+      columns: [
+        'runId',
+        ...STEP_RUN_COLUMNS,
+        ...STEP_COLUMNS.filter((c) => c !== 'runId'),
+        ...(trees ? TREE_STEP_COLUMNS : []),
+      ],
       cast: castOptions,
       // token text such as "-mile." or "=" must never start a spreadsheet formula
       escape_formulas: true,

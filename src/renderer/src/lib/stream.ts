@@ -99,8 +99,12 @@ export class StreamBuilder {
       case 'emit': {
         this.step = event.step;
         if (event.kind === 'accepted') {
-          // The accepted draft is already on screen: give it the emit's probabilities.
-          const at = this.drafts.find((i) => this.tokens[i]?.position === event.position);
+          // The accepted draft is already on screen: give it the emit's probabilities. A token
+          // tree drafts siblings at one position: the accepted one is the verdict's, not the first.
+          const at = this.drafts.find((i) => {
+            const t = this.tokens[i];
+            return t?.position === event.position && t.kind !== 'rejected';
+          });
           const token = at === undefined ? undefined : this.tokens[at];
           if (at !== undefined && token) {
             this.tokens[at] = {

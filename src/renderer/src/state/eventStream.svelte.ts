@@ -85,6 +85,7 @@ export class EventStream {
         ? { policy: progress.policy, drafter: progress.drafter }
         : null;
     const acceptanceTarget = matches ? (progress.acceptanceTarget ?? null) : null;
+    const tree = matches ? (progress.tree ?? null) : null;
     return {
       label: runLabel(start, {
         repeat: matches ? progress.repeat : null,
@@ -92,9 +93,10 @@ export class EventStream {
         strategy,
         promptIndex: matches && (settings?.prompts.length ?? 1) > 1 ? progress.promptIndex : null,
         acceptanceTarget,
+        tree,
       }),
       group,
-      config: runConfig(start, strategy, acceptanceTarget),
+      config: runConfig(start, strategy, acceptanceTarget, tree),
     };
   }
 

@@ -106,9 +106,10 @@ export class HistoryCoordinator {
           strategy,
           promptIndex: prompts.length > 1 ? row.promptIndex : null,
           acceptanceTarget: row.acceptanceTarget ?? null,
+          tree: row.tree ?? null,
         }),
         group,
-        config: runConfig(row, strategy, row.acceptanceTarget ?? null),
+        config: runConfig(row, strategy, row.acceptanceTarget ?? null, row.tree ?? null),
         finished: true,
         savedIn: entry.id,
       };

@@ -6,6 +6,7 @@ import { kPerStepFromIndex, kPerStepFromTokens } from '../lib/kPerStep';
 import { buildReplayIndex, describeStop, EMPTY_INDEX, type ReplayIndex } from '../lib/replayIndex';
 import { StreamBuilder, type StreamToken } from '../lib/stream';
 import type { RunLog, RunStore } from './runs.svelte';
+import type { EngineEvent } from '../../../shared/events';
 
 export const SPEEDS: readonly number[] = [2, 5, 10, 25, 60];
 
@@ -68,6 +69,16 @@ export class ReplayState {
   /** the run's configured K (null for a baseline) */
   get configuredK(): number | null {
     return this.runId === null ? null : (this.runs.get(this.runId)?.start.k ?? null);
+  }
+
+  /**
+   * the run on screen's events and how many of them are on screen, for the views beside the
+   * stream (the tree panel); null with no run. Updates whenever the tokens on screen do.
+   */
+  get shownEvents(): { events: readonly EngineEvent[]; applied: number } | null {
+    void this.tokens; // what is applied changes only with the tokens: this makes it reactive
+    if (this.runId === null || !this.log) return null;
+    return { events: this.log.events, applied: this.applied };
   }
 
   /** a finished run is on screen, so the step controls can move through it */

@@ -8,6 +8,7 @@ import type { EngineEvent, RunEndEvent, RunMetrics, RunStartEvent } from '../../
 import { modeLabel } from '../lib/format';
 import type { DraftPolicyName, DrafterKind } from '../../../shared/decoding';
 import { strategyName } from '../../../results/strategy';
+import { treeName } from '../../../results/summary';
 import { withSections } from '../lib/runPicker';
 
 export interface RunLog {
@@ -141,6 +142,15 @@ export interface RunLabelParts {
   promptIndex: number | null;
   /** controlled acceptance's target A ("K=3 alpha 0.8"); null or absent for real drafting */
   acceptanceTarget?: number | null;
+  /** a token tree's shape or budget and its verification ("tree 3,2,1"); null or absent for chains */
+  tree?: RunTreeLabel | null;
+}
+
+/** what names a token tree's run: its shape or node budget, and how it was verified */
+export interface RunTreeLabel {
+  shape?: readonly number[];
+  budget?: number;
+  verify: string;
 }
 
 /** "Baseline" / "K=3" ("K=3 alpha 0.8" when controlled), with the drafter and policy when the sweep compares them */
@@ -148,7 +158,11 @@ export function runConfig(
   start: Pick<RunStartEvent, 'mode' | 'k'>,
   strategy: RunLabelParts['strategy'],
   acceptanceTarget: number | null = null,
+  tree: RunTreeLabel | null = null,
 ): string {
+  // as the summary labels trees: "tree 3,2,1", "tree 3,2,1 rows" when verified as rows
+  if (start.mode === 'speculative' && tree)
+    return `tree ${treeName(tree)}${tree.verify === 'rows' ? ' rows' : ''}`;
   const config = modeLabel(start.mode, start.k, acceptanceTarget);
   return start.mode === 'speculative' && strategy ? `${config} ${strategyName(strategy)}` : config;
 }
@@ -158,7 +172,7 @@ export function runConfig(
  * there are several: "K=3 model / heuristic, prompt 2, repeat 1".
  */
 export function runLabel(start: Pick<RunStartEvent, 'mode' | 'k'>, parts: RunLabelParts): string {
-  let label = runConfig(start, parts.strategy, parts.acceptanceTarget ?? null);
+  let label = runConfig(start, parts.strategy, parts.acceptanceTarget ?? null, parts.tree ?? null);
   if (parts.promptIndex !== null) label += `, prompt ${parts.promptIndex + 1}`;
   if (parts.repeat !== null && parts.repeats > 1) label += `, repeat ${parts.repeat + 1}`;
   return label;

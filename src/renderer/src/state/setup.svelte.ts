@@ -14,6 +14,8 @@ import type { LiveSettings, PairChoice, SweepSettings } from '../../../shared/pr
 import type { SetupField } from '../lib/hostErrors';
 import { catalogMatch } from '../lib/modelChoice';
 import { PairState } from './pair.svelte';
+import { TreeChoice } from './treeChoice.svelte';
+import { treeRefusal } from '../lib/treeSetup';
 import {
   DEFAULT_KS,
   DEFAULT_MAX_NEW_TOKENS,
@@ -45,7 +47,8 @@ export type FormField =
   | SamplingField
   | 'repetitionPenalty'
   | 'noRepeatNgram'
-  | 'acceptance';
+  | 'acceptance'
+  | 'trees';
 export type FieldErrors = Partial<Record<FormField, string>>;
 
 /** each checked control as the set-up panel labels it, for "Run is off until ..." */
@@ -66,6 +69,7 @@ export const FIELD_LABELS: Record<FormField, string> = {
   repetitionPenalty: 'Repetition penalty',
   noRepeatNgram: 'No-repeat n-gram',
   acceptance: 'Controlled acceptance',
+  trees: 'Token trees',
 };
 
 export type PromptMode = 'single' | 'set';
@@ -108,6 +112,8 @@ export class SetupState {
   acceptanceInput = $state('');
   /** why the last add was refused (a duplicate, out of range) */
   acceptanceMessage = $state<string | null>(null);
+  /** token trees beside the chains (shapes, node budgets, how they are verified) */
+  readonly trees = new TreeChoice();
   /** the embedded pair's context, from the engine's ready message (null until then) */
   embeddedContext = $state<number | null>(null);
 
@@ -143,6 +149,8 @@ export class SetupState {
     if (!repeats.ok) errors.repeats = repeats.message;
     const refusal = this.acceptanceRefusal;
     if (refusal) errors.acceptance = refusal;
+    const trees = this.treeRefusal;
+    if (trees) errors.trees = trees;
     return errors;
   });
 
@@ -176,6 +184,18 @@ export class SetupState {
       sampling: this.decoding === 'sampling',
       drafters: this.drafters,
       policies: this.policies,
+    });
+  }
+
+  /** why the engine would refuse the token trees with the other choices; null: they run */
+  get treeRefusal(): string | null {
+    if (this.trees.count === 0) return null;
+    const pair = this.pair;
+    return treeRefusal({
+      sampling: this.decoding === 'sampling',
+      budgets: this.trees.budgets.length > 0,
+      acceptance: this.acceptance.length > 0,
+      deviceCache: (['target', 'draft'] as const).filter((role) => pair[role].ep === 'webgpu'),
     });
   }
 
@@ -276,6 +296,7 @@ export class SetupState {
       sampling,
       repetition: this.repetition,
       ...(this.acceptance.length > 0 ? { acceptance: [...this.acceptance] } : {}),
+      ...this.trees.settings,
     };
   }
 

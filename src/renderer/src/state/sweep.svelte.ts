@@ -5,6 +5,7 @@ import type {
   MeasuredCosts,
   RunningSweep,
   RunRow,
+  SweepRunStart,
   SweepSettings,
   Theory,
 } from '../../../shared/protocol';
@@ -27,6 +28,8 @@ export interface SweepProgress {
   drafter: DrafterKind | null;
   /** controlled acceptance's target A; absent for real drafting */
   acceptanceTarget?: number;
+  /** a token tree's shape or budget and the verification asked; absent for chains */
+  tree?: SweepRunStart['tree'];
 }
 
 export class SweepState {

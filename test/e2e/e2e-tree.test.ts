@@ -1,0 +1,230 @@
+/**
+ * End to end in real Chromium against `serve`, on the embedded pair: token trees from the app
+ * (issue 35). Trees are refused at their control with the engine's reasons (a node budget with
+ * sampling, a KV cache on the device); a sweep of tree 3,2,1 and a budget-16 tree
+ * beside K=3 draws the chosen tree run's step in focus (its nodes are the verify event's, as the
+ * steps CSV exports them; the accepted path is the step's accepted tokens), stepping walks the
+ * trees, and the scatter of time against tokens per target pass has one point per configuration.
+ * Screenshots at 1440x900 and 1024x700 go to test-results/screenshots.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chromiumMissing,
+  idle,
+  openApp,
+  painted,
+  pressRun,
+  resultRows,
+  setKs,
+  SHOTS,
+  type BrowserApp,
+} from '../support/browserApp';
+
+const missing = chromiumMissing;
+
+let app: BrowserApp;
+let page: Page;
+
+beforeAll(async () => {
+  if (missing) return;
+  app = await openApp('e2e-tree');
+  ({ page } = app);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+type StepRow = Record<string, string>;
+
+/** the steps CSV of the run on screen, as the app exports it */
+async function exportSteps(): Promise<StepRow[]> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('export-steps').click(),
+  ]);
+  return parse(readFileSync(await download.path(), 'utf8'), { columns: true }) as StepRow[];
+}
+
+/** the tree panel's nodes as drawn: node index, token id, verdict */
+function drawnNodes(): Promise<Array<{ node: number; token: number; verdict: string }>> {
+  return page
+    .getByTestId('tree-panel')
+    .getByTestId('tree-node')
+    .evaluateAll((els) =>
+      els.map((e) => ({
+        node: Number(e.getAttribute('data-node')),
+        token: Number(e.getAttribute('data-token')),
+        verdict: e.getAttribute('data-verdict') ?? '',
+      })),
+    );
+}
+
+/** the tree's step on screen matches that step's verify event, node for node */
+async function expectTreeOfStep(rows: StepRow[]): Promise<number> {
+  const step = Number(await page.getByTestId('tree-card').getAttribute('data-step'));
+  expect(step).toBeGreaterThan(0);
+  const nodes = rows.filter((r) => r.type === 'verify' && Number(r.step) === step);
+  // drawn depth first (each branch's nodes together); compared in the event's order
+  const drawn = (await drawnNodes()).sort((a, b) => a.node - b.node);
+  expect(drawn).toHaveLength(nodes.length);
+  expect(drawn.map((d) => d.node)).toEqual(nodes.map((n) => Number(n.node)));
+  expect(drawn.map((d) => d.token)).toEqual(nodes.map((n) => Number(n.tokenId)));
+  expect(drawn.map((d) => d.verdict)).toEqual(nodes.map((n) => n.verdict));
+  // the accepted path drawn is the step's accepted tokens, root to leaf
+  const accepted = rows
+    .filter((r) => r.type === 'emit' && Number(r.step) === step && r.kind === 'accepted')
+    .map((r) => Number(r.tokenId));
+  const onPath = drawn.filter((d) => d.verdict === 'accepted').map((d) => d.token);
+  expect(onPath).toEqual(accepted);
+  // and it ends in the target's own token, a correction or a bonus
+  const end = rows.find(
+    (r) =>
+      r.type === 'emit' &&
+      Number(r.step) === step &&
+      (r.kind === 'correction' || r.kind === 'bonus'),
+  );
+  const endNode = page.getByTestId('tree-panel').locator('[data-testid="tree-end"]');
+  if (end) expect(await endNode.getAttribute('data-verdict')).toBe(end.kind);
+  else expect(await endNode.count()).toBe(0);
+  return step;
+}
+
+describe.skipIf(missing !== null)(
+  `token trees in Chromium${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    it('refuses a budget with sampling, and trees with a device KV cache, at the control', async () => {
+      await expect.poll(() => page.getByTestId('run-button').isEnabled()).toBe(true);
+      const input = page.getByTestId('tree-shape-input');
+      await input.fill('8,8');
+      await page.getByTestId('tree-shape-add').click();
+      expect(await page.getByTestId('tree-message').textContent()).toMatch(/more than 64/);
+      await input.fill('3,2,1');
+      await input.press('Enter');
+      await page.getByTestId('tree-chip-3,2,1').waitFor();
+      await page.getByTestId('tree-budget-input').fill('16');
+      await page.getByTestId('tree-budget-add').click();
+      await page.getByTestId('tree-chip-budget-16').waitFor();
+
+      const control = page.getByTestId('tree-control');
+      const error = page.getByTestId('tree-error');
+      await page.getByTestId('decoding-sampling').check();
+      expect(await error.textContent()).toMatch(/node budget.*choose Greedy/);
+      expect(await control.getAttribute('aria-describedby')).toContain('trees-error');
+      expect(await page.getByTestId('run-button').isEnabled()).toBe(false);
+      expect(await page.getByTestId('run-off-reason').textContent()).toContain('Token trees');
+      await control.scrollIntoViewIfNeeded();
+      await control.screenshot({ path: join(SHOTS, 'tree-refused.png') });
+      // a static shape samples: without the budget the trees run
+      await page.getByRole('button', { name: 'Remove tree budget 16' }).click();
+      await expect.poll(() => error.count()).toBe(0);
+      await page.getByTestId('decoding-greedy').check();
+      await page.getByTestId('tree-budget-input').fill('16');
+      await page.getByTestId('tree-budget-input').press('Enter');
+      await page.getByTestId('tree-chip-budget-16').waitFor();
+
+      await page.getByTestId('target-ep').selectOption('webgpu');
+      expect(await error.textContent()).toMatch(/target's KV cache on the device/);
+      await page.getByTestId('target-ep').selectOption('auto');
+      await expect.poll(() => error.count()).toBe(0);
+      expect(await page.getByTestId('run-button').isEnabled()).toBe(true);
+    });
+
+    it('sweeps tree 3,2,1 and budget 16 beside K=3: the tree of the step in focus, stepping, the scatter', async () => {
+      await page.getByTestId('max-new-tokens-input').fill('24');
+      await page.getByTestId('repeats-input').fill('1');
+      await setKs(page, [3]);
+      await pressRun(page);
+      await expect.poll(() => resultRows(page), { timeout: 180_000 }).toBe(4);
+      await idle(page);
+      const labels = await page
+        .locator('[data-testid="results-row"], [data-testid="best-k-row"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-label')));
+      expect(labels).toEqual(expect.arrayContaining(['K=3', 'tree 3,2,1', 'tree budget 16']));
+
+      // the tree run, chosen in the selector: shown whole, its last tree in the panel
+      const select = page.getByTestId('run-select');
+      const value = await select.locator('option', { hasText: 'tree 3,2,1' }).getAttribute('value');
+      await select.selectOption(value!);
+      const card = page.getByTestId('tree-card');
+      await card.waitFor();
+      const rows = await exportSteps();
+      expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['node', 'parent', 'depth']));
+      // a full 3,2,1 tree is 15 nodes
+      const perStep = new Map<string, number>();
+      for (const r of rows.filter((r) => r.type === 'verify'))
+        perStep.set(r.step!, (perStep.get(r.step!) ?? 0) + 1);
+      expect(Math.max(...perStep.values())).toBe(15);
+      const last = await expectTreeOfStep(rows);
+
+      // stepping walks the trees: a whole step back shows that step's tree
+      await page.locator('body').click({ position: { x: 2, y: 300 } });
+      await page.keyboard.press('Shift+ArrowLeft');
+      await page.keyboard.press('Shift+ArrowLeft');
+      await expect
+        .poll(async () => Number(await card.getAttribute('data-step')))
+        .toBeLessThan(last);
+      const earlier = await expectTreeOfStep(rows);
+      // one event forward from a step's end: the next step's first draft, its other nodes not yet
+      await page.keyboard.press('ArrowRight');
+      await expect.poll(async () => Number(await card.getAttribute('data-step'))).toBe(earlier + 1);
+      const drafting = await drawnNodes();
+      expect(drafting).toHaveLength(1);
+      expect(drafting[0]!.verdict).toBe('pending');
+
+      // the chain's run draws no tree
+      const chain = await select.locator('option', { hasText: /^K=3/ }).getAttribute('value');
+      await select.selectOption(chain!);
+      await expect.poll(() => card.count()).toBe(0);
+
+      // the scatter: one point per configuration, trees and chains apart, the best marked when
+      // one beat the baseline
+      const points = page.getByTestId('tree-scatter-point');
+      await expect.poll(() => points.count()).toBe(4);
+      const series = await points.evaluateAll((els) =>
+        els.map((e) => e.getAttribute('data-series')),
+      );
+      expect(series.filter((s) => s === 'Trees')).toHaveLength(2);
+      expect(series.filter((s) => s === 'Chains (K)')).toHaveLength(1);
+      expect(series.filter((s) => s === 'Baseline')).toHaveLength(1);
+      const bests = await page
+        .locator('[data-testid="tree-scatter-point"][data-best="true"]')
+        .count();
+      const badged = await page.getByTestId('best-k-row').count();
+      expect(bests).toBe(badged);
+      const scatter = page.getByTestId('chart-tree-scatter');
+      await scatter.scrollIntoViewIfNeeded();
+      await expect.poll(() => painted(page, 'chart-tree-scatter')).toBeGreaterThan(0);
+
+      // screenshots: the tree of a step (3,2,1, then budget 16) beside the stream, and the scatter
+      const budget = await select
+        .locator('option', { hasText: 'tree budget 16' })
+        .getAttribute('value');
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        for (const [run, name] of [
+          [value!, 'tree-321'],
+          [budget!, 'tree-budget16'],
+        ] as const) {
+          await select.selectOption(run);
+          await card.waitFor();
+          await page.locator('body').click({ position: { x: 2, y: 300 } });
+          await page.keyboard.press('Shift+ArrowLeft');
+          await page.keyboard.press('Shift+ArrowLeft');
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`) });
+        }
+        const figure = page.locator('figure', { has: scatter });
+        await figure.scrollIntoViewIfNeeded();
+        await figure.screenshot({ path: join(SHOTS, `tree-scatter-${width}.png`) });
+      }
+    });
+  },
+);
