@@ -27,7 +27,6 @@ export const ModelChoice = z.object({
 });
 export type ModelChoice = z.infer<typeof ModelChoice>;
 
-export const PairChoice = z.object({
 /**
  * What a pair does with each prompt (the CLI's --chat-template): auto renders it as a user's turn
  * in the target's chat template where its tokenizer has one; off feeds it as written.
@@ -35,13 +34,14 @@ export const PairChoice = z.object({
 export const ChatTemplateChoice = z.enum(['auto', 'off']);
 export type ChatTemplateChoice = z.infer<typeof ChatTemplateChoice>;
 
+export const PairChoice = z.object({
   target: ModelChoice,
   draft: ModelChoice,
   /** use only the download cache, never the network */
   offline: z.boolean(),
-});
   /** absent: auto (requests from clients that predate the switch) */
   chatTemplate: ChatTemplateChoice.optional(),
+});
 export type PairChoice = z.infer<typeof PairChoice>;
 
 /** how the target verifies a token tree: under a tree mask, as batch rows, or the graph's choice */
