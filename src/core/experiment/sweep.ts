@@ -278,7 +278,7 @@ export async function runSweep(
   let masked = false;
   for (const verify of trees.length > 0 ? (config.treeVerify ?? ['auto']) : []) {
     for (const tree of trees) {
-      // what the pair cannot run (a device-resident cache, a way the target cannot verify) is
+      // what the pair cannot run (a graph without batch rows, a way the target cannot verify) is
       // refused before any run, not midway
       const options = { prompt: '', maxNewTokens: 1, ...tree, verify };
       checkTreeRun(pair, options);

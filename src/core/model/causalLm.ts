@@ -106,6 +106,7 @@ export class OnnxCausalLM {
       this.deviceTensors,
       this.timer,
       device?.crop ?? null,
+      device?.gather ?? null,
       // a GPU provider with the cache in host memory: every pass copies it both ways
       !device && executionProvider !== 'cpu',
     );
@@ -263,7 +264,7 @@ export class OnnxCausalLM {
   /**
    * One pass over batch rows of equal length (a token tree's paths, or one depth's nodes), each
    * after its own cache row: the cache must hold rows.length rows (selectRows). Returns the
-   * logits row after row: row r's i-th token is logits row r * n + i. Host caches only.
+   * logits row after row: row r's i-th token is logits row r * n + i.
    */
   async forwardRows(rows: readonly (readonly number[])[]): Promise<Logits> {
     const n = rows[0]?.length ?? 0;
@@ -271,7 +272,6 @@ export class OnnxCausalLM {
       throw new Error(`forwardRows(): ${rows.length} rows on a ${this.kv.batch}-row cache`);
     if (rows.some((r) => r.length !== n))
       throw new Error('forwardRows(): rows of different lengths');
-    if (this.device) throw new Error('forwardRows(): a device-resident cache (host caches only)');
     return this.pass(rows.flat(), rows.length);
   }
 
@@ -369,7 +369,7 @@ export class OnnxCausalLM {
     const logits = out.logits!;
     if (this.device) {
       try {
-        const read = await readOnDevice(this.device, this.timer, logits, n, greedy);
+        const read = await readOnDevice(this.device, this.timer, logits, batch * n, greedy);
         this.timer.runMs += this.timer.runningSince(t0, queued0);
         this.timer.record(cacheBytes, read.bytes);
         this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
@@ -418,6 +418,7 @@ export class OnnxCausalLM {
     await this.session.release();
     await this.treeSession?.release();
     await this.device?.crop.release();
+    await this.device?.gather.release();
     await this.device?.head.release();
   }
 }

@@ -2,15 +2,18 @@
  * A model's KV cache between passes: what each pass feeds as `past` and takes back as `present`,
  * in host memory or on the device (`kvLocation`), and cropped when rejected drafts are dropped.
  * Crop keeps a prefix; `selectRows` gathers batch rows (a token tree's paths: the prefix tiled to
- * one row per path, then the accepted path's row kept), on the host.
+ * one row per path, then the accepted path's row kept) and `keepPositions` positions (a tree
+ * verified under its mask: the accepted path's nodes), on the host or on the device.
  *
  * - host: onnxruntime returns every output to JavaScript memory (its default), and the next pass
  *   sends the cache back. On the CPU provider that is the only choice and costs no device copy;
  *   on a GPU it costs the whole cache down and up every pass (counted, `countTransfers`).
  * - device (GPU providers that onnxruntime-node can leave outputs on: WebGPU): a pass's present
  *   slots stay as device tensors and go straight back in as the next pass's past; a crop slices them on the
- *   device (onnxGraph.ts's crop graph, run lazily before the next pass). Every device tensor is
- *   disposed when it is replaced (deviceTensors.ts).
+ *   device (onnxGraph.ts's crop graph, run lazily before the next pass), and a gather of rows or
+ *   positions runs deviceGraphs.ts's gather graph there the same way (crops folded into it), so
+ *   no cache byte crosses to the host. Every device tensor is disposed when it is replaced
+ *   (deviceTensors.ts).
  */
 import * as ort from 'onnxruntime-node';
 import type { KvLocation, KvLocationChoice } from '../../shared/decoding';
@@ -30,6 +33,8 @@ export interface DetachedCache {
   length: number;
   batch: number;
   cropPending: boolean;
+  pendingRows: number[] | null;
+  pendingPositions: number[] | null;
 }
 
 export class KvCache {
@@ -42,6 +47,9 @@ export class KvCache {
   private rows = 1;
   /** device-resident: the cache tensors are longer than cacheLen until the next pass slices them */
   private cropPending = false;
+  /** device-resident: the batch rows and positions (of the tensors) the next pass gathers first */
+  private pendingRows: number[] | null = null;
+  private pendingPositions: number[] | null = null;
 
   constructor(
     private readonly slots: readonly CacheSlot[],
@@ -52,6 +60,8 @@ export class KvCache {
     private readonly timer: PassTimer,
     /** the device-side crop graph's session; null when the cache lives on the host */
     private readonly deviceCrop: ort.InferenceSession | null,
+    /** the device-side gather graph's session (rows and positions); null on the host */
+    private readonly deviceGather: ort.InferenceSession | null,
     /** a GPU provider with the cache in host memory: every pass copies it both ways */
     private readonly countTransfers: boolean,
   ) {
@@ -78,7 +88,11 @@ export class KvCache {
    * device); returns the bytes that cross to the device (0 unless `countTransfers`).
    */
   async feedInto(feeds: Record<string, ort.Tensor>): Promise<number> {
-    if (this.cropPending) await this.cropOnDevice();
+    // the crop graph takes one batch row: anything else is a gather (a crop folded in)
+    const tiled = (this.tensors[0]?.dims[0] ?? 1) !== 1;
+    if (this.pendingRows || this.pendingPositions || (this.cropPending && tiled))
+      await this.gatherOnDevice();
+    else if (this.cropPending) await this.cropOnDevice();
     let bytes = 0;
     for (let i = 0; i < this.slots.length; i++) {
       const t = this.tensors[i]!;
@@ -118,6 +132,7 @@ export class KvCache {
       // sliced on the device before the next pass (crops in a row become one slice)
       this.cacheLen = n;
       this.cropPending = true;
+      if (this.pendingPositions) this.pendingPositions = this.pendingPositions.slice(0, n);
       return;
     }
     const t0 = performance.now();
@@ -162,8 +177,8 @@ export class KvCache {
 
   /**
    * Gather batch rows: row i of the result is row `from[i]` of the cache. [0, 0, 0] tiles a
-   * one-row prefix into three; [2] keeps only row 2 (the accepted path's). Host caches only: a
-   * device-resident cache would need a gather graph (refused before a tree run starts).
+   * one-row prefix into three; [2] keeps only row 2 (the accepted path's). On the device the
+   * rows are gathered there before the next pass (selections in a row compose into one).
    */
   selectRows(from: readonly number[]): void {
     if (from.length === 0) throw new Error('selectRows() needs at least one row');
@@ -171,8 +186,12 @@ export class KvCache {
     if (bad !== undefined)
       throw new Error(`selectRows: row ${bad} outside the batch (${this.rows})`);
     if (from.length === this.rows && from.every((r, i) => r === i)) return;
-    if (this.deviceCrop)
-      throw new Error('selectRows: a device-resident cache has no gather (host caches only)');
+    if (this.deviceCrop) {
+      const current = this.pendingRows;
+      this.pendingRows = from.map((r) => (current ? current[r]! : r));
+      this.rows = from.length;
+      return;
+    }
     const t0 = performance.now();
     const { nKvHeads, headDim } = this.config;
     const len = this.tensors[0]!.dims[2]!;
@@ -197,17 +216,23 @@ export class KvCache {
 
   /**
    * Keep the first `prefix` positions and then `positions`, in that order (a token tree verified
-   * under its mask: the prefix, then the accepted path's nodes among all the tree's). Host
-   * caches of one row only.
+   * under its mask: the prefix, then the accepted path's nodes among all the tree's). Caches of
+   * one row only; on the device gathered there before the next pass.
    */
   keepPositions(prefix: number, positions: readonly number[]): void {
     if (this.rows !== 1) throw new Error('keepPositions: a one-row cache only');
-    if (this.deviceCrop) throw new Error('keepPositions: host caches only');
     const bad = [prefix - 1, ...positions].find((p) => p >= this.cacheLen);
     if (prefix < 0 || bad !== undefined)
       throw new Error(
         `keepPositions: position ${bad ?? prefix} outside the cache (${this.cacheLen})`,
       );
+    if (this.deviceCrop) {
+      const wanted = [...Array.from({ length: prefix }, (_, i) => i), ...positions];
+      const current = this.pendingPositions;
+      this.pendingPositions = wanted.map((p) => (current ? current[p]! : p));
+      this.cacheLen = wanted.length;
+      return;
+    }
     const t0 = performance.now();
     const { nKvHeads, headDim } = this.config;
     const len = this.tensors[0]!.dims[2]!;
@@ -240,6 +265,8 @@ export class KvCache {
     this.cacheLen = 0;
     this.rows = 1;
     this.cropPending = false;
+    this.pendingRows = null;
+    this.pendingPositions = null;
   }
 
   /** Set the cache aside, leaving an empty one, for a side pass that `restore` then undoes. */
@@ -249,11 +276,15 @@ export class KvCache {
       length: this.cacheLen,
       batch: this.rows,
       cropPending: this.cropPending,
+      pendingRows: this.pendingRows,
+      pendingPositions: this.pendingPositions,
     };
     this.tensors = this.empty();
     this.cacheLen = 0;
     this.rows = 1;
     this.cropPending = false;
+    this.pendingRows = null;
+    this.pendingPositions = null;
     return saved;
   }
 
@@ -264,6 +295,36 @@ export class KvCache {
     this.cacheLen = saved.length;
     this.rows = saved.batch;
     this.cropPending = saved.cropPending;
+    this.pendingRows = saved.pendingRows;
+    this.pendingPositions = saved.pendingPositions;
+  }
+
+  /**
+   * Gather the pending batch rows and positions (a crop's prefix where none are pending) of
+   * every slot on the device: one run of the gather graph, nothing copied to the host.
+   */
+  private async gatherOnDevice(): Promise<void> {
+    const t0 = performance.now();
+    const batch = this.tensors[0]!.dims[0]!;
+    const rows = this.pendingRows ?? Array.from({ length: batch }, (_, i) => i);
+    const positions = this.pendingPositions ?? Array.from({ length: this.cacheLen }, (_, i) => i);
+    const int64s = (values: number[]): ort.Tensor =>
+      new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [values.length]);
+    const feeds: Record<string, ort.Tensor> = {
+      rows: int64s(rows),
+      positions: int64s(positions),
+    };
+    this.tensors.forEach((t, i) => (feeds[`in${i}`] = t));
+    const queued0 = this.timer.queuedMs;
+    const out = await this.timer.run(this.deviceGather!, feeds);
+    this.tensors = this.tensors.map((old, i) => {
+      this.deviceTensors.drop(old);
+      return out[`out${i}`]!;
+    });
+    this.pendingRows = null;
+    this.pendingPositions = null;
+    this.cropPending = false;
+    this.timer.cropMs += this.timer.runningSince(t0, queued0);
   }
 
   /** Slice every slot to cacheLen on the device (a crop was asked since the last pass). */

@@ -214,7 +214,8 @@ export function decodeGraph(bytes: Uint8Array): OnnxGraph {
 export const HEAD_OUTPUTS = ['ids', 'top2', 'lse', 'picked'] as const;
 
 /**
- * inputs `logits` [1, rows, vocab] and `pick` (int64 [1, rows, 1]); outputs `ids` [1, rows],
+ * inputs `logits` [1, rows, vocab] (or [batch, rows, vocab], whose `rows` output alone is read)
+ * and `pick` (int64 [1, rows, 1]); outputs `ids` [1, rows],
  * `top2` [1, rows, 2], `lse` and `picked` [1, rows, 1], and `rows` (the logits as float32). With
  * `width`, every output reads the logits' first `width` ids only (a pair's shared ids).
  */
@@ -251,16 +252,17 @@ export function headGraph(vocab: number | string, type: GraphFloat, width: numbe
       int64s('last_axis', [2]),
       ...(width === null ? [] : [int64s('zero', [0]), int64s('width', [width])]),
     ],
+    // batch: 1, but for a token tree's rows, whose passes read `rows` only
     input: [
-      value('logits', ELEM[type], [1, 'rows', vocab]),
+      value('logits', ELEM[type], ['batch', 'rows', vocab]),
       value('pick', ELEM.int64, [1, 'rows', 1]),
     ],
     output: [
-      value('ids', ELEM.int64, [1, 'rows']),
-      value('top2', ELEM.float32, [1, 'rows', 2]),
-      value('lse', ELEM.float32, [1, 'rows', 1]),
+      value('ids', ELEM.int64, ['batch', 'rows']),
+      value('top2', ELEM.float32, ['batch', 'rows', 2]),
+      value('lse', ELEM.float32, ['batch', 'rows', 1]),
       value('picked', ELEM.float32, [1, 'rows', 1]),
-      value('rows', ELEM.float32, [1, 'rows', width ?? vocab]),
+      value('rows', ELEM.float32, ['batch', 'rows', width ?? vocab]),
     ],
   });
 }

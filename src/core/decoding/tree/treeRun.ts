@@ -60,12 +60,6 @@ export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
     ['target', pair.target.lm],
     ['draft', pair.draft.lm],
   ] as const) {
-    if (lm.kvLocation === 'device')
-      throw new SpecDecError(
-        'BAD_ARGUMENT',
-        `Token trees gather their cache rows in host memory; the ${role}'s KV cache lives on the device. Run with --kv-location host.`,
-        ['kvLocation'],
-      );
     // the draft always batches a depth's nodes as rows; the target does where it verifies so
     if (!lm.takesBatchRows && (role === 'draft' || verifyMode(pair, options) === 'rows'))
       throw new SpecDecError(
