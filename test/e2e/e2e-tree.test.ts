@@ -127,10 +127,10 @@ describe.skipIf(missing !== null)(
       await page.getByTestId('tree-budget-input').press('Enter');
       await page.getByTestId('tree-chip-budget-16').waitFor();
 
+      // a KV cache on the device is no refusal: the engine gathers the accepted path there
       await page.getByTestId('target-ep').selectOption('webgpu');
-      expect(await error.textContent()).toMatch(/target's KV cache on the device/);
-      await page.getByTestId('target-ep').selectOption('auto');
       await expect.poll(() => error.count()).toBe(0);
+      await page.getByTestId('target-ep').selectOption('auto');
       expect(await page.getByTestId('run-button').isEnabled()).toBe(true);
     });
 

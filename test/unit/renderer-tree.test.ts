@@ -235,8 +235,8 @@ describe('token trees in the set-up', () => {
     expect(addTreeBudgets([], 15, '4, 8')).toMatchObject({ ok: false, message: /At most 16/ });
   });
 
-  it('refuses a node budget with sampling, trees with controlled acceptance or a KV cache on the device, each with what to change', () => {
-    const ok = { sampling: false, budgets: false, acceptance: false, deviceCache: [] };
+  it('refuses a node budget with sampling and trees with controlled acceptance, each with what to change', () => {
+    const ok = { sampling: false, budgets: false, acceptance: false };
     expect(treeRefusal(ok)).toBeNull();
     // static shapes sample (recursive rejection sampling); a budget's best paths are no draws
     expect(treeRefusal({ ...ok, sampling: true })).toBeNull();
@@ -245,7 +245,6 @@ describe('token trees in the set-up', () => {
       /node budget.*choose Greedy under Decoding, or remove the budgets/,
     );
     expect(treeRefusal({ ...ok, acceptance: true })).toMatch(/controlled acceptance/);
-    expect(treeRefusal({ ...ok, deviceCache: ['target'] })).toMatch(/target's KV cache/);
   });
 
   it('the protocol takes shapes, budgets and the verification within the limits', () => {

@@ -103,8 +103,6 @@ export interface TreeContext {
   budgets: boolean;
   /** controlled acceptance targets are set */
   acceptance: boolean;
-  /** a model's provider keeps its KV cache on the device (WebGPU) */
-  deviceCache: readonly ('target' | 'draft')[];
 }
 
 /** why the engine would refuse the trees with these choices; null: they run */
@@ -117,10 +115,6 @@ export function treeRefusal(context: TreeContext): string | null {
   if (context.acceptance)
     reasons.push(
       'Trees draft with the draft model itself, not the oracle: remove the controlled acceptance targets (sweep them separately).',
-    );
-  if (context.deviceCache.length > 0)
-    reasons.push(
-      `Trees gather their cache rows in host memory, and WebGPU keeps the ${context.deviceCache.join(' and ')}'s KV cache on the device: choose cpu (or auto) as its Provider.`,
     );
   if (reasons.length === 0) return null;
   return `Token trees cannot run with these choices. ${reasons.join(' ')} Or remove the trees.`;

@@ -190,12 +190,10 @@ export class SetupState {
   /** why the engine would refuse the token trees with the other choices; null: they run */
   get treeRefusal(): string | null {
     if (this.trees.count === 0) return null;
-    const pair = this.pair;
     return treeRefusal({
       sampling: this.decoding === 'sampling',
       budgets: this.trees.budgets.length > 0,
       acceptance: this.acceptance.length > 0,
-      deviceCache: (['target', 'draft'] as const).filter((role) => pair[role].ep === 'webgpu'),
     });
   }
 
