@@ -12,6 +12,7 @@ import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { providerUnavailable } from '../../src/core/model/executionProvider';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
 import type { KvLocationChoice } from '../../src/shared/decoding';
+import type { EmitEvent } from '../../src/shared/events';
 import { ROOT } from '../support/helpers';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -109,3 +110,51 @@ describe.skipIf(reason !== null)('the tiny llama models’ cache on the device (
     }
   });
 });
+
+/** qwen2 (q/k/v biases, rotate_half) and phi3 (fused qkv and gate_up): the same on the device */
+describe.skipIf(reason !== null).each(['qwen2', 'phi3'])(
+  'the tiny %s models’ cache on the device (WebGPU)',
+  (family) => {
+    const target = join(FAMILIES, `${family}-tiny-target`);
+    const early = join(FAMILIES, `${family}-tiny-early`);
+    let onCpu: ModelPair;
+    let onGpu: ModelPair;
+    beforeAll(async () => {
+      onCpu = await loadPair(target, early);
+      onGpu = await loadPair(target, early, { target: gpu(), draft: gpu() });
+    });
+    afterAll(async () => {
+      await releasePair(onCpu);
+      await releasePair(onGpu);
+    });
+
+    it('the CPU’s tokens and probabilities for K=1..4, crops on the device, no cache copied', async () => {
+      expect(onGpu.target.lm.kvLocation).toBe('device');
+      const opts = { prompt: PROMPT, maxNewTokens: 20, reportProbabilities: true };
+      const base = await new BaselineRun(onCpu, opts).runToEnd();
+      for (const k of [1, 2, 3, 4]) {
+        const emits = async (pair: ModelPair) => {
+          const out: EmitEvent[] = [];
+          for await (const e of new SpeculativeRun(pair, k, opts).events())
+            if (e.type === 'emit') out.push(e);
+          return out;
+        };
+        const [cpu, dev] = [await emits(onCpu), await emits(onGpu)];
+        expect(
+          dev.map((e) => e.tokenId),
+          `K=${k}`,
+        ).toEqual(base.outputTokenIds);
+        expect(dev.map((e) => e.kind)).toEqual(cpu.map((e) => e.kind));
+        // SwiftShader sums in another order than the CPU kernels: up to 6e-4 seen on phi3
+        for (const [i, e] of dev.entries())
+          expect(Math.abs(e.targetProb! - cpu[i]!.targetProb!)).toBeLessThan(2e-3);
+      }
+      const run = await new SpeculativeRun(onGpu, 3, opts).runToEnd();
+      expect(run.metrics.corrections).toBeGreaterThan(0);
+      expect(run.metrics.transfer).toMatchObject({
+        cacheBytesPerPass: 0,
+        draft: { cacheBytesPerPass: 0 },
+      });
+    });
+  },
+);
