@@ -1,5 +1,5 @@
 /**
- * Speculative sampling on the tiny llama models keeps the target's distribution, as
+ * Speculative sampling on the tiny llama, qwen2 and phi3 models keeps the target's distribution, as
  * sampling.test.ts checks on GPT-2: over many seeded runs the first generated token follows the
  * target's own (warped) next-token distribution by a chi-square test (0.1% false alarms), with
  * the early-exit draft (drafts accepted and rejected) and with the own draft (nearly all
@@ -15,33 +15,35 @@ import { chiSquare, chiSquareCritical } from '../support/chiSquare';
 import { ROOT } from '../support/helpers';
 
 const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
-const TARGET = join(FAMILIES, 'llama-tiny-target');
 const PROMPT = 'The old man said';
 const RUNS = 3000;
 // the random llama target is sharp: at temperature 2 its first token spreads over 18 ids
 const PARAMS = { temperature: 2, topK: 0, topP: 1 };
 
 /**
- * name, draft, accepted drafts at least, and why a broken residual cannot be told apart (null:
- * it can): with a draft whose q hardly overlaps p, max(0, p - q) is nearly p itself
+ * family, name, draft, accepted drafts at least, and why a broken residual cannot be told apart
+ * (null: it can): with a draft whose q hardly overlaps p, max(0, p - q) is nearly p itself
  */
-const DRAFTS: Array<[string, string, number, string | null]> = [
-  ['its early exit (drafts accepted and rejected)', 'llama-tiny-early', 100, null],
+const DRAFTS: Array<[string, string, string, number, string | null]> = [
+  ['llama', 'its early exit (drafts accepted and rejected)', 'llama-tiny-early', 100, null],
   [
+    'llama',
     'its own draft (drafts nearly all rejected)',
     'llama-tiny-draft',
     0,
     'this draft hardly overlaps the target: max(0, p - q) is nearly p, a residual drawn from p nearly right',
   ],
+  ['qwen2', 'its early exit (drafts accepted and rejected)', 'qwen2-tiny-early', 100, null],
+  ['phi3', 'its early exit (drafts accepted and rejected)', 'phi3-tiny-early', 100, null],
 ];
 
 describe.each(DRAFTS)(
-  'speculative sampling of the tiny llama target with %s',
-  (_name, draft, minAccepted, noPower) => {
+  'speculative sampling of the tiny %s target with %s',
+  (family, _name, draft, minAccepted, noPower) => {
     let pair: ModelPair;
     let firstTokenDist: Float64Array;
     beforeAll(async () => {
-      pair = await loadPair(TARGET, join(FAMILIES, draft));
+      pair = await loadPair(join(FAMILIES, `${family}-tiny-target`), join(FAMILIES, draft));
       const lm = pair.target.lm;
       lm.reset();
       const logits = await lm.forward(pair.tokenizer.encode(PROMPT));
