@@ -323,57 +323,67 @@ describe('tools/build_standin.py --family llama --tiny', () => {
   });
 });
 
-describe('every draft-length policy, drafter and the repetition controls on the tiny llama pair', () => {
-  let pair: ModelPair;
-  beforeAll(async () => {
-    pair = await loadPair(TARGET, EARLY);
-  });
-  afterAll(() => releasePair(pair));
+describe.each(['llama', 'qwen2', 'phi3'])(
+  'every draft-length policy, drafter and the repetition controls on the tiny %s pair',
+  (family) => {
+    let pair: ModelPair;
+    beforeAll(async () => {
+      pair = await loadPair(
+        join(FAMILIES, `${family}-tiny-target`),
+        join(FAMILIES, `${family}-tiny-early`),
+      );
+    });
+    afterAll(() => releasePair(pair));
 
-  const strategies: Array<[DraftPolicyName, DrafterKind]> = [
-    ['fixed', 'model'],
-    ['heuristic', 'model'],
-    ['confidence', 'model'],
-    ['fixed', 'prompt-lookup'],
-    ['heuristic', 'prompt-lookup'],
-  ];
+    const strategies: Array<[DraftPolicyName, DrafterKind]> = [
+      ['fixed', 'model'],
+      ['heuristic', 'model'],
+      ['confidence', 'model'],
+      ['fixed', 'prompt-lookup'],
+      ['heuristic', 'prompt-lookup'],
+    ];
 
-  it.each(strategies)(
-    '%s policy, %s drafter: the baseline’s output for K = 1, 3, 8',
-    async (policy, drafter) => {
-      for (const prompt of PROMPTS) {
-        const base = await new BaselineRun(pair, { prompt, maxNewTokens: 30 }).runToEnd();
-        for (const k of [1, 3, 8]) {
-          const spec = await collect(
-            new SpeculativeRun(pair, k, { prompt, maxNewTokens: 30, policy, drafter, pMin: 0.5 }),
-          );
-          expect(spec.result.outputTokenIds, `${prompt} K=${k}`).toEqual(base.outputTokenIds);
-          checkEvents(spec.events, spec.result);
-          expect(spec.result.policy).toBe(policy);
-          expect(spec.result.drafter).toBe(drafter);
+    it.each(strategies)(
+      '%s policy, %s drafter: the baseline’s output for K = 1, 3, 8',
+      async (policy, drafter) => {
+        for (const prompt of PROMPTS) {
+          const base = await new BaselineRun(pair, { prompt, maxNewTokens: 30 }).runToEnd();
+          for (const k of [1, 3, 8]) {
+            const spec = await collect(
+              new SpeculativeRun(pair, k, { prompt, maxNewTokens: 30, policy, drafter, pMin: 0.5 }),
+            );
+            expect(spec.result.outputTokenIds, `${prompt} K=${k}`).toEqual(base.outputTokenIds);
+            checkEvents(spec.events, spec.result);
+            expect(spec.result.policy).toBe(policy);
+            expect(spec.result.drafter).toBe(drafter);
+          }
         }
-      }
-    },
-  );
+      },
+    );
 
-  it('under a repetition penalty and a no-repeat n-gram, speculation keeps the baseline’s output', async () => {
-    const repetition = { penalty: 1.3, noRepeatNgram: 2 };
-    for (const prompt of PROMPTS) {
-      const base = await new BaselineRun(pair, { prompt, maxNewTokens: 40, repetition }).runToEnd();
-      const plain = await new BaselineRun(pair, { prompt, maxNewTokens: 40 }).runToEnd();
-      // the controls change this text: they are not a no-op here
-      expect(base.outputTokenIds).not.toEqual(plain.outputTokenIds);
-      for (const k of [1, 4]) {
-        const spec = await new SpeculativeRun(pair, k, {
+    it('under a repetition penalty and a no-repeat n-gram, speculation keeps the baseline’s output', async () => {
+      const repetition = { penalty: 1.3, noRepeatNgram: 2 };
+      for (const prompt of PROMPTS) {
+        const base = await new BaselineRun(pair, {
           prompt,
           maxNewTokens: 40,
           repetition,
         }).runToEnd();
-        expect(spec.outputTokenIds, `${prompt} K=${k}`).toEqual(base.outputTokenIds);
+        const plain = await new BaselineRun(pair, { prompt, maxNewTokens: 40 }).runToEnd();
+        // the controls change this text: they are not a no-op here
+        expect(base.outputTokenIds).not.toEqual(plain.outputTokenIds);
+        for (const k of [1, 4]) {
+          const spec = await new SpeculativeRun(pair, k, {
+            prompt,
+            maxNewTokens: 40,
+            repetition,
+          }).runToEnd();
+          expect(spec.outputTokenIds, `${prompt} K=${k}`).toEqual(base.outputTokenIds);
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
 describe('an input the export declares and the engine does not feed', () => {
   it('is refused at load, by name, with what a llama pass feeds', async (ctx) => {
