@@ -60,6 +60,7 @@ const program = new Command()
   .option('--target <dir>', 'target model folder (ours, or a Hub-layout ONNX folder)')
   .option('--draft <dir>', 'draft model folder')
   .option('--ks <list>', 'draft lengths', '1,2,3,4,5')
+  .option('--verify-ks <list>', 'the K of the verify-cost curve (default: --ks)')
   .option(
     '--q8',
     "8-bit weights: ours on the folders' q8 ONNX file (dynamic quantization), llama.cpp on a Q8_0 export",
@@ -86,6 +87,7 @@ const opts = program.parse().opts<{
   target?: string;
   draft?: string;
   ks: string;
+  verifyKs?: string;
   threadCounts?: string;
   configs: string;
   q8?: boolean;
@@ -151,6 +153,7 @@ const setup = (threads: number, gguf: string): WorkerSetup => ({
   maxNewTokens: Number(opts.maxNewTokens),
   warmupTokens: Number(opts.warmupTokens ?? opts.maxNewTokens),
   ks: opts.ks.split(',').map(Number),
+  verifyKs: (opts.verifyKs ?? opts.ks).split(',').map(Number),
   configs: configs as ReadonlySet<Config>,
 });
 
@@ -165,6 +168,8 @@ async function runWorker(
   args.push(
     '--ks',
     opts.ks,
+    '--verify-ks',
+    opts.verifyKs ?? opts.ks,
     '--configs',
     opts.configs,
     ...(weights === 'f32' ? [] : [`--${weights}`]),

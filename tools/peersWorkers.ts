@@ -49,6 +49,8 @@ export interface WorkerSetup {
   /** tokens of the warm-up runs before the timed ones (the first runs pay for lazy set-up) */
   warmupTokens: number;
   ks: readonly number[];
+  /** the K of the verify-cost curve: a target pass over K + 1 tokens */
+  verifyKs: readonly number[];
   configs: ReadonlySet<Config>;
 }
 
@@ -97,7 +99,7 @@ export async function oursWorker(s: WorkerSetup): Promise<WorkerResult> {
       'prompt lookup',
       await new SpeculativeRun(pair, LOOKUP_K, { ...base, drafter: 'prompt-lookup' }).runToEnd(),
     );
-  const costs = await measureCosts(pair.target.lm, pair.draft!.lm, s.ks);
+  const costs = await measureCosts(pair.target.lm, pair.draft!.lm, s.verifyKs);
   return { ...result, peakRssBytes: peakRss(), costs };
 }
 
@@ -219,7 +221,7 @@ export async function llamaWorker(s: WorkerSetup): Promise<WorkerResult> {
   const targetMs = await passMs(target, 1);
   const draftMs = await passMs(draft, 1);
   const verifyCost: Record<string, number> = {};
-  for (const k of s.ks) verifyCost[String(k)] = (await passMs(target, k + 1)) / targetMs;
+  for (const k of s.verifyKs) verifyCost[String(k)] = (await passMs(target, k + 1)) / targetMs;
   const peakRssBytes = peakRss();
   await target.dispose();
   await draft.dispose();
