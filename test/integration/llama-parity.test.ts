@@ -454,8 +454,9 @@ describe.skipIf(missing !== null)(
             nearTie: Q4_NEAR_TIE,
             prompts: PROMPTS,
           });
+          // every parting is at a near-tie (checked above); how many there are depends on how flat
+          // the distributions are (smollm2-135m: 8 of 10 identical, smollm2-360m: 3 of 10)
           expect(q4.figures.compared).toBeGreaterThanOrEqual(300);
-          expect(q4.figures.sameTokens).toBeGreaterThanOrEqual(7);
         }
       },
       3_600_000,
