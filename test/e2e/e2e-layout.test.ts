@@ -182,6 +182,15 @@ describe.skipIf(missing !== null)(
         `[data-testid="token"][data-kind="rejected"][data-step="${step}"]`,
       );
       expect(await rejectedAt.count()).toBe(0);
+      // the one shared tooltip: what a marker stands for, then a token's details
+      const tooltip = page.getByTestId('token-tooltip');
+      await fold.hover();
+      await expect.poll(() => tooltip.textContent()).toMatch(`${folded} rejected drafts, folded`);
+      const accepted = page.locator('[data-testid="token"][data-kind="accepted"]').first();
+      await accepted.hover();
+      await expect.poll(() => tooltip.textContent()).toMatch(/^\s*Accepted/);
+      expect(await tooltip.textContent()).toMatch(/Token id\s*\d+\s*Step\s*\d+/);
+      await page.screenshot({ path: join(SHOTS, 'token-tooltip.png') });
       await fold.click();
       expect(await rejectedAt.count()).toBe(folded);
       // the prompt stays above the scrolling output
