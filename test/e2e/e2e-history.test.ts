@@ -61,8 +61,9 @@ describe.skipIf(missing !== null)(
       expect(text).toContain('4 runs');
       expect(text).toContain('finished');
       expect(text).toContain('“Artificial intelligence is rapidly transforming our world by”');
+      // the card says the verdict's own words; on a loaded machine one run each may beat nothing
       expect(await newest.getByTestId('history-best').textContent()).toMatch(
-        /^(best|fastest) K=[134], \d+\.\d\dx/,
+        /^((best|fastest) K=[134], \d+\.\d\dx|none beat the baseline \(fastest K=[134], \d+\.\d\dx\))/,
       );
       expect(await newest.getByTestId('history-title').textContent()).toMatch(/^Sweep of /);
     });
