@@ -86,7 +86,10 @@ describe.skipIf(missing !== null)(
       const promptRows = page.getByTestId('prompt-row');
       expect(await promptRows.count()).toBe(2);
       expect(await promptRows.first().textContent()).toContain('The old man walked');
-      expect(await page.getByTestId('prompt-best').first().textContent()).toMatch(/K=\d/);
+      // one run per prompt on a loaded machine may beat nothing: the cell then says so in words
+      expect(await page.getByTestId('prompt-best').first().textContent()).toMatch(
+        /K=\d|none beat the baseline/,
+      );
 
       await page.getByTestId('results-table').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(SHOTS, 'strategies.png'), fullPage: true });
