@@ -5,7 +5,6 @@
  */
 import type { RunRow } from '../shared/protocol';
 import { predictFromSweep, type SweepTheory } from '../results/theory';
-import { addRankCounts, emptyRankCounts, type RankCounts } from '../results/treeTheory';
 import type { ModelPair } from '../core/model/pair';
 import { measureCosts, type PairCosts } from '../core/experiment/costRatio';
 import { pairProviders, runRecord } from './runRows';
@@ -38,27 +37,14 @@ export async function runExperiment(
 ): Promise<ExperimentResult> {
   const providers = pairProviders(pair);
   const rows: RunRow[] = [];
-  // a tree run's acceptance by draft rank, counted from its verify events (the theory's input)
-  const ranks = new Map<string, RankCounts>();
+  // a tree run's acceptance by draft rank comes with it (observed beside its loop, runStats.ts)
   const result = await runSweep(
     pair,
     config,
     {
       ...hooks,
-      onEvent: (event) => {
-        if (event.type === 'verify' && event.tree) {
-          const counts = ranks.get(event.runId) ?? emptyRankCounts();
-          addRankCounts(counts, event.tree.nodes);
-          ranks.set(event.runId, counts);
-        }
-        return hooks.onEvent?.(event);
-      },
       onRunEnd: (run) => {
-        const record = runRecord(run, providers);
-        const counts = ranks.get(run.runId);
-        ranks.delete(run.runId);
-        const row: RunRow =
-          record.tree && counts ? { ...record, tree: { ...record.tree, ranks: counts } } : record;
+        const row = runRecord(run, providers);
         rows.push(row);
         hooks.onRunEnd?.(run, row);
       },

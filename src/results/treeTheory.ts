@@ -3,49 +3,11 @@
  * 3rd... choice (Sequoia's depth-independent model: a child of rank r is accepted with p_r given
  * its parent was and its earlier siblings were not), and Sequoia's best static tree for a budget.
  */
-import type { TreeNodeEvent } from '../shared/events';
+import { addRankCounts, emptyRankCounts, type RankCounts } from '../shared/treeRanks';
 import { MAX_TREE_DEPTH, type TreeShape } from '../shared/treeShape';
 
-/**
- * Acceptance by draft rank, as counts: `tested[r]` positions where the draft's (r+1)-th choice was
- * checked because its earlier siblings were rejected, `accepted[r]` those where it was the
- * target's token.
- */
-export interface RankCounts {
-  tested: number[];
-  accepted: number[];
-}
-
-export function emptyRankCounts(): RankCounts {
-  return { tested: [], accepted: [] };
-}
-
-/**
- * Add one verified tree (a verify event's nodes) to the counts. A node's rank is its place among
- * its siblings: the drafters add children in the draft's order, greedy first. At every node the
- * walk reached (the root, then each accepted node) its children are tested in rank order up to
- * the one the target chose; a walk that ends at a leaf tests nothing more.
- */
-export function addRankCounts(
-  counts: RankCounts,
-  nodes: readonly Pick<TreeNodeEvent, 'parent' | 'verdict'>[],
-): void {
-  const children = new Map<number, number[]>();
-  nodes.forEach((node, i) => {
-    const list = children.get(node.parent);
-    if (list) list.push(i);
-    else children.set(node.parent, [i]);
-  });
-  for (const siblings of children.values()) {
-    if (siblings.every((i) => nodes[i]!.verdict === 'unchecked')) continue;
-    for (const [rank, i] of siblings.entries()) {
-      const accepted = nodes[i]!.verdict === 'accepted';
-      counts.tested[rank] = (counts.tested[rank] ?? 0) + 1;
-      counts.accepted[rank] = (counts.accepted[rank] ?? 0) + (accepted ? 1 : 0);
-      if (accepted) break;
-    }
-  }
-}
+// counted beside every tree run (src/shared/treeRanks.ts); read here
+export { addRankCounts, emptyRankCounts, type RankCounts };
 
 /** counts summed (runs of several trees pool into one picture of the pair) */
 export function sumRankCounts(all: readonly RankCounts[]): RankCounts {

@@ -2,9 +2,12 @@
  * A run's counts, observed from the events its loop emits (as vLLM's spec-decode metrics and
  * llama.cpp's speculative counters sit beside the loop) instead of counted inside it: new tokens
  * by kind, drafted and accepted tokens, tokens drafted per step, acceptance by position, the
- * accepted count of each verification step and the drafts the target actually tested.
+ * accepted count of each verification step and the drafts the target actually tested; for token
+ * trees, acceptance by draft rank, so every TreeRun user (a sweep, the app's step-by-step run)
+ * gets it.
  */
 import type { EngineEvent, RunMetrics } from '../../shared/events';
+import { addRankCounts, emptyRankCounts, type RankCounts } from '../../shared/treeRanks';
 
 /** the part of RunMetrics that is counted from events (the rest comes from the models) */
 export type RunCounts = Pick<
@@ -37,6 +40,8 @@ export class RunStats {
   private readonly acceptedPerStep: number[] = [];
   /** drafts the verifier decided on (accepted or rejected), not those after a rejection */
   private tested = 0;
+  /** token trees: acceptance by draft rank; null until a tree is verified */
+  private ranks: RankCounts | null = null;
 
   observe(event: EngineEvent): void {
     switch (event.type) {
@@ -55,6 +60,7 @@ export class RunStats {
           // a tree's position is its depth: drafted there when the tree reached it, accepted
           // when the accepted path did
           const nodes = event.tree.nodes;
+          addRankCounts((this.ranks ??= emptyRankCounts()), nodes);
           const depth = nodes.reduce((d, node) => Math.max(d, node.depth), 0);
           for (let i = 0; i < depth; i++) this.draftedAt[i] = (this.draftedAt[i] ?? 0) + 1;
           for (const node of nodes) {
@@ -112,6 +118,16 @@ export class RunStats {
    */
   draftTokensTested(): number {
     return this.tested;
+  }
+
+  /**
+   * Token trees: at each draft rank, the positions where that choice was tested and where it was
+   * the target's token (src/shared/treeRanks.ts); null when no tree was verified.
+   */
+  rankCounts(): RankCounts | null {
+    return this.ranks
+      ? { tested: [...this.ranks.tested], accepted: [...this.ranks.accepted] }
+      : null;
   }
 
   /** share of steps whose i-th drafted token was accepted, for i = 0, 1, ... */

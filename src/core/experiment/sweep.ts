@@ -39,6 +39,7 @@ import {
   checkOracleCompatible,
   DRAFTER_REGISTRY,
 } from '../decoding/strategies/registry';
+import { treeAcceptanceProblem } from '../../shared/treeAcceptance';
 import { SpecDecError } from '../errors';
 import type { ModelPair, PairFit } from '../model/pair';
 
@@ -65,7 +66,7 @@ export interface SweepConfig {
   /**
    * Controlled acceptance: every speculative configuration runs once per target A, the oracle
    * drafter replacing the draft model's proposals from the baseline of the same repeat and prompt
-   * (absent: real drafting)
+   * (a tree's, the tree oracle choosing each node's children by rank); absent: real drafting
    */
   acceptance?: number[];
   /**
@@ -179,7 +180,10 @@ export function checkSweepSettings(config: SweepConfig): void {
   checkMaxNewTokens(config.maxNewTokens);
 }
 
-/** Trees draft with the draft model (real drafting only); a node budget runs greedy only. */
+/**
+ * Trees draft with the draft model; a node budget runs greedy only; under controlled acceptance,
+ * greedy static shapes only (src/shared/treeAcceptance.ts).
+ */
 function checkTrees(config: SweepConfig): void {
   const trees = config.trees ?? [];
   const budgets = config.treeBudgets ?? [];
@@ -200,11 +204,13 @@ function checkTrees(config: SweepConfig): void {
   }
   if (config.sampling && budgets.length > 0)
     throw new SpecDecError('BAD_ARGUMENT', TREE_BUDGET_SAMPLING_REFUSAL, ['temperature']);
-  if (config.acceptance)
-    throw new SpecDecError(
-      'BAD_ARGUMENT',
-      'Token trees draft with the draft model itself: run them without --acceptance.',
-    );
+  if (config.acceptance) {
+    const refusal = treeAcceptanceProblem({
+      sampling: config.sampling !== undefined,
+      budgets: budgets.length > 0,
+    });
+    if (refusal) throw new SpecDecError('BAD_ARGUMENT', refusal);
+  }
 }
 
 /**
@@ -276,16 +282,19 @@ export async function runSweep(
     ...(config.treeBudgets ?? []).map((budget) => ({ budget })),
   ];
   let masked = false;
-  for (const verify of trees.length > 0 ? (config.treeVerify ?? ['auto']) : []) {
-    for (const tree of trees) {
-      // what the pair cannot run (a graph without batch rows, a way the target cannot verify) is
-      // refused before any run, not midway
-      const options = { prompt: '', maxNewTokens: 1, ...tree, verify };
-      checkTreeRun(pair, options);
-      if (verifyMode(pair, options) === 'mask') masked = true;
-      const k = 'shape' in tree ? tree.shape.length : Math.min(tree.budget, MAX_TREE_DEPTH);
-      const chain = { k, policy: 'fixed', drafter: 'model', acceptance: null } as const;
-      plan.push({ mode: 'speculative', ...chain, tree: { ...tree, verify } });
+  // under controlled acceptance every tree runs at each target, as the chains do
+  for (const acceptance of trees.length > 0 ? (config.acceptance ?? [null]) : []) {
+    for (const verify of config.treeVerify ?? ['auto']) {
+      for (const tree of trees) {
+        // what the pair cannot run (a graph without batch rows, a way the target cannot verify)
+        // is refused before any run, not midway
+        const options = { prompt: '', maxNewTokens: 1, ...tree, verify };
+        checkTreeRun(pair, options);
+        if (verifyMode(pair, options) === 'mask') masked = true;
+        const k = 'shape' in tree ? tree.shape.length : Math.min(tree.budget, MAX_TREE_DEPTH);
+        const chain = { k, policy: 'fixed', drafter: 'model', acceptance } as const;
+        plan.push({ mode: 'speculative', ...chain, tree: { ...tree, verify } });
+      }
     }
   }
   // the target's graph with a tree mask is a second session: opened now, not inside a timed run
@@ -309,22 +318,18 @@ export async function runSweep(
       ...(config.repetition ? { repetition: config.repetition } : {}),
       ...(withSignal && signal ? { signal } : {}),
     };
-    if (p.tree) return new TreeRun(pair, { ...options, ...p.tree });
+    const oracle =
+      p.acceptance !== null
+        ? { oracle: { acceptance: p.acceptance, baselineTokenIds: truth!.outputTokenIds, seed } }
+        : {};
+    if (p.tree) return new TreeRun(pair, { ...options, ...p.tree, ...oracle });
     if (p.mode === 'speculative') {
       return new SpeculativeRun(pair, p.k!, {
         ...options,
         policy: p.policy!,
         drafter: p.drafter!,
         ...(config.pMin !== undefined ? { pMin: config.pMin } : {}),
-        ...(p.acceptance !== null
-          ? {
-              oracle: {
-                acceptance: p.acceptance,
-                baselineTokenIds: truth!.outputTokenIds,
-                seed,
-              },
-            }
-          : {}),
+        ...oracle,
       });
     }
     return new BaselineRun(pair, options, p.mode === 'baseline');

@@ -5,7 +5,9 @@
  * tree holds the chain; sampled, b distinct draws from the draft's warped distribution, without
  * replacement (treeSampling.ts). A node budget (`--tree-budget N`, EAGLE-2's dynamic tree): the
  * N nodes whose paths have the highest product of draft probabilities (dynamicTree.ts). Under the
- * repetition controls every row is processed with its own path as a chain's draft rows are.
+ * repetition controls every row is processed with its own path as a chain's draft rows are. Under
+ * controlled acceptance (static shapes, greedy) the oracle picks each node's children from the
+ * draft's ranking (treeOracle.ts); the passes are the same.
  */
 import { logSumExp, topK } from '../../model/argmax';
 import type { OnnxCausalLM } from '../../model/causalLm';
@@ -15,6 +17,7 @@ import { applyRepetition, type RepetitionParams } from '../repetition';
 import { warp } from '../sampling';
 import { BudgetGrowth } from './dynamicTree';
 import { TokenTree } from './tokenTree';
+import type { TreeOracle } from './treeOracle';
 import { drawWithoutReplacement, type TreeSampler } from './treeSampling';
 
 /** what to draft: a static shape, or a node budget */
@@ -44,6 +47,8 @@ export class TreeDrafter {
     private readonly repetition: RepetitionParams | null = null,
     /** sampled trees: each node's children drawn without replacement (static shapes only) */
     private readonly sampler: TreeSampler | null = null,
+    /** controlled acceptance: the oracle places the target's token among a node's children */
+    private readonly oracle: TreeOracle | null = null,
   ) {}
 
   /**
@@ -61,6 +66,7 @@ export class TreeDrafter {
     this.rowPaths = [[]];
     const root: Frontier = { paths: [[]], logits, rows: [logits.rows - 1] };
     this.context = context;
+    this.oracle?.follow(context);
     return 'shape' in plan
       ? this.grow(root, plan.shape, depth, withProbs)
       : this.growBudget(root, plan.budget, depth);
@@ -73,10 +79,14 @@ export class TreeDrafter {
     return row;
   }
 
-  /** a node's `count` children: its top tokens, or sampled, distinct draws (recorded in the tree) */
+  /**
+   * a node's `count` children (`path`: its tokens after the context): its top tokens, the
+   * oracle's choice from its ranking, or sampled, distinct draws (recorded in the tree)
+   */
   private pick(
     tree: TokenTree,
     parent: number,
+    path: readonly number[],
     scores: Float32Array,
     count: number,
     withProbs: boolean,
@@ -90,7 +100,17 @@ export class TreeDrafter {
       }));
     }
     const lse = withProbs ? logSumExp(scores) : 0;
-    return topK(scores, count).map((token) => ({
+    // the oracle's wrong siblings are the draft's next best that are neither the target's token
+    // nor an end of text: one more than asked, and one for each end-of-text id, always suffice
+    const chosen = this.oracle
+      ? this.oracle.children(
+          this.context,
+          path,
+          topK(scores, count + 1 + this.eosTokenIds.length),
+          count,
+        )
+      : topK(scores, count);
+    return chosen.map((token) => ({
       token,
       prob: withProbs ? Math.exp(scores[token]! - lse) : null,
     }));
@@ -112,6 +132,7 @@ export class TreeDrafter {
         for (const { token, prob } of this.pick(
           tree,
           parent,
+          frontier.paths[i]!,
           this.scores(frontier, i),
           shape[d]!,
           withProbs,

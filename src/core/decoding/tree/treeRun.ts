@@ -6,7 +6,10 @@
  * own token after it are emitted, and both caches keep only the accepted path, so the next step
  * starts where a chain would. Greedy, the walk follows the target's argmax (treeWalk.ts); sampled
  * (static shapes), recursive rejection sampling over children drawn without replacement
- * (treeSampling.ts); either under the repetition controls, each row with its own path.
+ * (treeSampling.ts); either under the repetition controls, each row with its own path. Under
+ * controlled acceptance (greedy static shapes) the oracle chooses each node's children from the
+ * draft's ranking (treeOracle.ts). The counts, acceptance by draft rank among them, are observed
+ * from the events (runStats.ts).
  */
 import type { EngineEvent, TreeVerifyMode } from '../../../shared/events';
 import {
@@ -15,14 +18,18 @@ import {
   treeShapeProblem,
   type TreeShape,
 } from '../../../shared/treeShape';
+import { treeAcceptanceProblem } from '../../../shared/treeAcceptance';
 import { SpecDecError } from '../../errors';
 import type { ModelPair } from '../../model/pair';
 import { DecodeRun, type RunDetails, type RunOptions } from '../decodeRun';
 import { applyRepetition } from '../repetition';
-import { sample, warp } from '../sampling';
+import { sample, seededRandom, warp } from '../sampling';
+import type { OracleSettings } from '../strategies/drafters/oracleDrafter';
+import { checkAcceptance } from '../strategies/registry';
 import { MaskTreeVerifier } from './maskVerifier';
 import { RowsTreeVerifier } from './rowsVerifier';
 import { TreeDrafter, type TreePlan } from './treeDrafter';
+import { TreeOracle } from './treeOracle';
 import { sampledWalker, type ResidualUpdate, type TreeSampler } from './treeSampling';
 import { greedyWalker, withRepetition } from './treeWalk';
 
@@ -35,6 +42,11 @@ export interface TreeRunOptions extends RunOptions {
   verify?: TreeVerifyChoice;
   /** sampling: the target's distribution after a rejection; only the statistical test replaces it */
   residual?: ResidualUpdate;
+  /**
+   * controlled acceptance (greedy static shapes): the target's token among a node's children by
+   * the tree oracle's rank rule (src/shared/treeAcceptance.ts), from this baseline, seeded
+   */
+  oracle?: OracleSettings;
 }
 
 export type TreeVerifyChoice = TreeVerifyMode | 'auto';
@@ -55,6 +67,14 @@ export function checkTreeRun(pair: ModelPair, options: TreeRunOptions): void {
     );
   if (options.sampling && budget !== undefined)
     throw new SpecDecError('BAD_ARGUMENT', TREE_BUDGET_SAMPLING_REFUSAL, ['temperature']);
+  if (options.oracle) {
+    checkAcceptance(options.oracle.acceptance);
+    const refusal = treeAcceptanceProblem({
+      sampling: options.sampling !== undefined,
+      budgets: budget !== undefined,
+    });
+    if (refusal) throw new SpecDecError('BAD_ARGUMENT', refusal);
+  }
   if (!pair.draft) throw new SpecDecError('BAD_ARGUMENT', 'A token tree needs a draft model.');
   for (const [role, lm] of [
     ['target', pair.target.lm],
@@ -76,7 +96,7 @@ export function verifyMode(pair: ModelPair, options: TreeRunOptions): TreeVerify
   if (choice === 'mask' && !mask)
     throw new SpecDecError(
       'BAD_ARGUMENT',
-      `The target runs the ${pair.target.lm.graph} graph, whose attention takes no tree mask (only the fused GPT-2 rebuild on the CPU provider does). Verify the tree as rows (--tree-verify rows or auto).`,
+      `The target cannot verify a tree in one pass under its mask: ${pair.target.lm.treeMaskNote}. Verify the tree as rows (--tree-verify rows or auto).`,
     );
   return choice === 'auto' ? (mask ? 'mask' : 'rows') : choice;
 }
@@ -96,6 +116,9 @@ export class TreeRun extends DecodeRun {
   private readonly gap = new Float64Array(1);
   /** sampled runs: the warp and the run's seeded random source, shared by drafter and walk */
   private readonly sampler: TreeSampler | null;
+  /** controlled acceptance: the oracle choosing children; null for real drafting */
+  private readonly oracle: TreeOracle | null;
+  private readonly acceptanceTarget: number | null;
 
   constructor(pair: ModelPair, options: TreeRunOptions) {
     checkTreeRun(pair, options);
@@ -112,7 +135,24 @@ export class TreeRun extends DecodeRun {
           ...(options.residual ? { residual: options.residual } : {}),
         }
       : null;
-    this.drafter = new TreeDrafter(pair.draft!.lm, pair.eosTokenIds, this.repetition, this.sampler);
+    const { oracle } = options;
+    this.acceptanceTarget = oracle?.acceptance ?? null;
+    this.oracle = oracle
+      ? new TreeOracle({
+          acceptance: oracle.acceptance,
+          reference: [...this.promptTokenIds, ...oracle.baselineTokenIds],
+          // its own draws, as the chain oracle's: a 1-wide tree draws exactly as a chain does
+          random: seededRandom(oracle.seed),
+          endsText: (id) => pair.eosTokenIds.includes(id),
+        })
+      : null;
+    this.drafter = new TreeDrafter(
+      pair.draft!.lm,
+      pair.eosTokenIds,
+      this.repetition,
+      this.sampler,
+      this.oracle,
+    );
     const walk = this.sampler
       ? sampledWalker(this.sampler, this.reportProbabilities)
       : greedyWalker(this.reportProbabilities);
@@ -125,18 +165,21 @@ export class TreeRun extends DecodeRun {
 
   protected override details(): RunDetails {
     const nodesPerStep = this.stats.kPerStep();
+    const ranks = this.stats.rankCounts();
     return {
       policy: 'fixed',
       drafter: 'model',
       kPerStep: nodesPerStep,
       acceptanceByPosition: this.stats.acceptanceByPosition(),
-      acceptanceTarget: null,
+      acceptanceTarget: this.acceptanceTarget,
+      draftModelAgreement: this.oracle?.draftModelAgreement() ?? null,
       acceptedPerStepHistogram: this.stats.acceptedPerStepHistogram(this.k ?? 0),
       draftTokensTested: this.stats.draftTokensTested(),
       tree: {
         ...('shape' in this.plan ? { shape: [...this.plan.shape] } : { budget: this.plan.budget }),
         verify: this.verifier.mode,
         nodesPerStep,
+        ...(ranks ? { ranks } : {}),
       },
     };
   }
