@@ -279,15 +279,25 @@ describe.each(['llama', 'qwen2', 'phi3'])('token trees on the %s stand-ins', (fa
   });
   afterAll(() => releasePair(pair));
 
-  it('every shape is lossless and never costs more passes', async () => {
-    await checkShapes(pair, PROMPTS[0]!, 30, ['rows']);
-    await checkBudgets(pair, PROMPTS[0]!, 30, ['rows']);
-    // no rebuild of this family takes a mask: auto verifies as rows, and mask is refused
-    const prompt = PROMPTS[0]!;
+  it('every shape is lossless and never costs more passes, under the mask and as rows', async () => {
+    await checkShapes(pair, PROMPTS[0]!, 30, ['mask', 'rows']);
+    await checkBudgets(pair, PROMPTS[0]!, 30, ['mask', 'rows']);
+  });
+
+  it('verifies each tree in one target pass under the export attention, as many as rows', async () => {
+    // the export takes the mask before its attention's Softmax (treeMaskGraph.ts): auto uses it
+    const prompt = PROMPTS[2]!;
+    const run = (verify: TreeVerifyMode): Promise<RunResult> =>
+      new TreeRun(pair, { prompt, maxNewTokens: 24, shape: [3, 2, 1], verify }).runToEnd();
+    const mask = await run('mask');
+    const rows = await run('rows');
     const auto = await new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1] }).runToEnd();
-    expect(auto.tree?.verify).toBe('rows');
-    expect(
-      () => new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1], verify: 'mask' }),
-    ).toThrow(/takes no tree mask.*--tree-verify rows/);
+    expect(pair.target.lm.graph).toBe('exported');
+    expect(auto.tree?.verify).toBe('mask');
+    expect(mask.tree?.verify).toBe('mask');
+    expect(mask.outputTokenIds).toEqual(rows.outputTokenIds);
+    // one target pass per tree step (the first feeds the prompt with its tree)
+    expect(mask.metrics.targetPasses).toBe(mask.kPerStep.length);
+    expect(mask.metrics.targetPasses).toBe(rows.metrics.targetPasses);
   });
 });

@@ -30,12 +30,12 @@ import { halfsToFloats } from './float16';
 import { KvCache, kvLocationFor, type CacheType } from './kvCache';
 import { Logits, type GreedyRead } from './logits';
 import { modelSessionOptions, openModelSession } from './modelSession';
-import { createSession } from './executionProvider';
 import { readFileSync } from 'node:fs';
 import type { ModelFolder } from './modelFolder';
 import { PassFeeds } from './passFeeds';
 import { byteSize, PassTimer } from './passTiming';
 import { chooseGraph } from './rebuiltGraph';
+import { openTreeMaskSession, treeMaskGraph, treeMaskProblem } from './treeMaskSession';
 
 // the loops, the CLI and the tests take the pass result and the cache location from the model
 export { Logits, kvLocationFor, type GreedyRead };
@@ -75,6 +75,8 @@ export class OnnxCausalLM {
   private readonly feeds: PassFeeds;
   /** the rebuild with a tree_bias input, opened for the first token tree verified under a mask */
   private treeSession: ort.InferenceSession | null = null;
+  /** why the tree-mask graph does not build (null: it does), found on first asking */
+  private treeMask: string | null | undefined = undefined;
 
   private constructor(
     readonly folder: ModelFolder,
@@ -295,25 +297,46 @@ export class OnnxCausalLM {
   }
 
   /**
-   * whether a token tree can be verified here in one pass under its mask: the fused rebuild (its
-   * attention takes a bias) with the cache in host memory
+   * whether a token tree can be verified here in one pass under its mask: on the CPU provider
+   * with the cache in host memory, in the fused rebuild's tree_bias variant or the export with
+   * the bias added to its attention (treeMaskSession.ts)
    */
   get takesTreeMask(): boolean {
-    const { rebuild } = architectureOf(this.folder.config.modelType);
-    return this.graph === 'fused' && !this.device && rebuild !== null;
+    return this.treeMaskNote === null;
+  }
+
+  /** why a token tree cannot be verified here under its mask; null when it can */
+  get treeMaskNote(): string | null {
+    if (this.executionProvider !== 'cpu' || this.device)
+      return `the ${this.executionProvider} provider${this.device ? ' with the cache on the device' : ''} verifies trees as rows`;
+    if (this.treeMask === undefined) {
+      const architecture = architectureOf(this.folder.config.modelType);
+      const problem = treeMaskProblem(this.folder, architecture, this.graph, this.cacheType);
+      this.treeMask = problem && `its graph takes no tree mask: ${problem}`;
+    }
+    return this.treeMask;
+  }
+
+  /** the export's bytes as its session opened them */
+  private exportBytes(): Uint8Array {
+    return readFileSync(this.folder.onnxPath);
   }
 
   /**
-   * Open the rebuild with a tree_bias input (a second session over the same weights), once,
+   * Open the graph with a tree_bias input (a second session over the same weights), once,
    * before anything is timed; forwardTree opens it itself when it was not.
    */
   async prepareTreeMask(): Promise<void> {
     if (this.treeSession || !this.takesTreeMask) return;
-    const { rebuild } = architectureOf(this.folder.config.modelType);
-    const bytes = rebuild!(readFileSync(this.folder.onnxPath), this.folder.config, {
-      treeBias: true,
-    });
-    this.treeSession = await createSession(bytes, 'cpu', modelSessionOptions(this.threads, 'host'));
+    const built = treeMaskGraph(
+      this.folder,
+      architectureOf(this.folder.config.modelType),
+      this.graph,
+      this.cacheType,
+      () => this.exportBytes(),
+    );
+    if ('reason' in built) throw new Error(`prepareTreeMask(): ${built.reason}`);
+    this.treeSession = await openTreeMaskSession(built, modelSessionOptions(this.threads, 'host'));
   }
 
   /**
@@ -328,7 +351,7 @@ export class OnnxCausalLM {
     bias: Float32Array,
   ): Promise<Logits> {
     if (!this.takesTreeMask)
-      throw new Error('forwardTree(): only the fused graph with a host cache takes a tree mask');
+      throw new Error(`forwardTree(): no tree mask here (${this.treeMaskNote})`);
     if (this.kv.batch !== 1) throw new Error('forwardTree(): a one-row cache only');
     await this.prepareTreeMask();
     return this.pass(tokens, 1, undefined, { session: this.treeSession!, positions, bias });

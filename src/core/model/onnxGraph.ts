@@ -176,6 +176,7 @@ export function cropGraph(slots: number, kvHeads: number, headDim: number, type:
 /** TensorProto.DataType */
 export const FLOAT32 = ELEM.float32;
 export const INT64 = ELEM.int64;
+export const FLOAT16 = ELEM.float16;
 
 /** The parts of a decoded ONNX model that fusedGpt2.ts reads (onnx.proto's field names). */
 export interface OnnxTensor {
@@ -265,4 +266,24 @@ export function headGraph(vocab: number | string, type: GraphFloat, width: numbe
       value('rows', ELEM.float32, ['batch', 'rows', width ?? vocab]),
     ],
   });
+}
+
+const NodeProto = schema.lookupType('onnx.NodeProto');
+const ValueInfoProto = schema.lookupType('onnx.ValueInfoProto');
+
+/** One NodeProto's bytes (treeMaskGraph.ts splices nodes into an export's graph). */
+export function encodeNode(n: {
+  opType: string;
+  input: string[];
+  output: string[];
+  /** a Cast's target element type */
+  to?: number;
+}): Uint8Array {
+  const attrs = n.to === undefined ? [] : [{ name: 'to', i: n.to }];
+  return NodeProto.encode(NodeProto.fromObject(node(n.opType, n.input, n.output, attrs))).finish();
+}
+
+/** One ValueInfoProto's bytes: a graph input or output of `elemType` and `dims`. */
+export function encodeValueInfo(name: string, elemType: number, dims: readonly Dim[]): Uint8Array {
+  return ValueInfoProto.encode(ValueInfoProto.fromObject(value(name, elemType, dims))).finish();
 }

@@ -1,0 +1,98 @@
+/**
+ * The graph a token tree is verified in under its mask, for a model on the CPU provider with its
+ * cache in host memory: the fused rebuild's `tree_bias` variant where the model runs the rebuild
+ * (fusedGpt2.ts), and otherwise the export itself with the bias added before each attention's
+ * Softmax (treeMaskGraph.ts), from the bytes the model's own session opened (4-bit products at
+ * the same accuracy level), so a tree's pass computes what a chain's would.
+ */
+import { readFileSync } from 'node:fs';
+import type * as ort from 'onnxruntime-node';
+import { dirname } from 'node:path';
+import type { ModelGraph } from '../../shared/decoding';
+import type { Architecture } from './architectures/architecture';
+import { NotFusable } from './fusedGpt2';
+import { createSession } from './executionProvider';
+import type { CacheType } from './kvCache';
+import type { ModelFolder } from './modelFolder';
+import { FLOAT16, FLOAT32 } from './onnxGraph';
+import { NotMaskable, withTreeBias } from './treeMaskGraph';
+
+const elemTypeOf = (cacheType: CacheType): number => (cacheType === 'float16' ? FLOAT16 : FLOAT32);
+
+/** A graph with a tree_bias input, and the folder its external data is read from. */
+export interface TreeMaskGraph {
+  bytes: Uint8Array;
+  externalDataDir: string;
+}
+
+/**
+ * The tree-mask graph of a model running `graph`; the reason instead when it has none (its trees
+ * then verify as rows).
+ */
+export function treeMaskGraph(
+  folder: ModelFolder,
+  architecture: Architecture,
+  graph: ModelGraph,
+  cacheType: CacheType,
+  /** the export's bytes as the model's own session opened them */
+  exportBytes: () => Uint8Array,
+): TreeMaskGraph | { reason: string } {
+  const externalDataDir = dirname(folder.onnxPath);
+  try {
+    if (graph === 'fused' && architecture.rebuild) {
+      const bytes = architecture.rebuild(readFileSync(folder.onnxPath), folder.config, {
+        treeBias: true,
+      });
+      return { bytes, externalDataDir };
+    }
+    const source = exportBytes();
+    return {
+      bytes: Buffer.concat(withTreeBias(source, folder.config.nLayer, elemTypeOf(cacheType))),
+      externalDataDir,
+    };
+  } catch (err) {
+    if (err instanceof NotMaskable || err instanceof NotFusable) return { reason: err.message };
+    throw err;
+  }
+}
+
+/**
+ * Why a model running `graph` has no tree-mask graph; null when it has one. Reads the file as it
+ * is: a 4-bit rewrite changes no attention.
+ */
+export function treeMaskProblem(
+  folder: ModelFolder,
+  architecture: Architecture,
+  graph: ModelGraph,
+  cacheType: CacheType,
+): string | null {
+  if (graph === 'fused' && architecture.rebuild) return null;
+  try {
+    withTreeBias(readFileSync(folder.onnxPath), folder.config.nLayer, elemTypeOf(cacheType));
+    return null;
+  } catch (err) {
+    if (err instanceof NotMaskable) return err.message;
+    throw err;
+  }
+}
+
+/**
+ * The tree-mask graph's CPU session under the model's own options; a graph opened from bytes
+ * reads its external data (`model.onnx_data`...) from the export's folder.
+ */
+export function openTreeMaskSession(
+  graph: TreeMaskGraph,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  const extra = (options.extra ?? {}) as Record<string, Record<string, unknown>>;
+  return createSession(graph.bytes, 'cpu', {
+    ...options,
+    extra: {
+      ...extra,
+      session: {
+        ...extra.session,
+        model_external_initializers_file_folder_path: graph.externalDataDir,
+      },
+    },
+  });
+}
