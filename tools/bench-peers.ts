@@ -18,7 +18,9 @@
  *   kernels' speed and the loop's overhead can be told apart;
  *
  * and for each engine its load time, peak memory, one-token pass of target and draft, c and the
- * verify-cost curve. Every speculative run is checked to give its engine's target-only text, and
+ * verify-cost curve. With `--q4`, ours runs once per `--q4-compute` mode (default both: int8
+ * activations and the file's float32 products), each its own worker process in the same repeat,
+ * so the two modes stand side by side against llama.cpp's Q4_0. Every speculative run is checked to give its engine's target-only text, and
  * llama.cpp's target-only text is compared with ours.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { catalogPair, PAIR_NAMES } from '../src/shared/catalogPairs';
 import { median } from '../src/shared/stats';
-import { printReport, type PeersReport } from './peersReport';
+import { printReport, type EngineCosts, type PeersReport } from './peersReport';
 import {
   CONFIGS,
   EXPORTED_ROW,
@@ -69,6 +71,11 @@ const program = new Command()
     '--q4',
     '4-bit weights: ours on onnx/model_q4.onnx (MatMulNBits), llama.cpp on its Q4_0 export of the same 4-bit blocks',
   )
+  .option(
+    '--q4-compute <list>',
+    "with --q4: how our CPU provider computes the 4-bit products, each mode its own column: int8 (activations rounded to 8 bits, accuracy_level 4), exported (the file's float32 products)",
+    'int8,exported',
+  )
   .option('--thread-counts <list>', 'thread counts to measure (default: 1 and the core count)')
   .option('--configs <list>', `rows to run (${CONFIGS.join(',')})`, CONFIGS.join(','))
   .option('--worker <engine>', '(internal) run one repeat of one engine: ours or llama')
@@ -92,6 +99,7 @@ const opts = program.parse().opts<{
   configs: string;
   q8?: boolean;
   q4?: boolean;
+  q4Compute: string;
 }>();
 
 function fail(message: string): never {
@@ -128,6 +136,17 @@ if (opts.q4 && opts.q8) fail('--q4 and --q8: pick one.');
 const { target: TARGET, draft: DRAFT } = folders();
 const weights = opts.q4 ? 'q4' : opts.q8 ? 'q8' : 'f32';
 const configs = new Set(opts.configs.split(',').map((c) => c.trim()));
+type Q4Mode = 'int8' | 'exported';
+/** our worker's runs: one per --q4-compute mode with --q4 (null: no 4-bit products to choose) */
+const oursModes: Array<Q4Mode | null> = opts.q4
+  ? [...new Set(opts.q4Compute.split(',').map((m) => m.trim()))].map((m) =>
+      m === 'int8' || m === 'exported'
+        ? m
+        : fail(`--q4-compute ${m}: one of int8, exported (a comma-separated list).`),
+    )
+  : [null];
+if (opts.worker && opts.q4 && oursModes.length !== 1)
+  fail('(internal) a worker runs one --q4-compute mode');
 for (const c of configs)
   if (!(CONFIGS as readonly string[]).includes(c))
     fail(`--configs ${c}: one of ${CONFIGS.join(', ')}.`);
@@ -155,14 +174,17 @@ const setup = (threads: number, gguf: string): WorkerSetup => ({
   ks: opts.ks.split(',').map(Number),
   verifyKs: (opts.verifyKs ?? opts.ks).split(',').map(Number),
   configs: configs as ReadonlySet<Config>,
+  q4Compute: oursModes[0]!,
 });
 
 async function runWorker(
   engine: 'ours' | 'llama',
   threads: number,
   gguf: string,
+  q4Mode: Q4Mode | null = null,
 ): Promise<WorkerResult> {
   const args = ['--worker', engine, '--threads', String(threads), '--gguf', gguf];
+  if (q4Mode) args.push('--q4-compute', q4Mode);
   args.push('--max-new-tokens', opts.maxNewTokens, '--target', TARGET, '--draft', DRAFT);
   args.push('--warmup-tokens', opts.warmupTokens ?? opts.maxNewTokens);
   args.push(
@@ -231,47 +253,56 @@ if (opts.worker) {
   const repeats = Number(opts.repeats);
   const N = Number(opts.maxNewTokens);
   const report: PeersReport['report'] = [];
+  // what each of our modes' target ran its 4-bit products in, as the worker's model reports it
+  const ran: Array<string | null> = oursModes.map(() => null);
   for (const threads of threadCounts) {
-    const ours: WorkerResult[] = [];
+    // ours[m]: our worker's repeats in mode m (one mode unless --q4 compares them)
+    const ours: WorkerResult[][] = oursModes.map(() => []);
     const llama: WorkerResult[] = [];
     for (let r = 0; r < repeats; r++) {
       process.stderr.write(`threads ${threads}, repeat ${r + 1}/${repeats}\n`);
-      ours.push(await runWorker('ours', threads, gguf));
+      for (const [m, mode] of oursModes.entries())
+        ours[m]!.push(await runWorker('ours', threads, gguf, mode));
       llama.push(await runWorker('llama', threads, gguf));
     }
-    const rowsOf = [...new Set([...Object.keys(ours[0]!.times), ...Object.keys(llama[0]!.times)])];
+    const rowsOf = [
+      ...new Set([
+        ...ours.flatMap((o) => Object.keys(o[0]!.times)),
+        ...Object.keys(llama[0]!.times),
+      ]),
+    ];
+    ours.forEach((o, m) => (ran[m] = o[0]!.q4Compute ?? null));
     const own = (x: WorkerResult): number[] => x.tokens['target only']!;
+    const tps = (rs: WorkerResult[], key: string): number | null =>
+      rs[0]!.times[key] === undefined ? null : N / median(rs.map((x) => x.times[key]!));
     report.push({
       threads,
-      enginesAgreeTokens: agreeing(own(ours[0]!), own(llama[0]!)),
-      newTokens: own(ours[0]!).length,
-      costs: {
-        ours: medianCosts(ours),
-        llama: medianCosts(llama),
-      },
+      enginesAgreeTokens: ours.map((o) => agreeing(own(o[0]!), own(llama[0]!))),
+      newTokens: own(llama[0]!).length,
+      costs: { ours: ours.map((o) => medianCosts(o)), llama: medianCosts(llama) },
       rows: rowsOf.map((config) => {
         // the exported-graph row is ours only: it is set against llama.cpp's target only
         const theirs = config === EXPORTED_ROW ? 'target only' : config;
-        const tps = (rs: WorkerResult[], key: string): number | null =>
-          rs[0]!.times[key] === undefined ? null : N / median(rs.map((x) => x.times[key]!));
-        const o = tps(ours, config);
         const l = tps(llama, theirs);
-        // machine drift moves both engines of one repeat alike: a repeat's own ratio cancels it
-        const perRepeat =
-          o !== null && l !== null
-            ? median(ours.map((x, r) => llama[r]!.times[theirs]! / x.times[config]!))
-            : null;
-        // lossless: each engine's runs give its own target-only text
-        const lossless = [...ours, ...llama].every(
-          (x) => x.tokens[config] === undefined || sameTokens(x.tokens[config]!, own(x)),
-        );
         return {
           config,
-          oursTps: o,
           llamaTps: l,
-          ratio: o !== null && l !== null ? o / l : null,
-          ratioPerRepeat: perRepeat,
-          lossless,
+          ours: ours.map((rs) => {
+            const o = tps(rs, config);
+            return {
+              tps: o,
+              ratio: o !== null && l !== null ? o / l : null,
+              // machine drift moves both engines of one repeat alike: a repeat's own ratio cancels it
+              ratioPerRepeat:
+                o !== null && l !== null
+                  ? median(rs.map((x, r) => llama[r]!.times[theirs]! / x.times[config]!))
+                  : null,
+            };
+          }),
+          // lossless: each engine's runs (each of our modes) give their own target-only text
+          lossless: [...ours.flat(), ...llama].every(
+            (x) => x.tokens[config] === undefined || sameTokens(x.tokens[config]!, own(x)),
+          ),
         };
       }),
     });
@@ -287,6 +318,8 @@ if (opts.worker) {
       machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'} x${cpus().length}, node ${process.version}`,
       pair: `${TARGET} + ${DRAFT} (${files}), greedy, seed prompt`,
       weights,
+      // each of our columns: the mode asked and what the target's 4-bit products ran in
+      ours: oursModes.map((mode, m) => ({ q4Compute: mode, ran: ran[m]! })),
       maxNewTokens: N,
       repeats,
       exportS,
@@ -296,7 +329,7 @@ if (opts.worker) {
   );
 }
 
-function medianCosts(rs: WorkerResult[]): PeersReport['report'][number]['costs']['ours'] {
+function medianCosts(rs: WorkerResult[]): EngineCosts {
   const ks = Object.keys(rs[0]!.costs.verifyCost);
   return {
     loadS: median(rs.map((x) => x.loadS)),

@@ -13,29 +13,41 @@ export interface EngineCosts {
   verifyCost: Record<string, number>;
 }
 
+/** one of our columns: its tokens per second and its ratios to llama.cpp's */
+export interface OursFigures {
+  tps: number | null;
+  ratio: number | null;
+  /** the median over repeats of each repeat's ratio (its two processes ran back to back) */
+  ratioPerRepeat: number | null;
+}
+
 export interface PeersReport {
   date: string;
   machine: string;
   pair: string;
   weights: 'f32' | 'q8' | 'q4';
+  /**
+   * our columns, in order: with --q4 one per --q4-compute mode (int8, exported) and what the
+   * target's 4-bit products ran in (int8, float); otherwise one, with nulls
+   */
+  ours: Array<{ q4Compute: 'int8' | 'exported' | null; ran: string | null }>;
   maxNewTokens: number;
   repeats: number;
   /** seconds tools/export_gguf.py took for each model */
   exportS: Record<string, number>;
   report: Array<{
     threads: number;
-    /** leading tokens llama.cpp's target-only text shares with ours */
-    enginesAgreeTokens: number;
+    /** per column of ours: leading tokens llama.cpp's target-only text shares with ours */
+    enginesAgreeTokens: number[];
     newTokens: number;
-    costs: { ours: EngineCosts; llama: EngineCosts };
+    /** ours: per column */
+    costs: { ours: EngineCosts[]; llama: EngineCosts };
     rows: Array<{
       config: string;
-      oursTps: number | null;
       llamaTps: number | null;
-      ratio: number | null;
-      /** the median over repeats of each repeat's ratio (its two processes ran back to back) */
-      ratioPerRepeat: number | null;
-      /** every run of the row gave its engine's target-only text */
+      /** per column */
+      ours: OursFigures[];
+      /** every run of the row gave its engine's (its mode's) target-only text */
       lossless: boolean;
     }>;
   }>;
@@ -47,11 +59,20 @@ const tps = (v: number | null): string => f(v, v === null ? 0 : v < 10 ? 2 : v <
 const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(2)} GB`;
 const ms = (v: number): string => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
+/** a column of ours by what its 4-bit products ran in ("ours" where there is one column) */
+const columnName = (r: PeersReport, m: number): string => {
+  const col = r.ours[m]!;
+  if (r.ours.length === 1 && !col.q4Compute) return 'ours';
+  const ran = col.ran === 'int8' ? 'int8 act.' : col.ran === 'float' ? 'float32' : col.ran;
+  return `ours ${col.q4Compute ?? ''}${ran ? ` (${ran})` : ''}`.trim();
+};
+
 export function printReport(r: PeersReport, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return;
   }
+  const names = r.ours.map((_, m) => columnName(r, m));
   let text = `SpecDec Studio vs llama.cpp: ${r.date}, ${r.machine}\n${r.pair}; ${r.maxNewTokens} new tokens, medians of ${r.repeats}, each engine in its own process\n`;
   text += `GGUF export: ${Object.entries(r.exportS)
     .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
@@ -60,10 +81,10 @@ export function printReport(r: PeersReport, json: boolean): void {
     const loops = new Table({
       head: [
         `${threads} thread${threads === 1 ? '' : 's'}`,
-        'ours tok/s',
+        ...names.map((n) => `${n} tok/s`),
         'llama.cpp tok/s',
-        'ours / llama.cpp',
-        'per repeat',
+        ...names.map((n) => `${n} / llama.cpp`),
+        ...names.map((n) => `per repeat, ${n}`),
         "= engine's target only",
       ],
       style: { head: [], border: [] },
@@ -71,27 +92,28 @@ export function printReport(r: PeersReport, json: boolean): void {
     for (const row of rows)
       loops.push([
         row.config,
-        tps(row.oursTps),
+        ...row.ours.map((o) => tps(o.tps)),
         tps(row.llamaTps),
-        f(row.ratio, 2),
-        f(row.ratioPerRepeat, 2),
+        ...row.ours.map((o) => f(o.ratio, 2)),
+        ...row.ours.map((o) => f(o.ratioPerRepeat, 2)),
         row.lossless ? 'yes' : 'NO',
       ]);
     text += `${loops.toString()}\n`;
-    text += `llama.cpp's target-only text: ${enginesAgreeTokens === newTokens ? `the same as ours (${newTokens} tokens)` : `ours for its first ${enginesAgreeTokens} of ${newTokens} tokens`}\n`;
-    const ks = Object.keys(costs.ours.verifyCost);
+    for (const [m, agree] of enginesAgreeTokens.entries())
+      text += `llama.cpp's target-only text against ${names[m]}: ${agree === newTokens ? `the same (${newTokens} tokens)` : `the same for its first ${agree} of ${newTokens} tokens`}\n`;
+    const ks = Object.keys(costs.llama.verifyCost);
     const passes = new Table({
-      head: [`${threads} thread${threads === 1 ? '' : 's'}`, 'ours', 'llama.cpp'],
+      head: [`${threads} thread${threads === 1 ? '' : 's'}`, ...names, 'llama.cpp'],
       style: { head: [], border: [] },
     });
-    const both = (label: string, pick: (c: EngineCosts) => string) =>
-      passes.push([label, pick(costs.ours), pick(costs.llama)]);
-    both('load target + draft, s', (c) => c.loadS.toFixed(1));
-    both('peak memory (RSS)', (c) => gb(c.peakRssBytes));
-    both('target pass, 1 token, ms', (c) => ms(c.targetMs));
-    both('draft pass, 1 token, ms', (c) => ms(c.draftMs));
-    both('c', (c) => c.c.toFixed(3));
-    both(`verify cost t(K+1)/t(1), K = ${ks.join(', ')}`, (c) =>
+    const each = (label: string, pick: (c: EngineCosts) => string) =>
+      passes.push([label, ...costs.ours.map(pick), pick(costs.llama)]);
+    each('load target + draft, s', (c) => c.loadS.toFixed(1));
+    each('peak memory (RSS)', (c) => gb(c.peakRssBytes));
+    each('target pass, 1 token, ms', (c) => ms(c.targetMs));
+    each('draft pass, 1 token, ms', (c) => ms(c.draftMs));
+    each('c', (c) => c.c.toFixed(3));
+    each(`verify cost t(K+1)/t(1), K = ${ks.join(', ')}`, (c) =>
       ks.map((k) => (c.verifyCost[k] ?? NaN).toFixed(2)).join(' '),
     );
     text += `${passes.toString()}\n`;

@@ -33,6 +33,8 @@ export interface WorkerResult {
   tokens: Record<string, number[]>;
   /** seconds to load the target and the draft, ready to run */
   loadS: number;
+  /** ours: what the target's 4-bit MatMulNBits products ran in (null: none, or llama.cpp) */
+  q4Compute?: string | null;
   /** the process's peak resident memory (weights read through mmap included), bytes */
   peakRssBytes: number;
   costs: PassCosts;
@@ -52,6 +54,8 @@ export interface WorkerSetup {
   /** the K of the verify-cost curve: a target pass over K + 1 tokens */
   verifyKs: readonly number[];
   configs: ReadonlySet<Config>;
+  /** ours: how the CPU provider computes 4-bit products (--q4-compute; null: the default) */
+  q4Compute: 'int8' | 'exported' | null;
 }
 
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -65,16 +69,22 @@ export async function oursWorker(s: WorkerSetup): Promise<WorkerResult> {
   const { measureCosts } = await import('../src/core/experiment/costRatio');
   const t0 = performance.now();
   // the thread count always named: the engine's default depends on the model's size
+  const q4 = s.q4Compute ? { q4Compute: s.q4Compute } : {};
   const pair = await loadPair(s.target, s.draft, {
-    target: { onnxFile: s.onnxFile(s.target), threads: s.threads },
-    draft: { onnxFile: s.onnxFile(s.draft), threads: s.threads },
+    target: { onnxFile: s.onnxFile(s.target), threads: s.threads, ...q4 },
+    draft: { onnxFile: s.onnxFile(s.draft), threads: s.threads, ...q4 },
   });
   const loadS = (performance.now() - t0) / 1000;
   const base = { prompt: PROMPT, maxNewTokens: s.maxNewTokens };
   const warmup = { ...base, maxNewTokens: s.warmupTokens };
   await new BaselineRun(pair, warmup).runToEnd();
   if (s.configs.has('draft')) await new SpeculativeRun(pair, s.ks[0]!, warmup).runToEnd();
-  const result: Omit<WorkerResult, 'peakRssBytes' | 'costs'> = { times: {}, tokens: {}, loadS };
+  const result: Omit<WorkerResult, 'peakRssBytes' | 'costs'> = {
+    times: {},
+    tokens: {},
+    loadS,
+    q4Compute: pair.target.lm.q4Compute,
+  };
   const record = (key: string, r: { metrics: { timeS: number }; outputTokenIds: number[] }) => {
     result.times[key] = r.metrics.timeS;
     result.tokens[key] = r.outputTokenIds;
@@ -84,7 +94,7 @@ export async function oursWorker(s: WorkerSetup): Promise<WorkerResult> {
     // the same loop on the graph as exported, to show what the fused rebuild is worth
     const exported = await OnnxCausalLM.open(
       readModelFolder(s.target, s.onnxFile(s.target) ?? undefined),
-      { intraOpThreads: s.threads, graph: 'exported' },
+      { intraOpThreads: s.threads, graph: 'exported', ...q4 },
     );
     const plain = { ...pair, target: { ...pair.target, lm: exported } };
     await new BaselineRun(plain, warmup).runToEnd();

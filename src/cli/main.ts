@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_NEW_TOKENS,
   DEFAULT_P_MIN,
   DEFAULT_REPEATS,
+  DEFAULT_Q4_COMPUTE,
   DEFAULT_WARMUP,
   SEED_PROMPT,
 } from '../shared/defaults';
@@ -21,6 +22,7 @@ import {
   EXECUTION_PROVIDERS,
   GRAPHS,
   KV_LOCATIONS,
+  Q4_COMPUTES,
 } from '../shared/decoding';
 import { PAIR_NAMES } from '../shared/catalogPairs';
 import { EMBEDDED_PAIR } from './paths';
@@ -127,6 +129,15 @@ function graphOption(): Option {
   )
     .choices(GRAPHS)
     .default('auto');
+}
+
+function q4ComputeOption(): Option {
+  return new Option(
+    '--q4-compute <how>',
+    "how the CPU provider computes 4-bit (MatMulNBits) products: int8 (activations rounded to 8 bits per block of 32, integer products: accuracy_level 4 where the file sets none, as onnxruntime-genai's CPU exports and llama.cpp's Q4_0 do) or exported (the file's own level; the Hub's q4 files set none: float32)",
+  )
+    .choices(Q4_COMPUTES)
+    .default(DEFAULT_Q4_COMPUTE);
 }
 
 const { maxNewTokens, repeats, warmup, topK, seed, noRepeatNgram, port, temperature, topP } =
@@ -282,6 +293,7 @@ program
   )
   .addOption(kvLocationOption())
   .addOption(graphOption())
+  .addOption(q4ComputeOption())
   .option(
     '--threads <n>',
     'CPU threads per model for one operator, 0 for one per physical core (default: 1 for a model file up to 128 MB, where one is fastest; 0 for larger ones)',

@@ -4,7 +4,7 @@
  * spec. Everything a surface sets beyond the protocol (warm-up, the no-cache baseline) is named.
  */
 import { DEFAULT_WARMUP } from '../shared/defaults';
-import type { GraphChoice, KvLocationChoice } from '../shared/decoding';
+import type { GraphChoice, KvLocationChoice, Q4Compute } from '../shared/decoding';
 import type { LiveSettings, ModelChoice, SweepSettings } from '../shared/protocol';
 import { checkSweepSettings, type SweepConfig } from '../core/experiment/sweep';
 import type { ModelSpec } from '../core/hub/openPair';
@@ -93,6 +93,8 @@ export interface ModelPlacement {
   kvLocation?: KvLocationChoice;
   graph?: GraphChoice;
   threads?: number;
+  /** how the CPU provider computes 4-bit MatMulNBits products */
+  q4Compute?: Q4Compute;
 }
 
 /** One model of the pair as the loader takes it; a null source is the embedded pair's model. */
@@ -108,5 +110,6 @@ export function modelSpecOf(
     ...(placement.kvLocation !== undefined ? { kvLocation: placement.kvLocation } : {}),
     ...(placement.graph !== undefined ? { graph: placement.graph } : {}),
     ...(placement.threads !== undefined ? { threads: placement.threads } : {}),
+    ...(placement.q4Compute !== undefined ? { q4Compute: placement.q4Compute } : {}),
   };
 }

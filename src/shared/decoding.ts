@@ -67,6 +67,24 @@ export const ModelGraph = z.enum(['fused', 'exported']);
 export type ModelGraph = z.infer<typeof ModelGraph>;
 
 /**
+ * How the CPU provider computes a 4-bit file's MatMulNBits products (`--q4-compute`): `int8`
+ * rounds each block of 32 activations to 8 bits and multiplies in integers (MatMulNBits
+ * `accuracy_level` 4, set at load where the file sets none: onnxruntime-genai's CPU default and
+ * what llama.cpp's Q4_0 does); `exported` runs the file's own level (the Hub's q4 files set none:
+ * each weight block dequantized to float32).
+ */
+export const Q4_COMPUTES = ['int8', 'exported'] as const;
+export const Q4Compute = z.enum(Q4_COMPUTES);
+export type Q4Compute = z.infer<typeof Q4Compute>;
+/**
+ * What a model's 4-bit products ran in: `int8` (accuracy_level 4 on every one), `float` (levels
+ * 0 or 1: float32), `mixed` (the file's own mix of levels), `exported` (a provider other than the
+ * CPU, which reads the file's levels itself).
+ */
+export const Q4ComputeRan = z.enum(['int8', 'float', 'mixed', 'exported']);
+export type Q4ComputeRan = z.infer<typeof Q4ComputeRan>;
+
+/**
  * Bytes that crossed between JavaScript memory and the provider's device per model pass
  * (medians over a run's passes): the KV cache (past in, present out; 0 on the CPU provider,
  * which has no device, and with a device-resident cache), and what was read back besides it

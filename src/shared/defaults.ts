@@ -22,3 +22,9 @@ export const DEFAULT_WARMUP = 1;
 
 /** the confidence policy's threshold: drafting stops below this draft probability */
 export const DEFAULT_P_MIN = 0.5;
+
+/**
+ * how the CPU provider computes 4-bit MatMulNBits products (`--q4-compute`): int8 activations,
+ * as onnxruntime-genai's model builder sets for the CPU (decoding.ts Q4_COMPUTES)
+ */
+export const DEFAULT_Q4_COMPUTE = 'int8' as const;

@@ -11,6 +11,7 @@ import {
   DraftPolicyName,
   KvLocation,
   ModelGraph,
+  Q4ComputeRan,
   ProviderChoice,
   RepetitionParams,
   SamplingParams,
@@ -47,6 +48,8 @@ export const LoadedModelInfo = z.object({
   graphNote: z.string().nullable().optional(),
   /** the CPU provider's threads for one operator (1 on other providers) */
   threads: z.number().int().min(1).optional(),
+  /** what its 4-bit MatMulNBits products ran in (int8, float...); null when it has none */
+  q4Compute: Q4ComputeRan.nullable().optional(),
 });
 export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
 

@@ -66,6 +66,10 @@ export function sweepJsonDocument(outcome: SweepOutcome) {
       executionProviders: { target: providers.target, draft: providers.draft },
       kvLocations: { target: providers.targetKv, draft: providers.draftKv },
       graphs: { target: providers.targetGraph, draft: providers.draftGraph },
+      // what each model's 4-bit MatMulNBits products ran in (int8, float, mixed, exported; null:
+      // none in the file), as --q4-compute asked (q4ComputeChoice)
+      q4Compute: { target: pair.target.lm.q4Compute, draft: pair.draft?.lm.q4Compute ?? null },
+      q4ComputeChoice: outcome.opts.q4Compute,
       // each model's config.json model_type, and what every prompt went through
       family: {
         target: pair.target.folder.config.modelType,

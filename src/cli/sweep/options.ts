@@ -9,6 +9,7 @@ import type {
   Dtype,
   ExecutionProviderChoice,
   GraphChoice,
+  Q4Compute,
   KvLocationChoice,
 } from '../../shared/decoding';
 import type { PairChoice, SweepSettings } from '../../shared/protocol';
@@ -68,6 +69,8 @@ export interface SweepCliOptions {
   kvLocation: KvLocationChoice;
   /** the graph the CPU provider runs (auto: the fused rebuild where it can) */
   graph: GraphChoice;
+  /** how the CPU provider computes 4-bit MatMulNBits products (int8 or the file's own level) */
+  q4Compute: Q4Compute;
   threads?: number;
   /** where the provider probe keeps its verdicts and log */
   dataDir?: string;
@@ -130,6 +133,7 @@ export function placementOf(opts: SweepCliOptions): ModelPlacement {
   return {
     kvLocation: opts.kvLocation,
     graph: opts.graph,
+    q4Compute: opts.q4Compute,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   };
 }

@@ -38,10 +38,21 @@ const kvNote = (lm: OnnxCausalLM): string =>
         ? ', fused graph'
         : lm.graphNote
           ? `, graph as exported (not fused: ${lm.graphNote})`
-          : '') + threadsNote(lm.threads)
+          : '') +
+      threadsNote(lm.threads) +
+      q4Note(lm)
     : lm.kvLocation === 'device'
       ? ', KV cache on the device'
       : ', KV cache in host memory';
+
+/** what a 4-bit model's MatMulNBits products ran in (matmulNBits.ts), where it has them */
+const Q4_WORDS = {
+  int8: ', 4-bit products with int8 activations',
+  float: ', 4-bit products in float32',
+  mixed: ", 4-bit products at the file's own accuracy levels",
+  exported: '',
+} as const;
+const q4Note = (lm: OnnxCausalLM): string => (lm.q4Compute ? Q4_WORDS[lm.q4Compute] : '');
 
 const threadsNote = (threads: number): string => (threads === 1 ? '' : `, ${threads} threads`);
 

@@ -4,6 +4,7 @@ import type {
   ExecutionProviderChoice,
   GraphChoice,
   KvLocationChoice,
+  Q4Compute,
 } from '../../shared/decoding';
 import type { LoadedModelInfo } from '../../shared/protocol';
 import { loadPair, type LoadPairOptions, type LoadedModel, type ModelPair } from '../model/pair';
@@ -20,6 +21,8 @@ export interface ModelSpec {
   graph?: GraphChoice;
   /** the CPU provider's threads for one operator (0: one per physical core; default by size) */
   threads?: number;
+  /** how the CPU provider computes 4-bit MatMulNBits products (default int8) */
+  q4Compute?: Q4Compute;
 }
 
 export interface OpenedPair {
@@ -45,6 +48,7 @@ export async function openPair(
       kvLocation: target.kvLocation,
       graph: target.graph,
       threads: target.threads,
+      q4Compute: target.q4Compute,
       onnxFile: t.onnxFile,
     },
     draft: {
@@ -52,6 +56,7 @@ export async function openPair(
       kvLocation: draft?.kvLocation,
       graph: draft?.graph,
       threads: draft?.threads,
+      q4Compute: draft?.q4Compute,
       onnxFile: d?.onnxFile ?? null,
     },
     ...load,
@@ -66,6 +71,7 @@ export async function openPair(
     graph: m.lm.graph,
     graphNote: m.lm.graphNote,
     threads: m.lm.threads,
+    q4Compute: m.lm.q4Compute,
   });
   return {
     pair,

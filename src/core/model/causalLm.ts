@@ -18,6 +18,8 @@ import type {
   ModelGraph,
   PassTransfer,
   ProviderChoice,
+  Q4Compute,
+  Q4ComputeRan,
 } from '../../shared/decoding';
 import { SpecDecError, describeError } from '../errors';
 import { architectureOf } from './architectures/registry';
@@ -63,6 +65,8 @@ export interface CausalLmOptions {
    * both models over the ids they share: pair.ts); default all of them
    */
   logitWidth?: number;
+  /** how the CPU provider computes 4-bit MatMulNBits products (default int8: matmulNBits.ts) */
+  q4Compute?: Q4Compute;
 }
 
 export class OnnxCausalLM {
@@ -94,6 +98,8 @@ export class OnnxCausalLM {
     readonly threads = 1,
     /** the ids a pass's logits are read over; null: all of the model's rows */
     readonly logitWidth: number | null = null,
+    /** what its 4-bit MatMulNBits products ran in; null when it has none */
+    readonly q4Compute: Q4ComputeRan | null = null,
   ) {
     const architecture = architectureOf(folder.config.modelType);
     const { slots, cacheType, logitsType } = readDecoderInterface(session, folder, architecture);
@@ -121,7 +127,8 @@ export class OnnxCausalLM {
     const threads =
       ep === 'cpu' ? resolveThreads(options.intraOpThreads ?? cpuThreadsFor(folder.onnxPath)) : 1;
     const sessionOptions = modelSessionOptions(threads, kvLocation);
-    const exported = await openModelSession(folder, ep, sessionOptions);
+    const opened = await openModelSession(folder, ep, sessionOptions, options.q4Compute);
+    const exported = opened.session;
     const { session, graph, note } = await chooseGraph(
       folder,
       architecture,
@@ -160,6 +167,7 @@ export class OnnxCausalLM {
       note,
       threads,
       options.logitWidth ?? null,
+      opened.q4Compute,
     );
   }
 

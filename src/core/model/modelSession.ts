@@ -3,10 +3,12 @@
  * under; a provider that cannot start is told apart from a broken file by trying the CPU.
  */
 import type * as ort from 'onnxruntime-node';
-import type { KvLocation } from '../../shared/decoding';
+import type { KvLocation, Q4Compute, Q4ComputeRan } from '../../shared/decoding';
+import { DEFAULT_Q4_COMPUTE } from '../../shared/defaults';
 import { SpecDecError, describeError } from '../errors';
 import { cpuThreadOptions } from './cpuThreads';
 import { createSession, type ExecutionProvider } from './executionProvider';
+import { prepareGraph } from './matmulNBits';
 import type { ModelFolder } from './modelFolder';
 
 /** The options every session of a model is opened with (the rebuilt graph's too). */
@@ -25,16 +27,27 @@ export function modelSessionOptions(
 }
 
 /**
- * The model file's session on `ep`; throws EXECUTION_PROVIDER when the provider cannot start but
- * the CPU opens the file, ONNX_INVALID when the file itself does not load.
+ * The model file's session on `ep`, its 4-bit products computed as `q4Compute` asks on the CPU
+ * (matmulNBits.ts), with what they ran in (null: the file has none); throws EXECUTION_PROVIDER
+ * when the provider cannot start but the CPU opens the file, ONNX_INVALID when the file itself
+ * does not load.
  */
 export async function openModelSession(
   folder: ModelFolder,
   ep: ExecutionProvider,
   options: ort.InferenceSession.SessionOptions,
-): Promise<ort.InferenceSession> {
+  q4Compute: Q4Compute = DEFAULT_Q4_COMPUTE,
+): Promise<{ session: ort.InferenceSession; q4Compute: Q4ComputeRan | null }> {
   try {
-    return await createSession(folder.onnxPath, ep, options);
+    const prepared = prepareGraph(folder.onnxPath, ep === 'cpu', q4Compute);
+    const session = prepared.bytes
+      ? await createSession(
+          prepared.bytes,
+          ep,
+          withExternalDataDir(options, prepared.externalDataDir),
+        )
+      : await createSession(folder.onnxPath, ep, options);
+    return { session, q4Compute: prepared.ran };
   } catch (err) {
     const reason = describeError(err).split('\n')[0];
     // A provider that cannot start is not a broken file: tell the two apart on the CPU.
@@ -54,4 +67,22 @@ export async function openModelSession(
       `Could not load ${folder.onnxPath}: ${reason}. The file may be truncated or corrupt; re-export or re-download the model.`,
     );
   }
+}
+
+/**
+ * A graph opened from bytes reads its external data (`model_q4.onnx_data`...) from this folder:
+ * onnxruntime otherwise looks in the working directory and refuses paths that leave it.
+ */
+function withExternalDataDir(
+  options: ort.InferenceSession.SessionOptions,
+  dir: string,
+): ort.InferenceSession.SessionOptions {
+  const extra = (options.extra ?? {}) as Record<string, Record<string, unknown>>;
+  return {
+    ...options,
+    extra: {
+      ...extra,
+      session: { ...extra.session, model_external_initializers_file_folder_path: dir },
+    },
+  };
 }

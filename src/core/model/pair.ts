@@ -3,7 +3,12 @@
  * vocabulary (checked token by token), the ids both have logits for, and how a prompt becomes ids.
  */
 import { SpecDecError } from '../errors';
-import type { ExecutionProviderChoice, GraphChoice, KvLocationChoice } from '../../shared/decoding';
+import type {
+  ExecutionProviderChoice,
+  GraphChoice,
+  KvLocationChoice,
+  Q4Compute,
+} from '../../shared/decoding';
 import type { ChatTemplateUse } from '../../shared/history';
 import { OnnxCausalLM } from './causalLm';
 import { chatTemplateUse, promptTokenizer, type ChatTemplateChoice } from './chatTemplate';
@@ -75,6 +80,8 @@ export interface ModelLoadOptions {
   graph?: GraphChoice;
   /** the CPU provider's threads for one operator (0: one per physical core; default cpuThreadsFor) */
   threads?: number;
+  /** how the CPU provider computes 4-bit MatMulNBits products (default int8: matmulNBits.ts) */
+  q4Compute?: Q4Compute;
 }
 
 /** a vocabulary by id: the token each id stands for (a hole where an id has none) */
@@ -206,6 +213,7 @@ export async function loadPair(
           providerChoice: choice,
           kvLocation: p.opts.kvLocation ?? 'auto',
           graph: p.opts.graph ?? 'auto',
+          ...(p.opts.q4Compute ? { q4Compute: p.opts.q4Compute } : {}),
           intraOpThreads: p.cpuThreads,
           // both models read over the ids they share (only a pair whose widths differ)
           ...(logitWidths ? { logitWidth: logitWidths.compared } : {}),

@@ -1,0 +1,175 @@
+/**
+ * `--q4-compute` (src/core/model/matmulNBits.ts): the CPU provider runs a 4-bit file's
+ * MatMulNBits products with int8 activations (accuracy_level 4, set at load where the file sets
+ * none) or as the file has them. On the committed tiny Hub layouts: the rewrite touches only
+ * that attribute (the weights stay in external data), the logits move by a bounded amount, greedy
+ * speculation stays lossless within the mode, and the choice shows in the JSON.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnnxCausalLM } from '../../src/core/model/causalLm';
+import {
+  INT8_ACCURACY_LEVEL,
+  prepareGraph,
+  rewriteAccuracyLevels,
+} from '../../src/core/model/matmulNBits';
+import { readModelFolder } from '../../src/core/model/modelFolder';
+import { ROOT, maxAbsDiff, specdec } from '../support/helpers';
+import { startHubServer, type HubServer } from '../support/hubServer';
+
+const LAYOUTS = join(ROOT, 'test', 'fixtures', 'hub-layouts');
+const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
+const MODELS = ['llama3.2-1b', 'qwen2.5-0.5b', 'phi3-mini-4k'] as const;
+const FOUR_BIT = ['onnx/model_q4.onnx', 'onnx/model_q4f16.onnx'] as const;
+/**
+ * How far int8 activations move the logits from the float32 products, relative to the largest
+ * logit: measured 0.017 to 0.028 on the q4 files and up to 0.044 on q4f16 (float16 activations
+ * rounded again), on these tiny random models' peaked logits. A wrong weight or a lost scale
+ * moves them by the logits' own size.
+ */
+const INT8_BOUND = 0.06;
+
+const inputIdsOf = (name: string): number[] =>
+  (
+    JSON.parse(readFileSync(join(LAYOUTS, `${name}-tiny`, 'reference-logits.json'), 'utf8')) as {
+      inputIds: number[];
+    }
+  ).inputIds;
+
+describe('the MatMulNBits rewrite', () => {
+  it('changes only accuracy_level: the file read back unchanged is byte-identical', () => {
+    const path = join(LAYOUTS, 'llama3.2-1b-tiny', 'onnx', 'model_q4.onnx');
+    const file = readFileSync(path);
+    const counted = rewriteAccuracyLevels(file, false);
+    expect(Buffer.compare(Buffer.from(counted.bytes), file)).toBe(0);
+    expect(counted.summary.rewritten).toBe(0);
+    // the Hub's q4 files (onnxruntime's quantizer, as transformers.js calls it) set no level
+    expect(counted.summary.levels).toEqual({ 0: counted.summary.nodes });
+    expect(counted.summary.nodes).toBeGreaterThan(0);
+
+    const int8 = rewriteAccuracyLevels(file, true);
+    expect(int8.summary).toEqual({
+      nodes: counted.summary.nodes,
+      rewritten: counted.summary.nodes,
+      levels: { [INT8_ACCURACY_LEVEL]: counted.summary.nodes },
+    });
+    // each node grew by the one attribute; a second pass finds every level already set
+    expect(int8.bytes.length).toBeGreaterThan(file.length);
+    const again = rewriteAccuracyLevels(int8.bytes, true);
+    expect(again.summary.rewritten).toBe(0);
+    expect(Buffer.compare(Buffer.from(again.bytes), Buffer.from(int8.bytes))).toBe(0);
+    // what a session opens: the same bytes, assembled from the file's ranges without reading it whole
+    const prepared = prepareGraph(path, true, 'int8');
+    expect(prepared.ran).toBe('int8');
+    expect(Buffer.compare(Buffer.from(prepared.bytes!), Buffer.from(int8.bytes))).toBe(0);
+  });
+
+  it('leaves a float file alone and gives other providers the file as it is', () => {
+    const dir = join(LAYOUTS, 'qwen2.5-0.5b-tiny', 'onnx');
+    const fp32 = prepareGraph(join(dir, 'model.onnx'), true, 'int8');
+    expect(fp32).toMatchObject({ bytes: null, ran: null, summary: { nodes: 0 } });
+    const gpu = prepareGraph(join(dir, 'model_q4.onnx'), false, 'int8');
+    expect(gpu).toMatchObject({ bytes: null, ran: 'exported', summary: { rewritten: 0 } });
+    const asExported = prepareGraph(join(dir, 'model_q4.onnx'), true, 'exported');
+    expect(asExported).toMatchObject({ bytes: null, ran: 'float' });
+  });
+});
+
+describe.each(MODELS)('%s-tiny with int8 activations', (name) => {
+  const dir = join(LAYOUTS, `${name}-tiny`);
+
+  it.each(FOUR_BIT)(
+    '%s: logits within the stated bound of the float32 products, and moved by them',
+    async (file) => {
+      const ids = inputIdsOf(name);
+      const run = async (q4Compute: 'int8' | 'exported') => {
+        // opened from bytes, the graph still finds its weights in model_q4.onnx_data beside it
+        const lm = await OnnxCausalLM.open(readModelFolder(dir, file), { q4Compute });
+        try {
+          return { ran: lm.q4Compute, logits: Float32Array.from((await lm.forward(ids)).data) };
+        } finally {
+          await lm.release();
+        }
+      };
+      const float = await run('exported');
+      const int8 = await run('int8');
+      expect(float.ran).toBe('float');
+      expect(int8.ran).toBe('int8');
+      const scale = Math.max(1, ...float.logits.map(Math.abs));
+      const diff = maxAbsDiff(int8.logits, float.logits);
+      expect(diff).toBeLessThan(INT8_BOUND * scale);
+      // the level took effect: int8 activations are not the float32 products
+      expect(diff).toBeGreaterThan(1e-3);
+    },
+  );
+});
+
+describe('specdec sweep --q4-compute', () => {
+  let hub: HubServer;
+  beforeAll(async () => {
+    hub = await startHubServer({ 'specdec/llama3.2-1b': join(LAYOUTS, 'llama3.2-1b-tiny') });
+  });
+  afterAll(async () => hub?.close());
+
+  const sweep = (extra: string[]) =>
+    specdec([
+      'sweep',
+      '--target',
+      'specdec/llama3.2-1b',
+      '--draft',
+      join(FAMILIES, 'llama-tiny-draft'),
+      '--dtype',
+      'q4',
+      '--cache-dir',
+      mkdtempSync(join(tmpdir(), 'specdec-q4c-')),
+      '--hub-host',
+      hub.url,
+      '--chat-template',
+      'off',
+      '--max-new-tokens',
+      '24',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--json',
+      ...extra,
+    ]);
+
+  interface Doc {
+    config: {
+      q4Compute: { target: string | null; draft: string | null };
+      q4ComputeChoice: string;
+    };
+    runs: Array<{ identical: boolean; k: number | null; mode: string; accepted: number }>;
+  }
+
+  it.each([
+    ['int8', 'int8'],
+    ['exported', 'float'],
+  ])(
+    'with %s, greedy speculation gives the same text as its own baseline for K=1..4',
+    async (choice, ran) => {
+      const r = await sweep(['--k', '1,2,3,4', '--q4-compute', choice]);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as Doc;
+      // the float32 draft has no MatMulNBits: null
+      expect(doc.config.q4Compute).toEqual({ target: ran, draft: null });
+      expect(doc.config.q4ComputeChoice).toBe(choice);
+      const speculative = doc.runs.filter((run) => run.mode === 'speculative');
+      expect(speculative.map((run) => run.k).sort()).toEqual([1, 2, 3, 4]);
+      expect(doc.runs.every((run) => run.identical)).toBe(true);
+    },
+  );
+
+  it('is int8 by default and refuses a value it does not know, naming the choices', async () => {
+    const bad = await specdec(['sweep', '--q4-compute', 'fp8', '--offline']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--q4-compute.*fp8.*int8, exported/s);
+    const r = await sweep(['--k', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Doc).config.q4Compute.target).toBe('int8');
+  });
+});
