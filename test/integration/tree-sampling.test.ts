@@ -2,9 +2,10 @@
  * Sampled token trees keep the target's distribution, held to the chain's chi-square test
  * (sampling.test.ts) over the first two new tokens: over many seeded runs of one tree step the
  * pair (t1, t2) follows the target's own warped p(t1) p(t2 | t1), on the micro fixture pair and
- * the embedded pair, under the tree mask and as rows, with drafts accepted at first and later
+ * the embedded pair and the llama stand-ins, under the tree mask and as rows, with drafts accepted at first and later
  * siblings and corrections. A broken residual update fails the same test.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
 import type { DecodeRun } from '../../src/core/decoding/decodeRun';
@@ -14,7 +15,9 @@ import { TreeRun, type TreeRunOptions } from '../../src/core/decoding/tree/treeR
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
 import type { TreeVerifyMode } from '../../src/shared/events';
 import { chiSquare, chiSquareCritical, chiSquarePValue } from '../support/chiSquare';
-import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET } from '../support/helpers';
+import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, ROOT } from '../support/helpers';
+
+const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
 
 type Params = Omit<SamplingParams, 'seed'>;
 /** thousands of runs: on the embedded pair a tree's rows (a prefill per path first) take minutes */
@@ -171,6 +174,16 @@ const CASES: Array<{
     prompt: 'The old man looked out across the river and said',
     params: { temperature: 1.5, topK: 40, topP: 0.95 },
     runs: 2000,
+    trees: [[[3, 2], 'mask']],
+  },
+  {
+    // a family export takes the mask before its own attention's Softmax (treeMaskGraph.ts)
+    name: 'the llama stand-ins',
+    target: join(FAMILIES, 'llama-tiny-target'),
+    draft: join(FAMILIES, 'llama-tiny-early'),
+    prompt: 'The old man said',
+    params: { temperature: 1.5, topK: 0, topP: 1 },
+    runs: 3000,
     trees: [[[3, 2], 'mask']],
   },
 ];
