@@ -2,7 +2,10 @@
  * What a sweep over controlled acceptance means (issue 34): the K x alpha picture of measured
  * speedup beside the measured-cost theory, the best K per alpha by the verdict every surface uses
  * (verdict.ts through summary.ts bestOf), and where the pair's own measured alpha sits on it.
- * Computed once here; the report, the CLI, the JSON and the app's heat map read the same object.
+ * Token trees swept at the same alphas are set beside it (treeAcceptance.ts): measured tokens
+ * per verification against Sequoia's model with p_r = A, and the fastest tree against the
+ * fastest chain. Computed once here; the report, the CLI, the JSON and the app's heat map read
+ * the same object.
  */
 import { times } from '../shared/format';
 import { median, type Spread } from '../shared/stats';
@@ -10,6 +13,7 @@ import type { RunRow } from '../shared/protocol';
 import { measuresAlpha, REFERENCE_STRATEGY, strategyName, strategyOf } from './strategy';
 import { baselineRow, bestOf, pairedOver, summarizeRows, type SummaryRow } from './summary';
 import { expectedSpeedupMeasuredCost } from './theory';
+import { treesUnderAcceptance, type TreesAtAlpha } from './treeAcceptance';
 
 /** The pair's measured costs the theory needs (PairCosts and the protocol's Theory both fit). */
 export interface GridCosts {
@@ -114,6 +118,12 @@ export interface AcceptanceGrid {
   strategy: string;
   /** the theory's inputs, null when the sweep measured no costs */
   costs: GridCosts | null;
+  /**
+   * token trees swept under the same acceptance targets, one entry per alpha that ran them
+   * (ascending): each tree's tokens per verification against Sequoia's model with p_r = A, and
+   * the fastest tree against the fastest chain; empty without `--tree`
+   */
+  trees: TreesAtAlpha[];
 }
 
 export interface AcceptanceGridOptions {
@@ -257,7 +267,7 @@ function placePair(
 /** The rows the grid is drawn from: controlled runs of one drafter / policy (model / fixed first). */
 function gridStrategy(summary: readonly SummaryRow[]): string | null {
   const controlled = summary.filter(
-    (r) => r.mode === 'speculative' && r.k !== null && r.acceptanceTarget !== null,
+    (r) => r.mode === 'speculative' && r.k !== null && r.acceptanceTarget !== null && !r.tree,
   );
   if (controlled.length === 0) return null;
   return controlled.some((r) => strategyName(r) === REFERENCE_STRATEGY)
@@ -278,11 +288,13 @@ export function acceptanceGrid(
   const summary = summarizeRows(rows);
   const strategy = gridStrategy(summary);
   if (strategy === null) return null;
+  // the chains: a tree's K is its depth, and trees are set beside the grid (treeAcceptance.ts)
   const controlled = summary.filter(
     (r) =>
       r.mode === 'speculative' &&
       r.k !== null &&
       r.acceptanceTarget !== null &&
+      !r.tree &&
       strategyName(r) === strategy,
   );
   const alphas = [...new Set(controlled.map((r) => r.acceptanceTarget!))].sort((a, b) => a - b);
@@ -347,6 +359,7 @@ export function acceptanceGrid(
     pair: measured ? placePair(measured, alphas, ks, bestPerAlpha, theoryCosts) : null,
     strategy,
     costs: costs ? { c: costs.c, verifyCost: { ...costs.verifyCost } } : null,
+    trees: treesUnderAcceptance(rows, strategy),
   };
 }
 

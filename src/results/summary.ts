@@ -99,7 +99,11 @@ export function groupKey(row: Variant): string {
 export function variantLabel(row: Variant, withStrategy: boolean): string {
   if (row.mode !== 'speculative') return row.mode;
   // "tree 3,2,1" in one pass under its mask, "tree 3,2,1 rows" as a batch row per path
-  if (row.tree) return `tree ${treeName(row.tree)}${row.tree.verify === 'rows' ? ' rows' : ''}`;
+  // "tree 3,2,1 alpha 0.8" under controlled acceptance
+  if (row.tree) {
+    const alpha = row.acceptanceTarget != null ? ` alpha ${row.acceptanceTarget}` : '';
+    return `tree ${treeName(row.tree)}${row.tree.verify === 'rows' ? ' rows' : ''}${alpha}`;
+  }
   const k =
     row.acceptanceTarget != null ? `K=${row.k} alpha ${row.acceptanceTarget}` : `K=${row.k}`;
   return withStrategy ? `${k} ${strategyName(row)}` : k;

@@ -154,10 +154,16 @@ it('token trees: the app’s settings reach the plan exactly as the CLI’s opti
   );
   // without trees the plan has none (its --json config is unchanged)
   assert.equal('trees' in sweepPlan(settings), false);
+  // under controlled acceptance a budget is refused (its shape follows the draft's probabilities)
   assert.throws(
     () => sweepPlan({ ...settings, ...trees, treeVerify: ['auto'], acceptance: [0.8] }),
-    (err: unknown) => err instanceof SpecDecError && /without --acceptance/.test(err.message),
+    (err: unknown) =>
+      err instanceof SpecDecError &&
+      /sweep static shapes \(--tree 3,2,1\) with --acceptance/.test(err.message),
   );
+  // static shapes run at every acceptance target, the chains' way
+  const controlled = sweepPlan({ ...settings, trees: [[3, 2, 1]], acceptance: [0.5, 0.8] });
+  assert.deepEqual([controlled.trees, controlled.acceptance], [[[3, 2, 1]], [0.5, 0.8]]);
   // the protocol checks a shape against the same limits before it crosses
   const request = { pair: { target: model, draft: model, offline: false }, ...settings };
   assert.equal(SweepSettings.safeParse({ ...request, trees: [[3, 2, 1]] }).success, true);

@@ -163,6 +163,11 @@ function printReport(
     out('Which K at which alpha:');
     for (const b of grid.bestPerAlpha) out(`  ${b.sentence}`);
     out(`  ${grid.pair ? grid.pair.sentence : PAIR_NOT_MEASURED}`);
+    if (grid.trees.length > 0) {
+      // the report's trees at each alpha, word for word (results/treeAcceptance.ts)
+      out('Token trees at each alpha:');
+      for (const t of grid.trees) out(`  ${t.sentence}`);
+    }
   }
   if (cancelled) out('Cancelled: the rows above are the runs that finished.');
 }

@@ -175,6 +175,10 @@ export function kAtAlphaSection(
   const points = [pairPoint(grid), ...theoryPoints(grid)];
   const drawn = drawnPoint(grid);
   if (drawn) points.push(drawn);
+  if (grid.trees.length > 0)
+    points.push(
+      `Token trees ran at ${list(grid.trees.map((t) => `alpha ${t.alpha}`))} too: "Token trees against chains" sets each beside Sequoia's model with p_r = alpha and against the chains.`,
+    );
   if (grid.costs === null)
     points.push(
       `No theory beside the measurement: ${status === 'finished' ? 'the pair’s pass costs were not measured' : 'the pair’s pass costs are measured after a sweep finishes'}.`,

@@ -2,7 +2,8 @@
  * "Token trees against chains" (issue 35): a sweep with `--tree` or `--tree-budget` compares its
  * trees with its chains (time, target passes, tokens per verification, nodes per step, the
  * verdict), says which way the target verified them and whether a tree paid on this machine, and
- * sets the measured tokens per verification beside Sequoia's expectation from acceptance by rank.
+ * sets the measured tokens per verification beside Sequoia's expectation from acceptance by rank;
+ * trees under controlled acceptance beside the same expectation with p_r = A (treeAcceptance.ts).
  */
 import { count, fixed, percent, probability, seconds, times } from '../../shared/format';
 import type { RunRow } from '../../shared/protocol';
@@ -19,6 +20,7 @@ import {
   sumRankCounts,
   type RankCounts,
 } from '../treeTheory';
+import { treesUnderAcceptance, type TreesAtAlpha } from '../treeAcceptance';
 import { comparePaired, MIN_PAIRS } from '../verdict';
 import type { AnalysisExtra, AnalysisTable } from './types';
 import { list, ordinal } from './words';
@@ -111,8 +113,11 @@ export function treesSection(
   label: Label,
   sampled = false,
 ): AnalysisExtra | null {
-  const trees = summary.filter((r) => r.tree !== undefined);
-  if (trees.length === 0) return null;
+  if (!summary.some((r) => r.tree !== undefined)) return null;
+  // trees under controlled acceptance are read against p_r = A, not the measured ranks
+  const controlled = treesUnderAcceptance([...groups.values()].flat());
+  const trees = summary.filter((r) => r.tree !== undefined && r.acceptanceTarget === null);
+  if (trees.length === 0) return controlledSection(controlled);
   const chains = chainsOf(summary);
   const treeRuns = trees.flatMap((r) => groups.get(r.key) ?? []);
   const counts: RankCounts = sumRankCounts(
@@ -289,15 +294,77 @@ export function treesSection(
   if (!baseline)
     points.push('The sweep has no baseline run: speeds are compared by time, without a speedup.');
   points.push(
-    "The expectations assume a rank's acceptance is the same at every depth (Sequoia's model); a text that loops accepts more deep in a tree than this average. Controlled acceptance (--acceptance) is refused with trees for now, so they use the measured ranks only.",
+    "The expectations assume a rank's acceptance is the same at every depth (Sequoia's model); a text that loops accepts more deep in a tree than this average.",
   );
+  if (controlled.length > 0) {
+    answers.push(...controlled.map((t) => t.sentence));
+    points.push(ORACLE_RULE);
+    tables.push(controlledTable(controlled));
+  }
   return {
     id: 'trees',
     title: 'Token trees against chains',
-    question:
-      'Did drafting a tree (several guesses per position, verified in one pass) pay against drafting a chain on this machine, and how close is it to what its acceptance by rank predicts?',
+    question: TREES_QUESTION,
     answers,
     points,
     tables,
+  };
+}
+
+const TREES_QUESTION =
+  'Did drafting a tree (several guesses per position, verified in one pass) pay against drafting a chain on this machine, and how close is it to what its acceptance by rank predicts?';
+
+/** the tree oracle's rule, as the report states it (src/shared/treeAcceptance.ts) */
+const ORACLE_RULE =
+  "Under controlled acceptance (--acceptance A) the tree oracle drafts every tree with the draft model's real passes and, at every node on the target's text, puts the target's token in each child slot, in the draft's rank order, with probability A given the earlier slots did not hold it (the other slots hold the draft's own next-best tokens): p_r = A at every rank, so Sequoia's model predicts each shape exactly, and a 1-wide tree is the chain oracle.";
+
+/** trees at each alpha: measured tokens per verification against Sequoia's model with p_r = A */
+function controlledTable(controlled: readonly TreesAtAlpha[]): AnalysisTable {
+  return {
+    caption:
+      "Token trees under controlled acceptance (medians over the runs): tokens per verification against Sequoia's model with p_r = A at every rank, the acceptance by rank the runs drew, and Sequoia's best static tree and --tree shape of the same node count at that A",
+    head: [
+      'alpha',
+      'Tree',
+      'Nodes',
+      'Speedup',
+      'Tokens per verification',
+      'Predicted',
+      'Measured / predicted',
+      'Drawn p by rank',
+      'Best static tree: nodes per depth',
+      'Expected',
+      'Best --tree shape',
+      'Expected',
+    ],
+    textColumns: [1, 7, 8, 10],
+    rows: controlled.flatMap((at) =>
+      at.trees.map((t) => [
+        String(t.alpha),
+        t.label,
+        String(t.nodes),
+        times(t.speedup),
+        fixed(t.measuredTokens, 2),
+        fixed(t.predictedTokens, 2),
+        fixed(t.ratio, 2),
+        t.rankAcceptance.length > 0 ? t.rankAcceptance.map((p) => fixed(p, 2)).join(', ') : '-',
+        t.bestStatic.nodesPerDepth.join(', ') || '-',
+        fixed(t.bestStatic.expected, 2),
+        t.bestShape ? treeShapeText(t.bestShape.shape) : '-',
+        fixed(t.bestShape?.expected, 2),
+      ]),
+    ),
+  };
+}
+
+/** the section when every tree ran under controlled acceptance */
+function controlledSection(controlled: readonly TreesAtAlpha[]): AnalysisExtra {
+  return {
+    id: 'trees',
+    title: 'Token trees against chains',
+    question: TREES_QUESTION,
+    answers: controlled.map((t) => t.sentence),
+    points: [ORACLE_RULE],
+    tables: [controlledTable(controlled)],
   };
 }
