@@ -244,9 +244,7 @@ export async function treeBenchCommand(opts: TreeBenchOptions): Promise<void> {
   );
   out(costTable.toString());
   if (!ways.includes('mask'))
-    out(
-      `(no mask column: the target runs the ${target.graph} graph, whose attention takes no tree mask; only the fused GPT-2 rebuild on the CPU provider does)`,
-    );
+    out(`(no mask column: the target verifies trees as rows only: ${target.treeMaskNote})`);
   if (section) {
     for (const t of section.tables) printTable(out, t);
     for (const p of section.points) out(p);

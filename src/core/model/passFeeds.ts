@@ -51,7 +51,7 @@ export class PassFeeds {
     batch = 1,
     /** each token's position where they are not consecutive (a token tree's nodes: its depth) */
     positions?: readonly number[],
-    /** a token tree's mask, [n, past + n] row-major, fed as the rebuilt graph's tree_bias */
+    /** a token tree's mask, [n, past + n] row-major, fed as the tree graph's tree_bias */
     treeBias?: Float32Array,
   ): Record<string, ort.Tensor> {
     const n = tokens.length / batch;

@@ -1,8 +1,9 @@
 /**
  * A token tree verified in one target pass under a tree mask: the nodes flattened depth by depth
  * after the tokens the target has not seen, each at the pending token's position + its depth and
- * attending to its ancestors only (an additive bias on attention's scores, which the fused
- * rebuild takes: fusedGpt2.ts's tree_bias). The cache then keeps the accepted path's positions.
+ * attending to its ancestors only (an additive bias on attention's scores: the tree_bias input of
+ * the target's tree graph, model/treeMaskSession.ts: the fused rebuild's, or the export's own
+ * attention given one). The cache then keeps the accepted path's positions.
  */
 import type { TreeVerifyMode } from '../../../shared/events';
 import type { OnnxCausalLM } from '../../model/causalLm';
