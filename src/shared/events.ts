@@ -77,7 +77,13 @@ export const RunStartEvent = z.object({
   maxNewTokens: z.number().int(),
   models: z.object({ target: z.string(), draft: z.string().nullable() }),
   promptTokenIds: z.array(z.number().int()),
+  /** the prompt as typed */
   promptText: z.string(),
+  /**
+   * with a chat template applied: the prompt as the models read it, promptTokenIds as text
+   * (special tokens included), the template's turn around the typed text; absent otherwise
+   */
+  renderedPrompt: z.string().optional(),
 });
 
 export const DraftEvent = z.object({

@@ -214,6 +214,10 @@ export const HistorySummary = HistoryEntry.pick({
   prompt: z.string(),
   prompts: z.number().int(),
   ks: z.array(z.number().int()),
+  /** controlled acceptance's targets A (absent: real drafting, or a host before it was listed) */
+  acceptance: z.array(z.number()).optional(),
+  /** token trees: the shapes ("3,2,1") and node budgets swept beside the chains (absent: none) */
+  trees: z.object({ shapes: z.array(z.string()), budgets: z.array(z.number()) }).optional(),
   runs: z.number().int(),
   /** weight types of the pair */
   dtypes: z.object({ target: z.string(), draft: z.string() }).optional(),

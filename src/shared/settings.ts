@@ -113,6 +113,17 @@ export const LiveSettings = z.object({
   k: z.number().int(),
   policy: DraftPolicyName,
   drafter: DrafterKind,
+  /** a token tree instead of a chain of K: a shape or a node budget (one of them) */
+  tree: z
+    .object({
+      shape: TreeShapeSetting.optional(),
+      budget: TreeBudgetSetting.optional(),
+      verify: TreeVerifyChoice,
+    })
+    .refine((t) => (t.shape === undefined) !== (t.budget === undefined), {
+      message: 'A token tree has a shape or a node budget (one of them).',
+    })
+    .optional(),
   ...DecodeChoices,
 });
 export type LiveSettings = z.infer<typeof LiveSettings>;

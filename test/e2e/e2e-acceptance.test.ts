@@ -249,7 +249,13 @@ describe.skipIf(missing !== null)(
       await page.reload();
       const entries = page.getByTestId('history-entry');
       await expect.poll(() => entries.count(), { timeout: 60_000 }).toBe(2);
-      // newest first: the controlled sweep, then the real K=1 sweep
+      // newest first: the controlled sweep, then the real K=1 sweep; the card names its targets
+      expect(await entries.first().getByTestId('history-acceptance').textContent()).toBe(
+        `acceptance A = ${ALPHAS.join(', ')}`,
+      );
+      expect(await entries.last().getByTestId('history-acceptance').count()).toBe(0);
+      await entries.first().scrollIntoViewIfNeeded();
+      await entries.first().screenshot({ path: join(SHOTS, 'history-acceptance-card.png') });
       await entries.first().getByTestId('history-item').click();
       const grid = page.getByTestId('acceptance-grid');
       await grid.waitFor();

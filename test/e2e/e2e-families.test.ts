@@ -33,6 +33,8 @@ const missing = chromiumMissing;
 const TARGET_REPO = 'onnx-community/Llama-3.2-3B-Instruct';
 const DRAFT_REPO = 'onnx-community/Llama-3.2-1B-Instruct';
 const DRAFT_DIR = join(ROOT, 'test', 'fixtures', 'families', 'llama-tiny-draft');
+/** a repo no catalog entry names, with one ONNX file (fp32) */
+const OTHER_REPO = 'someone/llama-tiny-fp32-only';
 const APPLIED = "each prompt rendered as a user's turn in the target's chat template";
 
 let hub: HubServer;
@@ -43,7 +45,11 @@ let page: Page;
 
 beforeAll(async () => {
   if (missing) return;
-  hub = await startHubServer({ [TARGET_REPO]: instructHubLayout(), [DRAFT_REPO]: DRAFT_DIR });
+  hub = await startHubServer({
+    [TARGET_REPO]: instructHubLayout(),
+    [DRAFT_REPO]: DRAFT_DIR,
+    [OTHER_REPO]: DRAFT_DIR,
+  });
   app = await openApp('e2e-families', { hubHost: hub.url });
   ({ page } = app);
 });
@@ -215,6 +221,29 @@ describe.skipIf(missing !== null)(
       expect(runs[0]!.mode).toBe('baseline');
       appliedOutput = runs[0]!.outputTokenIds!;
 
+      // the stream shows what the models read: the template's turn around the typed prompt
+      const template = page.getByTestId('stream-template');
+      await expect.poll(() => template.count()).toBe(2);
+      expect(await template.first().textContent()).toContain(
+        '<|start_header_id|>user<|end_header_id|>',
+      );
+      expect(await template.last().textContent()).toContain(
+        '<|start_header_id|>assistant<|end_header_id|>',
+      );
+      const promptLine = page.getByTestId('stream-prompt');
+      const rendered = (await promptLine.textContent()) ?? '';
+      // the typed text sits between the two, as the user typed it
+      expect(rendered.indexOf('The cat sat')).toBeGreaterThan(
+        rendered.indexOf('<|end_header_id|>'),
+      );
+      await promptLine.screenshot({ path: join(SHOTS, 'family-prompt-template.png') });
+      // the toggle shows the typed prompt alone
+      await page.getByTestId('template-toggle').uncheck();
+      expect(await template.count()).toBe(0);
+      expect(((await promptLine.textContent()) ?? '').trim()).toBe('The cat sat');
+      await page.getByTestId('template-toggle').check();
+      expect(await template.count()).toBe(2);
+
       for (const [width, height] of [
         [1440, 900],
         [1024, 700],
@@ -275,6 +304,33 @@ describe.skipIf(missing !== null)(
       // the models saw another input: the prompt alone, not the template's turn around it
       expect(runs[0]!.mode).toBe('baseline');
       expect(runs[0]!.outputTokenIds).not.toBe(appliedOutput);
+      // and the stream shows the prompt alone, with no template to toggle
+      expect(await page.getByTestId('stream-template').count()).toBe(0);
+      expect(await page.getByTestId('template-toggle').count()).toBe(0);
+    });
+
+    it('refuses a Hub repo that lacks the chosen weight type in the app’s words: the Weights list and the types it has', async () => {
+      await openSetup();
+      await page.getByTestId('target-repo-input').fill(OTHER_REPO);
+      await page.getByTestId('target-dtype').selectOption('q4');
+      await page.getByTestId('run-button').click();
+      const error = page.locator('#host-error-pair');
+      await error.waitFor({ timeout: 60_000 });
+      const said = ((await error.textContent()) ?? '').replace(/\s+/g, ' ');
+      expect(said).toContain(`${OTHER_REPO} has no q4 ONNX decoder`);
+      expect(said).toContain("It has fp32: choose fp32 in this model's Weights list (its dtype)");
+      // the CLI's advice stays the CLI's
+      expect(said).not.toContain('--dtype');
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await resize(width, height);
+        await openSetup();
+        await error.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(SHOTS, `family-dtype-missing-${width}.png`) });
+      }
+      await resize(1280, 900);
     });
   },
 );

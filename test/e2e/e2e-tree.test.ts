@@ -53,6 +53,7 @@ async function exportSteps(): Promise<StepRow[]> {
 /** the tree panel's nodes as drawn: node index, token id, verdict */
 function drawnNodes(): Promise<Array<{ node: number; token: number; verdict: string }>> {
   return page
+    .getByTestId('tree-card')
     .getByTestId('tree-panel')
     .getByTestId('tree-node')
     .evaluateAll((els) =>
@@ -88,7 +89,10 @@ async function expectTreeOfStep(rows: StepRow[]): Promise<number> {
       Number(r.step) === step &&
       (r.kind === 'correction' || r.kind === 'bonus'),
   );
-  const endNode = page.getByTestId('tree-panel').locator('[data-testid="tree-end"]');
+  const endNode = page
+    .getByTestId('tree-card')
+    .getByTestId('tree-panel')
+    .locator('[data-testid="tree-end"]');
   if (end) expect(await endNode.getAttribute('data-verdict')).toBe(end.kind);
   else expect(await endNode.count()).toBe(0);
   return step;
@@ -161,6 +165,30 @@ describe.skipIf(missing !== null)(
       expect(Math.max(...perStep.values())).toBe(15);
       const last = await expectTreeOfStep(rows);
 
+      // the strip says nodes per tree, with each tree's accepted path beside them
+      const strip = page.getByTestId('k-strip');
+      expect(await strip.getAttribute('data-kind')).toBe('tree');
+      const nodesPerStep = ((await strip.getAttribute('data-ks')) ?? '').split(' ').map(Number);
+      // a step without a tree (no room left to draft) counts 0
+      const stepNumbers = nodesPerStep.map((_, i) => String(i + 1));
+      expect(nodesPerStep).toEqual(stepNumbers.map((step) => perStep.get(step) ?? 0));
+      const acceptedPerStep = ((await strip.getAttribute('data-accepted')) ?? '')
+        .split(' ')
+        .map(Number);
+      expect(acceptedPerStep).toEqual(
+        stepNumbers.map(
+          (step) =>
+            rows.filter((r) => r.type === 'emit' && r.step === step && r.kind === 'accepted')
+              .length,
+        ),
+      );
+      expect(await page.getByTestId('k-strip-summary').textContent()).toMatch(
+        /^15 nodes in each of \d+ trees · accepted \d\.\d per tree \(most [0-3]\)$|^\d+ to 15 nodes over \d+ trees · accepted/,
+      );
+      expect(await page.getByTestId('step-label').textContent()).toMatch(
+        /a tree of \d+ nodes \(depth ≤ 3\)|no tree \(no room to draft\)/,
+      );
+
       // stepping walks the trees: a whole step back shows that step's tree
       await page.locator('body').click({ position: { x: 2, y: 300 } });
       await page.keyboard.press('Shift+ArrowLeft');
@@ -199,6 +227,8 @@ describe.skipIf(missing !== null)(
       const scatter = page.getByTestId('chart-tree-scatter');
       await scatter.scrollIntoViewIfNeeded();
       await expect.poll(() => painted(page, 'chart-tree-scatter')).toBeGreaterThan(0);
+      // each point named on the chart, none left out for want of room
+      await expect.poll(() => scatter.getAttribute('data-point-labels')).toBe('4/4');
 
       // screenshots: the tree of a step (3,2,1, then budget 16) beside the stream, and the scatter
       const budget = await select
@@ -225,6 +255,104 @@ describe.skipIf(missing !== null)(
         await figure.scrollIntoViewIfNeeded();
         await figure.screenshot({ path: join(SHOTS, `tree-scatter-${width}.png`) });
       }
+    });
+
+    it('races a tree against the chain with each step’s tree drawn in its lane', async () => {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      const race = page.getByTestId('race');
+      const option = (select: string, label: RegExp): Promise<string | null> =>
+        page
+          .getByTestId(select)
+          .locator('option', { hasText: label })
+          .first()
+          .getAttribute('value');
+      await page.getByTestId('race-left').selectOption((await option('race-left', /^K=3/))!);
+      await page
+        .getByTestId('race-right')
+        .selectOption((await option('race-right', /tree 3,2,1/))!);
+      await page.getByTestId('race-slow').selectOption('1');
+      await page.getByTestId('race-start').click();
+      await race.getByTestId('race-result').waitFor({ timeout: 60_000 });
+      await expect
+        .poll(() => race.locator('[data-testid="race-lane"][data-done="true"]').count(), {
+          timeout: 60_000,
+        })
+        .toBe(2);
+      // the chain's lane draws no tree; the tree's draws its last step's, fully verified
+      const lanes = race.getByTestId('race-lane');
+      expect(await lanes.nth(0).getByTestId('race-tree').count()).toBe(0);
+      const laneTree = lanes.nth(1).getByTestId('race-tree');
+      const step = Number(await laneTree.getAttribute('data-step'));
+      expect(step).toBeGreaterThan(0);
+      const verdicts = await laneTree
+        .getByTestId('tree-node')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
+      expect(verdicts.length).toBeGreaterThan(0);
+      expect(verdicts).not.toContain('pending');
+      expect(await laneTree.getByTestId('race-tree-summary').textContent()).toMatch(
+        new RegExp(`^step ${step} · ${verdicts.length} nodes · accepted \\d`),
+      );
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await race.scrollIntoViewIfNeeded();
+        await race.screenshot({ path: join(SHOTS, `tree-race-${width}.png`) });
+      }
+    });
+
+    it('steps a tree on the engine, its tree drawn at each step', async () => {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const draft = page.getByTestId('live-draft');
+      expect(await draft.locator('option').allTextContents()).toEqual([
+        'a chain of K',
+        'tree 3,2,1',
+        'tree budget 16',
+      ]);
+      await draft.selectOption({ label: 'tree 3,2,1' });
+      expect(await page.getByTestId('live-k-input').isDisabled()).toBe(true);
+      expect(await page.getByTestId('live-strategy').textContent()).toContain('Drafts tree 3,2,1');
+      await page.getByTestId('live-start').click();
+      const next = page.getByTestId('live-next');
+      await expect.poll(() => next.isEnabled(), { timeout: 60_000 }).toBe(true);
+      const card = page.getByTestId('tree-card');
+      await expect.poll(async () => Number(await card.getAttribute('data-step'))).toBe(1);
+      await next.click();
+      await expect.poll(() => next.isEnabled(), { timeout: 60_000 }).toBe(true);
+      await expect.poll(async () => Number(await card.getAttribute('data-step'))).toBe(2);
+      expect(await page.getByTestId('run-select').inputValue()).not.toBe('');
+      expect(await page.getByTestId('live-error').count()).toBe(0);
+      // step 2's tree, verified: its nodes and accepted path are those the strip counts from
+      // the step's verify event (a running run's steps are exported once it finishes)
+      const strip = page.getByTestId('k-strip');
+      expect(await strip.getAttribute('data-kind')).toBe('tree');
+      const drawn = await drawnNodes();
+      expect(drawn.map((d) => d.verdict)).not.toContain('pending');
+      const ks = ((await strip.getAttribute('data-ks')) ?? '').split(' ').map(Number);
+      const accepted = ((await strip.getAttribute('data-accepted')) ?? '').split(' ').map(Number);
+      expect(ks).toHaveLength(2);
+      expect(drawn).toHaveLength(ks[1]!);
+      expect(ks[1]).toBe(15);
+      expect(drawn.filter((d) => d.verdict === 'accepted')).toHaveLength(accepted[1]!);
+      expect(await page.getByTestId('tree-card').getByTestId('tree-end').count()).toBe(1);
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: join(SHOTS, `tree-live-${width}.png`) });
+      }
+      // the chain again: the K input back, no tree drawn for a chain's step
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await draft.selectOption({ label: 'a chain of K' });
+      expect(await page.getByTestId('live-k-input').isDisabled()).toBe(false);
+      await page.getByTestId('live-start').click();
+      await expect.poll(() => next.isEnabled(), { timeout: 60_000 }).toBe(true);
+      await expect.poll(() => card.count()).toBe(0);
+      expect(await page.getByTestId('k-strip').getAttribute('data-kind')).toBe('chain');
     });
   },
 );

@@ -157,6 +157,12 @@ export abstract class DecodeRun {
         },
         promptTokenIds: [...this.promptTokenIds],
         promptText: this.options.prompt,
+        // what the models read, where the chat template wrapped the typed prompt in a turn
+        ...(this.pair.chatTemplate === 'applied' && {
+          renderedPrompt: this.promptTokenIds
+            .map((id) => this.pair.tokenizer.tokenText(id))
+            .join(''),
+        }),
       });
     }
     // Stops are checked before a step (a cancel, or a run that cannot start) and right after

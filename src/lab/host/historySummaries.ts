@@ -4,6 +4,7 @@
  * such, and a file that cannot be read listed with why and what to do.
  */
 import { MAX_LISTED_TEXT, type HistorySummary } from '../../shared/protocol';
+import { treeShapeText } from '../../shared/treeShape';
 import { bestOf, comparesStrategies, summarizeRows, variantLabel } from '../../results/summary';
 import type { ReadEntry } from './historyEntryRead';
 
@@ -38,6 +39,13 @@ export function summarize(r: ReadEntry): Listed {
       prompt: bounded(e.settings.prompts[0] ?? ''),
       prompts: e.settings.prompts.length,
       ks: e.settings.ks,
+      ...(e.settings.acceptance && { acceptance: e.settings.acceptance }),
+      ...((e.settings.trees || e.settings.treeBudgets) && {
+        trees: {
+          shapes: (e.settings.trees ?? []).map(treeShapeText),
+          budgets: e.settings.treeBudgets ?? [],
+        },
+      }),
       runs: e.rows.length,
       best: best && {
         label: variantLabel(best.row, comparesStrategies(e.rows)),

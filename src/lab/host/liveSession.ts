@@ -1,8 +1,10 @@
 /**
- * The step-by-step run (`live-start`, `live-next`): one SpeculativeRun on the loaded pair, a step
- * per request. It ends when the models change or a sweep resets their caches.
+ * The step-by-step run (`live-start`, `live-next`): one SpeculativeRun (or TreeRun, for a token
+ * tree) on the loaded pair, a step per request. It ends when the models change or a sweep resets their caches.
  */
+import type { DecodeRun } from '../../core/decoding/decodeRun';
 import { SpeculativeRun } from '../../core/decoding/speculative';
+import { TreeRun, verifyMode } from '../../core/decoding/tree/treeRun';
 import { SpecDecError } from '../../core/errors';
 import { checkSweepConfig, type SweepConfig } from '../../core/experiment/sweep';
 import { livePlan } from '../runPlan';
@@ -11,7 +13,7 @@ import type { ModelJob } from './modelWorkSlot';
 import type { PairCache } from './pairCache';
 
 export class LiveSession {
-  private live: { requestId: string; run: SpeculativeRun } | null = null;
+  private live: { requestId: string; run: DecodeRun } | null = null;
 
   constructor(
     private readonly pairs: PairCache,
@@ -49,17 +51,29 @@ export class LiveSession {
       (fit) => checkSweepConfig(config, fit),
       signal,
     );
-    const run = new SpeculativeRun(pair, settings.k, {
+    const common = {
       prompt: settings.prompt,
       maxNewTokens: settings.maxNewTokens,
       reportProbabilities: true,
       runId: requestId,
-      policy: settings.policy,
-      drafter: settings.drafter,
-      pMin: settings.pMin,
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
       ...(settings.repetition ? { repetition: settings.repetition } : {}),
-    });
+    };
+    let run: DecodeRun;
+    if (settings.tree) {
+      // a token tree: its verify events carry the nodes the app's tree panel draws
+      const { shape, budget, verify } = settings.tree;
+      const options = { ...common, ...(shape ? { shape } : { budget: budget! }), verify };
+      if (verifyMode(pair, options) === 'mask') await pair.target.lm.prepareTreeMask();
+      run = new TreeRun(pair, options);
+    } else {
+      run = new SpeculativeRun(pair, settings.k, {
+        ...common,
+        policy: settings.policy,
+        drafter: settings.drafter,
+        pMin: settings.pMin,
+      });
+    }
     this.live = { requestId, run };
     await this.next(requestId);
   }
@@ -70,7 +84,7 @@ export class LiveSession {
     this.post({ type: 'live-step', requestId, events, done: current.run.done });
   }
 
-  private current(requestId: string): { requestId: string; run: SpeculativeRun } {
+  private current(requestId: string): { requestId: string; run: DecodeRun } {
     if (!this.live || this.live.requestId !== requestId) {
       throw new SpecDecError(
         'BAD_ARGUMENT',

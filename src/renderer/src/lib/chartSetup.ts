@@ -17,6 +17,7 @@ import {
   Tooltip,
   type ChartOptions,
 } from 'chart.js';
+import { pointLabelsPlugin } from './pointLabelsPlugin';
 
 Chart.register(
   BarController,
@@ -29,6 +30,7 @@ Chart.register(
   Filler,
   Legend,
   Tooltip,
+  pointLabelsPlugin,
 );
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", sans-serif';
 

@@ -66,3 +66,32 @@ export function fieldForCode(code: string): SetupField | null {
 export function causeFields(code: string, field: SetupField): SetupField[] {
   return [field, ...(ALSO_CAUSED_BY[code] ?? []).filter((f) => f !== field)];
 }
+
+/**
+ * The engine's sentences that tell a CLI user which flag to pass, with what the app's user does
+ * instead: the CLI keeps its wording (src/core/hub/hub.ts), the app names its own control.
+ */
+const FLAG_ADVICE: ReadonlyArray<{
+  code: string;
+  flag: RegExp;
+  inApp: (m: RegExpMatchArray) => string;
+}> = [
+  {
+    // "It has fp32, fp16: pass --dtype fp32 (or another of those)."
+    code: 'HUB_FILE_MISSING',
+    flag: /It has ([^:]+): pass --dtype (\S+) \(or another of those\)\./,
+    inApp: (m) =>
+      `It has ${m[1]}: choose ${m[2]}${m[1]!.includes(',') ? ' (or another of those)' : ''} in this model's Weights list (its dtype), under its repo.`,
+  },
+];
+
+/** a host error's message in the app's words: a CLI flag's advice becomes the app's control */
+export function inAppWords(code: string, message: string): string {
+  let out = message;
+  for (const rule of FLAG_ADVICE) {
+    if (rule.code !== code) continue;
+    const m = out.match(rule.flag);
+    if (m) out = out.replace(rule.flag, rule.inApp(m));
+  }
+  return out;
+}

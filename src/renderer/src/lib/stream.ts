@@ -26,8 +26,27 @@ export interface StreamToken {
   readonly unchecked: boolean;
   /** prompt block only: how many tokens the prompt has */
   readonly promptTokens?: number;
+  /** prompt block only, with a chat template applied: the template's text around the prompt */
+  readonly template?: PromptTemplate;
   /** its index among the run's new tokens (0 = the first), once emitted; null before */
   readonly outputIndex: number | null;
+}
+
+/**
+ * The chat template's text before and after the typed prompt in what the models read; `found`
+ * false when the typed text is not inside it as written (then `before` is the whole rendering).
+ */
+export interface PromptTemplate {
+  before: string;
+  after: string;
+  found: boolean;
+}
+
+/** the template's parts around `typed` in `rendered` (its last occurrence: the user's turn) */
+export function templateParts(rendered: string, typed: string): PromptTemplate {
+  const at = typed === '' ? -1 : rendered.lastIndexOf(typed);
+  if (at < 0) return { before: rendered, after: '', found: false };
+  return { before: rendered.slice(0, at), after: rendered.slice(at + typed.length), found: true };
 }
 
 export class StreamBuilder {
@@ -65,6 +84,9 @@ export class StreamBuilder {
           unchecked: false,
           promptTokens: event.promptTokenIds.length,
           outputIndex: null,
+          ...(event.renderedPrompt !== undefined && {
+            template: templateParts(event.renderedPrompt, event.promptText),
+          }),
         });
         return;
       case 'draft':

@@ -97,6 +97,8 @@ export function treeScatterOptions(data: LineData): ChartOptions<'line'> {
     },
     plugins: {
       ...options.plugins,
+      // each point named beside it (the ring repeats the best's point, already named)
+      pointLabels: { display: true, skip: [SCATTER_SERIES.best.label] },
       tooltip: {
         ...options.plugins?.tooltip,
         callbacks: {

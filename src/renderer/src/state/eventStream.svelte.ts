@@ -45,7 +45,7 @@ export class EventStream {
   storeLiveEvents(events: readonly EngineEvent[]): void {
     const started = this.runs.append(events, (start) => ({
       // called once per run-start, not per batch (toLocaleTimeString is slow)
-      label: `Step by step, K=${start.k ?? '?'} ${this.live.strategy} (${clockTime(Date.now())})`,
+      label: `Step by step, ${this.live.tree ? '' : `K=${start.k ?? '?'} `}${this.live.strategy} (${clockTime(Date.now())})`,
       group: 'Step by step',
       config: 'Step by step',
     }));

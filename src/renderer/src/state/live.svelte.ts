@@ -2,6 +2,8 @@
  * Live step-through: one speculative run on the engine, advanced one step per "Next step".
  * The run's events go to the RunStore like a sweep's; this class tracks the request.
  */
+import { CHAIN } from '../lib/liveDraft';
+
 export type LiveStatus = 'idle' | 'waiting' | 'ready' | 'done' | 'failed';
 
 export class LiveState {
@@ -9,6 +11,8 @@ export class LiveState {
   status = $state<LiveStatus>('idle');
   /** the K for the next step-by-step run */
   kText = $state('3');
+  /** what it drafts: a chain of K, or a token tree of the set-up (lib/liveDraft.ts's values) */
+  draft = $state(CHAIN);
   error = $state<string | null>(null);
   /** why the typed K was refused */
   kError = $state<string | null>(null);
@@ -30,9 +34,13 @@ export class LiveState {
     return requestId !== null && requestId === this.requestId;
   }
 
-  start(requestId: string, strategy: string): void {
+  /** the current live run drafts a token tree (its K is the tree's depth) */
+  tree = $state(false);
+
+  start(requestId: string, strategy: string, tree = false): void {
     this.requestId = requestId;
     this.strategy = strategy;
+    this.tree = tree;
     this.status = 'waiting';
     this.error = null;
     this.runId = null;

@@ -5,6 +5,7 @@
 import { MAX_K } from '../../../shared/limits';
 import type { HostRequest } from '../../../shared/protocol';
 import { newRequestId } from '../lib/ids';
+import { liveDraftOptions, liveTree } from '../lib/liveDraft';
 import { parseWhole } from '../lib/setupValidation';
 import type { DownloadState } from './download.svelte';
 import type { LiveState } from './live.svelte';
@@ -33,19 +34,28 @@ export class LiveControl {
   start(): void {
     const { setup, live, download, notices } = this.parts;
     if (this.parts.engineBusy) return;
-    const k = parseWhole(live.kText, 'K', 1, MAX_K);
+    const { shapes, budgets } = setup.trees;
+    const verify = setup.trees.settings.treeVerify?.[0] ?? 'auto';
+    const tree = liveTree(live.draft, shapes, budgets, verify);
+    const k = tree ? { ok: true as const, value: tree.k } : parseWhole(live.kText, 'K', 1, MAX_K);
     live.kError = k.ok ? null : k.message;
     if (!k.ok) return;
-    const settings = setup.liveSettings(k.value);
-    if (!settings) {
+    const chosen = setup.liveSettings(k.value);
+    if (!chosen) {
       live.error =
         'Fix the marked set-up fields first (prompt, max new tokens, policy, drafter, sampling).';
       return;
     }
+    const settings = tree ? { ...chosen, tree: tree.tree } : chosen;
     notices.clearHostExit();
     const requestId = newRequestId('live');
     const decoding = settings.sampling ? 'sampled' : 'greedy';
-    live.start(requestId, `${settings.drafter} / ${settings.policy}, ${decoding}`);
+    const label = liveDraftOptions(shapes, budgets).find((o) => o.value === live.draft)?.label;
+    live.start(
+      requestId,
+      tree ? `${label}, ${decoding}` : `${settings.drafter} / ${settings.policy}, ${decoding}`,
+      tree !== null,
+    );
     download.track(requestId, 'live');
     // The stream keeps what it shows until the run's first events arrive (storeLiveEvents
     // follows it then): a refused attempt clears nothing.

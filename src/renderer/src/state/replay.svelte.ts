@@ -2,7 +2,7 @@
  * What the token stream shows: either a run as it streams in ("following", updated once per
  * frame) or a finished run replayed stop by stop (back, forward, play, scrub over steps).
  */
-import { kPerStepFromIndex, kPerStepFromTokens } from '../lib/kPerStep';
+import { kPerStepFromIndex, kPerStepFromTokens, treeStrip, type TreeStrip } from '../lib/kPerStep';
 import { buildReplayIndex, describeStop, EMPTY_INDEX, type ReplayIndex } from '../lib/replayIndex';
 import { StreamBuilder, type StreamToken } from '../lib/stream';
 import type { RunLog, RunStore } from './runs.svelte';
@@ -57,6 +57,21 @@ export class ReplayState {
   get kPerStep(): number[] {
     if (this.index.steps.length > 0) return kPerStepFromIndex(this.index);
     return kPerStepFromTokens(this.tokens, this.step);
+  }
+
+  /**
+   * a token tree's run: each step's nodes and accepted path length, over the whole run once it is
+   * indexed (as kPerStep), else over the events streamed so far; null for a chain's run
+   */
+  get treeStrip(): TreeStrip | null {
+    const shown = this.shownEvents;
+    if (!shown) return null;
+    const whole = this.index.steps.length > 0;
+    return treeStrip(
+      shown.events,
+      whole ? shown.events.length : shown.applied,
+      this.kPerStep.length,
+    );
   }
 
   /** what the replay stop on screen shows ("draft 2 of 3"); null while following */

@@ -4,7 +4,7 @@
  */
 import type { HostMessage, HostRequest } from '../../../shared/protocol';
 import type { Connection, StudioBridge } from '../bridge';
-import { controlHint, type SetupField } from '../lib/hostErrors';
+import { controlHint, inAppWords, type SetupField } from '../lib/hostErrors';
 import { newRequestId } from '../lib/ids';
 import { ChosenRunState } from './chosenRun.svelte';
 import { DetailState } from './detail.svelte';
@@ -217,7 +217,7 @@ export class Studio {
         this.onError(
           message.requestId,
           message.code,
-          message.message + controlHint(message.settings),
+          inAppWords(message.code, message.message) + controlHint(message.settings),
         );
         return;
       case 'host-exit':
