@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a GPT-2, Llama or Qwen2 model folder (ours, or a Hub-layout ONNX folder) to GGUF for llama.cpp.
+"""Export a GPT-2, Llama, Qwen2 or Phi-3 model folder (ours, or a Hub-layout ONNX folder) to GGUF for llama.cpp.
 
     npm run export:gguf -- MODEL_DIR OUT.gguf [--f16 | --q8 | --q4] [--onnx onnx/FILE.onnx]
 
@@ -16,10 +16,13 @@ weights the way ggml's reference quantizer does; --q4 stores the projections as 
 (MatMulNBits blocks repacked, their scales rounded to float16) or quantizing float32 weights the
 way ggml's quantize_row_q4_0_ref does, and keeps the token embedding float32, as the Hub's q4
 files do. A 4-bit file exported without --q4 is dequantized to float32.
-A config with model_type "llama" or "qwen2" is written with llama.cpp's `llama` or `qwen2`
-architecture instead (specdec_tools/gguf_llama.py: separate attn_q/k/v, ffn_gate/up/down, RMSNorm
-scales, for llama the q and k rows permuted to llama.cpp's rotary pairing and Llama 3's
-rope_scaling as rope_freqs, for qwen2 the q/k/v biases, rope_theta as rope.freq_base). Tensors
+A config with model_type "llama", "qwen2" or "phi3" is written with llama.cpp's `llama`, `qwen2`
+or `phi3` architecture instead (specdec_tools/gguf_llama.py: separate attn_q/k/v, ffn_gate/up/down
+(phi3: fused attn_qkv, and ffn_up holding gate then up), RMSNorm scales, for llama the q and k rows
+permuted to llama.cpp's rotary pairing and Llama 3's rope_scaling as rope_freqs, for qwen2 the
+q/k/v biases, rope_theta as rope.freq_base). general.name is the folder's name, spelled so that
+llama.cpp's name-keyed Phi-3 vocabulary rule does not meet a vocabulary without Phi-3's tokens
+(model_name). Tensors
 are read and written one at a time (external data memory-mapped), so a model bigger than the
 memory left exports.
 Only numpy and onnx are needed (Debian's python3-onnx).
@@ -168,7 +171,26 @@ def read_weights(onnx_path: Path, n_layer: int, n_vocab: int) -> dict[str, np.nd
     return out
 
 
-def tokenizer_metadata(folder: Path) -> tuple[list[bytes], int, int]:
+# llama.cpp (llama-vocab.cpp, load) keys a Phi-3 quirk on the file's name: where the lowercased
+# general.name contains one of these, it sets attributes on Phi-3's SentencePiece tokens by text
+# (token_to_id.at), and a vocabulary without them fails to load ("error loading model vocabulary:
+# _Map_base::at"): a phi3 model on a GPT-2-style vocabulary (Phi-4's GPT2Tokenizer, our stand-ins)
+PHI3_NAME_MARKS = ("phi-3", "phi3")
+PHI3_QUIRK_TOKENS = ("</s>", "<unk>", "<s>", "<|endoftext|>")
+
+
+def model_name(folder: Path, tokens: list[str]) -> str:
+    """general.name: the folder's name, unless llama.cpp would read it as a Phi-3 name and apply
+    its Phi-3 vocabulary rule to a vocabulary without Phi-3's tokens; then "phi3" / "phi-3" is
+    written "phi 3", which the rule does not match (convert_hf_to_gguf.py's Phi-4, a phi3 model
+    on a GPT-2 vocabulary, is named "Phi 4" and never meets it)."""
+    name = folder.name
+    if any(m in name.lower() for m in PHI3_NAME_MARKS) and not set(PHI3_QUIRK_TOKENS) <= set(tokens):
+        return re.sub(r"phi-?3", lambda m: m.group(0)[:3] + " 3", name, flags=re.IGNORECASE)
+    return name
+
+
+def tokenizer_metadata(folder: Path) -> tuple[list[bytes], list[str], int]:
     tok = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
     vocab: dict[str, int] = dict(tok["model"]["vocab"])
     special = {}
@@ -197,7 +219,7 @@ def tokenizer_metadata(folder: Path) -> tuple[list[bytes], int, int]:
         gguf_kv("tokenizer.ggml.eos_token_id", U32, eos),
         gguf_kv("tokenizer.ggml.add_bos_token", BOOL, False),
     ]
-    return kv, n, len(merges)
+    return kv, tokens, len(merges)
 
 
 def source_file(folder: Path, dtype: str, onnx_file: str | None) -> Path:
@@ -221,13 +243,13 @@ def export(folder: Path, out_path: Path, dtype: str = "f32", onnx_file: str | No
     config = json.loads((folder / "config.json").read_text())
     onnx_path = source_file(folder, dtype, onnx_file)
     arch = config.get("model_type")
-    if arch in ("llama", "qwen2"):
+    if arch in ("llama", "qwen2", "phi3"):
         weights = read_llama_weights(onnx_path, config, arch)
         kind = {"u32": U32, "f32": F32, "str": STRING}
         arch_kv = [gguf_kv(key, kind[k], v) for key, k, v in llama_metadata(config, weights, arch)]
         return write_gguf(folder, out_path, dtype, arch, weights, arch_kv, onnx_path)
     if arch not in (None, "gpt2"):
-        raise SystemExit(f"config.json: model_type {arch!r} has no GGUF writer here (it writes gpt2, llama, qwen2).")
+        raise SystemExit(f"config.json: model_type {arch!r} has no GGUF writer here (it writes gpt2, llama, qwen2, phi3).")
     n_layer, n_embd = config["n_layer"], config["n_embd"]
     arrays = read_weights(onnx_path, n_layer, config["vocab_size"])
     expected = {"token_embd.weight", "position_embd.weight", "output_norm.weight", "output_norm.bias"}
@@ -276,12 +298,14 @@ def write_gguf(
 ) -> dict:
     """The GGUF file: general and architecture metadata, the tokenizer, then the tensors, each
     read, converted and written in turn."""
-    tok_kv, n_vocab, n_merges = tokenizer_metadata(folder)
+    tok_kv, tokens, n_merges = tokenizer_metadata(folder)
+    n_vocab = len(tokens)
+    written_name = model_name(folder, tokens)
     if weights["token_embd.weight"].shape[0] != n_vocab:
         raise SystemExit(f"tokenizer.json has {n_vocab} tokens but the embedding {weights['token_embd.weight'].shape[0]} rows.")
     kv = [
         gguf_kv("general.architecture", STRING, arch),
-        gguf_kv("general.name", STRING, folder.name),
+        gguf_kv("general.name", STRING, written_name),
         gguf_kv("general.file_type", U32, FTYPE[dtype]),
         gguf_kv("general.alignment", U32, ALIGNMENT),
         *arch_kv,
@@ -314,6 +338,8 @@ def write_gguf(
     q4_native = sum(1 for n, ty in zip(names, types) if ty == GGML_Q4_0 and weights[n].q4 is not None)
     return {
         "source": str(onnx_path.relative_to(folder)),
+        "architecture": arch,
+        "name": written_name,
         "tensors": len(names),
         "vocab": n_vocab,
         "merges": n_merges,

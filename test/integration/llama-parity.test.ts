@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   getLlama,
   GgmlType,
@@ -23,6 +24,7 @@ import {
 } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
+import type { Q4Compute } from '../../src/shared/decoding';
 import { argmaxWithMargin } from '../../src/core/model/argmax';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
 import {
@@ -67,6 +69,7 @@ const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
 const HUB_LAYOUTS = join(ROOT, 'test', 'fixtures', 'hub-layouts');
 const LLAMA32 = join(HUB_LAYOUTS, 'llama3.2-1b-tiny');
 const QWEN25 = join(HUB_LAYOUTS, 'qwen2.5-0.5b-tiny');
+const PHI3 = join(HUB_LAYOUTS, 'phi3-mini-4k-tiny');
 /**
  * llama.cpp's quantized types compute their dot products on activations rounded to 8 bits (Q8_0),
  * which on the tiny fixtures' peaked random weights moves the distributions a long way (a Q8_0
@@ -111,6 +114,11 @@ const MODELS: Array<[string, string, 'strict' | 'near-ties allowed', boolean]> =
   // the Hub's layouts: weights in external data chunks, the tied head a Transpose of the table
   ['llama3.2-1b-tiny (Hub layout, llama3 rope_scaling)', LLAMA32, 'near-ties allowed', true],
   ['qwen2.5-0.5b-tiny (Hub layout)', QWEN25, 'near-ties allowed', true],
+  // llama.cpp's `phi3` architecture: fused attn_qkv and gate+up ffn_up, NeoX rotary, untied heads
+  ['phi3-tiny target', join(FAMILIES, 'phi3-tiny-target'), 'near-ties allowed', false],
+  ['phi3-tiny draft', join(FAMILIES, 'phi3-tiny-draft'), 'near-ties allowed', false],
+  ['phi3-tiny early exit', join(FAMILIES, 'phi3-tiny-early'), 'near-ties allowed', false],
+  ['phi3-mini-4k-tiny (Hub layout)', PHI3, 'near-ties allowed', false],
 ];
 /** real-size stand-ins to check the same way (not in CI): SPECDEC_PARITY_DIRS=dir,dir */
 const EXTRA_DIRS = (process.env.SPECDEC_PARITY_DIRS ?? '').split(',').filter((d) => d !== '');
@@ -118,6 +126,11 @@ const EXTRA_DIRS = (process.env.SPECDEC_PARITY_DIRS ?? '').split(',').filter((d)
 interface ParityOptions {
   /** our ONNX file in the folder (default: the folder's fp32 decoder) */
   onnxFile?: string;
+  /**
+   * how our 4-bit products run: `exported` (float32 on the dequantized weights, the comparison
+   * with an f32 GGUF of the same blocks) or the engine's default, int8 activations
+   */
+  q4Compute?: Q4Compute;
   mode: 'strict' | 'near-ties allowed';
   tolerance: number;
   nearTie: number;
@@ -157,6 +170,9 @@ function softmax(row: Float32Array): Float64Array {
 /** the export's JSON report (tools/export_gguf.py) */
 interface ExportReport {
   source: string;
+  architecture: string;
+  /** general.name as written */
+  name: string;
   tiedHead: boolean;
   ropeFreqs: boolean;
   q4Tensors: number;
@@ -176,7 +192,9 @@ async function compareWithLlama(
   gguf: string,
   o: ParityOptions,
 ): Promise<ParityFigures> {
-  const pair: ModelPair = await loadPair(dir, null, { target: { onnxFile: o.onnxFile ?? null } });
+  const pair: ModelPair = await loadPair(dir, null, {
+    target: { onnxFile: o.onnxFile ?? null, ...(o.q4Compute ? { q4Compute: o.q4Compute } : {}) },
+  });
   const model = await llama.loadModel({ modelPath: gguf });
   const context = await model.createContext({
     contextSize: Math.min(pair.nPositions, 512),
@@ -377,14 +395,19 @@ describe.skipIf(missing !== null)(
       expect(figures.worst).toBeGreaterThan(PROB_TOLERANCE);
     }, 120_000);
 
+    // the projections a Q4_0 export stores in 4 bits: 2 layers of 7 (llama, qwen2: tied heads)
+    // or of 4 (phi3: fused qkv and gate+up) and its untied head
     it.each([
-      ['llama3.2-1b-tiny', LLAMA32],
-      ['qwen2.5-0.5b-tiny', QWEN25],
+      ['llama3.2-1b-tiny', LLAMA32, 7 * 2],
+      ['qwen2.5-0.5b-tiny', QWEN25, 7 * 2],
+      ['phi3-mini-4k-tiny', PHI3, 4 * 2 + 1],
     ])(
       '%s: the q4 file (MatMulNBits) dequantized to f32 and as Q4_0 decodes in llama.cpp as our q4 does',
-      async (name, dir) => {
+      async (name, dir, q4Projections) => {
         const q4 = {
           onnxFile: 'onnx/model_q4.onnx',
+          // our products in float32 on the dequantized blocks, as llama.cpp computes an f32 GGUF
+          q4Compute: 'exported',
           mode: 'near-ties allowed',
           prompts: PROMPTS,
         } as const;
@@ -404,7 +427,7 @@ describe.skipIf(missing !== null)(
           nearTie: Infinity,
         });
         expect(packed.report.source).toBe(q4.onnxFile);
-        expect(packed.report.q4Tensors).toBe(7 * 2); // 7 projections a layer, 2 layers, tied head
+        expect(packed.report.q4Tensors).toBe(q4Projections);
         expect(packed.report.q4FromFileBlocks).toBe(packed.report.q4Tensors);
         expect(packed.report.bytes).toBeLessThan(0.7 * exact.report.bytes);
         // llama.cpp runs it as a model near ours: no further from it than a Q8_0 export is
@@ -435,6 +458,63 @@ describe.skipIf(missing !== null)(
       120_000,
     );
 
+    it('a phi3 stand-in’s GGUF keeps its name clear of llama.cpp’s Phi-3 vocabulary rule, which its GPT-2 vocabulary cannot meet', async () => {
+      const exportPhi3 = (dir: string, file: string): ExportReport =>
+        JSON.parse(
+          execFileSync(SYSTEM_PYTHON, [
+            join(ROOT, 'tools', 'export_gguf.py'),
+            dir,
+            file,
+          ]).toString(),
+        ) as ExportReport;
+      const gguf = join(out, 'phi3-named.gguf');
+      const report = exportPhi3(PHI3, gguf);
+      expect(report.architecture).toBe('phi3');
+      expect(report.name).toBe('phi 3-mini-4k-tiny');
+      // the same file named as the folder is: llama.cpp sets Phi-3's SentencePiece tokens
+      // (</s>, <unk>, <s>) by text and fails to load a vocabulary without them
+      const bytes = readFileSync(gguf);
+      const at = bytes.indexOf('phi 3-mini-4k-tiny');
+      expect(at).toBeGreaterThan(0);
+      bytes.write('phi-3', at);
+      const misnamed = join(out, 'phi3-misnamed.gguf');
+      writeFileSync(misnamed, bytes);
+      // (in a child process: a failed load left node-llama-cpp's dispose hanging in vitest's worker)
+      const script = join(out, 'try-load.mjs');
+      writeFileSync(
+        script,
+        `const { getLlama, LlamaLogLevel } = await import(process.argv[2]);
+        const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled });
+        console.log(await llama.loadModel({ modelPath: process.argv[3] }).then(() => 'loaded', (e) => String(e)));
+        process.exit(0);`,
+      );
+      const nodeLlamaCpp = pathToFileURL(
+        join(ROOT, 'node_modules', 'node-llama-cpp', 'dist', 'index.js'),
+      ).href;
+      const load = (file: string): string =>
+        execFileSync(process.execPath, [script, nodeLlamaCpp, file]).toString().trim();
+      expect(load(gguf)).toBe('loaded');
+      expect(load(misnamed)).toMatch(/Failed to load model/);
+      // a vocabulary that has Phi-3's tokens keeps its name, and the rule finds them
+      const phiVocab = join(mkdtempSync(join(tmpdir(), 'specdec-phi3-')), 'Phi-3-mini-4k-instruct');
+      cpSync(PHI3, phiVocab, { recursive: true });
+      const tokenizerPath = join(phiVocab, 'tokenizer.json');
+      const tokenizer = JSON.parse(readFileSync(tokenizerPath, 'utf8')) as {
+        model: { vocab: Record<string, number> };
+      };
+      const renamed = ['</s>', '<unk>', '<s>'];
+      const vocab = Object.entries(tokenizer.model.vocab).map(([t, id]): [string, number] =>
+        id >= 553 && id < 556 ? [renamed[id - 553]!, id] : [t, id],
+      );
+      tokenizer.model.vocab = Object.fromEntries(vocab);
+      writeFileSync(tokenizerPath, JSON.stringify(tokenizer));
+      const named = join(out, 'phi3-vocab.gguf');
+      expect(exportPhi3(phiVocab, named).name).toBe('Phi-3-mini-4k-instruct');
+      const model = await llama.loadModel({ modelPath: named });
+      expect(model.tokens.bos).toBe(556);
+      await model.dispose();
+    }, 120_000);
+
     it.skipIf(EXTRA_DIRS.length === 0).each(EXTRA_DIRS)(
       'SPECDEC_PARITY_DIRS %s: f32 and Q4_0 agree with ours',
       async (dir) => {
@@ -449,6 +529,8 @@ describe.skipIf(missing !== null)(
         if (existsSync(join(dir, 'onnx', 'model_q4.onnx'))) {
           const q4 = await exportAndCompare(`${name} Q4_0`, dir, ['--q4'], {
             onnxFile: 'onnx/model_q4.onnx',
+            // as the figures in docs/models.md were measured (before int8 became the default)
+            q4Compute: 'exported',
             mode: 'near-ties allowed',
             tolerance: Q4_TOLERANCE,
             nearTie: Q4_NEAR_TIE,

@@ -1,12 +1,13 @@
-"""The llama-like families' half of tools/export_gguf.py: a Llama (or Qwen2) ONNX decoder's weights
-found by where they sit in the graph, renamed and laid out as llama.cpp's `llama` (or `qwen2`)
-architecture reads them, and its metadata, following llama.cpp's convert_hf_to_gguf.py: for
+"""The llama-like families' half of tools/export_gguf.py: a Llama (Qwen2, Phi-3) ONNX decoder's
+weights found by where they sit in the graph, renamed and laid out as llama.cpp's `llama` (`qwen2`,
+`phi3`) architecture reads them, and its metadata, following llama.cpp's convert_hf_to_gguf.py: for
 `llama` (LlamaModel) the attn_q / attn_k rows permuted from Hugging Face's rotate_half pairing (a
 head's two halves) to llama.cpp's (adjacent values), and Llama 3's rope_scaling as the
 `rope_freqs` tensor of per-frequency divisors; `qwen2` (Qwen2Model) keeps the rows, llama.cpp
-rotating it in the NeoX (rotate_half) way, and adds the q/k/v biases. Reads our folders and the
-Hub's layouts (weights in external data, a tied head read through a Transpose of the embedding,
-4-bit MatMulNBits). No `output` tensor when the head is the token embedding (llama.cpp then ties
+rotating it in the NeoX (rotate_half) way, and adds the q/k/v biases; `phi3` (Phi3MiniModel)
+keeps Phi-3's fused qkv_proj as attn_qkv and gate_up_proj as ffn_up (NeoX rotary too). Reads
+our folders and the Hub's layouts (weights in external data, a tied head read through a
+Transpose of the embedding, 4-bit MatMulNBits). No `output` tensor when the head is the token embedding (llama.cpp then ties
 it itself). Only numpy and onnx are needed.
 """
 
@@ -20,8 +21,31 @@ import onnx
 
 from .gguf_tensors import Tensor, load_graph, matmul_weight, nbits_weight
 
-# the weight MatMuls of one block, in the order the forward pass runs them
-BLOCK_MATMULS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
+# the weight MatMuls of one block, in the order the forward pass runs them: Phi-3 keeps q, k, v as
+# one qkv_proj (llama.cpp's fused attn_qkv, rows [q | k | v]) and gate, up as one gate_up_proj
+# (llama.cpp's phi3 ffn_up of 2 x n_ff rows, [gate | up], split by its SwiGLU)
+BLOCK_MATMULS = {
+    "llama": ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"),
+    "qwen2": ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"),
+    "phi3": ("attn_qkv", "attn_output", "ffn_up", "ffn_down"),
+}
+
+
+def expected_rows(role: str, config: dict, head_dim: int, arch: str) -> int:
+    """a projection's output width ([out, in] rows) as the config gives it"""
+    n_head = config["num_attention_heads"]
+    n_kv = config.get("num_key_value_heads") or n_head
+    ff = config["intermediate_size"]
+    return {
+        "attn_q": n_head * head_dim,
+        "attn_k": n_kv * head_dim,
+        "attn_v": n_kv * head_dim,
+        "attn_qkv": (n_head + 2 * n_kv) * head_dim,
+        "attn_output": config["hidden_size"],
+        "ffn_gate": ff,
+        "ffn_up": 2 * ff if arch == "phi3" else ff,
+        "ffn_down": config["hidden_size"],
+    }[role]
 
 
 def permute_rotary(w: np.ndarray, n_head: int) -> np.ndarray:
@@ -34,8 +58,8 @@ def read_llama_weights(onnx_path: Path, config: dict, arch: str = "llama") -> di
     """llama.cpp tensor name -> Tensor ([out, in] for matrices).
 
     In node order each block has an RMSNorm scale (a Mul by a hidden-sized initializer), the
-    q, k, v and output projections, a second RMSNorm scale, then gate, up and down; then the
-    final norm and the head (the token embedding transposed when tied: a Transpose node in the
+    q, k, v (Phi-3: one qkv) and output projections, a second RMSNorm scale, then gate, up
+    (Phi-3: one gate_up) and down; then the final norm and the head (the token embedding transposed when tied: a Transpose node in the
     Hub's layouts, a transposed copy in a plain export). A projection is a MatMul on a constant,
     or a MatMulNBits on 4-bit blocks. Names are not trusted: exporters fold the matrices into
     constants with generated names.
@@ -44,6 +68,8 @@ def read_llama_weights(onnx_path: Path, config: dict, arch: str = "llama") -> di
     hidden = config["hidden_size"]
     n_head = config["num_attention_heads"]
     n_kv = config.get("num_key_value_heads") or n_head
+    head_dim = config.get("head_dim") or hidden // n_head
+    roles = BLOCK_MATMULS[arch]
     graph, nodes, inits = load_graph(onnx_path)
 
     table = next((n.input[0] for n in nodes if n.op_type == "Gather" and inits.ndim(n.input[0]) == 2), None)
@@ -84,20 +110,25 @@ def read_llama_weights(onnx_path: Path, config: dict, arch: str = "llama") -> di
     scales = [
         i for n in nodes if n.op_type == "Mul" for i in n.input if inits.ndim(i) == 1 and inits.dims(i) == (hidden,)
     ]
-    per_block = len(BLOCK_MATMULS)
+    per_block = len(roles)
     if table is None or len(projections) != per_block * n_layer + 1 or len(scales) != 2 * n_layer + 1:
         raise SystemExit(
             f"{onnx_path}: expected a token embedding, {per_block * n_layer} weight MatMuls and the head, and "
             f"{2 * n_layer + 1} RMSNorm scales for {n_layer} layers, found {len(projections)} and {len(scales)}: "
-            "not a Llama graph this exporter can read."
+            f"not a {arch} graph this exporter can read."
         )
     embedding = inits[table]
     out: dict[str, Tensor] = {"token_embd.weight": Tensor(tuple(embedding.shape), lambda: np.asarray(embedding, dtype=np.float32))}
     for i in range(n_layer):
-        for j, role in enumerate(BLOCK_MATMULS):
+        for j, role in enumerate(roles):
             node, w = projections[per_block * i + j]
             if not isinstance(w, Tensor):
-                raise SystemExit(f"{onnx_path}: layer {i} {role} reads the token table; not a Llama graph this exporter can read.")
+                raise SystemExit(f"{onnx_path}: layer {i} {role} reads the token table; not a {arch} graph this exporter can read.")
+            if w.shape != (expected_rows(role, config, head_dim, arch), w.shape[1]):
+                raise SystemExit(
+                    f"{onnx_path}: layer {i} {role} is {w.shape[1]} -> {w.shape[0]} wide where config.json implies "
+                    f"{expected_rows(role, config, head_dim, arch)} outputs: not a {arch} graph this exporter can read."
+                )
             b = bias_of(node)
             if arch == "llama" and role in ("attn_q", "attn_k"):
                 if b is not None:
@@ -126,6 +157,12 @@ def rope_scaling_metadata(config: dict, arch: str, head_dim: int) -> tuple[list[
     kind = scaling.get("rope_type", scaling.get("type"))
     if kind == "linear":
         return [(f"{arch}.rope.scaling.type", "str", "linear"), (f"{arch}.rope.scaling.factor", "f32", float(scaling["factor"]))], {}
+    if kind in ("longrope", "su") and arch == "phi3":
+        raise SystemExit(
+            f"config.json: rope_scaling type {kind!r} (Phi-3's long-context variants): not written by this exporter "
+            "(llama.cpp reads it as rope_factors_long/short and rope.scaling.attn_factor, which no stand-in here "
+            "checks); export a 4k model."
+        )
     if kind != "llama3" or arch != "llama":
         raise SystemExit(f"config.json: rope_scaling type {kind!r} on {arch}: the exporter writes llama3 (Llama 3.1/3.2) and linear scaling only.")
     base = float(config.get("rope_theta", 10000.0))
@@ -147,16 +184,27 @@ def rope_scaling_metadata(config: dict, arch: str, head_dim: int) -> tuple[list[
 
 
 def llama_metadata(config: dict, weights: dict[str, Tensor], arch: str = "llama") -> list[tuple[str, str, object]]:
-    """(key, kind, value) for the `llama` or `qwen2` architecture; kind is u32, f32 or str. Adds
-    the rope_scaling tensor to `weights` where the config has one."""
+    """(key, kind, value) for the `llama`, `qwen2` or `phi3` architecture; kind is u32, f32 or str.
+    Adds the rope_scaling tensor to `weights` where the config has one. Phi-3 also gets what
+    convert_hf_to_gguf.py's Phi3MiniModel writes: the original context length and the sliding
+    window (which llama.cpp reads and then turns off for phi3, as our engine never applies it)."""
     n_head = config["num_attention_heads"]
     head_dim = config.get("head_dim") or config["hidden_size"] // n_head
     scaling_kv, scaling_tensors = rope_scaling_metadata(config, arch, head_dim)
     weights.update(scaling_tensors)
+    phi3_kv = (
+        [
+            (f"{arch}.rope.scaling.original_context_length", "u32",
+             config.get("original_max_position_embeddings") or config["max_position_embeddings"]),
+            (f"{arch}.attention.sliding_window", "u32", config.get("sliding_window") or 0),
+        ]
+        if arch == "phi3"
+        else []
+    )
     return [
         (f"{arch}.context_length", "u32", config["max_position_embeddings"]),
         (f"{arch}.embedding_length", "u32", config["hidden_size"]),
-        (f"{arch}.feed_forward_length", "u32", weights["blk.0.ffn_up.weight"].shape[0]),
+        (f"{arch}.feed_forward_length", "u32", weights["blk.0.ffn_down.weight"].shape[1]),
         (f"{arch}.block_count", "u32", config["num_hidden_layers"]),
         (f"{arch}.attention.head_count", "u32", n_head),
         (f"{arch}.attention.head_count_kv", "u32", config.get("num_key_value_heads") or n_head),
@@ -167,4 +215,5 @@ def llama_metadata(config: dict, weights: dict[str, Tensor], arch: str = "llama"
         (f"{arch}.attention.layer_norm_rms_epsilon", "f32", float(config.get("rms_norm_eps", 1e-6))),
         (f"{arch}.vocab_size", "u32", config["vocab_size"]),
         *scaling_kv,
+        *phi3_kv,
     ]
