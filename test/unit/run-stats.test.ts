@@ -51,3 +51,54 @@ describe('RunStats: the per-step histogram and the drafts tested', () => {
     expect(new RunStats().draftTokensTested()).toBe(0);
   });
 });
+
+describe('RunStats: acceptance by draft rank, observed beside a tree run', () => {
+  /** a verified tree: each node's parent and verdict (siblings in rank order) */
+  function treeVerify(nodes: Array<[number, Verdict]>): EngineEvent {
+    return {
+      type: 'verify',
+      runId: 'r',
+      step: 1,
+      draftedTokenIds: nodes.map(() => 1),
+      verdicts: nodes.map(([, v]) => v),
+      targetTokenIds: [],
+      targetProbs: null,
+      minLogitMargin: 0,
+      tree: {
+        verify: 'mask',
+        nodes: nodes.map(([parent, verdict]) => ({
+          parent,
+          depth: parent < 0 ? 1 : 2,
+          tokenId: 1,
+          draftProb: null,
+          verdict,
+        })),
+      },
+    };
+  }
+
+  it('counts ranks tested and accepted from the verify events; none for a chain', () => {
+    const chain = new RunStats();
+    for (const ev of step(['accepted', 'rejected'])) chain.observe(ev);
+    expect(chain.rankCounts()).toBeNull();
+
+    const stats = new RunStats();
+    // the root's 2nd child accepted, then under it the 1st: ranks 1, 2 tested at the root, 1 below
+    stats.observe(
+      treeVerify([
+        [-1, 'rejected'],
+        [-1, 'accepted'],
+        [0, 'unchecked'],
+        [1, 'accepted'],
+      ]),
+    );
+    // every child of the root rejected
+    stats.observe(
+      treeVerify([
+        [-1, 'rejected'],
+        [-1, 'rejected'],
+      ]),
+    );
+    expect(stats.rankCounts()).toEqual({ tested: [3, 2], accepted: [1, 1] });
+  });
+});
