@@ -38,15 +38,14 @@ from pathlib import Path
 
 import onnx
 import torch
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from specdec_tools.bpe import CutBPE  # noqa: E402
-from specdec_tools.export import export_onnx, legacy_exporter, write_config  # noqa: E402
+from specdec_tools.export import export_no_past, export_onnx, write_config  # noqa: E402
 from specdec_tools.families import build_tiny  # noqa: E402
 from specdec_tools.formats import merge_decoders, quantize_dynamic, to_float16  # noqa: E402
 from specdec_tools.hub_models import HUB_MODELS  # noqa: E402
-from specdec_tools.hub_standin import FAMILY_FORMATS, build_hub_model  # noqa: E402
+from specdec_tools.hub_standin import DEFAULT_FAMILY_FORMATS, FAMILY_FORMATS, build_hub_model  # noqa: E402
 from specdec_tools.model import GPT2Config, GPT2LM  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,45 +62,6 @@ CATALOG = {
 TINY = {"n_layer": 2, "n_embd": 32, "n_head": 2, "n_positions": 128, "merges": 300}
 FORMATS = ("merged", "model", "q8", "fp16")
 SUFFIX = {"fp32": "", "q8": "_quantized", "fp16": "_fp16"}
-
-
-class NoPast(nn.Module):
-    """The decoder without past inputs (optimum's decoder_model.onnx): the merged file's first pass."""
-
-    def __init__(self, model: GPT2LM) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, attention_mask, position_ids):
-        cfg = self.model.cfg
-        b = input_ids.shape[0]
-        empty = [torch.zeros(b, cfg.n_head, 0, cfg.head_dim) for _ in range(2 * cfg.n_layer)]
-        return self.model(input_ids, attention_mask, position_ids, *empty)
-
-
-def export_no_past(model: GPT2LM, path: Path) -> None:
-    cfg = model.cfg
-    outputs = ["logits", *[f"present.{i}.{kv}" for i in range(cfg.n_layer) for kv in ("key", "value")]]
-    dynamic = {
-        "input_ids": {0: "batch_size", 1: "sequence_length"},
-        "attention_mask": {0: "batch_size", 1: "sequence_length"},
-        "position_ids": {0: "batch_size", 1: "sequence_length"},
-        "logits": {0: "batch_size", 1: "sequence_length"},
-        **{name: {0: "batch_size", 2: "sequence_length"} for name in outputs[1:]},
-    }
-    example = (torch.zeros(1, 3, dtype=torch.long), torch.ones(1, 3, dtype=torch.long), torch.arange(3).unsqueeze(0))
-    with torch.no_grad():
-        torch.onnx.export(
-            NoPast(model).eval(),
-            example,
-            str(path),
-            input_names=["input_ids", "attention_mask", "position_ids"],
-            output_names=outputs,
-            dynamic_axes=dynamic,
-            opset_version=14,
-            do_constant_folding=True,
-            **legacy_exporter(),
-        )
 
 
 def build(name: str, formats: set[str], out: Path, seed: int, tiny: bool) -> Path:
@@ -176,7 +136,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--formats",
         help="comma-separated: GPT-2 models merged, model, q8, fp16 (default all); Llama/Qwen2/Phi-3 models "
-        "model, fp16, q4, q4f16 (default all)",
+        "model, fp16, q4, q4f16, int8, uint8, quantized, bnb4, merged (default model,fp16,q4,q4f16)",
     )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
@@ -196,7 +156,8 @@ if __name__ == "__main__":
         print(folder)
         raise SystemExit(0)
     known = FAMILY_FORMATS if args.model in HUB_MODELS else FORMATS
-    formats = {f.strip() for f in (args.formats or ",".join(known)).split(",") if f.strip()}
+    default = DEFAULT_FAMILY_FORMATS if args.model in HUB_MODELS else FORMATS
+    formats = {f.strip() for f in (args.formats or ",".join(default)).split(",") if f.strip()}
     unknown = formats - set(known)
     if unknown:
         parser.error(f"unknown format(s) {', '.join(sorted(unknown))} for {args.model}: choose from {', '.join(known)}")

@@ -66,6 +66,47 @@ def export_onnx(model: GPT2LM | LlamaLM, path: Path) -> None:
         )
 
 
+class NoPast(torch.nn.Module):
+    """The decoder without past inputs (optimum's decoder_model.onnx): the merged file's first pass."""
+
+    def __init__(self, model: GPT2LM | LlamaLM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, position_ids):
+        cfg = self.model.cfg
+        kv_heads = getattr(cfg, "n_kv_heads", None) or cfg.n_head
+        b = input_ids.shape[0]
+        empty = [torch.zeros(b, kv_heads, 0, cfg.head_dim) for _ in range(2 * cfg.n_layer)]
+        return self.model(input_ids, attention_mask, position_ids, *empty)
+
+
+def export_no_past(model: GPT2LM | LlamaLM, path: Path) -> None:
+    cfg = model.cfg
+    outputs = ["logits", *[f"present.{i}.{kv}" for i in range(cfg.n_layer) for kv in ("key", "value")]]
+    dynamic = {
+        "input_ids": {0: "batch_size", 1: "sequence_length"},
+        "attention_mask": {0: "batch_size", 1: "sequence_length"},
+        "position_ids": {0: "batch_size", 1: "sequence_length"},
+        "logits": {0: "batch_size", 1: "sequence_length"},
+        **{name: {0: "batch_size", 2: "sequence_length"} for name in outputs[1:]},
+    }
+    example = (torch.zeros(1, 3, dtype=torch.long), torch.ones(1, 3, dtype=torch.long), torch.arange(3).unsqueeze(0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            NoPast(model).eval(),
+            example,
+            str(path),
+            input_names=["input_ids", "attention_mask", "position_ids"],
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            **legacy_exporter(),
+        )
+
+
 def write_config(cfg, bpe: CutBPE, out_dir: Path) -> None:
     """config.json and generation_config.json, as the Hub's gpt2 repo has them."""
     out_dir.mkdir(parents=True, exist_ok=True)

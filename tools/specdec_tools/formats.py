@@ -124,13 +124,14 @@ def _f16(a: np.ndarray) -> np.ndarray:
     return np.clip(a, info.min, info.max).astype(np.float16)
 
 
-def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Every float32 tensor of the graph as float16: weights, constants, inputs and outputs."""
-    model = copy.deepcopy(model)
-    g = model.graph
-    for i, t in enumerate(g.initializer):
-        if t.data_type == F32:
-            g.initializer[i].CopyFrom(numpy_helper.from_array(_f16(numpy_helper.to_array(t)), t.name))
+def float16_tensor(t: onnx.TensorProto) -> onnx.TensorProto:
+    """A float32 initializer as float16 (clamped to its range)."""
+    return numpy_helper.from_array(_f16(numpy_helper.to_array(t)), t.name)
+
+
+def float16_graph(g: onnx.GraphProto) -> None:
+    """In place: every float32 constant, Cast target, input, output and value_info of the graph as
+    float16 (the initializers are left to the caller: `float16_tensor`)."""
     for node in g.node:
         for attr in node.attribute:
             if node.op_type == "Constant" and attr.name == "value" and attr.t.data_type == F32:
@@ -142,4 +143,14 @@ def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
     for vi in [*g.input, *g.output, *g.value_info]:
         if vi.type.tensor_type.elem_type == F32:
             vi.type.tensor_type.elem_type = F16
+
+
+def to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Every float32 tensor of the graph as float16: weights, constants, inputs and outputs."""
+    model = copy.deepcopy(model)
+    g = model.graph
+    for i, t in enumerate(g.initializer):
+        if t.data_type == F32:
+            g.initializer[i].CopyFrom(float16_tensor(t))
+    float16_graph(g)
     return model

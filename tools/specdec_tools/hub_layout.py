@@ -21,11 +21,17 @@ config.json whose `transformers.js_config` names the float16 KV caches and the d
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import load_external_data_for_tensor
+from onnx.mapping import TENSOR_TYPE_TO_NP_TYPE
+
+from .formats import float16_graph, float16_tensor
 
 BLOCK = 32
 # protobuf's limit on one message: beyond it weights must live outside the graph
@@ -61,25 +67,120 @@ def dequantize_q4(packed: np.ndarray, scales: np.ndarray, k: int) -> np.ndarray:
     return w.reshape(n, blocks * BLOCK)[:, :k].T
 
 
-def quantize_q4(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Every MatMul with a constant 2-D float weight as MatMulNBits (the `_q4` / `_q4f16` files)."""
-    model = copy.deepcopy(model)
+@dataclass
+class LazyModel:
+    """A graph whose initializers are stubs (name, type and dims, no values) with a way to make
+    each one's tensor when it is written: a variant of a multi-GB model then costs only the tensor
+    being converted, not another copy of every weight (`save_hub_onnx` writes one at a time)."""
+
+    model: onnx.ModelProto
+    tensors: dict[str, Callable[[], onnx.TensorProto]]
+
+    def array(self, name: str) -> np.ndarray:
+        return numpy_helper.to_array(self.tensors[name]())
+
+    def stubs(self) -> dict[str, onnx.TensorProto]:
+        return {t.name: t for t in self.model.graph.initializer}
+
+    def derive(self) -> "LazyModel":
+        """A copy of the graph (small: no weights) reading the same tensors."""
+        return LazyModel(copy.deepcopy(self.model), dict(self.tensors))
+
+
+def stub(name: str, data_type: int, dims) -> onnx.TensorProto:
+    t = onnx.TensorProto()
+    t.name, t.data_type = name, data_type
+    t.dims.extend(dims)
+    return t
+
+
+def set_initializers(model: onnx.ModelProto, stubs: list[onnx.TensorProto]) -> None:
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(stubs)
+
+
+def lazy_load(path: Path) -> LazyModel:
+    """An exported file as a LazyModel: tensors in the graph stay in their protos (one copy of
+    the weights); tensors in external files are read from them when asked for, each time."""
+    model = onnx.load(str(path), load_external_data=False)
     g = model.graph
-    inits = {t.name: t for t in g.initializer}
+    names = [t.name for t in g.initializer]
+    sources: dict[str, onnx.TensorProto] = {}
+    while len(g.initializer):
+        t = g.initializer.pop()
+        sources[t.name] = t
+    tensors: dict[str, Callable[[], onnx.TensorProto]] = {}
+    for name in names:
+        t = sources[name]
+        if t.data_location == TensorProto.EXTERNAL:
+            tensors[name] = lambda ref=t: _read_external(ref, str(path.parent))
+        else:
+            tensors[name] = lambda t=t: t
+    g.initializer.extend(stub(n, sources[n].data_type, sources[n].dims) for n in names)
+    return LazyModel(model, tensors)
+
+
+def _read_external(ref: onnx.TensorProto, base_dir: str) -> onnx.TensorProto:
+    """The tensor with its values, as onnx.load gives it (data in the proto, location default)."""
+    t = onnx.TensorProto()
+    t.CopyFrom(ref)
+    load_external_data_for_tensor(t, base_dir)
+    t.data_location = TensorProto.DEFAULT
+    del t.external_data[:]
+    return t
+
+
+def replace_nodes(lazy: LazyModel, nodes: list[onnx.NodeProto], extra: list[onnx.TensorProto], microsoft: bool) -> None:
+    """The graph's nodes become `nodes`; initializers no node reads are dropped, `extra` appended;
+    with `microsoft`, the com.microsoft opset (contrib operators) is imported."""
+    g = lazy.model.graph
+    used = {i for nd in nodes for i in nd.input}
+    kept = [t for t in g.initializer if t.name in used]
+    del g.node[:]
+    g.node.extend(nodes)
+    set_initializers(lazy.model, kept + extra)
+    if microsoft and not any(o.domain == "com.microsoft" for o in lazy.model.opset_import):
+        lazy.model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+
+
+class PairCache:
+    """Tensors made by one computation (a weight's 4-bit blocks and their scales; an 8-bit
+    tensor, its scale and zero point), computed once and handed out once each, so that none
+    stays in memory after it is written."""
+
+    def __init__(self, compute: Callable[[], tuple[onnx.TensorProto, onnx.TensorProto]]) -> None:
+        self.compute = compute
+        self.pending: dict[int, onnx.TensorProto] = {}
+
+    def take(self, which: int) -> onnx.TensorProto:
+        if which not in self.pending:
+            self.pending = dict(enumerate(self.compute()))
+        return self.pending.pop(which)
+
+
+def quantize_q4(source: LazyModel) -> LazyModel:
+    """Every MatMul with a constant 2-D float weight as MatMulNBits (the `_q4` / `_q4f16` files)."""
+    lazy = source.derive()
+    stubs = lazy.stubs()
     nodes: list[onnx.NodeProto] = []
     extra: list[onnx.TensorProto] = []
-    for node in g.node:
-        weight = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
+    for node in lazy.model.graph.node:
+        weight = stubs.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
         if weight is None or weight.data_type not in (TensorProto.FLOAT, TensorProto.FLOAT16) or len(weight.dims) != 2:
             nodes.append(node)
             continue
-        w = numpy_helper.to_array(weight)
-        k, n = w.shape
-        packed, scales = quantize_blocks(w)
-        extra += [
-            numpy_helper.from_array(packed, f"{weight.name}_Q4"),
-            numpy_helper.from_array(scales.astype(w.dtype), f"{weight.name}_scales"),
-        ]
+        k, n = weight.dims
+        blocks = (k + BLOCK - 1) // BLOCK
+
+        def blocks_of(name=weight.name, read=source.tensors[weight.name]):
+            w = numpy_helper.to_array(read())
+            packed, scales = quantize_blocks(w)
+            return numpy_helper.from_array(packed, f"{name}_Q4"), numpy_helper.from_array(scales.astype(w.dtype), f"{name}_scales")
+
+        pair = PairCache(blocks_of)
+        lazy.tensors[f"{weight.name}_Q4"] = lambda pair=pair: pair.take(0)
+        lazy.tensors[f"{weight.name}_scales"] = lambda pair=pair: pair.take(1)
+        extra += [stub(f"{weight.name}_Q4", TensorProto.UINT8, [n, blocks, BLOCK // 2]), stub(f"{weight.name}_scales", weight.data_type, [n * blocks])]
         nodes.append(
             helper.make_node(
                 "MatMulNBits",
@@ -93,77 +194,77 @@ def quantize_q4(model: onnx.ModelProto) -> onnx.ModelProto:
                 block_size=BLOCK,
             )
         )
-    used = {i for nd in nodes for i in nd.input}
-    kept = [t for t in g.initializer if t.name in used]
-    del g.node[:]
-    g.node.extend(nodes)
-    del g.initializer[:]
-    g.initializer.extend(kept + extra)
-    if not any(o.domain == "com.microsoft" for o in model.opset_import):
-        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return model
+    replace_nodes(lazy, nodes, extra, microsoft=True)
+    return lazy
 
 
-def share_tied_head(model: onnx.ModelProto) -> onnx.ModelProto:
+def to_float16(source: LazyModel) -> LazyModel:
+    """The `_fp16` file: float16 weights (each converted when written), constants, inputs and outputs."""
+    lazy = source.derive()
+    for t in lazy.model.graph.initializer:
+        if t.data_type == TensorProto.FLOAT:
+            t.data_type = TensorProto.FLOAT16
+            lazy.tensors[t.name] = lambda read=source.tensors[t.name]: float16_tensor(read())
+    float16_graph(lazy.model.graph)
+    return lazy
+
+
+def share_tied_head(source: LazyModel) -> LazyModel:
     """The MatMul weight equal to the input_ids table transposed reads Transpose(table) instead."""
-    model = copy.deepcopy(model)
-    g = model.graph
-    inits = {t.name: t for t in g.initializer}
-    tables = [inits[n.input[0]] for n in g.node if n.op_type == "Gather" and n.input[1] == "input_ids" and n.input[0] in inits]
+    lazy = source.derive()
+    g = lazy.model.graph
+    stubs = lazy.stubs()
+    tables = [stubs[n.input[0]] for n in g.node if n.op_type == "Gather" and n.input[1] == "input_ids" and n.input[0] in stubs]
     if not tables:
-        return model
+        return lazy
     table = tables[0]
-    e = numpy_helper.to_array(table)
+    rows, width = table.dims
     for i, node in enumerate(g.node):
-        w = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
-        if w is None or list(w.dims) != [e.shape[1], e.shape[0]] or not np.array_equal(numpy_helper.to_array(w), e.T):
+        w = stubs.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
+        if w is None or list(w.dims) != [width, rows] or not np.array_equal(lazy.array(w.name), lazy.array(table.name).T):
             continue
         transposed = f"{table.name}_transposed"
         g.node.insert(i, helper.make_node("Transpose", [table.name], [transposed], name="tied_head_transpose", perm=[1, 0]))
         node.input[1] = transposed
         used = {x for nd in g.node for x in nd.input}
-        kept = [t for t in g.initializer if t.name in used]
-        del g.initializer[:]
-        g.initializer.extend(kept)
+        set_initializers(lazy.model, [t for t in g.initializer if t.name in used])
         break
-    return model
+    return lazy
 
 
-def weight_bytes(model: onnx.ModelProto) -> int:
-    return sum(numpy_helper.to_array(t).nbytes for t in model.graph.initializer)
+def weight_bytes(lazy: LazyModel) -> int:
+    return sum(int(np.prod(t.dims, dtype=np.int64)) * np.dtype(TENSOR_TYPE_TO_NP_TYPE[t.data_type]).itemsize for t in lazy.model.graph.initializer)
 
 
-def save_hub_onnx(model: onnx.ModelProto, path: Path, external: bool, chunk_bytes: int = PROTOBUF_LIMIT) -> list[str]:
-    """Write `model` at `path`; with `external`, its initializers of 1 kB or more go to
-    `{name}_data`, `{name}_data_1`, ... (each at most chunk_bytes, a tensor never split).
-    Returns the data files' names (empty when the weights stay inside the graph)."""
-    model = copy.deepcopy(model)
+def save_hub_onnx(lazy: LazyModel, path: Path, external: bool, chunk_bytes: int = PROTOBUF_LIMIT) -> list[str]:
+    """Write `lazy` at `path`, making one tensor at a time; with `external`, its initializers of
+    1 kB or more go to `{name}_data`, `{name}_data_1`, ... (each at most chunk_bytes, a tensor
+    never split). Returns the data files' names (empty when the weights stay inside the graph)."""
+    model = copy.deepcopy(lazy.model)
     path.parent.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
-    if external:
-        handle = None
-        offset = 0
-        for t in model.graph.initializer:
-            raw = numpy_helper.to_array(t).tobytes()
-            if len(raw) < EXTERNAL_MIN_BYTES:
-                continue
-            if handle is None or (offset > 0 and offset + len(raw) > chunk_bytes):
-                if handle is not None:
-                    handle.close()
-                files.append(f"{path.name}_data" + (f"_{len(files)}" if files else ""))
-                handle = open(path.parent / files[-1], "wb")
-                offset = 0
-            handle.write(raw)
-            dims, dtype, name = list(t.dims), t.data_type, t.name
-            t.Clear()
-            t.name, t.data_type = name, dtype
-            t.dims.extend(dims)
-            t.data_location = TensorProto.EXTERNAL
-            for key, value in (("location", files[-1]), ("offset", str(offset)), ("length", str(len(raw)))):
-                entry = t.external_data.add()
-                entry.key, entry.value = key, value
-            offset += len(raw)
-        if handle is not None:
-            handle.close()
+    handle = None
+    offset = 0
+    for t in model.graph.initializer:
+        tensor = lazy.tensors[t.name]()
+        raw = numpy_helper.to_array(tensor).tobytes() if external else b""
+        if len(raw) < EXTERNAL_MIN_BYTES:
+            t.CopyFrom(tensor)
+            continue
+        if handle is None or (offset > 0 and offset + len(raw) > chunk_bytes):
+            if handle is not None:
+                handle.close()
+            files.append(f"{path.name}_data" + (f"_{len(files)}" if files else ""))
+            handle = open(path.parent / files[-1], "wb")
+            offset = 0
+        handle.write(raw)
+        t.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", files[-1]), ("offset", str(offset)), ("length", str(len(raw)))):
+            entry = t.external_data.add()
+            entry.key, entry.value = key, value
+        offset += len(raw)
+        del tensor, raw
+    if handle is not None:
+        handle.close()
     onnx.save(model, str(path))
     return files

@@ -9,25 +9,52 @@ logits beside it (reference-logits.json) so that a test can check what the engin
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
-import onnx
+import numpy as np
 import torch
+from onnx import TensorProto
 from torch import nn
 
 from .bpe import CutBPE
-from .export import export_onnx
+from .export import export_no_past, export_onnx
 from .families import rounded, write_llama_config
-from .formats import to_float16
-from .hub_layout import PROTOBUF_LIMIT, quantize_blocks, dequantize_q4, quantize_q4, save_hub_onnx, share_tied_head, weight_bytes
+from .hub_layout import (
+    PROTOBUF_LIMIT,
+    dequantize_q4,
+    lazy_load,
+    quantize_blocks,
+    quantize_q4,
+    save_hub_onnx,
+    share_tied_head,
+    to_float16,
+    weight_bytes,
+)
+from .hub_merged import merge_lazy
 from .hub_models import HUB_MODELS, HubModel
+from .hub_quantized import NF4, bnb4_blocks, dequantize_bnb4, emulate_8bit, quantize_8bit, quantize_bnb4
 from .llama import LlamaLM
 
-FAMILY_FORMATS = ("model", "fp16", "q4", "q4f16")
-SUFFIX = {"model": "", "fp16": "_fp16", "q4": "_q4", "q4f16": "_q4f16"}
+FAMILY_FORMATS = ("model", "fp16", "q4", "q4f16", "int8", "uint8", "quantized", "bnb4", "merged")
+# what `--formats` defaults to: the files onnx-community's Llama-family repos all carry
+DEFAULT_FAMILY_FORMATS = ("model", "fp16", "q4", "q4f16")
+SUFFIX = {
+    "model": "",
+    "fp16": "_fp16",
+    "q4": "_q4",
+    "q4f16": "_q4f16",
+    "int8": "_int8",
+    "uint8": "_uint8",
+    "quantized": "_quantized",
+    "bnb4": "_bnb4",
+}
+# each format's file: model{suffix}.onnx, and optimum's merged decoder (in fp32) for `merged`
+FILES = {**{f: f"model{suffix}.onnx" for f, suffix in SUFFIX.items()}, "merged": "decoder_model_merged.onnx"}
 # the KV cache of each file that keeps it in float16, as onnx-community's configs declare it
 KV_CACHE_DTYPE = {"fp16": "float16", "q4f16": "float16"}
 TINY_MERGES = 300
@@ -60,6 +87,27 @@ def real_init(model: LlamaLM) -> LlamaLM:
     return model
 
 
+def q4_weight(w: np.ndarray) -> np.ndarray:
+    packed, scales = quantize_blocks(w)
+    return dequantize_q4(packed, scales, w.shape[0])
+
+
+def bnb4_weight(w: np.ndarray) -> np.ndarray:
+    packed, absmax = bnb4_blocks(w, NF4)
+    return dequantize_bnb4(packed, absmax, *w.shape, NF4)
+
+
+def with_linear_weights(model: LlamaLM, weight: Callable[[np.ndarray], np.ndarray]) -> LlamaLM:
+    """A copy whose every Linear computes with `weight(W)` (W as the ONNX MatMul reads it, [in, out])."""
+    copied = copy.deepcopy(model)
+    with torch.no_grad():
+        for module in copied.modules():
+            if isinstance(module, nn.Linear):
+                w = module.weight.detach().numpy().T
+                module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight(w).T)))
+    return copied
+
+
 def write_config(spec: HubModel, cfg, eos_id: int, folder: Path, data_files: dict[str, list[str]], tiny: bool) -> None:
     """The family's config.json (families.py) with the real model's other fields where it is at
     real size (at test size the family's writer derives them from the tiny dimensions), its
@@ -73,7 +121,7 @@ def write_config(spec: HubModel, cfg, eos_id: int, folder: Path, data_files: dic
     config["transformers.js_config"] = {
         "kv_cache_dtype": {f: KV_CACHE_DTYPE[f] for f in ("q4f16", "fp16") if f in data_files},
         "use_external_data_format": {
-            f"model{SUFFIX[f]}.onnx": (len(files) if len(files) > 1 else True) for f, files in data_files.items() if files
+            FILES[f]: (len(files) if len(files) > 1 else True) for f, files in data_files.items() if files
         },
     }
     path.write_text(json.dumps(config, indent=2) + "\n")
@@ -92,27 +140,45 @@ def build_hub_model(name: str, formats: set[str], out: Path, seed: int, tiny: bo
     (folder / "onnx").mkdir(parents=True)
     bpe.write_hf(folder, cfg.max_position_embeddings, vocab_size=cfg.vocab_size)
 
-    with tempfile.TemporaryDirectory(prefix="specdec-standin-") as tmp:
-        # above 2 GB, the exporter writes the weights as files beside the graph; onnx.load reads them back
-        export_onnx(model, Path(tmp) / "model.onnx")
-        fp32 = onnx.load(str(Path(tmp) / "model.onnx"))
-    variants = {"model": lambda: share_tied_head(fp32), "fp16": lambda: share_tied_head(to_float16(fp32)), "q4": lambda: quantize_q4(share_tied_head(fp32)),
-                "q4f16": lambda: quantize_q4(share_tied_head(to_float16(fp32)))}
-    data_files: dict[str, list[str]] = {}
-    written = []
-    for fmt in FAMILY_FORMATS:
-        if fmt not in formats:
-            continue
-        variant = variants[fmt]()
-        file = folder / "onnx" / f"model{SUFFIX[fmt]}.onnx"
-        # the Hub keeps fp32 and fp16 weights beside the graph, and any file's that pass 2 GB;
-        # the tiny fixtures keep every file's there, in small chunks
-        external = tiny or fmt in ("model", "fp16") or weight_bytes(variant) >= PROTOBUF_LIMIT
-        data_files[fmt] = save_hub_onnx(variant, file, external, TINY_CHUNK_BYTES if tiny else PROTOBUF_LIMIT)
-        written += [f"onnx/{file.name}", *(f"onnx/{d}" for d in data_files[fmt])]
-        del variant
-    write_config(spec, cfg, bpe.eos_id, folder, data_files, tiny)
     params = sum(p.numel() for p in model.parameters())
+    data_files: dict[str, list[str]] = {}
+    written: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="specdec-standin-") as tmp:
+        # above 2 GB, the exporter writes the weights as files beside the graph
+        export_onnx(model, Path(tmp) / "model.onnx")
+        if "merged" in formats:
+            export_no_past(model, Path(tmp) / "no_past" / "decoder_model.onnx")
+        if not tiny:
+            # at real size PyTorch's copy is no longer needed (the tiny one gives the references)
+            del model
+            gc.collect()
+        # one copy of the fp32 weights (or none, where they are in files); each variant makes
+        # its tensors one at a time as they are written
+        fp32 = share_tied_head(lazy_load(Path(tmp) / "model.onnx"))
+        variants = {
+            "model": lambda: fp32,
+            "fp16": lambda: to_float16(fp32),
+            "q4": lambda: quantize_q4(fp32),
+            "q4f16": lambda: quantize_q4(to_float16(fp32)),
+            "int8": lambda: quantize_8bit(fp32, TensorProto.INT8),
+            "uint8": lambda: quantize_8bit(fp32, TensorProto.UINT8),
+            # transformers.js' q8: int8 weights unless the graph has Conv or fused attention
+            "quantized": lambda: quantize_8bit(fp32, TensorProto.INT8),
+            "bnb4": lambda: quantize_bnb4(fp32, NF4),
+            "merged": lambda: merge_lazy(share_tied_head(lazy_load(Path(tmp) / "no_past" / "decoder_model.onnx")), fp32),
+        }
+        for fmt in FAMILY_FORMATS:
+            if fmt not in formats:
+                continue
+            variant = variants[fmt]()
+            file = folder / "onnx" / FILES[fmt]
+            # the Hub keeps fp32 and fp16 weights beside the graph, and any file's that pass 2 GB;
+            # the tiny fixtures keep every file's there, in small chunks
+            external = tiny or fmt in ("model", "fp16", "merged") or weight_bytes(variant) >= PROTOBUF_LIMIT
+            data_files[fmt] = save_hub_onnx(variant, file, external, TINY_CHUNK_BYTES if tiny else PROTOBUF_LIMIT)
+            written += [f"onnx/{file.name}", *(f"onnx/{d}" for d in data_files[fmt])]
+            del variant
+    write_config(spec, cfg, bpe.eos_id, folder, data_files, tiny)
     if tiny:
         with torch.no_grad():
             reference = {
@@ -121,15 +187,16 @@ def build_hub_model(name: str, formats: set[str], out: Path, seed: int, tiny: bo
                 "prefix": REFERENCE_PREFIX,
                 "cachedLogits": rounded(model.cached_pass(REFERENCE_IDS[:REFERENCE_PREFIX], REFERENCE_IDS[REFERENCE_PREFIX:])),
             }
-            # what the q4 files compute: every Linear's weight as its 4-bit blocks give it back
-            # (a tied head reads the float embedding, as in the Hub's q4 files)
-            q4 = copy.deepcopy(model)
-            for module in q4.modules():
-                if isinstance(module, nn.Linear):
-                    b = module.weight.detach().numpy().T
-                    packed, scales = quantize_blocks(b)
-                    module.weight.copy_(torch.from_numpy(dequantize_q4(packed, scales, b.shape[0]).T.copy()))
-            reference["q4Logits"] = rounded(q4.full_pass(REFERENCE_IDS))
+            # what the 4-bit files compute: every Linear's weight as its blocks give it back (a
+            # tied head reads the float embedding, as in the Hub's q4 and bnb4 files)
+            if formats & {"q4", "q4f16"}:
+                reference["q4Logits"] = rounded(with_linear_weights(model, q4_weight).full_pass(REFERENCE_IDS))
+            if "bnb4" in formats:
+                reference["bnb4Logits"] = rounded(with_linear_weights(model, bnb4_weight).full_pass(REFERENCE_IDS))
+            # what the 8-bit files compute (the activations quantized per pass)
+            for fmt, weight_type in (("int8", TensorProto.INT8), ("uint8", TensorProto.UINT8)):
+                if fmt in formats or (fmt == "int8" and "quantized" in formats):
+                    reference[f"{fmt}Logits"] = rounded(emulate_8bit(model, weight_type).full_pass(REFERENCE_IDS))
         (folder / "reference-logits.json").write_text(json.dumps(reference))
     dims = (
         f"{cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, {cfg.num_attention_heads} query heads over "
