@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { acceptanceGrid } from '../../src/results/acceptanceGrid';
+import { treesSection } from '../../src/results/analysis/trees';
+import { groupRows, summarizeRows, variantLabel } from '../../src/results/summary';
 import { expectedTokensOfShape, rankShares } from '../../src/results/treeTheory';
 import type { RunRow } from '../../src/shared/protocol';
 import { oracleRankAcceptance, treeAcceptanceProblem } from '../../src/shared/treeAcceptance';
@@ -114,5 +116,24 @@ describe('trees in the K x alpha grid', () => {
     // 0.9: K=3 (0.5 s) beat the tree (0.6 s) in every run
     expect(high!.treeWins).toBe(false);
     expect(high!.sentence).toMatch(/the fastest chain, K=3 \(2\.00x\), beat the fastest tree/);
+  });
+});
+
+describe('the report’s "Token trees against chains" under controlled acceptance', () => {
+  it('answers with the sentence per alpha and tables each tree against p_r = A', () => {
+    const section = treesSection(summarizeRows(rows), groupRows(rows), (r) =>
+      variantLabel(r, false),
+    )!;
+    const grid = acceptanceGrid(rows, null)!;
+    expect(section.answers).toEqual(grid.trees.map((t) => t.sentence));
+    expect(section.points.join(' ')).toMatch(/p_r = A at every rank/);
+    const table = section.tables.find((t) => /controlled acceptance/.test(t.caption))!;
+    expect(table.rows.map((r) => [r[0], r[1], r[5]])).toEqual(
+      grid.trees.map((at) => [
+        String(at.alpha),
+        `tree 3,2 alpha ${at.alpha}`,
+        at.trees[0]!.predictedTokens.toFixed(2),
+      ]),
+    );
   });
 });
