@@ -186,7 +186,7 @@ describe.skipIf(missing !== null)(
         /^15 nodes in each of \d+ trees · accepted \d\.\d per tree \(most [0-3]\)$|^\d+ to 15 nodes over \d+ trees · accepted/,
       );
       expect(await page.getByTestId('step-label').textContent()).toMatch(
-        /a tree of \d+ nodes \(depth ≤ 3\)|no tree \(no room to draft\)/,
+        /a tree of \d+ nodes, [1-3] deep \(at most 3\)|no tree \(no room to draft\)/,
       );
 
       // stepping walks the trees: a whole step back shows that step's tree
@@ -353,6 +353,22 @@ describe.skipIf(missing !== null)(
       await expect.poll(() => next.isEnabled(), { timeout: 60_000 }).toBe(true);
       await expect.poll(() => card.count()).toBe(0);
       expect(await page.getByTestId('k-strip').getAttribute('data-kind')).toBe('chain');
+    });
+
+    it('names the trees swept on the History card', async () => {
+      const entry = page.getByTestId('history-entry').first();
+      await expect
+        .poll(() => entry.getByTestId('history-trees').textContent(), { timeout: 30_000 })
+        .toBe('tree 3,2,1 · tree budget 16 nodes');
+      expect(await entry.getByTestId('history-acceptance').count()).toBe(0);
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await entry.scrollIntoViewIfNeeded();
+        await entry.screenshot({ path: join(SHOTS, `history-trees-${width}.png`) });
+      }
     });
   },
 );

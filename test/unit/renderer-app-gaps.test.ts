@@ -11,6 +11,7 @@ import { placeLabels, type Box } from '../../src/renderer/src/lib/labelPlacement
 import { StreamBuilder, templateParts } from '../../src/renderer/src/lib/stream';
 import { inAppWords } from '../../src/renderer/src/lib/hostErrors';
 import { CHAIN, liveDraftOptions, liveTree } from '../../src/renderer/src/lib/liveDraft';
+import { describeStop } from '../../src/renderer/src/lib/replayIndex';
 
 const R = 'r';
 
@@ -55,6 +56,11 @@ describe('the strip of a token tree run', () => {
     const chain = { ...verify(1, ['accepted']) } as Extract<EngineEvent, { type: 'verify' }>;
     delete chain.tree;
     expect(treeStrip([chain], 1, 1)).toBeNull();
+  });
+
+  it('says a tree’s verdicts with the nodes never judged apart from the rejected', () => {
+    const stop = { at: 2, cursor: 3, step: 3 };
+    expect(describeStop(events, stop, 4)).toBe('verified: 1 accepted, 1 rejected, 2 unchecked');
   });
 
   it('says the nodes per tree and the accepted length in words', () => {

@@ -82,7 +82,10 @@ export function describeStop(
       return `draft ${event.index + 1} of ${drafts}`;
     case 'verify': {
       const accepted = event.verdicts.filter((v) => v === 'accepted').length;
-      return `verified: ${accepted} accepted, ${event.verdicts.length - accepted} rejected`;
+      // a tree's nodes under a branch the target left were never judged: said apart
+      const unchecked = event.tree ? event.verdicts.filter((v) => v === 'unchecked').length : 0;
+      const rejected = event.verdicts.length - accepted - unchecked;
+      return `verified: ${accepted} accepted, ${rejected} rejected${unchecked > 0 ? `, ${unchecked} unchecked` : ''}`;
     }
     case 'emit':
       return event.kind === 'target' ? 'target token' : `${event.kind} token`;
