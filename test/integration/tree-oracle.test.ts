@@ -3,7 +3,8 @@
  * 1-wide tree is the chain oracle step for step; each draft rank holds the target's token with
  * probability A given the earlier ranks did not (within a binomial bound), so the measured
  * tokens per verification is Sequoia's expectation with p_r = A; the output is the baseline's for
- * every shape and alpha on the micro pair and the embedded pair; and acceptance by rank comes
+ * every shape and alpha on the micro pair, the embedded pair and the families' tiny pairs; and
+ * acceptance by rank comes
  * with every TreeRun's stats, equal to what a sweep reports.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,10 @@ import type { EngineEvent, TreeNodeEvent } from '../../src/shared/events';
 import { oracleRankAcceptance } from '../../src/shared/treeAcceptance';
 import { addRankCounts, emptyRankCounts } from '../../src/shared/treeRanks';
 import { treeNodeCount } from '../../src/shared/treeShape';
-import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET } from '../support/helpers';
+import { join } from 'node:path';
+import { MICRO_A, MICRO_B, PAIR_DRAFT, PAIR_TARGET, ROOT } from '../support/helpers';
+
+const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
 
 const PROMPTS = [
   'The old man looked out across the river and said',
@@ -251,5 +255,30 @@ describe('the tree oracle on the embedded pair', () => {
     expect(tree.acceptedPerStepHistogram).toEqual(chain.acceptedPerStepHistogram);
     expect(tree.metrics.targetPasses).toBe(chain.metrics.targetPasses);
     expect(tree.metrics.draftPasses).toBe(chain.metrics.draftPasses);
+  });
+});
+
+describe.each(['llama', 'qwen2', 'phi3'])('the tree oracle on the %s stand-ins', (family) => {
+  let pair: ModelPair;
+  beforeAll(async () => {
+    pair = await loadPair(
+      join(FAMILIES, `${family}-tiny-target`),
+      join(FAMILIES, `${family}-tiny-early`),
+    );
+  });
+  afterAll(() => releasePair(pair));
+
+  it('gives the baseline output for several shapes and alphas', async () => {
+    const prompt = PROMPTS[1]!;
+    const truth = await baseline(pair, prompt, 20);
+    for (const shape of [
+      [3, 2, 1],
+      [2, 2],
+    ])
+      for (const acceptance of [0.4, 0.9]) {
+        const r = await treeOracle(pair, shape, truth, acceptance, 5, { prompt }).runToEnd();
+        expect(r.outputTokenIds, `${shape} at ${acceptance}`).toEqual(truth.outputTokenIds);
+        expect(r.acceptanceTarget).toBe(acceptance);
+      }
   });
 });
