@@ -311,8 +311,11 @@ describe.skipIf(missing !== null)(
         'tree 3,2,1',
         'tree budget 16',
       ]);
+      await page.getByTestId('live-k-input').fill('5');
       await draft.selectOption({ label: 'tree 3,2,1' });
       expect(await page.getByTestId('live-k-input').isDisabled()).toBe(true);
+      // the tree's depth stands in the K field it replaces
+      expect(await page.getByTestId('live-k-input').inputValue()).toBe('3');
       expect(await page.getByTestId('live-strategy').textContent()).toContain('Drafts tree 3,2,1');
       await page.getByTestId('live-start').click();
       const next = page.getByTestId('live-next');
@@ -349,6 +352,7 @@ describe.skipIf(missing !== null)(
       await page.setViewportSize({ width: 1440, height: 900 });
       await draft.selectOption({ label: 'a chain of K' });
       expect(await page.getByTestId('live-k-input').isDisabled()).toBe(false);
+      expect(await page.getByTestId('live-k-input').inputValue()).toBe('5');
       await page.getByTestId('live-start').click();
       await expect.poll(() => next.isEnabled(), { timeout: 60_000 }).toBe(true);
       await expect.poll(() => card.count()).toBe(0);
