@@ -13,7 +13,12 @@ import type { RunRow } from '../shared/protocol';
 import { measuresAlpha, REFERENCE_STRATEGY, strategyName, strategyOf } from './strategy';
 import { baselineRow, bestOf, pairedOver, summarizeRows, type SummaryRow } from './summary';
 import { expectedSpeedupMeasuredCost } from './theory';
-import { treesUnderAcceptance, type TreesAtAlpha } from './treeAcceptance';
+import {
+  treePairPlacement,
+  treesUnderAcceptance,
+  type TreePairPlacement,
+  type TreesAtAlpha,
+} from './treeAcceptance';
 
 /** The pair's measured costs the theory needs (PairCosts and the protocol's Theory both fit). */
 export interface GridCosts {
@@ -124,6 +129,8 @@ export interface AcceptanceGrid {
    * the fastest tree against the fastest chain; empty without `--tree`
    */
   trees: TreesAtAlpha[];
+  /** the pair's own draft on the trees' picture (its own p_r behind the oracle); null without trees */
+  treePair: TreePairPlacement | null;
 }
 
 export interface AcceptanceGridOptions {
@@ -360,6 +367,7 @@ export function acceptanceGrid(
     strategy,
     costs: costs ? { c: costs.c, verifyCost: { ...costs.verifyCost } } : null,
     trees: treesUnderAcceptance(rows, strategy),
+    treePair: treePairPlacement(rows),
   };
 }
 

@@ -209,3 +209,61 @@ export function treesUnderAcceptance(
     };
   });
 }
+
+/** positions a rank of the pair's own draft must be read at to be used */
+const MIN_RANK_POSITIONS = 20;
+
+/** Where the pair's own draft sits on the trees' picture: its own p_r, measured behind the oracle. */
+export interface TreePairPlacement {
+  /** the draft model's own acceptance by rank where its context was the target's text */
+  rankTested: number[];
+  /** p_r, up to the last rank read at MIN_RANK_POSITIONS positions or more */
+  rankAcceptance: number[];
+  /** controlled tree runs it was pooled over */
+  runs: number;
+  /** each swept shape's expected tokens per verification at the pair's own p_r */
+  shapes: Array<{ shape: number[]; expected: number }>;
+  /** Sequoia's best static tree at the pair's own p_r, for the largest swept node count */
+  bestStatic: { nodes: number; nodesPerDepth: number[]; expected: number } | null;
+  /** "Your pair's own draft ranked the target's token ..." */
+  sentence: string;
+}
+
+/** The pair on the trees' picture, from the controlled tree runs' draftModelRanks; null without. */
+export function treePairPlacement(rows: readonly RunRow[]): TreePairPlacement | null {
+  const runs = rows.filter(
+    (r) => r.acceptanceTarget != null && r.tree?.shape && r.tree.draftModelRanks,
+  );
+  const counts = sumRankCounts(runs.map((r) => r.tree!.draftModelRanks!));
+  // a rank read at too few positions says little: the ranks end before it
+  const readable = counts.tested.findIndex((n) => n < MIN_RANK_POSITIONS);
+  const p = rankAcceptance(counts).slice(0, readable < 0 ? undefined : readable);
+  if (p.length === 0) return null;
+  const shapes = [...new Set(runs.map((r) => treeShapeText(r.tree!.shape!)))].map((text) => {
+    const shape = text.split(',').map(Number);
+    return { shape, expected: expectedTokensOfShape(shape, p) };
+  });
+  const nodes = Math.max(...shapes.map((s) => treeNodeCount(s.shape)));
+  const best = bestStaticTree(nodes, p);
+  const bestStatic =
+    best.parents.length > 0
+      ? { nodes, nodesPerDepth: best.nodesPerDepth, expected: best.expected }
+      : null;
+  const ranks = listWords(
+    p.map((pr, r) => `p_${r + 1} = ${fixed(pr, 2)} (of ${counts.tested[r]} positions)`),
+  );
+  const each = listWords(
+    shapes.map((s) => `tree ${treeShapeText(s.shape)} at ${fixed(s.expected, 2)}`),
+  );
+  const bestText = bestStatic
+    ? `, and Sequoia's best static tree of ${nodes} nodes (nodes per depth ${bestStatic.nodesPerDepth.join(', ')}) at ${fixed(bestStatic.expected, 2)}`
+    : '';
+  return {
+    rankTested: counts.tested,
+    rankAcceptance: p,
+    runs: runs.length,
+    shapes,
+    bestStatic,
+    sentence: `Your pair's own draft, behind the oracle where its context was the target's text, held the target's token at ${ranks}: with those ranks Sequoia's model puts ${each} tokens per pass${bestText}.`,
+  };
+}

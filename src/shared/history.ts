@@ -56,6 +56,11 @@ const RunCount = z.number().int().min(0).max(MAX_RUN_COUNT);
 const RunSeconds = z.number().min(0).max(MAX_RUN_SECONDS);
 const Share = z.number().min(0).max(1);
 
+const RankCountsSchema = z.object({
+  tested: z.array(RunCount).max(MAX_TREE_NODES),
+  accepted: z.array(RunCount).max(MAX_TREE_NODES),
+});
+
 /**
  * A token-tree run's tree: its static shape (`--tree 3,2,1`: the branching per depth) or its node
  * budget (`--tree-budget 16`), how the
@@ -70,16 +75,18 @@ export const RunTree = z.object({
   verify: TreeVerifyMode,
   nodesPerStep: z.array(z.number().int().min(0).max(MAX_TREE_NODES)),
   /**
-   * acceptance by draft rank, counted from the run's verify events (src/results/treeTheory.ts):
+   * acceptance by draft rank, observed from the run's verify events (src/shared/treeRanks.ts):
    * tested[r], positions where the draft's (r+1)-th choice was checked (its earlier siblings
    * rejected), accepted[r], those where it was the target's token; absent in runs saved before it
    */
-  ranks: z
-    .object({
-      tested: z.array(RunCount).max(MAX_TREE_NODES),
-      accepted: z.array(RunCount).max(MAX_TREE_NODES),
-    })
-    .optional(),
+  ranks: RankCountsSchema.optional(),
+  /**
+   * under controlled acceptance only: the draft model's own acceptance by rank behind the oracle
+   * (src/core/decoding/tree/treeOracle.ts), at every node whose path was the target's text,
+   * its ranking read down to the target's token (as far as the tree's width let it be read): the
+   * pair's own p_r, which places the pair on the trees' picture
+   */
+  draftModelRanks: RankCountsSchema.optional(),
 });
 export type RunTree = z.infer<typeof RunTree>;
 

@@ -108,6 +108,13 @@ describe('the tree oracle on the micro pair', () => {
       expect(t.acceptedPerStepHistogram).toEqual(c.acceptedPerStepHistogram);
       expect(t.acceptanceTarget).toBe(0.7);
       expect(t.draftModelAgreement).toEqual(c.draftModelAgreement);
+      // the draft's own ranks behind the oracle: rank 1 is its agreement with the target
+      const own = t.tree!.draftModelRanks!;
+      expect([own.tested[0], own.accepted[0]]).toEqual([
+        t.draftModelAgreement!.positions,
+        t.draftModelAgreement!.agreed,
+      ]);
+      own.tested.slice(1).forEach((n, r) => expect(n).toBe(own.tested[r]! - own.accepted[r]!));
       // one rank only: tested at every position the walk reached, accepted where the chain was
       expect(t.tree!.ranks!.accepted).toEqual([c.metrics.acceptedTokens]);
       expect(t.tree!.ranks!.tested).toEqual([t.draftTokensTested]);

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { acceptanceGrid } from '../../src/results/acceptanceGrid';
+import { treePairPlacement } from '../../src/results/treeAcceptance';
 import { treesSection } from '../../src/results/analysis/trees';
 import { groupRows, summarizeRows, variantLabel } from '../../src/results/summary';
 import { expectedTokensOfShape, rankShares } from '../../src/results/treeTheory';
@@ -135,5 +136,31 @@ describe('the report’s "Token trees against chains" under controlled acceptanc
         at.trees[0]!.predictedTokens.toFixed(2),
       ]),
     );
+  });
+});
+
+describe('the pair’s own draft on the trees’ picture', () => {
+  it('pools the draft model’s own ranks behind the oracle and predicts each shape with them', () => {
+    const own = (tested: number[], accepted: number[]): RunRow[] =>
+      tree(0.5, [3, 2], [0.7], 2).map((r) => ({
+        ...r,
+        tree: { ...r.tree!, draftModelRanks: { tested, accepted } },
+      }));
+    // rank 3 was read at 10 positions only: too few, the ranks end before it
+    const placed = treePairPlacement([
+      ...baselines,
+      ...own([60, 20, 5], [40, 10, 2]),
+      ...own([40, 20, 5], [20, 5, 1]),
+    ])!;
+    expect(placed.rankTested).toEqual([100, 40, 10]);
+    expect(placed.rankAcceptance).toEqual([0.6, 0.375]);
+    expect(placed.shapes).toEqual([
+      { shape: [3, 2], expected: expectedTokensOfShape([3, 2], [0.6, 0.375]) },
+    ]);
+    expect(placed.sentence).toMatch(
+      /held the target's token at p_1 = 0\.60 \(of 100 positions\) and p_2 = 0\.38 \(of 40 positions\): with those ranks Sequoia's model puts tree 3,2 at \d\.\d\d tokens per pass, and Sequoia's best static tree of 9 nodes/,
+    );
+    // runs without it (real drafting, or saved before it was counted) place nothing
+    expect(treePairPlacement(rows)).toBeNull();
   });
 });

@@ -167,6 +167,7 @@ function printReport(
       // the report's trees at each alpha, word for word (results/treeAcceptance.ts)
       out('Token trees at each alpha:');
       for (const t of grid.trees) out(`  ${t.sentence}`);
+      if (grid.treePair) out(`  ${grid.treePair.sentence}`);
     }
   }
   if (cancelled) out('Cancelled: the rows above are the runs that finished.');

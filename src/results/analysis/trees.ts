@@ -20,7 +20,12 @@ import {
   sumRankCounts,
   type RankCounts,
 } from '../treeTheory';
-import { treesUnderAcceptance, type TreesAtAlpha } from '../treeAcceptance';
+import {
+  treePairPlacement,
+  treesUnderAcceptance,
+  type TreePairPlacement,
+  type TreesAtAlpha,
+} from '../treeAcceptance';
 import { comparePaired, MIN_PAIRS } from '../verdict';
 import type { AnalysisExtra, AnalysisTable } from './types';
 import { list, ordinal } from './words';
@@ -115,9 +120,11 @@ export function treesSection(
 ): AnalysisExtra | null {
   if (!summary.some((r) => r.tree !== undefined)) return null;
   // trees under controlled acceptance are read against p_r = A, not the measured ranks
-  const controlled = treesUnderAcceptance([...groups.values()].flat());
+  const all = [...groups.values()].flat();
+  const controlled = treesUnderAcceptance(all);
+  const pair = treePairPlacement(all);
   const trees = summary.filter((r) => r.tree !== undefined && r.acceptanceTarget === null);
-  if (trees.length === 0) return controlledSection(controlled);
+  if (trees.length === 0) return controlledSection(controlled, pair);
   const chains = chainsOf(summary);
   const treeRuns = trees.flatMap((r) => groups.get(r.key) ?? []);
   const counts: RankCounts = sumRankCounts(
@@ -298,7 +305,7 @@ export function treesSection(
   );
   if (controlled.length > 0) {
     answers.push(...controlled.map((t) => t.sentence));
-    points.push(ORACLE_RULE, TRUNCATION);
+    points.push(ORACLE_RULE, TRUNCATION, ...(pair ? [pair.sentence] : []));
     tables.push(controlledTable(controlled));
   }
   return {
@@ -362,13 +369,16 @@ function controlledTable(controlled: readonly TreesAtAlpha[]): AnalysisTable {
 }
 
 /** the section when every tree ran under controlled acceptance */
-function controlledSection(controlled: readonly TreesAtAlpha[]): AnalysisExtra {
+function controlledSection(
+  controlled: readonly TreesAtAlpha[],
+  pair: TreePairPlacement | null,
+): AnalysisExtra {
   return {
     id: 'trees',
     title: 'Token trees against chains',
     question: TREES_QUESTION,
     answers: controlled.map((t) => t.sentence),
-    points: [ORACLE_RULE, TRUNCATION],
+    points: [ORACLE_RULE, TRUNCATION, ...(pair ? [pair.sentence] : [])],
     tables: [controlledTable(controlled)],
   };
 }

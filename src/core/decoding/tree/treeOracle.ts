@@ -7,6 +7,7 @@
  * next-best tokens. Verification is the real target pass, so the output is the baseline's.
  */
 import type { DraftModelAgreement } from '../../../shared/events';
+import { emptyRankCounts, type RankCounts } from '../../../shared/treeRanks';
 
 /** What the tree oracle knows and how often it tells the truth. */
 export interface TreeOracleInputs {
@@ -27,6 +28,8 @@ export class TreeOracle {
   private onReference = true;
   /** the draft model's own greedy token against the target's, where its context was the target's */
   private readonly agreement: DraftModelAgreement = { positions: 0, agreed: 0 };
+  /** the draft model's own rank of the target's token there: the pair's own p_r */
+  private readonly ownRanks: RankCounts = emptyRankCounts();
 
   constructor(private readonly inputs: TreeOracleInputs) {}
 
@@ -62,6 +65,13 @@ export class TreeOracle {
     if (!onText) return ranked.slice(0, count);
     this.agreement.positions++;
     if (ranked[0] === target) this.agreement.agreed++;
+    // the draft's own ranking read down to the target's token, as far as it was computed
+    for (const [r, token] of ranked.entries()) {
+      const hit = token === target;
+      this.ownRanks.tested[r] = (this.ownRanks.tested[r] ?? 0) + 1;
+      this.ownRanks.accepted[r] = (this.ownRanks.accepted[r] ?? 0) + (hit ? 1 : 0);
+      if (hit) break;
+    }
     const at = draws.indexOf(true);
     // the draft's own choices that the target will not take, best first, never an end of text;
     // the lowest ids after them where the ranking runs short
@@ -79,5 +89,14 @@ export class TreeOracle {
    */
   draftModelAgreement(): DraftModelAgreement {
     return { ...this.agreement };
+  }
+
+  /**
+   * The draft model's own acceptance by rank behind the oracle, where its context was the
+   * target's text: at each such node its ranking tested rank by rank down to the target's token
+   * (the ranks a node computed: its children's count, one more and one per end-of-text id).
+   */
+  draftModelRanks(): RankCounts {
+    return { tested: [...this.ownRanks.tested], accepted: [...this.ownRanks.accepted] };
   }
 }

@@ -180,6 +180,7 @@ export class TreeRun extends DecodeRun {
         verify: this.verifier.mode,
         nodesPerStep,
         ...(ranks ? { ranks } : {}),
+        ...(this.oracle ? { draftModelRanks: this.oracle.draftModelRanks() } : {}),
       },
     };
   }
