@@ -38,6 +38,7 @@ import { PassFeeds } from './passFeeds';
 import { byteSize, PassTimer } from './passTiming';
 import { chooseGraph } from './rebuiltGraph';
 import { openTreeMaskSession, treeMaskGraph, treeMaskProblem } from './treeMaskSession';
+import { prepareGraph } from './matmulNBits';
 
 // the loops, the CLI and the tests take the pass result and the cache location from the model
 export { Logits, kvLocationFor, type GreedyRead };
@@ -325,9 +326,10 @@ export class OnnxCausalLM {
     return this.treeMask;
   }
 
-  /** the export's bytes as its session opened them */
+  /** the export's bytes as its session opened them: 4-bit products at the same accuracy level */
   private exportBytes(): Uint8Array {
-    return readFileSync(this.folder.onnxPath);
+    const q4 = this.q4Compute === 'int8' ? 'int8' : 'exported';
+    return prepareGraph(this.folder.onnxPath, true, q4).bytes ?? readFileSync(this.folder.onnxPath);
   }
 
   /**
