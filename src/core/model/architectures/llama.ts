@@ -1,7 +1,8 @@
 /**
  * Llama (model_type "llama": Llama 3.x, SmolLM2, TinyLlama): transformers' LlamaConfig fields, the
  * inputs optimum and transformers.js exports take (position_ids required: rotary embeddings read
- * them), and a cache of num_key_value_heads heads (grouped-query attention). No fused rebuild.
+ * them), and a cache of num_key_value_heads heads (grouped-query attention). No fused rebuild:
+ * token trees take their mask in the export's own attention (treeMaskGraph.ts).
  */
 import { z } from 'zod';
 import { SpecDecError } from '../../errors';
