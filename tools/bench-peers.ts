@@ -145,7 +145,7 @@ const oursModes: Array<Q4Mode | null> = opts.q4
         : fail(`--q4-compute ${m}: one of int8, exported (a comma-separated list).`),
     )
   : [null];
-if (opts.worker && opts.q4 && oursModes.length !== 1)
+if (opts.worker === 'ours' && opts.q4 && oursModes.length !== 1)
   fail('(internal) a worker runs one --q4-compute mode');
 for (const c of configs)
   if (!(CONFIGS as readonly string[]).includes(c))

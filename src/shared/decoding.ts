@@ -77,8 +77,8 @@ export const Q4_COMPUTES = ['int8', 'exported'] as const;
 export const Q4Compute = z.enum(Q4_COMPUTES);
 export type Q4Compute = z.infer<typeof Q4Compute>;
 /**
- * What a model's 4-bit products ran in: `int8` (accuracy_level 4 on every one), `float` (levels
- * 0 or 1: float32), `mixed` (the file's own mix of levels), `exported` (a provider other than the
+ * What a model's 4-bit products ran in: `int8` (accuracy_level 4 on every one), `float` (no level
+ * 4: float32), `mixed` (a file that sets 4 on some only), `exported` (a provider other than the
  * CPU, which reads the file's levels itself).
  */
 export const Q4ComputeRan = z.enum(['int8', 'float', 'mixed', 'exported']);

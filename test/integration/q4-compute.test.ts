@@ -5,15 +5,17 @@
  * that attribute (the weights stay in external data), the logits move by a bounded amount, greedy
  * speculation stays lossless within the mode, and the choice shows in the JSON.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import {
   INT8_ACCURACY_LEVEL,
+  computeOf,
   prepareGraph,
   rewriteAccuracyLevels,
+  sessionSource,
 } from '../../src/core/model/matmulNBits';
 import { readModelFolder } from '../../src/core/model/modelFolder';
 import { ROOT, maxAbsDiff, specdec } from '../support/helpers';
@@ -64,6 +66,24 @@ describe('the MatMulNBits rewrite', () => {
     const prepared = prepareGraph(path, true, 'int8');
     expect(prepared.ran).toBe('int8');
     expect(Buffer.compare(Buffer.from(prepared.bytes!), Buffer.from(int8.bytes))).toBe(0);
+    // a big graph (weights inline) goes through a temporary file instead, removed once opened
+    const spilled = sessionSource(path, true, 'int8', 0);
+    expect(spilled.source).not.toBe(path);
+    const spilledPath = spilled.source as string;
+    expect(Buffer.compare(readFileSync(spilledPath), Buffer.from(int8.bytes))).toBe(0);
+    expect(spilled.externalDataDir).toBe(join(LAYOUTS, 'llama3.2-1b-tiny', 'onnx'));
+    spilled.dispose();
+    expect(existsSync(spilledPath)).toBe(false);
+  });
+
+  it('names what the CPU computes in from the levels the nodes run at', () => {
+    // onnxruntime's CPU kernel: level 4 int8 activations, every other level float32
+    const of = (levels: Record<number, number>) =>
+      computeOf({ nodes: Object.values(levels).reduce((a, b) => a + b, 0), rewritten: 0, levels });
+    expect(of({ 4: 3 })).toBe('int8');
+    expect(of({ 0: 2, 1: 1, 3: 1 })).toBe('float');
+    expect(of({ 0: 1, 4: 2 })).toBe('mixed');
+    expect(of({})).toBeNull();
   });
 
   it('leaves a float file alone and gives other providers the file as it is', () => {

@@ -49,7 +49,7 @@ const kvNote = (lm: OnnxCausalLM): string =>
 const Q4_WORDS = {
   int8: ', 4-bit products with int8 activations',
   float: ', 4-bit products in float32',
-  mixed: ", 4-bit products at the file's own accuracy levels",
+  mixed: ', 4-bit products partly with int8 activations (the file sets some levels)',
   exported: '',
 } as const;
 const q4Note = (lm: OnnxCausalLM): string => (lm.q4Compute ? Q4_WORDS[lm.q4Compute] : '');

@@ -6,9 +6,11 @@
  * attribute is rewritten at load in the graph's protobuf, field by field on the wire, so every
  * other byte (and every weight in external data) stays as the file has it.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { Q4Compute, Q4ComputeRan } from '../../shared/decoding';
+import { BYTES, VARINT, bytesField, concat, fieldAt, fields, text, varint } from './protoWire';
 
 /** MatMulNBits' `accuracy_level` for int8 activations (onnxruntime's ContribOperators.md) */
 export const INT8_ACCURACY_LEVEL = 4;
@@ -34,12 +36,6 @@ export interface PreparedGraph {
   ran: Q4ComputeRan | null;
 }
 
-// protobuf wire types (protobuf.dev/programming-guides/encoding)
-const VARINT = 0;
-const FIXED64 = 1;
-const BYTES = 2;
-const FIXED32 = 5;
-
 // onnx.proto field numbers
 const MODEL_GRAPH = 7;
 const GRAPH_NODE = 1;
@@ -52,82 +48,6 @@ const ATTR_G = 6;
 const ATTR_GRAPHS = 11;
 const ATTR_TYPE = 20;
 const ATTR_TYPE_INT = 2;
-
-interface Field {
-  number: number;
-  wire: number;
-  /** the whole field, tag included */
-  start: number;
-  end: number;
-  /** a length-delimited field's payload, or a varint's value */
-  payload: Uint8Array | null;
-  value: number;
-}
-
-function readVarint(buf: Uint8Array, at: number): [value: number, next: number] {
-  let value = 0;
-  let scale = 1;
-  for (let i = at; i < buf.length && i < at + 10; i++) {
-    const byte = buf[i]!;
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-    if (byte < 0x80) return [value, i + 1];
-  }
-  throw new Error('a truncated varint');
-}
-
-/** the top-level fields of one message, each located in `buf` */
-function* fields(buf: Uint8Array): Generator<Field> {
-  let at = 0;
-  while (at < buf.length) {
-    const start = at;
-    const [tag, afterTag] = readVarint(buf, at);
-    const wire = tag % 8;
-    const number = Math.floor(tag / 8);
-    let payload: Uint8Array | null = null;
-    let value = 0;
-    if (wire === VARINT) [value, at] = readVarint(buf, afterTag);
-    else if (wire === FIXED64) at = afterTag + 8;
-    else if (wire === FIXED32) at = afterTag + 4;
-    else if (wire === BYTES) {
-      const [length, afterLength] = readVarint(buf, afterTag);
-      at = afterLength + length;
-      payload = buf.subarray(afterLength, at);
-    } else throw new Error(`wire type ${wire} (field ${number}) is not one ONNX writes`);
-    if (at > buf.length) throw new Error(`field ${number} runs past the end of its message`);
-    yield { number, wire, start, end: at, payload, value };
-  }
-}
-
-function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** a length-delimited field: its tag, length and payload */
-const bytesField = (number: number, payload: Uint8Array): Uint8Array[] => [
-  varint(number * 8 + BYTES),
-  varint(payload.length),
-  payload,
-];
-
-const text = (b: Uint8Array | null): string => (b ? new TextDecoder().decode(b) : '');
 
 /** AttributeProto accuracy_level = `level` (type INT) */
 function accuracyAttribute(level: number): Uint8Array {
@@ -232,38 +152,15 @@ export function rewriteAccuracyLevels(
   return { bytes, summary: rewriter.summary };
 }
 
-/** what the products compute in, from the levels they run at (1: float32; 2, 3: float16, bfloat16) */
+/**
+ * What the CPU computes the products in, from the levels they run at: onnxruntime's CPU kernel
+ * (matmul_nbits.cc, GetComputeType) runs level 4 with int8 activations and every other level in
+ * float32 (float16 activations on ARM64 only)
+ */
 export function computeOf(summary: NBitsSummary): Q4ComputeRan | null {
   if (summary.nodes === 0) return null;
-  const levels = Object.keys(summary.levels).map(Number);
-  if (levels.every((l) => l === INT8_ACCURACY_LEVEL)) return 'int8';
-  if (levels.every((l) => l === 0 || l === 1)) return 'float';
-  return 'mixed';
-}
-
-/** one field's tag and where its payload lies, read from an open file at `pos` */
-function fieldAt(fd: number, pos: number, end: number): { field: Field; payloadStart: number } {
-  const head = new Uint8Array(Math.min(24, end - pos));
-  readSync(fd, head, 0, head.length, pos);
-  const [tag, afterTag] = readVarint(head, 0);
-  const wire = tag % 8;
-  const number = Math.floor(tag / 8);
-  let next: number;
-  let payloadStart = pos + afterTag;
-  let value = 0;
-  if (wire === VARINT) {
-    const [v, after] = readVarint(head, afterTag);
-    value = v;
-    next = pos + after;
-  } else if (wire === FIXED64) next = pos + afterTag + 8;
-  else if (wire === FIXED32) next = pos + afterTag + 4;
-  else if (wire === BYTES) {
-    const [length, afterLength] = readVarint(head, afterTag);
-    payloadStart = pos + afterLength;
-    next = payloadStart + length;
-  } else throw new Error(`wire type ${wire} (field ${number}) is not one ONNX writes`);
-  if (next > end) throw new Error(`field ${number} runs past the end of its message`);
-  return { field: { number, wire, start: pos, end: next, payload: null, value }, payloadStart };
+  const int8 = summary.levels[INT8_ACCURACY_LEVEL] ?? 0;
+  return int8 === summary.nodes ? 'int8' : int8 === 0 ? 'float' : 'mixed';
 }
 
 /** a top-level node the rewrite changes: where it lies in the file and what replaces it */
@@ -314,40 +211,69 @@ function scanFile(fd: number, setInt8: boolean): Scan {
   return { summary: rewriter.summary, graph, changes, size };
 }
 
-/**
- * The rewritten model assembled in one buffer, each unchanged range read from the file straight
- * into it: a q4 file with its weights inline (1.4 GB for SmolLM2-1.7B) is held once, not twice.
- */
-function assemble(fd: number, scan: Scan): Uint8Array {
+/** the rewritten model as pieces: ranges of the file, and the bytes put between them */
+function pieces(scan: Scan): { parts: Array<[number, number] | Uint8Array>; size: number } {
   const graph = scan.graph!;
   const grown = scan.changes.reduce((n, c) => n + c.field.length - (c.end - c.start), 0);
   const header = concat([
     varint(MODEL_GRAPH * 8 + BYTES),
     varint(graph.end - graph.payloadStart + grown),
   ]);
-  const out = new Uint8Array(
-    scan.size + grown + header.length - (graph.payloadStart - graph.start),
-  );
+  const parts: Array<[number, number] | Uint8Array> = [[0, graph.start], header];
+  let pos = graph.payloadStart;
+  for (const change of scan.changes) {
+    parts.push([pos, change.start], change.field);
+    pos = change.end;
+  }
+  parts.push([pos, scan.size]);
+  return { parts, size: scan.size + grown + header.length - (graph.payloadStart - graph.start) };
+}
+
+/**
+ * The rewritten model assembled in one buffer, each unchanged range read from the file straight
+ * into it (no second copy of the file in memory).
+ */
+function assemble(fd: number, scan: Scan): Uint8Array {
+  const { parts, size } = pieces(scan);
+  const out = new Uint8Array(size);
   let at = 0;
-  const copy = (from: number, to: number): void => {
+  for (const part of parts) {
+    if (part instanceof Uint8Array) {
+      out.set(part, at);
+      at += part.length;
+      continue;
+    }
+    const [from, to] = part;
     for (let done = 0; done < to - from;)
       done += readSync(fd, out, at + done, to - from - done, from + done);
     at += to - from;
-  };
-  const put = (bytes: Uint8Array): void => {
-    out.set(bytes, at);
-    at += bytes.length;
-  };
-  copy(0, graph.start);
-  put(header);
-  let pos = graph.payloadStart;
-  for (const change of scan.changes) {
-    copy(pos, change.start);
-    put(change.field);
-    pos = change.end;
   }
-  copy(pos, scan.size);
   return out;
+}
+
+/**
+ * The rewritten model written to `outPath` through a small buffer: a file with its weights inline
+ * (1.4 GB for SmolLM2-1.7B's q4) is then opened by path, as onnxruntime opens the file itself,
+ * instead of being held in JavaScript memory as well while onnxruntime parses it.
+ */
+function assembleTo(fd: number, scan: Scan, outPath: string): void {
+  const out = openSync(outPath, 'w');
+  const chunk = new Uint8Array(16 << 20);
+  try {
+    for (const part of pieces(scan).parts) {
+      if (part instanceof Uint8Array) {
+        writeSync(out, part);
+        continue;
+      }
+      for (let pos = part[0]; pos < part[1];) {
+        const n = readSync(fd, chunk, 0, Math.min(chunk.length, part[1] - pos), pos);
+        writeSync(out, chunk, 0, n);
+        pos += n;
+      }
+    }
+  } finally {
+    closeSync(out);
+  }
 }
 
 /**
@@ -364,6 +290,63 @@ export function prepareGraph(onnxPath: string, cpu: boolean, q4Compute: Q4Comput
       externalDataDir: dirname(onnxPath),
       summary: scan.summary,
       ran: cpu || scan.summary.nodes === 0 ? computeOf(scan.summary) : 'exported',
+    };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Above this size a rewritten graph is written to a temporary file rather than held in memory:
+ * a graph with its weights in external data is well under it (1 MB for SmolLM2-1.7B).
+ */
+const IN_MEMORY_MAX_BYTES = 64 << 20;
+
+/** What a CPU session opens for `q4Compute`, and what its 4-bit products then compute in. */
+export interface SessionSource {
+  /** the file as it is, the rewritten graph's bytes, or a temporary file holding it */
+  source: string | Uint8Array;
+  /** the folder the model's external data is read from, where the source is not the file */
+  externalDataDir: string | null;
+  /** removes a temporary file (once the session has read it) */
+  dispose: () => void;
+  summary: NBitsSummary;
+  ran: Q4ComputeRan | null;
+}
+
+/**
+ * As prepareGraph, for opening a session: a rewritten graph over 64 MB (weights inline) goes to a
+ * temporary file, read by onnxruntime and removed by `dispose`.
+ */
+export function sessionSource(
+  onnxPath: string,
+  cpu: boolean,
+  q4Compute: Q4Compute,
+  inMemoryMaxBytes = IN_MEMORY_MAX_BYTES,
+): SessionSource {
+  const fd = openSync(onnxPath, 'r');
+  try {
+    const scan = scanFile(fd, cpu && q4Compute === 'int8');
+    const ran = cpu || scan.summary.nodes === 0 ? computeOf(scan.summary) : 'exported';
+    const base = { summary: scan.summary, ran };
+    if (scan.changes.length === 0)
+      return { ...base, source: onnxPath, externalDataDir: null, dispose: () => {} };
+    const externalDataDir = dirname(onnxPath);
+    if (scan.size <= inMemoryMaxBytes)
+      return { ...base, source: assemble(fd, scan), externalDataDir, dispose: () => {} };
+    const tmp = mkdtempSync(join(tmpdir(), 'specdec-q4-'));
+    const file = join(tmp, basename(onnxPath));
+    try {
+      assembleTo(fd, scan, file);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      ...base,
+      source: file,
+      externalDataDir,
+      dispose: () => rmSync(tmp, { recursive: true, force: true }),
     };
   } finally {
     closeSync(fd);

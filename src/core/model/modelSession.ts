@@ -8,7 +8,7 @@ import { DEFAULT_Q4_COMPUTE } from '../../shared/defaults';
 import { SpecDecError, describeError } from '../errors';
 import { cpuThreadOptions } from './cpuThreads';
 import { createSession, type ExecutionProvider } from './executionProvider';
-import { prepareGraph } from './matmulNBits';
+import { sessionSource } from './matmulNBits';
 import type { ModelFolder } from './modelFolder';
 
 /** The options every session of a model is opened with (the rebuilt graph's too). */
@@ -39,15 +39,17 @@ export async function openModelSession(
   q4Compute: Q4Compute = DEFAULT_Q4_COMPUTE,
 ): Promise<{ session: ort.InferenceSession; q4Compute: Q4ComputeRan | null }> {
   try {
-    const prepared = prepareGraph(folder.onnxPath, ep === 'cpu', q4Compute);
-    const session = prepared.bytes
-      ? await createSession(
-          prepared.bytes,
-          ep,
-          withExternalDataDir(options, prepared.externalDataDir),
-        )
-      : await createSession(folder.onnxPath, ep, options);
-    return { session, q4Compute: prepared.ran };
+    const prepared = sessionSource(folder.onnxPath, ep === 'cpu', q4Compute);
+    try {
+      const session = await createSession(
+        prepared.source,
+        ep,
+        prepared.externalDataDir ? withExternalDataDir(options, prepared.externalDataDir) : options,
+      );
+      return { session, q4Compute: prepared.ran };
+    } finally {
+      prepared.dispose();
+    }
   } catch (err) {
     const reason = describeError(err).split('\n')[0];
     // A provider that cannot start is not a broken file: tell the two apart on the CPU.
@@ -70,8 +72,9 @@ export async function openModelSession(
 }
 
 /**
- * A graph opened from bytes reads its external data (`model_q4.onnx_data`...) from this folder:
- * onnxruntime otherwise looks in the working directory and refuses paths that leave it.
+ * A rewritten graph (bytes, or a temporary file) reads its external data (`model_q4.onnx_data`...)
+ * from the model's folder: onnxruntime otherwise looks beside the source, or for bytes in the
+ * working directory, and refuses paths that leave it.
  */
 function withExternalDataDir(
   options: ort.InferenceSession.SessionOptions,
