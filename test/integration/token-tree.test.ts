@@ -87,6 +87,8 @@ async function checkShapes(
   modes: readonly TreeVerifyMode[],
 ): Promise<void> {
   const base = await new BaselineRun(pair, { prompt, maxNewTokens }).runToEnd();
+  /** target passes by shape, each way: the mask and the rows verify the same trees */
+  const passes = new Map<string, Set<number>>();
   for (const [shape, verify] of SHAPES.flatMap((s) => modes.map((m) => [s, m] as const))) {
     const chain = await new SpeculativeRun(pair, shape.length, { prompt, maxNewTokens }).runToEnd();
     const tree = await collectChecked(
@@ -104,6 +106,9 @@ async function checkShapes(
     expect(m.draftedTokens).toBe(tree.result.kPerStep.reduce((a, b) => a + b, 0));
     expect(Math.max(...tree.result.kPerStep)).toBeLessThanOrEqual(treeNodeCount(shape));
     expect(tree.result.tree).toMatchObject({ shape, verify });
+    // one target pass per tree step
+    expect(m.targetPasses).toBe(tree.result.kPerStep.length);
+    passes.set(`${shape}`, (passes.get(`${shape}`) ?? new Set()).add(m.targetPasses));
     if (shape.every((b) => b === 1)) {
       // one child per depth is the chain itself, step for step
       expect(m.targetPasses).toBe(chain.metrics.targetPasses);
@@ -111,6 +116,7 @@ async function checkShapes(
       expect(tree.result.acceptedPerStepHistogram).toEqual(chain.acceptedPerStepHistogram);
     }
   }
+  for (const [shape, counts] of passes) expect(counts.size, `tree ${shape}: mask and rows`).toBe(1);
 }
 
 const BUDGETS = [1, 4, 16, 64];
