@@ -4,7 +4,16 @@
  * as it is. One pass over a tree gives each node the logits the export gives its path on its own;
  * exports whose attention cannot take the bias are refused with the reason.
  */
-import { readFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
@@ -141,6 +150,32 @@ describe('exports that cannot take the mask', () => {
   it('refuses a graph whose Softmax count is not one per layer', () => {
     const layers = folder.config.nLayer + 1;
     expect(() => withTreeBias(bytes, layers, 1)).toThrow(/Softmax nodes where/);
+  });
+
+  it('a tree on such an export verifies as rows under auto; mask is refused with the reason', async () => {
+    // the micro model's fused rebuild written as a folder's export: MultiHeadAttention, no Softmax
+    const dir = mkdtempSync(join(tmpdir(), 'specdec-fused-export-'));
+    try {
+      for (const f of readdirSync(MICRO_A))
+        if (f !== 'onnx') cpSync(join(MICRO_A, f), join(dir, f));
+      mkdirSync(join(dir, 'onnx'));
+      writeFileSync(join(dir, 'onnx', 'model.onnx'), fuseGpt2(bytes, folder.config));
+      const exported = { graph: 'exported' as const };
+      const pair = await loadPair(dir, MICRO_B, { target: exported });
+      try {
+        expect(pair.target.lm.treeMaskNote).toMatch(/fused MultiHeadAttention/);
+        const prompt = 'The old man said';
+        const auto = await new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1] }).runToEnd();
+        expect(auto.tree?.verify).toBe('rows');
+        expect(
+          () => new TreeRun(pair, { prompt, maxNewTokens: 4, shape: [2, 1], verify: 'mask' }),
+        ).toThrow(/fused MultiHeadAttention.*--tree-verify rows/);
+      } finally {
+        await releasePair(pair);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bytes that are no model', () => {
