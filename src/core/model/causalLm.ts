@@ -37,7 +37,13 @@ import type { ModelFolder } from './modelFolder';
 import { PassFeeds } from './passFeeds';
 import { byteSize, PassTimer } from './passTiming';
 import { chooseGraph } from './rebuiltGraph';
-import { openTreeMaskSession, treeMaskGraph, treeMaskProblem } from './treeMaskSession';
+import {
+  openTreeMaskSession,
+  TREE_MASK_TOLERANCE,
+  treeMaskGraph,
+  treeMaskProbe,
+  treeMaskProblem,
+} from './treeMaskSession';
 import { prepareGraph } from './matmulNBits';
 
 // the loops, the CLI and the tests take the pass result and the cache location from the model
@@ -334,7 +340,9 @@ export class OnnxCausalLM {
 
   /**
    * Open the graph with a tree_bias input (a second session over the same weights), once,
-   * before anything is timed; forwardTree opens it itself when it was not.
+   * before anything is timed, and check it on a small tree against the model's own passes
+   * (treeAgreement): refused, with the difference, where they differ. forwardTree opens it
+   * itself when it was not.
    */
   async prepareTreeMask(): Promise<void> {
     if (this.treeSession || !this.takesTreeMask) return;
@@ -346,7 +354,48 @@ export class OnnxCausalLM {
       () => this.exportBytes(),
     );
     if ('reason' in built) throw new Error(`prepareTreeMask(): ${built.reason}`);
-    this.treeSession = await openTreeMaskSession(built, modelSessionOptions(this.threads, 'host'));
+    const session = await openTreeMaskSession(built, modelSessionOptions(this.threads, 'host'));
+    const { diff, scale } = await this.treeAgreement(session);
+    if (!(diff <= TREE_MASK_TOLERANCE * scale)) {
+      await session.release();
+      this.treeMask = `its tree graph's logits differ from the export's by ${diff.toPrecision(2)} (largest logit ${scale.toPrecision(3)})`;
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `The target cannot verify a tree in one pass under its mask: ${this.treeMask}. Verify the tree as rows (--tree-verify rows).`,
+      );
+    }
+    this.treeSession = session;
+  }
+
+  /**
+   * A tree pass in `session` against the model's own passes over each node's path alone
+   * (treeMaskProbe), from an empty cache, leaving the cache and the counters as they were: the
+   * largest logit difference and the largest logit (at least 1).
+   */
+  private async treeAgreement(
+    session: ort.InferenceSession,
+  ): Promise<{ diff: number; scale: number }> {
+    const probe = treeMaskProbe(this.folder.config.vocabSize);
+    const cache = this.kv.detach();
+    const counters = this.timer.snapshot();
+    let tree: Logits;
+    try {
+      tree = await this.pass(probe.tokens, 1, undefined, { session, ...probe });
+    } finally {
+      this.kv.restore(cache);
+      this.timer.restore(counters);
+    }
+    let diff = 0;
+    let scale = 1;
+    for (const { row, path } of probe.rows) {
+      const own = await this.probe(path);
+      const got = tree.row(row);
+      for (let i = 0; i < own.length; i++) {
+        diff = Math.max(diff, Math.abs(own[i]! - got[i]!));
+        scale = Math.max(scale, Math.abs(own[i]!));
+      }
+    }
+    return { diff, scale };
   }
 
   /**

@@ -96,3 +96,46 @@ export function openTreeMaskSession(
     },
   });
 }
+
+/**
+ * How far a tree pass's node logits may be from the export's over each node's path alone,
+ * relative to the largest logit: the fused rebuild's agreement bound (rebuiltGraph.ts). A graph
+ * whose attention masks by position id rather than by index would miss it by the logits' size.
+ */
+export const TREE_MASK_TOLERANCE = 1e-3;
+
+/** what a masked-out score gets added (maskVerifier.ts uses the same) */
+const MASKED = -1e9;
+
+/**
+ * The load-time probe of a tree graph: a 3-token prompt, two siblings after it and a child of
+ * the second; the tree pass's tokens, positions and bias from an empty cache, and each checked
+ * row with the path the export is run over alone to compare it.
+ */
+export function treeMaskProbe(vocab: number): {
+  tokens: number[];
+  positions: number[];
+  bias: Float32Array;
+  rows: { row: number; path: number[] }[];
+} {
+  const tokens = [1, 2, 3, 4, 5, 6].map((t) => t % vocab);
+  const positions = [0, 1, 2, 3, 3, 4];
+  // row 3 (first sibling) and row 4 (second) see the prompt; row 5 (the child) also its parent
+  const sees = (r: number, c: number): boolean => c <= r && !(r >= 4 && c === 3);
+  const n = tokens.length;
+  const bias = new Float32Array(n * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (!sees(r, c)) bias[r * n + c] = MASKED;
+  const [a, b, c] = [tokens[3]!, tokens[4]!, tokens[5]!];
+  const prompt = tokens.slice(0, 3);
+  return {
+    tokens,
+    positions,
+    bias,
+    rows: [
+      { row: 2, path: prompt },
+      { row: 3, path: [...prompt, a] },
+      { row: 4, path: [...prompt, b] },
+      { row: 5, path: [...prompt, b, c] },
+    ],
+  };
+}
