@@ -26,7 +26,9 @@ test/integration/family-llama.test.ts; `--family qwen2` the same with Qwen2's q/
 
 writes a catalog's Llama, Qwen2 or Phi-3 model (specdec_tools/hub_models.py: the real dimensions
 and their sources) as onnx-community ships it: onnx/model{,_fp16,_q4,_q4f16}.onnx with their
-weights in external data, and transformers.js_config in config.json (specdec_tools/hub_standin.py).
+weights in external data, and transformers.js_config in config.json (specdec_tools/hub_standin.py);
+`--formats` may add int8, uint8, quantized, bnb4 (transformers.js' quantize script's other files,
+specdec_tools/hub_quantized.py) and merged (optimum's decoder_model_merged.onnx, hub_merged.py).
 """
 
 from __future__ import annotations

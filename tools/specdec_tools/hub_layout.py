@@ -16,6 +16,9 @@ config.json whose `transformers.js_config` names the float16 KV caches and the d
   quantize the head as any other matrix, so they keep the float embedding beside it.
 - `save_hub_onnx`: the graph with every initializer of 1 kB or more moved to external data
   files of at most `chunk_bytes` each (onnxruntime reads each tensor from the file it names).
+- `LazyModel`, `lazy_load`: every variant is a graph of initializer stubs with a function making
+  each tensor, called once as `save_hub_onnx` writes it: a multi-GB model's variants then cost
+  the tensor being converted, not another copy of every weight.
 """
 
 from __future__ import annotations

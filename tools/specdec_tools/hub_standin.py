@@ -1,9 +1,12 @@
 """Random-weight stand-ins of the catalog's Llama, Qwen2 and Phi-3 models (`build_standin.py
 --model NAME`) at their real dimensions (hub_models.py) in the Hub's layouts (hub_layout.py):
 DIR/NAME/{config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
-onnx/model{,_fp16,_q4,_q4f16}.onnx (+ _data files)}. With --tiny, the same block at test size in
-DIR/NAME-tiny/, every file's weights in external data split into small chunks, and PyTorch's
-logits beside it (reference-logits.json) so that a test can check what the engine computes.
+onnx/model{,_fp16,_q4,_q4f16}.onnx (+ _data files)}, and on request model_{int8,uint8,quantized,
+bnb4}.onnx (hub_quantized.py) and decoder_model_merged.onnx (hub_merged.py). With --tiny, the same
+block at test size in DIR/NAME-tiny/, every file's weights in external data split into small
+chunks, and PyTorch's logits beside it (reference-logits.json) so that a test can check what the
+engine computes. Each variant is made one tensor at a time as it is written (hub_layout.LazyModel):
+at real size the peak memory is torch's exporter's, not several copies of the weights.
 """
 
 from __future__ import annotations
