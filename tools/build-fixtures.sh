@@ -19,3 +19,7 @@ rm -rf test/fixtures/hub-layouts
 for model in llama3.2-1b qwen2.5-0.5b phi3-mini-4k; do
   /usr/bin/python3 tools/build_standin.py --model "$model" --tiny --out test/fixtures/hub-layouts
 done
+# The Llama family's other Hub files at test size (8-bit, bnb4, the merged decoder), with the
+# PyTorch logits of the same quantized numbers.
+rm -rf test/fixtures/hub-layouts-extra
+/usr/bin/python3 tools/build_standin.py --model llama3.2-1b --tiny --formats int8,uint8,quantized,bnb4,merged --out test/fixtures/hub-layouts-extra
