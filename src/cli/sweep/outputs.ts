@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SpecDecError, describeError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/atomicWrite';
+import type { Q4ComputeRan } from '../../shared/decoding';
 import type { RunRow } from '../../shared/protocol';
 import { runsCsv, type CsvContext } from '../../results/runsCsv';
 import { summaryCsv } from '../../results/summaryCsv';
@@ -109,6 +110,17 @@ export class LiveCsvOutputs {
  * stderr); returns what could not be written, as "--csv FILE: why (what FILE holds)", for after
  * the results.
  */
+/** a model's name in the report, with what its 4-bit products ran in where it has them */
+function withQ4Compute(name: string, ran: Q4ComputeRan | null): string {
+  const words = {
+    int8: 'int8 activations',
+    float: 'float32',
+    mixed: 'partly int8 activations',
+    exported: "the provider's own",
+  } as const;
+  return ran ? `${name} (4-bit products: ${words[ran]})` : name;
+}
+
 export function writeOutputFiles(outcome: SweepOutcome): string[] {
   const { opts, prompts, config, opened, result } = outcome;
   const { pair } = opened;
@@ -140,7 +152,12 @@ export function writeOutputFiles(outcome: SweepOutcome): string[] {
         rows,
         theory,
         prompts,
-        models: { target: pair.target.folder.name, draft: pair.draft?.folder.name ?? 'none' },
+        models: {
+          target: withQ4Compute(pair.target.folder.name, pair.target.lm.q4Compute),
+          draft: pair.draft
+            ? withQ4Compute(pair.draft.folder.name, pair.draft.lm.q4Compute)
+            : 'none',
+        },
         settings: {
           maxNewTokens: opts.maxNewTokens,
           ks: opts.k,
