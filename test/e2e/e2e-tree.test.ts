@@ -5,6 +5,10 @@
  * beside K=3 draws the chosen tree run's step in focus (its nodes are the verify event's, as the
  * steps CSV exports them; the accepted path is the step's accepted tokens), stepping walks the
  * trees, and the scatter of time against tokens per target pass has one point per configuration.
+ * Under controlled acceptance (greedy static shapes), a sweep of K=1,2 and tree 2,1 at alpha 0.5
+ * and 0.9 puts the trees under the heat map (their rows are the exported runs'), keeps the
+ * oracle's points in a series per alpha on the scatter, and says in the tree panel whose
+ * probabilities an oracle run's nodes carry; a node budget with acceptance is refused at the control.
  * Screenshots at 1440x900 and 1024x700 go to test-results/screenshots.
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +16,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TREE_ACCEPTANCE_BUDGET_REFUSAL } from '../../src/shared/treeAcceptance';
 import {
   chromiumMissing,
   idle,
@@ -41,14 +46,17 @@ afterAll(async () => {
 
 type StepRow = Record<string, string>;
 
-/** the steps CSV of the run on screen, as the app exports it */
-async function exportSteps(): Promise<StepRow[]> {
+/** a CSV the app exports (`export-steps`: the run on screen's; `export-runs`: the sweep's) */
+async function exportCsv(testid: 'export-steps' | 'export-runs'): Promise<StepRow[]> {
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByTestId('export-steps').click(),
+    page.getByTestId(testid).click(),
   ]);
   return parse(readFileSync(await download.path(), 'utf8'), { columns: true }) as StepRow[];
 }
+
+/** the steps CSV of the run on screen, as the app exports it */
+const exportSteps = (): Promise<StepRow[]> => exportCsv('export-steps');
 
 /** the tree panel's nodes as drawn: node index, token id, verdict */
 function drawnNodes(): Promise<Array<{ node: number; token: number; verdict: string }>> {
@@ -373,6 +381,150 @@ describe.skipIf(missing !== null)(
         await entry.scrollIntoViewIfNeeded();
         await entry.screenshot({ path: join(SHOTS, `history-trees-${width}.png`) });
       }
+    });
+    it('sweeps tree 2,1 beside K=1,2 at alpha 0.5 and 0.9: the trees under the heat map, the scatter by alpha, the oracle named', async () => {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const ALPHAS = [0.5, 0.9];
+      await page.getByTestId('acceptance-add-input').fill(ALPHAS.join(', '));
+      await page.getByTestId('acceptance-add-button').click();
+      await page.getByTestId('acceptance-chip-0.9').waitFor();
+      // a node budget cannot run under the oracle: the engine's reason, at the control
+      const error = page.getByTestId('tree-error');
+      await expect
+        .poll(() => error.textContent())
+        .toContain(TREE_ACCEPTANCE_BUDGET_REFUSAL.split(':')[0]);
+      expect(await error.textContent()).not.toMatch(/--/);
+      expect(await page.getByTestId('run-button').isEnabled()).toBe(false);
+      expect(await page.getByTestId('run-off-reason').textContent()).toContain('Token trees');
+      const control = page.getByTestId('tree-control');
+      await control.scrollIntoViewIfNeeded();
+      await control.screenshot({ path: join(SHOTS, 'tree-acceptance-refused.png') });
+      await page.getByRole('button', { name: 'Remove tree budget 16' }).click();
+      await expect.poll(() => error.count()).toBe(0);
+      // greedy static shapes run with the targets
+      await page.getByRole('button', { name: 'Remove tree 3,2,1' }).click();
+      await page.getByTestId('tree-shape-input').fill('2,1');
+      await page.getByTestId('tree-shape-add').click();
+      await page.getByTestId('tree-chip-2,1').waitFor();
+      await page.getByTestId('max-new-tokens-input').fill('40');
+      await setKs(page, [1, 2]);
+      await pressRun(page);
+      // the baseline, then K=1, K=2 and tree 2,1 at each alpha
+      await expect.poll(() => resultRows(page), { timeout: 240_000 }).toBe(1 + ALPHAS.length * 3);
+      await idle(page);
+
+      const runs = await exportCsv('export-runs');
+      const grid = page.getByTestId('acceptance-grid');
+      await grid.waitFor();
+      const table = grid.getByTestId('grid-trees');
+      const rows = table.getByTestId('grid-tree-row');
+      await expect.poll(() => rows.count()).toBe(ALPHAS.length);
+      // high alpha on top, as the map
+      expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-alpha')))).toEqual(
+        ['0.9', '0.5'],
+      );
+      for (const alpha of ALPHAS) {
+        const row = table.locator(`[data-testid="grid-tree-row"][data-alpha="${alpha}"]`);
+        expect(await row.getAttribute('data-label')).toBe(`tree 2,1 alpha ${alpha}`);
+        // one repeat: the row's median is its run's, as the engine exported it
+        const treeRun = runs.find(
+          (r) => r.treeShape === '2,1' && Number(r.acceptanceTarget) === alpha,
+        )!;
+        expect(Number(await row.getAttribute('data-measured'))).toBeCloseTo(
+          Number(treeRun.meanAcceptanceLength),
+          6,
+        );
+        expect(Number(await row.getAttribute('data-speedup'))).toBeCloseTo(
+          Number(treeRun.speedup),
+          6,
+        );
+        // Sequoia's model for 2,1 at p_r = alpha: 1 + (1 - (1 - A)^2) (1 + A)
+        expect(Number(await row.getAttribute('data-predicted'))).toBeCloseTo(
+          1 + (1 - (1 - alpha) ** 2) * (1 + alpha),
+          9,
+        );
+        // the fastest chain at this alpha, by the exported speedups
+        const chains = runs.filter(
+          (r) =>
+            r.treeShape === '' && r.mode === 'speculative' && Number(r.acceptanceTarget) === alpha,
+        );
+        expect(chains.map((r) => Number(r.k)).sort()).toEqual([1, 2]);
+        const fastest = chains.reduce((b, r) => (Number(r.speedup) > Number(b.speedup) ? r : b));
+        expect(
+          await table
+            .locator(`[data-testid="grid-tree-chain"][data-alpha="${alpha}"]`)
+            .getAttribute('data-k'),
+        ).toBe(fastest.k);
+        expect(
+          await table
+            .locator(`[data-testid="grid-tree-sentences"] li[data-alpha="${alpha}"]`)
+            .textContent(),
+        ).toMatch(
+          new RegExp(
+            `^At alpha ${alpha} \\(Sequoia's model with p_r = ${alpha}.*tree 2,1 verified`,
+          ),
+        );
+      }
+      expect(await table.getByTestId('grid-tree-pair').textContent()).toMatch(
+        /^Your pair's own draft, behind the oracle/,
+      );
+
+      // the scatter: oracle points in a series per alpha, none among real drafting's
+      const points = page.getByTestId('tree-scatter-point');
+      await expect.poll(() => points.count()).toBe(1 + ALPHAS.length * 3);
+      const series = await points.evaluateAll((els) =>
+        els.map((e) => [e.textContent?.split(' (')[0]?.trim(), e.getAttribute('data-series')]),
+      );
+      expect(series.filter(([, s]) => s === 'Chains (K)' || s === 'Trees')).toHaveLength(0);
+      for (const alpha of ALPHAS) {
+        expect(series.filter(([, s]) => s === `Chains alpha ${alpha}`).map(([l]) => l)).toEqual([
+          `K=1 alpha ${alpha}`,
+          `K=2 alpha ${alpha}`,
+        ]);
+        expect(series.filter(([, s]) => s === `Trees alpha ${alpha}`).map(([l]) => l)).toEqual([
+          `tree 2,1 alpha ${alpha}`,
+        ]);
+      }
+      const scatter = page.getByTestId('chart-tree-scatter');
+      await scatter.scrollIntoViewIfNeeded();
+      await expect.poll(() => painted(page, 'chart-tree-scatter')).toBeGreaterThan(0);
+      expect(await scatter.getAttribute('data-series')).toContain('Trees alpha 0.9');
+
+      // an oracle tree run: the panel says whose probability each node carries
+      const select = page.getByTestId('run-select');
+      const oracleRun = await select
+        .locator('option', { hasText: 'tree 2,1 alpha 0.9' })
+        .getAttribute('value');
+      await select.selectOption(oracleRun!);
+      const card = page.getByTestId('tree-card');
+      await card.waitFor();
+      const note = (await card.getByTestId('tree-oracle').textContent())!.replace(/\s+/g, ' ');
+      expect(note).toMatch(/alpha 0\.9.*the draft's real probability of the token placed/);
+
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        await grid.scrollIntoViewIfNeeded();
+        await grid.screenshot({ path: join(SHOTS, `acceptance-trees-${width}.png`) });
+        const figure = page.locator('figure', { has: scatter });
+        await figure.scrollIntoViewIfNeeded();
+        await figure.screenshot({ path: join(SHOTS, `tree-scatter-acceptance-${width}.png`) });
+        await page.locator('body').click({ position: { x: 2, y: 300 } });
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: join(SHOTS, `tree-oracle-${width}.png`) });
+      }
+
+      // a real drafting tree run (the first sweep's) names no oracle
+      const realRun = await select
+        .locator('option', { hasText: /^tree 3,2,1$/ })
+        .first()
+        .getAttribute('value');
+      await select.selectOption(realRun!);
+      await expect.poll(() => card.getByTestId('tree-summary').count()).toBe(1);
+      await expect.poll(() => card.getByTestId('tree-oracle').count()).toBe(0);
     });
   },
 );

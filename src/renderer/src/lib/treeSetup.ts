@@ -1,7 +1,7 @@
 /**
  * The set-up's token trees in plain words: shapes and node budgets typed into the list, and why
  * the engine would refuse trees with the other choices (src/core/experiment/sweep.ts and
- * tree/treeRun.ts check the same), so Run is off with the reason at the control instead of
+ * tree/treeRun.ts check the same; under controlled acceptance both ask src/shared/treeAcceptance.ts), so Run is off with the reason at the control instead of
  * failing after a click.
  */
 import {
@@ -12,6 +12,7 @@ import {
   treeShapeText,
 } from '../../../shared/treeShape';
 import type { TreeVerifyChoice } from '../../../shared/settings';
+import { treeAcceptanceProblem } from '../../../shared/treeAcceptance';
 
 export type TreeAdd<T> = { ok: true; values: T[] } | { ok: false; message: string };
 
@@ -105,6 +106,27 @@ export interface TreeContext {
   acceptance: boolean;
 }
 
+/**
+ * The engine's advice names CLI flags; the app's user changes a control instead. Each rule turns
+ * one advice clause of src/shared/treeAcceptance.ts into the app's words (the unit test fails
+ * if a flag is left, so a reworded engine sentence is caught).
+ */
+const FLAG_ADVICE: ReadonlyArray<[RegExp, string]> = [
+  [
+    /Set the temperature to 0, or sweep the trees without --acceptance\./,
+    'Choose Greedy under Decoding, or remove the acceptance targets (sweep the trees without them).',
+  ],
+  [
+    /sweep static shapes \(--tree 3,2,1\) with --acceptance, or run the budgets without it\./,
+    'remove the node budgets (static shapes such as 3,2,1 run with acceptance targets), or remove the acceptance targets.',
+  ],
+];
+
+/** the engine's refusal with its CLI advice in the app's words */
+function inAppWords(message: string): string {
+  return FLAG_ADVICE.reduce((out, [flag, inApp]) => out.replace(flag, inApp), message);
+}
+
 /** why the engine would refuse the trees with these choices; null: they run */
 export function treeRefusal(context: TreeContext): string | null {
   const reasons: string[] = [];
@@ -112,10 +134,11 @@ export function treeRefusal(context: TreeContext): string | null {
     reasons.push(
       "A node budget keeps the draft's most probable paths, which are not draws an exact sampling rule can verify: choose Greedy under Decoding, or remove the budgets (static shapes sample).",
     );
-  if (context.acceptance)
-    reasons.push(
-      'Trees draft with the draft model itself, not the oracle: remove the controlled acceptance targets (sweep them separately).',
-    );
+  // greedy static shapes run under the tree oracle; the engine's sweep check asks the same
+  const oracle = context.acceptance
+    ? treeAcceptanceProblem({ sampling: context.sampling, budgets: context.budgets })
+    : null;
+  if (oracle) reasons.push(inAppWords(oracle));
   if (reasons.length === 0) return null;
   return `Token trees cannot run with these choices. ${reasons.join(' ')} Or remove the trees.`;
 }

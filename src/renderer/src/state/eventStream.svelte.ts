@@ -97,6 +97,7 @@ export class EventStream {
       }),
       group,
       config: runConfig(start, strategy, acceptanceTarget, tree),
+      acceptanceTarget,
     };
   }
 

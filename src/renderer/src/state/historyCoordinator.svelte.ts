@@ -110,6 +110,7 @@ export class HistoryCoordinator {
         }),
         group,
         config: runConfig(row, strategy, row.acceptanceTarget ?? null, row.tree ?? null),
+        acceptanceTarget: row.acceptanceTarget ?? null,
         finished: true,
         savedIn: entry.id,
       };

@@ -96,6 +96,13 @@ export class ReplayState {
     return { events: this.log.events, applied: this.applied };
   }
 
+  /** the run on screen's controlled acceptance target (an oracle run); null for real drafting */
+  get acceptanceTarget(): number | null {
+    void this.runId; // the log changes with the run on screen
+    void this.tokens;
+    return this.log?.acceptanceTarget ?? null;
+  }
+
   /** a finished run is on screen, so the step controls can move through it */
   get replayable(): boolean {
     return this.finished;

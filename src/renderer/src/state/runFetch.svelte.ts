@@ -95,6 +95,7 @@ export class RunFetch {
       label: saved?.label ?? runId,
       group: saved?.group ?? SAVED,
       config: saved?.config ?? runId,
+      acceptanceTarget: saved?.acceptanceTarget ?? null,
     }));
     this.runs.publish();
     this.settle(requestId, this.runs.get(runId));

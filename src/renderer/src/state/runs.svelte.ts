@@ -21,6 +21,8 @@ export interface RunLog {
   readonly group: string;
   /** its configuration, e.g. "K=3" or "Baseline" (the pickers' groups) */
   readonly config: string;
+  /** controlled acceptance's target A (an oracle run); null for real drafting */
+  readonly acceptanceTarget: number | null;
   end: RunEndEvent | null;
   /** metrics of the last step-end (tokens so far) */
   lastMetrics: RunMetrics | null;
@@ -36,6 +38,8 @@ export interface RunChoice {
   finished: boolean;
   /** a run of a saved sweep whose events are fetched from the engine when it is chosen */
   savedIn?: string;
+  /** controlled acceptance's target A; null or absent for real drafting */
+  acceptanceTarget?: number | null;
 }
 
 /** how the groups of saved runs start ("Saved: <its name>") */
@@ -45,6 +49,8 @@ export interface RunLabel {
   label: string;
   group: string;
   config: string;
+  /** controlled acceptance's target A, kept on the log (the tree panel names the oracle) */
+  acceptanceTarget?: number | null;
 }
 
 /** a choice with the picker group it is listed under */
@@ -88,7 +94,7 @@ export class RunStore {
     for (const event of events) {
       let log = this.logs.get(event.runId);
       if (event.type === 'run-start') {
-        const { label, group, config } = name(event);
+        const { label, group, config, acceptanceTarget } = name(event);
         log = {
           runId: event.runId,
           start: event,
@@ -96,6 +102,7 @@ export class RunStore {
           label,
           group,
           config,
+          acceptanceTarget: acceptanceTarget ?? null,
           end: null,
           lastMetrics: null,
         };
@@ -153,7 +160,10 @@ export interface RunTreeLabel {
   verify: string;
 }
 
-/** "Baseline" / "K=3" ("K=3 alpha 0.8" when controlled), with the drafter and policy when the sweep compares them */
+/**
+ * "Baseline" / "K=3" ("K=3 alpha 0.8" when controlled; "tree 3,2,1 alpha 0.8" as the summary
+ * names a controlled tree), with the drafter and policy when the sweep compares them
+ */
 export function runConfig(
   start: Pick<RunStartEvent, 'mode' | 'k'>,
   strategy: RunLabelParts['strategy'],
@@ -161,8 +171,10 @@ export function runConfig(
   tree: RunTreeLabel | null = null,
 ): string {
   // as the summary labels trees: "tree 3,2,1", "tree 3,2,1 rows" when verified as rows
-  if (start.mode === 'speculative' && tree)
-    return `tree ${treeName(tree)}${tree.verify === 'rows' ? ' rows' : ''}`;
+  if (start.mode === 'speculative' && tree) {
+    const alpha = acceptanceTarget === null ? '' : ` alpha ${acceptanceTarget}`;
+    return `tree ${treeName(tree)}${tree.verify === 'rows' ? ' rows' : ''}${alpha}`;
+  }
   const config = modeLabel(start.mode, start.k, acceptanceTarget);
   return start.mode === 'speculative' && strategy ? `${config} ${strategyName(strategy)}` : config;
 }
