@@ -70,8 +70,12 @@ describe('the Llama family’s 8-bit and bnb4 files', () => {
         const { inputIds, logits, prefix } = reference;
         const first = await lm.forward(inputIds);
         // measured: 6e-6 (int8, uint8: the same integers, float sums in another order), 4e-5
-        // (bnb4); a wrong scale, zero point, nibble order or NF4 level moves them by > 1
-        expect(maxAbsDiff(first.data, expected.flat())).toBeLessThan(1e-3);
+        // (bnb4), on a CPU with AVX-512 VNNI; a wrong scale, zero point, nibble order or NF4
+        // level moves them by > 1. int8 weights get more room: x86 CPUs without VNNI multiply
+        // uint8 by int8 with VPMADDUBSW, whose int16 pair sums saturate (onnxruntime's
+        // quantization docs: "When and why do I need to try U8U8?"); uint8 weights do not
+        const bound = /_(int8|quantized)\.onnx$/.test(file) ? 0.25 : 1e-3;
+        expect(maxAbsDiff(first.data, expected.flat())).toBeLessThan(bound);
         // and they are another model than fp32 (2.6 / 1.9 / 19 on these peaked random logits)
         expect(maxAbsDiff(first.data, logits.flat())).toBeGreaterThan(0.1);
         lm.reset();
