@@ -60,7 +60,7 @@ beforeAll(async () => {
 });
 afterAll(async () => hub?.close());
 
-describe('the Llama family’s 8-bit and bnb4 files', () => {
+describe('the Llama family’s 8-bit, bnb4 and merged-decoder files', () => {
   it.each(FILES)(
     '--dtype %s (%s) loads and computes what PyTorch does with the same quantized numbers',
     async (_dtype, file, expected) => {
