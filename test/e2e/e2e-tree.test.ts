@@ -526,5 +526,30 @@ describe.skipIf(missing !== null)(
       await expect.poll(() => card.getByTestId('tree-summary').count()).toBe(1);
       await expect.poll(() => card.getByTestId('tree-oracle').count()).toBe(0);
     });
+    it('opens the controlled tree sweep from History: its trees under the map, a saved oracle run named so', async () => {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.reload();
+      const entry = page.getByTestId('history-entry').first();
+      await expect
+        .poll(() => entry.getByTestId('history-acceptance').textContent(), { timeout: 60_000 })
+        .toBe('acceptance A = 0.5, 0.9');
+      await entry.getByTestId('history-item').click();
+      const table = page.getByTestId('grid-trees');
+      await table.waitFor();
+      expect(
+        await table
+          .getByTestId('grid-tree-row')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('data-label'))),
+      ).toEqual(['tree 2,1 alpha 0.9', 'tree 2,1 alpha 0.5']);
+      // a saved oracle tree run, its events fetched: the panel names the oracle
+      const select = page.getByTestId('run-select');
+      const saved = await select
+        .locator('option', { hasText: 'tree 2,1 alpha 0.5' })
+        .getAttribute('value');
+      await select.selectOption(saved!);
+      const card = page.getByTestId('tree-card');
+      await card.waitFor({ timeout: 30_000 });
+      await expect.poll(() => card.getByTestId('tree-oracle').textContent()).toMatch(/alpha 0\.5/);
+    });
   },
 );
