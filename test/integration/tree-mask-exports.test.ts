@@ -1,8 +1,9 @@
 /**
  * A stock export takes a token tree's mask (treeMaskGraph.ts): the families' Hub layouts (weights
- * in external data, fp32, q4 with MatMulNBits, fp16 with a float16 cache) and a GPT-2 export run
- * as it is. One pass over a tree gives each node the logits the export gives its path on its own;
- * exports whose attention cannot take the bias are refused with the reason.
+ * in external data, fp32, q4 with MatMulNBits, fp16 with a float16 cache, bnb4, optimum's merged
+ * decoder) and a GPT-2 export run as it is. One pass over a tree gives each node the logits the
+ * export gives its path on its own; exports whose attention cannot take the bias, or whose
+ * activations are quantized over each pass (int8, uint8), are refused with the reason.
  */
 import {
   cpSync,
@@ -96,6 +97,39 @@ describe.each(['llama3.2-1b', 'qwen2.5-0.5b', 'phi3-mini-4k'])('the %s Hub layou
       await lm.release();
     }
   });
+});
+
+describe("the Llama layout's other files", () => {
+  const dir = join(ROOT, 'test', 'fixtures', 'hub-layouts-extra', 'llama3.2-1b-tiny');
+
+  it.each([
+    // optimum's merged decoder: the bias reaches both branches of its If
+    ['onnx/decoder_model_merged.onnx', 1e-4],
+    // 4-bit weights in MatMulBnb4
+    ['onnx/model_bnb4.onnx', 1e-4],
+  ])('%s verifies a tree in one pass: each node gets its own path', async (file, tolerance) => {
+    const lm = await OnnxCausalLM.open(readModelFolder(dir, file));
+    try {
+      expect(lm.treeMaskNote).toBeNull();
+      const { diff, scale } = await treeAgainstPaths(lm);
+      expect(diff).toBeLessThanOrEqual(tolerance * scale);
+    } finally {
+      await lm.release();
+    }
+  });
+
+  it.each(['onnx/model_int8.onnx', 'onnx/model_uint8.onnx'])(
+    '%s quantizes activations over each pass: no mask, with the reason',
+    async (file) => {
+      const lm = await OnnxCausalLM.open(readModelFolder(dir, file));
+      try {
+        expect(lm.takesTreeMask).toBe(false);
+        expect(lm.treeMaskNote).toMatch(/quantized over each whole pass \(DynamicQuantizeLinear\)/);
+      } finally {
+        await lm.release();
+      }
+    },
+  );
 });
 
 describe('a GPT-2 export run as it is (--graph exported)', () => {

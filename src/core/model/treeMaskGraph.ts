@@ -15,8 +15,9 @@
  * stays small, and the session finds the data files next to the export (`externalDataDir`).
  *
  * Exports whose attention is one of onnxruntime's fused operators (GroupQueryAttention,
- * MultiHeadAttention, Attention), or whose Softmax count is not one per layer, are not rewritten
- * (NotMaskable, with the reason); trees then verify as rows.
+ * MultiHeadAttention, Attention), whose activations are quantized with a scale over the whole
+ * pass (the Hub's int8/uint8 files: DynamicQuantizeLinear), or whose Softmax count is not one per
+ * layer, are not rewritten (NotMaskable, with the reason); trees then verify as rows.
  */
 import protobuf from 'protobufjs';
 import { encodeNode, encodeValueInfo, FLOAT32 } from './onnxGraph';
@@ -35,6 +36,16 @@ const FUSED_ATTENTION = new Set([
   'PackedAttention',
   'PackedMultiHeadAttention',
   'SparseAttention',
+]);
+
+/**
+ * operators that quantize activations with a scale taken over the whole pass: a node's logits
+ * would then depend on the other nodes beside it, which no mask removes
+ */
+const DYNAMIC_QUANTIZATION = new Set([
+  'DynamicQuantizeLinear',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
 ]);
 
 /** protobuf wire types */
@@ -128,6 +139,8 @@ class Chunks {
 interface Found {
   softmaxes: number;
   fused: string | null;
+  /** an operator quantizing activations per pass, where the graph has one */
+  dynamic: string | null;
   /** the element type of scores not produced by a Cast: the model's (its cache's) */
   elemType: number;
   /** whether an absent Softmax axis means the last */
@@ -174,6 +187,7 @@ function rewriteNode(
   const nodeFields = fields(field.payload);
   const opType = opTypeOf(nodeFields);
   if (FUSED_ATTENTION.has(opType)) found.fused ??= opType;
+  if (DYNAMIC_QUANTIZATION.has(opType)) found.dynamic ??= opType;
   if (opType === 'Softmax') {
     const axis = attributes(nodeFields)
       .get('axis')
@@ -283,6 +297,7 @@ export function withTreeBias(
   const found: Found = {
     softmaxes: 0,
     fused: null,
+    dynamic: null,
     elemType,
     lastAxisDefault: opsetOf(model) >= SOFTMAX_LAST_AXIS_OPSET,
   };
@@ -303,6 +318,10 @@ export function withTreeBias(
   if (found.fused)
     throw new NotMaskable(
       `its attention is onnxruntime's fused ${found.fused}, given no mask here`,
+    );
+  if (found.dynamic)
+    throw new NotMaskable(
+      `its activations are quantized over each whole pass (${found.dynamic}), so a node's logits would depend on the other nodes beside it`,
     );
   // a merged decoder has the layers twice: once per branch
   if (found.softmaxes === 0 || found.softmaxes % layers !== 0)
