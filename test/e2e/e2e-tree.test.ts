@@ -490,6 +490,10 @@ describe.skipIf(missing !== null)(
       await scatter.scrollIntoViewIfNeeded();
       await expect.poll(() => painted(page, 'chart-tree-scatter')).toBeGreaterThan(0);
       expect(await scatter.getAttribute('data-series')).toContain('Trees alpha 0.9');
+      // every point named on the chart, the alpha in its name
+      await expect
+        .poll(() => scatter.getAttribute('data-point-labels'))
+        .toBe(`${1 + ALPHAS.length * 3}/${1 + ALPHAS.length * 3}`);
 
       // an oracle tree run: the panel says whose probability each node carries
       const select = page.getByTestId('run-select');
