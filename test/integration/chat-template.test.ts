@@ -91,6 +91,17 @@ describe('an instruct target with a chat template', () => {
     }
   });
 
+  it('run-start carries the rendered prompt as text, whole characters included', async () => {
+    const typed = 'Café 日本 — naïve';
+    const run = new BaselineRun(pair, { prompt: typed, maxNewTokens: 1 });
+    const start = (await run.nextStep())?.find((e) => e.type === 'run-start');
+    const rendered = start?.type === 'run-start' ? start.renderedPrompt : undefined;
+    // byte-level tokens split these characters: decoded one token at a time they print as U+FFFD
+    expect(rendered).toBe(RENDERED.replace(PROMPT, typed));
+    expect(rendered).not.toContain('\uFFFD');
+    await run.runToEnd();
+  });
+
   it('--chat-template off feeds the prompt as it is; a target without a template: none', async () => {
     const off = await loadPair(INSTRUCT, EARLY, { chatTemplate: 'off' });
     const none = await loadPair(TARGET, EARLY);

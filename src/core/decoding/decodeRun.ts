@@ -159,9 +159,8 @@ export abstract class DecodeRun {
         promptText: this.options.prompt,
         // what the models read, where the chat template wrapped the typed prompt in a turn
         ...(this.pair.chatTemplate === 'applied' && {
-          renderedPrompt: this.promptTokenIds
-            .map((id) => this.pair.tokenizer.tokenText(id))
-            .join(''),
+          // decoded whole: a character split over byte-level tokens would print as U+FFFD token by token
+          renderedPrompt: this.pair.tokenizer.decode(this.promptTokenIds, true),
         }),
       });
     }

@@ -8,7 +8,8 @@ import { TOKENIZER_CONFIG_MAX_BYTES, TOKENIZER_MAX_BYTES, regularFileSize } from
 export interface TextTokenizer {
   /** a prompt's ids (a pair's prompt tokenizer renders it in the chat template first: chatTemplate.ts) */
   encode(text: string): number[];
-  decode(ids: readonly number[]): string;
+  /** the ids' text; `keepSpecial`: with special tokens (a rendered chat turn's markers) */
+  decode(ids: readonly number[], keepSpecial?: boolean): string;
   /** the text of one token as it would print after the tokens before it */
   tokenText(id: number): string;
   vocab(): Map<string, number>;
@@ -81,7 +82,8 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
   const textCache = new Map<number, string>();
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }),
-    decode: (ids) => tok.decode([...ids], { skip_special_tokens: true }),
+    decode: (ids, keepSpecial = false) =>
+      tok.decode([...ids], { skip_special_tokens: !keepSpecial }),
     tokenText(id) {
       let text = textCache.get(id);
       if (text === undefined) {
