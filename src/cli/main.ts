@@ -68,6 +68,7 @@ const FLAGS: Record<SettingName, string> = {
   pMin: '--p-min',
   ep: '--ep, --target-ep or --draft-ep',
   kvLocation: '--kv-location',
+  q4Compute: '--q4-compute',
   cacheDir: '--cache-dir',
   hubHost: '--hub-host',
   offline: '--offline',

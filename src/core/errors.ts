@@ -33,6 +33,7 @@ export type SettingName =
   | 'pMin'
   | 'ep'
   | 'kvLocation'
+  | 'q4Compute'
   | 'cacheDir'
   | 'hubHost'
   | 'offline'

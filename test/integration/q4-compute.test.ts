@@ -74,6 +74,17 @@ describe('the MatMulNBits rewrite', () => {
     expect(spilled.externalDataDir).toBe(join(LAYOUTS, 'llama3.2-1b-tiny', 'onnx'));
     spilled.dispose();
     expect(existsSync(spilledPath)).toBe(false);
+    // a temporary folder it cannot write is said as such, with what to do, not as a broken file
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = join(ROOT, 'no-such-folder', 'tmp');
+    try {
+      expect(() => sessionSource(path, true, 'int8', 0)).toThrow(
+        /Could not write model_q4\.onnx with int8 activations to a temporary file in .*no-such-folder.*q4 compute: exported/,
+      );
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
   });
 
   it('names what the CPU computes in from the levels the nodes run at', () => {

@@ -10,6 +10,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Q4Compute, Q4ComputeRan } from '../../shared/decoding';
+import { SpecDecError, describeError } from '../errors';
 import { BYTES, VARINT, bytesField, concat, fieldAt, fields, text, varint } from './protoWire';
 
 /** MatMulNBits' `accuracy_level` for int8 activations (onnxruntime's ContribOperators.md) */
@@ -334,19 +335,27 @@ export function sessionSource(
     const externalDataDir = dirname(onnxPath);
     if (scan.size <= inMemoryMaxBytes)
       return { ...base, source: assemble(fd, scan), externalDataDir, dispose: () => {} };
-    const tmp = mkdtempSync(join(tmpdir(), 'specdec-q4-'));
-    const file = join(tmp, basename(onnxPath));
+    let tmp: string | null = null;
+    let file: string;
     try {
+      tmp = mkdtempSync(join(tmpdir(), 'specdec-q4-'));
+      file = join(tmp, basename(onnxPath));
       assembleTo(fd, scan, file);
     } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw err;
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+      const full = (err as NodeJS.ErrnoException).code === 'ENOSPC';
+      throw new SpecDecError(
+        full ? 'DISK_FULL' : 'ONNX_INVALID',
+        `Could not write ${basename(onnxPath)} with int8 activations to a temporary file in ${tmpdir()} (${describeError(err)}). ${full ? `Free ${(scan.size / 1e9).toFixed(1)} GB there` : 'Make that folder writable (or point TMPDIR elsewhere)'}, or run the file's own float32 4-bit products (q4 compute: exported), which opens it as it is.`,
+        ['q4Compute'],
+      );
     }
+    const dir = tmp;
     return {
       ...base,
       source: file,
       externalDataDir,
-      dispose: () => rmSync(tmp, { recursive: true, force: true }),
+      dispose: () => rmSync(dir, { recursive: true, force: true }),
     };
   } finally {
     closeSync(fd);

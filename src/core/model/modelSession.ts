@@ -8,7 +8,7 @@ import { DEFAULT_Q4_COMPUTE } from '../../shared/defaults';
 import { SpecDecError, describeError } from '../errors';
 import { cpuThreadOptions } from './cpuThreads';
 import { createSession, type ExecutionProvider } from './executionProvider';
-import { sessionSource } from './matmulNBits';
+import { sessionSource, type SessionSource } from './matmulNBits';
 import type { ModelFolder } from './modelFolder';
 
 /** The options every session of a model is opened with (the rebuilt graph's too). */
@@ -38,8 +38,18 @@ export async function openModelSession(
   options: ort.InferenceSession.SessionOptions,
   q4Compute: Q4Compute = DEFAULT_Q4_COMPUTE,
 ): Promise<{ session: ort.InferenceSession; q4Compute: Q4ComputeRan | null }> {
+  let prepared: SessionSource;
   try {
-    const prepared = sessionSource(folder.onnxPath, ep === 'cpu', q4Compute);
+    prepared = sessionSource(folder.onnxPath, ep === 'cpu', q4Compute);
+  } catch (err) {
+    // a temporary file that cannot be written says so itself; anything else is the file's
+    if (err instanceof SpecDecError) throw err;
+    throw new SpecDecError(
+      'ONNX_INVALID',
+      `Could not load ${folder.onnxPath}: ${describeError(err)}. The file may be truncated or corrupt; re-export or re-download the model.`,
+    );
+  }
+  try {
     try {
       const session = await createSession(
         prepared.source,
