@@ -16,9 +16,15 @@ import { SEED_PROMPT } from '../shared/defaults';
 import { bestPredictedK, expectedSpeedup } from '../results/theory';
 import { loadPair, releasePair } from '../core/model/pair';
 import { kvLocationFor } from '../core/model/causalLm';
-import type { ExecutionProvider, GraphChoice, KvLocationChoice } from '../shared/decoding';
+import {
+  type ExecutionProvider,
+  type GraphChoice,
+  type KvLocationChoice,
+  type Q4Compute,
+} from '../shared/decoding';
 import { formatBytes } from '../shared/format';
 import { benchCacheVariants, variantName, type CacheVariant } from './cacheBench';
+import { q4Notes } from './q4Notes';
 import { treeBenchCommand } from './treeBench';
 
 export interface BenchOptions {
@@ -30,6 +36,8 @@ export interface BenchOptions {
   ep: ExecutionProvider;
   kvLocation: KvLocationChoice;
   graph: GraphChoice;
+  /** how the CPU provider computes a 4-bit file's MatMulNBits products (`--q4-compute`) */
+  q4Compute: Q4Compute;
   /** token trees (`--tree`, `--tree-budget`): the tree benchmark instead (treeBench.ts) */
   tree?: number[][];
   treeBudget?: number[];
@@ -48,7 +56,12 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
       trees: opts.tree ?? [],
       treeBudgets: opts.treeBudget ?? [],
     });
-  const model = { executionProvider: opts.ep, kvLocation: opts.kvLocation, graph: opts.graph };
+  const model = {
+    executionProvider: opts.ep,
+    kvLocation: opts.kvLocation,
+    graph: opts.graph,
+    q4Compute: opts.q4Compute,
+  };
   const pair = await loadPair(opts.target, opts.draft, { target: model, draft: model });
   const runOpts = { prompt: SEED_PROMPT, maxNewTokens: opts.maxNewTokens };
   const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -106,6 +119,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
       ? await transformersJsTokensPerSecond(opts.target, opts.maxNewTokens, opts.repeats)
       : null;
   const kv = pair.target.lm.kvLocation;
+  const q4 = q4Notes(pair.target.lm.q4Compute, pair.draft!.lm.q4Compute);
   await releasePair(pair);
   const transfer = await transferBesideCpu(opts, log);
 
@@ -146,7 +160,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     `SpecDec Studio engine benchmark: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`,
   );
   out(
-    `pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, ${opts.ep}${opts.ep === 'cpu' ? '' : `, KV cache ${kv === 'device' ? 'on the device' : 'in host memory'}`}, medians of ${opts.repeats}`,
+    `pair: ${pair.target.folder.name} + ${pair.draft!.folder.name}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, ${opts.ep}${opts.ep === 'cpu' ? '' : `, KV cache ${kv === 'device' ? 'on the device' : 'in host memory'}`}${q4}, medians of ${opts.repeats}`,
   );
   out(
     `alpha (${opts.k.includes(1) ? 'K=1 acceptance' : `first-draft acceptance at K=${Math.min(...opts.k)}`}) = ${f(alpha)}, c = ${f(cost.c)}`,

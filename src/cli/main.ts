@@ -262,7 +262,7 @@ program
   )
   .option(
     '--acceptance <list>',
-    "controlled acceptance: the draft model runs every pass, but each drafted token is the target's with probability A (else one it rejects), so K can be chosen at alpha A on this machine; a list sweeps each A (greedy, fixed or heuristic policy, the model drafter)",
+    "controlled acceptance: the draft model runs every pass, but each drafted token is the target's with probability A (else one it rejects), so K can be chosen at alpha A on this machine; a list sweeps each A (greedy, fixed or heuristic policy, the model drafter). Static token trees (--tree) run under it too, greedy: every child slot holds the target's token with probability A; node budgets (--tree-budget) and sampling are refused",
     acceptanceList,
   )
   .option(
@@ -332,6 +332,7 @@ program
   )
   .addOption(kvLocationOption())
   .addOption(graphOption())
+  .addOption(q4ComputeOption())
   .action(benchAction);
 
 program

@@ -17,9 +17,15 @@ import type { AnalysisTable } from '../results/analysis/types';
 import { configurationLabel } from '../results/analysis/words';
 import { groupRows, summarizeRows } from '../results/summary';
 import { SEED_PROMPT } from '../shared/defaults';
-import type { ExecutionProvider, GraphChoice, KvLocationChoice } from '../shared/decoding';
+import {
+  type ExecutionProvider,
+  type GraphChoice,
+  type KvLocationChoice,
+  type Q4Compute,
+} from '../shared/decoding';
 import type { TreeVerifyMode } from '../shared/events';
 import { median } from '../shared/stats';
+import { q4Notes } from './q4Notes';
 import { nodesPerDepth, treeNodeCount, treeShapeText, type TreeShape } from '../shared/treeShape';
 
 export interface TreeBenchOptions {
@@ -33,6 +39,8 @@ export interface TreeBenchOptions {
   ep: ExecutionProvider;
   kvLocation: KvLocationChoice;
   graph: GraphChoice;
+  /** how the CPU provider computes a 4-bit file's MatMulNBits products (`--q4-compute`) */
+  q4Compute: Q4Compute;
 }
 
 /** the cache a timed pass runs after, as costRatio.ts measures c, and how far it varies */
@@ -144,7 +152,12 @@ function printTable(out: (s?: string) => void, t: AnalysisTable): void {
 }
 
 export async function treeBenchCommand(opts: TreeBenchOptions): Promise<void> {
-  const model = { executionProvider: opts.ep, kvLocation: opts.kvLocation, graph: opts.graph };
+  const model = {
+    executionProvider: opts.ep,
+    kvLocation: opts.kvLocation,
+    graph: opts.graph,
+    q4Compute: opts.q4Compute,
+  };
   const pair = await loadPair(opts.target, opts.draft, { target: model, draft: model });
   const log = (s: string): void => void process.stderr.write(s + '\n');
   const out = (s = ''): void => void process.stdout.write(s + '\n');
@@ -226,6 +239,7 @@ export async function treeBenchCommand(opts: TreeBenchOptions): Promise<void> {
     },
   );
   const names = { target: pair.target.folder.name, draft: pair.draft!.folder.name };
+  const q4 = q4Notes(pair.target.lm.q4Compute, pair.draft!.lm.q4Compute);
   await releasePair(pair);
   log(`${done} runs`);
   const summary = summarizeRows(experiment.rows);
@@ -237,7 +251,7 @@ export async function treeBenchCommand(opts: TreeBenchOptions): Promise<void> {
     `SpecDec Studio token-tree benchmark: ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`,
   );
   out(
-    `pair: ${names.target} + ${names.draft}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, ${opts.ep}, target graph ${target.graph}, medians of ${opts.repeats} (interleaved)`,
+    `pair: ${names.target} + ${names.draft}, seed prompt, ${opts.maxNewTokens} new tokens, greedy, ${opts.ep}, target graph ${target.graph}${q4}, medians of ${opts.repeats} (interleaved)`,
   );
   out(
     `target pass against tree nodes, after a cache of ${CACHE_TOKENS} to ${CACHE_TOKENS + CACHE_SPREAD} tokens, one more each sample (a one-token pass, timed between them: ${f(median(ones))} ms, median over the shapes; run: inside session.run; x one token: over the one-token pass of the same samples; whole: feeds, pass, walk, cache gather)`,

@@ -1,5 +1,10 @@
 /** Sweep results as flat records (RunRow): the CLI's JSON runs, the CSV rows and the app's rows. */
-import { trialsText, type KvLocation, type ModelGraph } from '../shared/decoding';
+import {
+  trialsText,
+  type KvLocation,
+  type ModelGraph,
+  type Q4ComputeRan,
+} from '../shared/decoding';
 import { detectRepetition } from '../results/loops';
 import type { ChatTemplateUse, RunRow } from '../shared/protocol';
 import type { ModelPair } from '../core/model/pair';
@@ -23,6 +28,9 @@ export interface Providers {
   /** each model's family (config.json's model_type) and what the prompt went through */
   targetFamily: string;
   draftFamily: string | null;
+  /** what each model's 4-bit products ran in; null for a model without them */
+  targetQ4Compute: Q4ComputeRan | null;
+  draftQ4Compute: Q4ComputeRan | null;
   chatTemplate: ChatTemplateUse;
 }
 
@@ -38,6 +46,8 @@ export function pairProviders(pair: ModelPair): Providers {
     draftGraph: pair.draft?.lm.graph ?? null,
     targetFamily: pair.target.folder.config.modelType,
     draftFamily: pair.draft?.folder.config.modelType ?? null,
+    targetQ4Compute: pair.target.lm.q4Compute,
+    draftQ4Compute: pair.draft?.lm.q4Compute ?? null,
     chatTemplate: pair.chatTemplate,
   };
 }
@@ -92,6 +102,8 @@ export function runRecord(run: SweepRun, providers?: Providers): RunRow {
           draftGraph: providers.draftGraph,
           targetFamily: providers.targetFamily,
           draftFamily: providers.draftFamily,
+          targetQ4Compute: providers.targetQ4Compute,
+          draftQ4Compute: providers.draftQ4Compute,
           chatTemplate: providers.chatTemplate,
         }
       : {}),

@@ -83,6 +83,8 @@ export const RUN_CSV_COLUMNS = [
   'draftGraph',
   'targetFamily',
   'draftFamily',
+  'targetQ4Compute',
+  'draftQ4Compute',
   'chatTemplate',
   'outputText',
   'outputTokenIds',
@@ -112,6 +114,10 @@ export function runCsvRecord(
     // as draft: none where no draft model ran
     draftFamily:
       row.mode === 'speculative' && row.drafter !== 'model' ? null : (row.draftFamily ?? null),
+    // what the 4-bit products ran in (int8, float, mixed, exported); empty without 4-bit products
+    targetQ4Compute: row.targetQ4Compute ?? null,
+    draftQ4Compute:
+      row.mode === 'speculative' && row.drafter !== 'model' ? null : (row.draftQ4Compute ?? null),
     chatTemplate: row.chatTemplate ?? null,
     mode: row.mode,
     k: row.k,

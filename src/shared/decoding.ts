@@ -84,6 +84,22 @@ export type Q4Compute = z.infer<typeof Q4Compute>;
 export const Q4ComputeRan = z.enum(['int8', 'float', 'mixed', 'exported']);
 export type Q4ComputeRan = z.infer<typeof Q4ComputeRan>;
 
+/** what a model's 4-bit products ran in, in words ("4-bit products with int8 activations"); null without any */
+export function q4ComputeWords(ran: Q4ComputeRan | null | undefined): string | null {
+  switch (ran) {
+    case 'int8':
+      return '4-bit products with int8 activations';
+    case 'float':
+      return '4-bit products in float32 (as exported)';
+    case 'mixed':
+      return '4-bit products partly with int8 activations (the file sets some levels)';
+    case 'exported':
+      return '4-bit products as the provider reads the file';
+    default:
+      return null;
+  }
+}
+
 /**
  * Bytes that crossed between JavaScript memory and the provider's device per model pass
  * (medians over a run's passes): the KV cache (past in, present out; 0 on the CPU provider,

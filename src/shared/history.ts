@@ -4,7 +4,7 @@
  * (protocol.ts re-exports it).
  */
 import { z } from 'zod';
-import { DrafterKind, DraftPolicyName, KvLocation, ModelGraph } from './decoding';
+import { DrafterKind, DraftPolicyName, KvLocation, ModelGraph, Q4ComputeRan } from './decoding';
 import {
   DecodeMode,
   DraftModelAgreement,
@@ -184,6 +184,12 @@ export const RunRow = RunMetrics.omit({ targetOnlyTokens: true }).extend({
   /** each model's family (config.json's model_type); absent in sweeps saved before them */
   targetFamily: z.string().max(100).optional(),
   draftFamily: z.string().max(100).nullable().optional(),
+  /**
+   * what each model's 4-bit MatMulNBits products ran in (int8 activations, float32...; null: no
+   * 4-bit products); absent in sweeps saved before them
+   */
+  targetQ4Compute: Q4ComputeRan.nullable().optional(),
+  draftQ4Compute: Q4ComputeRan.nullable().optional(),
   /** what the run did with its prompt (ChatTemplateUse) */
   chatTemplate: ChatTemplateUse.optional(),
   outputText: z.string(),

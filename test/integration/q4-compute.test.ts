@@ -5,9 +5,10 @@
  * that attribute (the weights stay in external data), the logits move by a bounded amount, greedy
  * speculation stays lossless within the mode, and the choice shows in the JSON.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import {
@@ -23,6 +24,7 @@ import { startHubServer, type HubServer } from '../support/hubServer';
 
 const LAYOUTS = join(ROOT, 'test', 'fixtures', 'hub-layouts');
 const FAMILIES = join(ROOT, 'test', 'fixtures', 'families');
+const LAYOUTS_LLAMA = join(LAYOUTS, 'llama3.2-1b-tiny');
 const MODELS = ['llama3.2-1b', 'qwen2.5-0.5b', 'phi3-mini-4k'] as const;
 const FOUR_BIT = ['onnx/model_q4.onnx', 'onnx/model_q4f16.onnx'] as const;
 /**
@@ -183,11 +185,16 @@ describe('specdec sweep --q4-compute', () => {
   ])(
     'with %s, greedy speculation gives the same text as its own baseline for K=1..4',
     async (choice, ran) => {
-      const r = await sweep(['--k', '1,2,3,4', '--q4-compute', choice]);
+      const csv = join(mkdtempSync(join(tmpdir(), 'specdec-q4c-csv-')), 'runs.csv');
+      const r = await sweep(['--k', '1,2,3,4', '--q4-compute', choice, '--csv', csv]);
       expect(r.code, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as Doc;
       // the float32 draft has no MatMulNBits: null
       expect(doc.config.q4Compute).toEqual({ target: ran, draft: null });
+      // every run's CSV row says what the products ran in; the float32 draft's cell is empty
+      const rows = parse(readFileSync(csv, 'utf8'), { columns: true }) as Record<string, string>[];
+      expect(rows).toHaveLength(doc.runs.length);
+      for (const row of rows) expect([row.targetQ4Compute, row.draftQ4Compute]).toEqual([ran, '']);
       expect(doc.config.q4ComputeChoice).toBe(choice);
       const speculative = doc.runs.filter((run) => run.mode === 'speculative');
       expect(speculative.map((run) => run.k).sort()).toEqual([1, 2, 3, 4]);
@@ -207,5 +214,40 @@ describe('specdec sweep --q4-compute', () => {
     const markdown = readFileSync(report, 'utf8');
     expect(markdown).toMatch(/Target model: [^;\n]*\(4-bit products: int8 activations\);/);
     expect(markdown).not.toMatch(/draft model: [^\n]*4-bit products/);
+  });
+});
+
+describe('specdec bench --q4-compute', () => {
+  // bench reads a folder's onnx/model.onnx: here the tiny Llama's q4 file under that name, its
+  // external data beside it under the names the graph gives
+  let folder: string;
+  beforeAll(() => {
+    folder = join(mkdtempSync(join(tmpdir(), 'specdec-q4-bench-')), 'llama3.2-1b-q4');
+    cpSync(LAYOUTS_LLAMA, folder, { recursive: true });
+    rmSync(join(folder, 'onnx', 'model.onnx'));
+    renameSync(join(folder, 'onnx', 'model_q4.onnx'), join(folder, 'onnx', 'model.onnx'));
+  });
+
+  const bench = (extra: string[]) =>
+    specdec([
+      ...['bench', '--target', folder, '--draft', folder, '--ep', 'cpu'],
+      ...['--tree', '2', '--k', '1', '--repeats', '1', '--max-new-tokens', '8', ...extra],
+    ]);
+
+  it.each([
+    ['int8', 'with int8 activations'],
+    ['exported', 'in float32 \\(as exported\\)'],
+  ])('--q4-compute %s opens both models so and says so', async (choice, words) => {
+    const r = await bench(['--q4-compute', choice]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(`^pair: .*target: 4-bit products ${words}, draft: 4-bit products ${words}`, 'm'),
+    );
+  });
+
+  it('refuses a value it does not know, naming the two', async () => {
+    const r = await bench(['--q4-compute', 'fp8']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--q4-compute.*fp8.*int8, exported/s);
   });
 });

@@ -200,6 +200,7 @@ export async function loadPair(
       choice: p.opts.executionProvider ?? 'cpu',
       kvLocation: p.opts.kvLocation ?? 'auto',
       cpuThreads: p.cpuThreads,
+      ...(p.opts.q4Compute ? { q4Compute: p.opts.q4Compute } : {}),
     })),
     options.probe,
   );

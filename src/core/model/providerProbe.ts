@@ -20,7 +20,9 @@ import {
   type ExecutionProviderChoice,
   type KvLocationChoice,
   type ProviderTrial,
+  type Q4Compute,
 } from '../../shared/decoding';
+import { DEFAULT_Q4_COMPUTE } from '../../shared/defaults';
 import { formatMs } from '../../shared/format';
 import { makeFolders, writeFileAtomic } from '../atomicWrite';
 import { SpecDecError, describeError } from '../errors';
@@ -47,6 +49,8 @@ export interface ProbeRequest {
     deviceCache: ExecutionProvider[];
     /** the CPU provider's threads, as the engine will open it (a count; cpuThreads.ts) */
     cpuThreads: number;
+    /** how the CPU computes a 4-bit file's MatMulNBits products, as the engine will open it */
+    q4Compute: Q4Compute;
   }>;
   providers: ExecutionProvider[];
   /** timed passes per provider, at most */
@@ -152,6 +156,7 @@ async function runProbe(
     folder: ModelFolder;
     deviceCache: ExecutionProvider[];
     cpuThreads: number;
+    q4Compute: Q4Compute;
   }>,
   providers: ExecutionProvider[],
   options: ProbeOptions,
@@ -161,7 +166,7 @@ async function runProbe(
   );
   const launcher = options.launcher ?? defaultLauncher();
   const request: ProbeRequest = {
-    models: folders.map(({ folder: f, deviceCache, cpuThreads }) => ({
+    models: folders.map(({ folder: f, deviceCache, cpuThreads, q4Compute }) => ({
       path: f.onnxPath,
       inputs: architectureOf(f.config.modelType).inputs,
       cache: {
@@ -173,6 +178,7 @@ async function runProbe(
       vocabSize: f.config.vocabSize,
       deviceCache,
       cpuThreads,
+      q4Compute,
     })),
     providers,
     passes: PROBE_PASSES,
@@ -243,30 +249,50 @@ export async function chooseProviders(
     kvLocation?: KvLocationChoice;
     /** the CPU provider's threads the engine will use (default 1) */
     cpuThreads?: number;
+    /** how the CPU will compute a 4-bit file's products (default int8): the CPU is timed so */
+    q4Compute?: Q4Compute;
   }>,
   options: ProbeOptions = {},
 ): Promise<ProviderChoice[]> {
   const cache = readCache(options.cacheFile);
   let cacheChanged = false;
-  const plans = models.map(({ folder, choice, kvLocation = 'auto', cpuThreads = 1 }) => {
-    const wanted: ExecutionProvider[] = choice === 'auto' ? candidateProviders() : [choice];
-    const skipped: ProviderTrial[] = [];
-    const toTry: ExecutionProvider[] = [];
-    for (const p of wanted) {
-      const why = p === 'cpu' ? null : providerUnavailable(p);
-      if (why)
-        skipped.push({ provider: p, medianPassMs: null, reason: shortReason(p, why), detail: why });
-      else toTry.push(p);
-    }
-    // cpu alone needs no measuring; so does a named provider that cannot load
-    const probe = toTry.length > 1 || (toTry.length === 1 && toTry[0] !== 'cpu');
-    // cpu is timed first, so a slow GPU provider can stop early
-    toTry.sort((a, b) => (a === 'cpu' ? -1 : b === 'cpu' ? 1 : 0));
-    const deviceCache = toTry.filter((p) => kvLocation !== 'host' && deviceOutputs(p));
-    const key = probe ? cacheKey(folder, toTry, deviceCache, cpuThreads) : null;
-    const cached = key && !options.reprobe ? cache[key] : undefined;
-    return { folder, choice, skipped, toTry, deviceCache, cpuThreads, probe, key, cached };
-  });
+  const plans = models.map(
+    ({ folder, choice, kvLocation = 'auto', cpuThreads = 1, q4Compute = DEFAULT_Q4_COMPUTE }) => {
+      const wanted: ExecutionProvider[] = choice === 'auto' ? candidateProviders() : [choice];
+      const skipped: ProviderTrial[] = [];
+      const toTry: ExecutionProvider[] = [];
+      for (const p of wanted) {
+        const why = p === 'cpu' ? null : providerUnavailable(p);
+        if (why)
+          skipped.push({
+            provider: p,
+            medianPassMs: null,
+            reason: shortReason(p, why),
+            detail: why,
+          });
+        else toTry.push(p);
+      }
+      // cpu alone needs no measuring; so does a named provider that cannot load
+      const probe = toTry.length > 1 || (toTry.length === 1 && toTry[0] !== 'cpu');
+      // cpu is timed first, so a slow GPU provider can stop early
+      toTry.sort((a, b) => (a === 'cpu' ? -1 : b === 'cpu' ? 1 : 0));
+      const deviceCache = toTry.filter((p) => kvLocation !== 'host' && deviceOutputs(p));
+      const key = probe ? cacheKey(folder, toTry, deviceCache, cpuThreads, q4Compute) : null;
+      const cached = key && !options.reprobe ? cache[key] : undefined;
+      return {
+        folder,
+        choice,
+        skipped,
+        toTry,
+        deviceCache,
+        cpuThreads,
+        q4Compute,
+        probe,
+        key,
+        cached,
+      };
+    },
+  );
 
   const pending = plans.filter((p) => p.probe && !p.cached);
   if (pending.length > 0) {
@@ -276,6 +302,7 @@ export async function chooseProviders(
         folder: p.folder,
         deviceCache: p.deviceCache,
         cpuThreads: p.cpuThreads,
+        q4Compute: p.q4Compute,
       })),
       providers,
       options,

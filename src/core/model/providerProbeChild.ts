@@ -3,11 +3,13 @@
  * it is asked about and times a few passes at a sweep's shapes. It runs apart from the engine so
  * that whatever onnxruntime, Dawn or a driver prints goes to the probe's log, and a native crash
  * ends only this process. It imports nothing but onnxruntime-node, the engine's thread settings
- * (cpuThreads.ts) and a pass's inputs (passFeeds.ts); the cache's names and shape come with the
- * request, from the model's architecture.
+ * (cpuThreads.ts), a pass's inputs (passFeeds.ts) and the 4-bit products' compute mode
+ * (matmulNBits.ts, so a 4-bit file is timed on the CPU as it will run); the cache's names and
+ * shape come with the request, from the model's architecture.
  */
 import * as ort from 'onnxruntime-node';
 import { cpuThreadOptions } from './cpuThreads';
+import { sessionSource } from './matmulNBits';
 import { PassFeeds } from './passFeeds';
 import type { ProbeChildMessage, ProbeRequest } from './providerProbe';
 
@@ -28,19 +30,39 @@ async function trial(
   const onDevice = model.deviceCache.some((p) => p === provider);
   const { slots, kvHeads, headDim } = model.cache;
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(model.path, {
-    executionProviders: [provider],
-    graphOptimizationLevel: 'all',
-    ...cpuThreadOptions(provider === 'cpu' ? model.cpuThreads : 1),
-    ...(onDevice
-      ? {
-          preferredOutputLocation: Object.fromEntries([
-            ...slots.map((s) => [s.present, 'gpu-buffer'] as const),
-            ['logits', 'cpu'] as const,
-          ]),
-        }
-      : {}),
-  });
+  // the CPU opens a 4-bit file's products as the engine will (int8 activations or as exported)
+  const source = sessionSource(model.path, provider === 'cpu', model.q4Compute);
+  let session: ort.InferenceSession;
+  try {
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      ...cpuThreadOptions(provider === 'cpu' ? model.cpuThreads : 1),
+      ...(onDevice
+        ? {
+            preferredOutputLocation: Object.fromEntries([
+              ...slots.map((s) => [s.present, 'gpu-buffer'] as const),
+              ['logits', 'cpu'] as const,
+            ]),
+          }
+        : {}),
+      // a rewritten graph read from bytes finds its weights beside the file
+      ...(source.externalDataDir
+        ? {
+            extra: {
+              session: { model_external_initializers_file_folder_path: source.externalDataDir },
+            },
+          }
+        : {}),
+    };
+    // the file by its path, or the rewritten graph's bytes (the two are create's overloads)
+    session =
+      typeof source.source === 'string'
+        ? await ort.InferenceSession.create(source.source, options)
+        : await ort.InferenceSession.create(source.source, options);
+  } finally {
+    source.dispose();
+  }
   const createMs = performance.now() - t0;
   let past: ort.Tensor[] = [];
   try {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ExecutionProvider, ProviderTrial } from '../../shared/decoding';
+import type { ExecutionProvider, ProviderTrial, Q4Compute } from '../../shared/decoding';
 import type { ModelFolder } from './modelFolder';
 
 function onnxruntimeVersion(): string {
@@ -30,13 +30,15 @@ const DRIVER_ENV = [
 
 /**
  * The key of a probe's verdict: the model file as it is on disk, the providers tried and where
- * the cache was kept on them, the CPU threads, and what the runtime and its drivers see.
+ * the cache was kept on them, the CPU threads, how the CPU computed 4-bit products (int8
+ * activations time differently from float32), and what the runtime and its drivers see.
  */
 export function cacheKey(
   folder: ModelFolder,
   providers: readonly ExecutionProvider[],
   deviceCache: readonly ExecutionProvider[],
   cpuThreads: number,
+  q4Compute: Q4Compute,
 ): string {
   const st = statSync(folder.onnxPath);
   const parts = {
@@ -46,6 +48,7 @@ export function cacheKey(
     providers,
     deviceCache,
     cpuThreads,
+    q4Compute,
     env: DRIVER_ENV.map((k) => process.env[k] ?? ''),
   };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
