@@ -12,86 +12,48 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type {
-  GraphChoice,
   KvLocation,
-  KvLocationChoice,
   ModelGraph,
   PassTransfer,
   ProviderChoice,
-  Q4Compute,
   Q4ComputeRan,
 } from '../../shared/decoding';
-import { SpecDecError, describeError } from '../errors';
 import { architectureOf } from './architectures/registry';
-import { cpuThreadsFor, resolveThreads } from './cpuThreads';
 import { readDecoderInterface } from './decoderInterface';
-import { openDeviceGraphs, readOnDevice, type DeviceGraphs } from './deviceGraphs';
+import type { DeviceGraphs } from './deviceGraphs';
 import { DeviceTensorLedger } from './deviceTensors';
 import type { ExecutionProvider } from './executionProvider';
-import { halfsToFloats } from './float16';
 import { KvCache, kvLocationFor, type CacheType } from './kvCache';
 import { Logits, type GreedyRead } from './logits';
-import { modelSessionOptions, openModelSession } from './modelSession';
-import { readFileSync } from 'node:fs';
 import type { ModelFolder } from './modelFolder';
-import { PassFeeds } from './passFeeds';
-import { byteSize, PassTimer } from './passTiming';
-import { chooseGraph } from './rebuiltGraph';
-import {
-  openTreeMaskSession,
-  TREE_MASK_TOLERANCE,
-  treeMaskGraph,
-  treeMaskProbe,
-  treeMaskProblem,
-} from './treeMaskSession';
-import { prepareGraph } from './matmulNBits';
+import { openModel, type CausalLmOptions } from './modelOpening';
+import { PassRunner } from './passRunner';
+import { PassTimer } from './passTiming';
+import { openTreeGraph, treeMaskNoteOf, type TreeGraphModel } from './treeGraph';
 
 // the loops, the CLI and the tests take the pass result and the cache location from the model
-export { Logits, kvLocationFor, type GreedyRead };
-
-export interface CausalLmOptions {
-  /** default cpu; providerProbe.ts chooses one for `auto` */
-  executionProvider?: ExecutionProvider;
-  /** how the provider was chosen, kept for reports */
-  providerChoice?: ProviderChoice;
-  /**
-   * the CPU provider's threads for one operator; 0: one per physical core (physicalCores).
-   * Default: cpuThreadsFor (1 for a small model, 0 for a large one).
-   */
-  intraOpThreads?: number;
-  /** where the KV cache lives between passes (default auto: on the device where it can) */
-  kvLocation?: KvLocationChoice;
-  /**
-   * auto (the default): on the CPU provider, run the graph rebuilt with onnxruntime's fused
-   * operators (rebuiltGraph.ts) when the architecture has a rebuild, the export is one it
-   * rebuilds, and the rebuilt graph agrees with it; exported: always run the file as it is
-   */
-  graph?: GraphChoice;
-  /**
-   * read each pass's logits over their first N ids only (a pair whose logit widths differ reads
-   * both models over the ids they share: pair.ts); default all of them
-   */
-  logitWidth?: number;
-  /** how the CPU provider computes 4-bit MatMulNBits products (default int8: matmulNBits.ts) */
-  q4Compute?: Q4Compute;
-}
+export { Logits, kvLocationFor, type CausalLmOptions, type GreedyRead };
 
 export class OnnxCausalLM {
   /** float16 for fp16 exports: the cache is kept and cropped as 16-bit data */
   readonly cacheType: CacheType;
-  private readonly logitsType: CacheType;
   private readonly timer: PassTimer;
   private readonly deviceTensors = new DeviceTensorLedger();
   private readonly kv: KvCache;
-  private readonly feeds: PassFeeds;
-  /** the rebuild with a tree_bias input, opened for the first token tree verified under a mask */
-  private treeSession: ort.InferenceSession | null = null;
+  private readonly runner: PassRunner;
+  /**
+   * whether every pass runs in the tree graph (a tree_bias input, fed zeros without a tree): once
+   * it has opened and passed its check it replaces the session the model opened with
+   */
+  private onTreeGraph = false;
   /** why the tree-mask graph does not build (null: it does), found on first asking */
   private treeMask: string | null | undefined = undefined;
+  /** the model's sessions not yet released */
+  private readonly sessions = new Set<ort.InferenceSession>();
 
   private constructor(
     readonly folder: ModelFolder,
-    private readonly session: ort.InferenceSession,
+    session: ort.InferenceSession,
     readonly executionProvider: ExecutionProvider,
     /** what was asked, tried and measured; null when the provider was simply given */
     readonly providerChoice: ProviderChoice | null,
@@ -111,9 +73,7 @@ export class OnnxCausalLM {
     const architecture = architectureOf(folder.config.modelType);
     const { slots, cacheType, logitsType } = readDecoderInterface(session, folder, architecture);
     this.cacheType = cacheType;
-    this.logitsType = logitsType;
     this.timer = new PassTimer(folder.dir, executionProvider, this.deviceTensors);
-    this.feeds = new PassFeeds(architecture.inputs, session.inputNames, folder.config.nPositions);
     this.kv = new KvCache(
       slots,
       cacheType,
@@ -125,54 +85,31 @@ export class OnnxCausalLM {
       // a GPU provider with the cache in host memory: every pass copies it both ways
       !device && executionProvider !== 'cpu',
     );
+    this.sessions.add(session);
+    this.runner = new PassRunner(
+      session,
+      architecture.inputs,
+      folder.config.nPositions,
+      this.kv,
+      this.timer,
+      this.deviceTensors,
+      device,
+      logitsType,
+      logitWidth,
+    );
   }
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
-    const architecture = architectureOf(folder.config.modelType);
-    const ep = options.executionProvider ?? 'cpu';
-    const kvLocation = kvLocationFor(options.kvLocation ?? 'auto', ep);
-    const threads =
-      ep === 'cpu' ? resolveThreads(options.intraOpThreads ?? cpuThreadsFor(folder.onnxPath)) : 1;
-    const sessionOptions = modelSessionOptions(threads, kvLocation);
-    const opened = await openModelSession(folder, ep, sessionOptions, options.q4Compute);
-    const exported = opened.session;
-    const { session, graph, note } = await chooseGraph(
-      folder,
-      architecture,
-      exported,
-      ep,
-      options.graph ?? 'auto',
-      sessionOptions,
-      (a, b) => OnnxCausalLM.agreement(folder, a, b),
-    );
-    let device: DeviceGraphs | null = null;
-    if (kvLocation === 'device') {
-      try {
-        device = await openDeviceGraphs(
-          session,
-          folder,
-          architecture,
-          ep,
-          options.logitWidth ?? null,
-        );
-      } catch (err) {
-        await session.release();
-        throw new SpecDecError(
-          'EXECUTION_PROVIDER',
-          `The ${ep} provider could not keep the KV cache on the device (${describeError(err).split('\n')[0]}). Choose the host KV-cache location instead.`,
-          ['kvLocation'],
-        );
-      }
-    }
+    const opened = await openModel(folder, options, (a, b) => OnnxCausalLM.agreement(folder, a, b));
     return new OnnxCausalLM(
       folder,
-      session,
-      ep,
+      opened.session,
+      opened.executionProvider,
       options.providerChoice ?? null,
-      device,
-      graph,
-      note,
-      threads,
+      opened.device,
+      opened.graph,
+      opened.graphNote,
+      opened.threads,
       options.logitWidth ?? null,
       opened.q4Compute,
     );
@@ -253,6 +190,22 @@ export class OnnxCausalLM {
     return this.folder.config.nPositions;
   }
 
+  /**
+   * the graph every pass runs in: `tree` once the tree graph (the export's or the rebuild's with
+   * a tree_bias input) has replaced the session the model opened with, `model` before
+   */
+  get passGraph(): 'model' | 'tree' {
+    return this.onTreeGraph ? 'tree' : 'model';
+  }
+
+  /**
+   * the model's sessions open now (the device-side helper graphs aside): 1, the tree graph's
+   * taking the place of the one it opened with
+   */
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
   resetCounters(): void {
     this.timer.reset();
   }
@@ -275,7 +228,7 @@ export class OnnxCausalLM {
   async forward(tokens: readonly number[], greedy?: GreedyRead): Promise<Logits> {
     if (this.kv.batch !== 1)
       throw new Error(`forward() on a ${this.kv.batch}-row cache: forwardRows() feeds rows`);
-    return this.pass(tokens, 1, greedy);
+    return this.runner.run(tokens, 1, greedy);
   }
 
   /**
@@ -289,7 +242,7 @@ export class OnnxCausalLM {
       throw new Error(`forwardRows(): ${rows.length} rows on a ${this.kv.batch}-row cache`);
     if (rows.some((r) => r.length !== n))
       throw new Error('forwardRows(): rows of different lengths');
-    return this.pass(rows.flat(), rows.length);
+    return this.runner.run(rows.flat(), rows.length);
   }
 
   /** Batch rows of the cache, row i being row from[i] (kvCache.ts selectRows). */
@@ -302,7 +255,7 @@ export class OnnxCausalLM {
    * input_ids' first dimension is not fixed at 1
    */
   get takesBatchRows(): boolean {
-    const ids = this.session.inputMetadata.find((m) => m.name === 'input_ids');
+    const ids = this.runner.session.inputMetadata.find((m) => m.name === 'input_ids');
     return !(ids?.isTensor && ids.shape[0] === 1);
   }
 
@@ -322,80 +275,48 @@ export class OnnxCausalLM {
 
   /** why a token tree cannot be verified here under its mask; null when it can */
   get treeMaskNote(): string | null {
-    if (this.executionProvider !== 'cpu' || this.device)
-      return `the ${this.executionProvider} provider${this.device ? ' with the cache on the device' : ''} verifies trees as rows`;
-    if (this.treeMask === undefined) {
-      const architecture = architectureOf(this.folder.config.modelType);
-      const problem = treeMaskProblem(this.folder, architecture, this.graph, this.cacheType);
-      this.treeMask = problem && `its graph takes no tree mask: ${problem}`;
-    }
+    if (this.treeMask === undefined) this.treeMask = treeMaskNoteOf(this.treeGraphModel());
     return this.treeMask;
   }
 
-  /** the export's bytes as its session opened them: 4-bit products at the same accuracy level */
-  private exportBytes(): Uint8Array {
-    const q4 = this.q4Compute === 'int8' ? 'int8' : 'exported';
-    return prepareGraph(this.folder.onnxPath, true, q4).bytes ?? readFileSync(this.folder.onnxPath);
+  private treeGraphModel(): TreeGraphModel {
+    return {
+      folder: this.folder,
+      executionProvider: this.executionProvider,
+      onDevice: this.device !== null,
+      graph: this.graph,
+      cacheType: this.cacheType,
+      threads: this.threads,
+      q4Compute: this.q4Compute,
+      treePass: (tokens, tree) =>
+        this.runner.aside(() => this.runner.run(tokens, 1, undefined, tree)),
+      probe: (path) => this.probe(path),
+    };
   }
 
   /**
-   * Open the graph with a tree_bias input (a second session over the same weights), once,
-   * before anything is timed, and check it on a small tree against the model's own passes
-   * (treeAgreement): refused, with the difference, where they differ. forwardTree opens it
-   * itself when it was not.
+   * Open the graph with a tree_bias input, once, before anything is timed, check it on a small
+   * tree against the model's own passes (treeGraph.ts: refused, with the difference, where they
+   * differ), and make it the model's only session: the one it opened with is released and every
+   * later pass, a chain's and the baseline's too, runs in the tree graph with a zero bias.
+   *
+   * Greedy losslessness compares like with like: a sweep with trees under the mask calls this
+   * before its first run (sweep.ts), so its baseline, chains and trees all run the tree graph;
+   * and a zero bias adds exact zeros to the scores, so the tree graph's logits are bit for bit
+   * the opened graph's anyway (tree-graph-session.test.ts), and a tree opened lazily by
+   * forwardTree, after a baseline in the opened graph, compares the same numbers.
    */
   async prepareTreeMask(): Promise<void> {
-    if (this.treeSession || !this.takesTreeMask) return;
-    const built = treeMaskGraph(
-      this.folder,
-      architectureOf(this.folder.config.modelType),
-      this.graph,
-      this.cacheType,
-      () => this.exportBytes(),
-    );
-    if ('reason' in built) throw new Error(`prepareTreeMask(): ${built.reason}`);
-    const session = await openTreeMaskSession(built, modelSessionOptions(this.threads, 'host'));
-    const { diff, scale } = await this.treeAgreement(session);
-    if (!(diff <= TREE_MASK_TOLERANCE * scale)) {
-      await session.release();
-      this.treeMask = `its tree graph's logits differ from the export's by ${diff.toPrecision(2)} (largest logit ${scale.toPrecision(3)})`;
-      throw new SpecDecError(
-        'BAD_ARGUMENT',
-        `The target cannot verify a tree in one pass under its mask: ${this.treeMask}. Verify the tree as rows (--tree-verify rows).`,
-      );
-    }
-    this.treeSession = session;
-  }
-
-  /**
-   * A tree pass in `session` against the model's own passes over each node's path alone
-   * (treeMaskProbe), from an empty cache, leaving the cache and the counters as they were: the
-   * largest logit difference and the largest logit (at least 1).
-   */
-  private async treeAgreement(
-    session: ort.InferenceSession,
-  ): Promise<{ diff: number; scale: number }> {
-    const probe = treeMaskProbe(this.folder.config.vocabSize);
-    const cache = this.kv.detach();
-    const counters = this.timer.snapshot();
-    let tree: Logits;
-    try {
-      tree = await this.pass(probe.tokens, 1, undefined, { session, ...probe });
-    } finally {
-      this.kv.restore(cache);
-      this.timer.restore(counters);
-    }
-    let diff = 0;
-    let scale = 1;
-    for (const { row, path } of probe.rows) {
-      const own = await this.probe(path);
-      const got = tree.row(row);
-      for (let i = 0; i < own.length; i++) {
-        diff = Math.max(diff, Math.abs(own[i]! - got[i]!));
-        scale = Math.max(scale, Math.abs(own[i]!));
-      }
-    }
-    return { diff, scale };
+    if (this.onTreeGraph || !this.takesTreeMask) return;
+    const { session, zeroBias } = await openTreeGraph(this.treeGraphModel(), (note) => {
+      this.treeMask = note;
+    });
+    this.sessions.add(session);
+    const replaced = this.runner.session;
+    this.runner.switchTo(session, zeroBias);
+    this.onTreeGraph = true;
+    this.sessions.delete(replaced);
+    await replaced.release();
   }
 
   /**
@@ -413,7 +334,7 @@ export class OnnxCausalLM {
       throw new Error(`forwardTree(): no tree mask here (${this.treeMaskNote})`);
     if (this.kv.batch !== 1) throw new Error('forwardTree(): a one-row cache only');
     await this.prepareTreeMask();
-    return this.pass(tokens, 1, undefined, { session: this.treeSession!, positions, bias });
+    return this.runner.run(tokens, 1, undefined, { positions, bias });
   }
 
   /** Keep the first `prefix` cached positions, then `positions` (kvCache.ts keepPositions). */
@@ -421,73 +342,15 @@ export class OnnxCausalLM {
     this.kv.keepPositions(prefix, positions);
   }
 
-  private async pass(
-    tokens: readonly number[],
-    batch: number,
-    greedy?: GreedyRead,
-    tree?: { session: ort.InferenceSession; positions: readonly number[]; bias: Float32Array },
-  ): Promise<Logits> {
-    const n = tokens.length / batch;
-    const past = this.kv.length;
-    const total = past + n;
-    if (n === 0) throw new Error('forward() needs at least one token');
-    // a tree's nodes sit at their depth's position: the cache may hold more than the context
-    const end = tree ? Math.max(...tree.positions) + 1 : total;
-    if (end > this.nPositions) {
-      throw new Error(`forward() past the context: ${end} > ${this.nPositions}`);
-    }
-    const called = performance.now();
-    const queuedAtCall = this.timer.queuedMs;
-    const feeds = this.feeds.build(tokens, past, batch, tree?.positions, tree?.bias);
-    // the host cache crosses to a GPU provider and back: the bytes in now, those out below
-    let cacheBytes = await this.kv.feedInto(feeds);
-
-    const t0 = performance.now();
-    const queued0 = this.timer.queuedMs;
-    const out = await this.timer.run(tree?.session ?? this.session, feeds);
-    this.timer.passes++;
-
-    cacheBytes += this.kv.takePresent(out, total);
-    const logits = out.logits!;
-    if (this.device) {
-      try {
-        const read = await readOnDevice(this.device, this.timer, logits, batch * n, greedy);
-        this.timer.runMs += this.timer.runningSince(t0, queued0);
-        this.timer.record(cacheBytes, read.bytes);
-        this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
-        return read.logits;
-      } finally {
-        this.deviceTensors.drop(logits);
-      }
-    }
-    this.timer.runMs += this.timer.runningSince(t0, queued0);
-    this.timer.record(cacheBytes, byteSize(logits));
-    const stride = logits.dims[2]!;
-    // float16 logits become float32 once, here: every later read (argmax, softmax) is plain.
-    const data =
-      this.logitsType === 'float16'
-        ? halfsToFloats(logits.data as Uint16Array)
-        : (logits.data as Float32Array);
-    const width = Math.min(this.logitWidth ?? stride, stride);
-    const read = new Logits(batch * n, width, data, null, stride);
-    this.timer.passMs += this.timer.runningSince(called, queuedAtCall);
-    return read;
-  }
-
   /**
    * The logits after `tokens`, from a fresh pass over all of them, leaving the cache and the
    * counters as they were (a run, a live one too, goes on unaffected): for the step detail view.
    */
   async probe(tokens: readonly number[]): Promise<Float32Array> {
-    const cache = this.kv.detach();
-    const counters = this.timer.snapshot();
-    try {
+    return this.runner.aside(async () => {
       const logits = await this.forward(tokens);
       return logits.row(logits.rows - 1).slice();
-    } finally {
-      this.kv.restore(cache);
-      this.timer.restore(counters);
-    }
+    });
   }
 
   /** Keep only the first n cached tokens (drop rejected drafts). */
@@ -497,8 +360,8 @@ export class OnnxCausalLM {
 
   async release(): Promise<void> {
     this.kv.reset();
-    await this.session.release();
-    await this.treeSession?.release();
+    for (const session of this.sessions) await session.release();
+    this.sessions.clear();
     await this.device?.crop.release();
     await this.device?.gather.release();
     await this.device?.head.release();

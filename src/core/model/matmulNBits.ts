@@ -10,7 +10,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Q4Compute, Q4ComputeRan } from '../../shared/decoding';
-import { SpecDecError, describeError } from '../errors';
+import { SpecDecError, describeError, type SettingName } from '../errors';
 import { BYTES, VARINT, bytesField, concat, fieldAt, fields, text, varint } from './protoWire';
 
 /** MatMulNBits' `accuracy_level` for int8 activations (onnxruntime's ContribOperators.md) */
@@ -253,27 +253,63 @@ function assemble(fd: number, scan: Scan): Uint8Array {
 }
 
 /**
- * The rewritten model written to `outPath` through a small buffer: a file with its weights inline
- * (1.4 GB for SmolLM2-1.7B's q4) is then opened by path, as onnxruntime opens the file itself,
- * instead of being held in JavaScript memory as well while onnxruntime parses it.
+ * The rewritten model written to an open file through a small buffer: a file with its weights
+ * inline (1.4 GB for SmolLM2-1.7B's q4) is then opened by path, as onnxruntime opens the file
+ * itself, instead of being held in JavaScript memory as well while onnxruntime parses it.
  */
-function assembleTo(fd: number, scan: Scan, outPath: string): void {
-  const out = openSync(outPath, 'w');
+function assembleTo(fd: number, scan: Scan, out: number): void {
   const chunk = new Uint8Array(16 << 20);
-  try {
-    for (const part of pieces(scan).parts) {
-      if (part instanceof Uint8Array) {
-        writeSync(out, part);
-        continue;
-      }
-      for (let pos = part[0]; pos < part[1];) {
-        const n = readSync(fd, chunk, 0, Math.min(chunk.length, part[1] - pos), pos);
-        writeSync(out, chunk, 0, n);
-        pos += n;
-      }
+  for (const part of pieces(scan).parts) {
+    if (part instanceof Uint8Array) {
+      writeSync(out, part);
+      continue;
     }
-  } finally {
-    closeSync(out);
+    for (let pos = part[0]; pos < part[1];) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, part[1] - pos), pos);
+      writeSync(out, chunk, 0, n);
+      pos += n;
+    }
+  }
+}
+
+/** A graph written to a temporary file, and its removal once a session has read it. */
+export interface TemporaryGraph {
+  file: string;
+  dispose: () => void;
+}
+
+/**
+ * A rewritten graph of `onnxPath` (`what`: how it differs, for the message) written by `write`
+ * to a temporary file named as the export; a file that cannot be written is DISK_FULL where the
+ * disk is, ONNX_INVALID otherwise, with what to do (`fallback`: the setting that avoids it).
+ */
+export function writeTemporaryGraph(
+  onnxPath: string,
+  sizeBytes: number,
+  what: string,
+  fallback: { words: string; setting: SettingName | null },
+  write: (fd: number) => void,
+): TemporaryGraph {
+  let tmp: string | null = null;
+  try {
+    tmp = mkdtempSync(join(tmpdir(), 'specdec-graph-'));
+    const file = join(tmp, basename(onnxPath));
+    const out = openSync(file, 'w');
+    try {
+      write(out);
+    } finally {
+      closeSync(out);
+    }
+    const dir = tmp;
+    return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch (err) {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    const full = (err as NodeJS.ErrnoException).code === 'ENOSPC';
+    throw new SpecDecError(
+      full ? 'DISK_FULL' : 'ONNX_INVALID',
+      `Could not write ${basename(onnxPath)} ${what} to a temporary file in ${tmpdir()} (${describeError(err)}). ${full ? `Free ${(sizeBytes / 1e9).toFixed(1)} GB there` : 'Make that folder writable (or point TMPDIR elsewhere)'}, or ${fallback.words}.`,
+      fallback.setting ? [fallback.setting] : [],
+    );
   }
 }
 
@@ -301,7 +337,7 @@ export function prepareGraph(onnxPath: string, cpu: boolean, q4Compute: Q4Comput
  * Above this size a rewritten graph is written to a temporary file rather than held in memory:
  * a graph with its weights in external data is well under it (1 MB for SmolLM2-1.7B).
  */
-const IN_MEMORY_MAX_BYTES = 64 << 20;
+export const IN_MEMORY_MAX_BYTES = 64 << 20;
 
 /** What a CPU session opens for `q4Compute`, and what its 4-bit products then compute in. */
 export interface SessionSource {
@@ -335,28 +371,18 @@ export function sessionSource(
     const externalDataDir = dirname(onnxPath);
     if (scan.size <= inMemoryMaxBytes)
       return { ...base, source: assemble(fd, scan), externalDataDir, dispose: () => {} };
-    let tmp: string | null = null;
-    let file: string;
-    try {
-      tmp = mkdtempSync(join(tmpdir(), 'specdec-q4-'));
-      file = join(tmp, basename(onnxPath));
-      assembleTo(fd, scan, file);
-    } catch (err) {
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-      const full = (err as NodeJS.ErrnoException).code === 'ENOSPC';
-      throw new SpecDecError(
-        full ? 'DISK_FULL' : 'ONNX_INVALID',
-        `Could not write ${basename(onnxPath)} with int8 activations to a temporary file in ${tmpdir()} (${describeError(err)}). ${full ? `Free ${(scan.size / 1e9).toFixed(1)} GB there` : 'Make that folder writable (or point TMPDIR elsewhere)'}, or run the file's own float32 4-bit products (q4 compute: exported), which opens it as it is.`,
-        ['q4Compute'],
-      );
-    }
-    const dir = tmp;
-    return {
-      ...base,
-      source: file,
-      externalDataDir,
-      dispose: () => rmSync(dir, { recursive: true, force: true }),
-    };
+    const written = writeTemporaryGraph(
+      onnxPath,
+      scan.size,
+      'with int8 activations',
+      {
+        words:
+          "run the file's own float32 4-bit products (q4 compute: exported), which opens it as it is",
+        setting: 'q4Compute',
+      },
+      (out) => assembleTo(fd, scan, out),
+    );
+    return { ...base, source: written.file, externalDataDir, dispose: written.dispose };
   } finally {
     closeSync(fd);
   }

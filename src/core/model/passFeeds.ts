@@ -6,6 +6,17 @@
 import * as ort from 'onnxruntime-node';
 import type { PassInput, PassInputs } from './architectures/architecture';
 
+/**
+ * The tree_bias a graph that has one is fed on a pass without a tree: `scalar`, one zero
+ * broadcast over every score (the export's rewrite adds it with an Add); `full`, zeros of
+ * [1, 1, sequence, total] (the fused rebuild's MultiHeadAttention takes no smaller bias).
+ * Adding exact zeros leaves every score, and so every logit, as the graph without it gives them.
+ */
+export type ZeroTreeBias = 'scalar' | 'full';
+
+/** the name of the input a tree graph has (treeMaskGraph.ts TREE_BIAS) */
+const TREE_BIAS = 'tree_bias';
+
 export class PassFeeds {
   /**
    * a long row of ones: each pass's attention mask is a prefix view of it, not an allocation;
@@ -15,14 +26,31 @@ export class PassFeeds {
   private ones = new BigInt64Array(0);
   /** the inputs fed, in the architecture's order: the required ones and the optional the graph has */
   private readonly fed: readonly PassInput[];
+  /** zeros for a `full` zero bias, grown as the ones are; views of it are fed */
+  private zeros = new Float32Array(0);
+  /** the tree_bias fed on a pass without a tree; null: the graph has no tree_bias */
+  private readonly zeroBias: ZeroTreeBias | null;
+  private readonly scalarZero = new ort.Tensor('float32', new Float32Array(1), [1, 1, 1, 1]);
 
   constructor(
     inputs: PassInputs,
     graphInputs: readonly string[],
     private readonly maxPositions: number,
+    /** how a graph with a tree_bias input is fed it on a pass without a tree */
+    zeroBias: ZeroTreeBias = 'full',
   ) {
     const has = new Set(graphInputs);
     this.fed = [...inputs.required, ...inputs.optional.filter((name) => has.has(name))];
+    this.zeroBias = has.has(TREE_BIAS) ? zeroBias : null;
+  }
+
+  /** a pass's zero tree_bias over n new and `total` tokens */
+  private zeroBiasFor(n: number, total: number): ort.Tensor {
+    if (this.zeroBias === 'scalar') return this.scalarZero;
+    const length = n * total;
+    if (this.zeros.length < length)
+      this.zeros = new Float32Array(Math.max(length, 2 * this.zeros.length));
+    return new ort.Tensor('float32', this.zeros.subarray(0, length), [1, 1, n, total]);
   }
 
   /** the first `length` ones of the row, growing it when it is shorter */
@@ -57,6 +85,7 @@ export class PassFeeds {
     const n = tokens.length / batch;
     const feeds: Record<string, ort.Tensor> = {};
     if (treeBias) feeds.tree_bias = new ort.Tensor('float32', treeBias, [1, 1, n, past + n]);
+    else if (this.zeroBias) feeds.tree_bias = this.zeroBiasFor(n, past + n);
     for (const name of this.fed) {
       switch (name) {
         case 'input_ids': {

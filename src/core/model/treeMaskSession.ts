@@ -3,9 +3,10 @@
  * cache in host memory: the fused rebuild's `tree_bias` variant where the model runs the rebuild
  * (fusedGpt2.ts), and otherwise the export itself with the bias added before each attention's
  * Softmax (treeMaskGraph.ts), from the bytes the model's own session opened (4-bit products at
- * the same accuracy level), so a tree's pass computes what a chain's would.
+ * the same accuracy level), so a tree's pass computes what a chain's would. A graph over 64 MB
+ * (weights inline) is written to a temporary file, not concatenated in memory beside its source.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import type * as ort from 'onnxruntime-node';
 import { dirname } from 'node:path';
 import type { ModelGraph } from '../../shared/decoding';
@@ -15,14 +16,21 @@ import { createSession } from './executionProvider';
 import type { CacheType } from './kvCache';
 import type { ModelFolder } from './modelFolder';
 import { FLOAT16, FLOAT32 } from './onnxGraph';
+import { IN_MEMORY_MAX_BYTES, writeTemporaryGraph } from './matmulNBits';
+import type { ZeroTreeBias } from './passFeeds';
 import { NotMaskable, withTreeBias } from './treeMaskGraph';
 
 const elemTypeOf = (cacheType: CacheType): number => (cacheType === 'float16' ? FLOAT16 : FLOAT32);
 
 /** A graph with a tree_bias input, and the folder its external data is read from. */
 export interface TreeMaskGraph {
-  bytes: Uint8Array;
+  /** the graph's bytes, or a temporary file holding it */
+  source: Uint8Array | string;
   externalDataDir: string;
+  /** the tree_bias a pass without a tree is fed (passFeeds.ts) */
+  zeroBias: ZeroTreeBias;
+  /** removes a temporary file (once the session has read it) */
+  dispose: () => void;
 }
 
 /**
@@ -43,13 +51,27 @@ export function treeMaskGraph(
       const bytes = architecture.rebuild(readFileSync(folder.onnxPath), folder.config, {
         treeBias: true,
       });
-      return { bytes, externalDataDir };
+      return { source: bytes, externalDataDir, zeroBias: 'full', dispose: () => {} };
     }
-    const source = exportBytes();
-    return {
-      bytes: Buffer.concat(withTreeBias(source, folder.config.nLayer, elemTypeOf(cacheType))),
-      externalDataDir,
-    };
+    const chunks = withTreeBias(exportBytes(), folder.config.nLayer, elemTypeOf(cacheType));
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    if (size <= IN_MEMORY_MAX_BYTES)
+      return {
+        source: Buffer.concat(chunks),
+        externalDataDir,
+        zeroBias: 'scalar',
+        dispose: () => {},
+      };
+    const written = writeTemporaryGraph(
+      folder.onnxPath,
+      size,
+      'with a tree mask',
+      { words: 'verify trees as rows (--tree-verify rows)', setting: null },
+      (fd) => {
+        for (const chunk of chunks) writeSync(fd, chunk);
+      },
+    );
+    return { source: written.file, externalDataDir, zeroBias: 'scalar', dispose: written.dispose };
   } catch (err) {
     if (err instanceof NotMaskable || err instanceof NotFusable) return { reason: err.message };
     throw err;
@@ -85,7 +107,7 @@ export function openTreeMaskSession(
   options: ort.InferenceSession.SessionOptions,
 ): Promise<ort.InferenceSession> {
   const extra = (options.extra ?? {}) as Record<string, Record<string, unknown>>;
-  return createSession(graph.bytes, 'cpu', {
+  return createSession(graph.source, 'cpu', {
     ...options,
     extra: {
       ...extra,
