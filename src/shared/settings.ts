@@ -9,6 +9,7 @@ import {
   DraftPolicyName,
   Dtype,
   ExecutionProviderChoice,
+  Q4Compute,
   RepetitionParams,
   SamplingParams,
 } from './decoding';
@@ -24,6 +25,11 @@ export const ModelChoice = z.object({
   /** the ONNX weights to fetch for a Hub model (ignored for folders) */
   dtype: Dtype,
   ep: ExecutionProviderChoice,
+  /**
+   * how the CPU provider computes a 4-bit file's MatMulNBits products (the CLI's --q4-compute);
+   * absent: int8 (defaults.ts), as for clients that predate the choice
+   */
+  q4Compute: Q4Compute.optional(),
 });
 export type ModelChoice = z.infer<typeof ModelChoice>;
 

@@ -4,7 +4,7 @@
  */
 import type { HubOptions } from '../../core/hub/hub';
 import type { ModelSpec } from '../../core/hub/openPair';
-import type { HostMessage, PairChoice } from '../../shared/protocol';
+import type { HostMessage, ModelChoice, PairChoice } from '../../shared/protocol';
 import { modelSpecOf } from '../runPlan';
 
 export class ModelSources {
@@ -19,9 +19,11 @@ export class ModelSources {
 
   /** the target's and the draft's spec, in that order */
   specs(choice: PairChoice): [ModelSpec, ModelSpec] {
+    // the 4-bit products' compute mode travels as the CLI's run plan passes --q4-compute
+    const placement = (m: ModelChoice) => (m.q4Compute ? { q4Compute: m.q4Compute } : {});
     return [
-      modelSpecOf(choice.target, this.embeddedPair.target),
-      modelSpecOf(choice.draft, this.embeddedPair.draft),
+      modelSpecOf(choice.target, this.embeddedPair.target, placement(choice.target)),
+      modelSpecOf(choice.draft, this.embeddedPair.draft, placement(choice.draft)),
     ];
   }
 

@@ -11,7 +11,7 @@ import {
   type CatalogModel,
 } from '../../../shared/catalog';
 import { bestPredictedK, expectedSpeedup } from '../../../results/theory';
-import type { Dtype, ExecutionProviderChoice } from '../../../shared/decoding';
+import type { Dtype, ExecutionProviderChoice, Q4Compute } from '../../../shared/decoding';
 import { formatBytes } from './downloadFormat';
 
 export type SourceKind = 'embedded' | 'folder' | 'hub';
@@ -104,6 +104,45 @@ export const EP_OPTIONS: ReadonlyArray<{ ep: ExecutionProviderChoice; hint: stri
   { ep: 'coreml', hint: 'macOS 10.15 or newer' },
   { ep: 'webgpu', hint: 'Linux with Vulkan drivers and a GPU (not benchmarked)' },
 ];
+
+/** the 4-bit products' compute modes (the CLI's --q4-compute), in the picker's words */
+export const Q4_COMPUTE_OPTIONS: ReadonlyArray<{
+  q4Compute: Q4Compute;
+  label: string;
+  hint: string;
+}> = [
+  {
+    q4Compute: 'int8',
+    label: 'int8 activations',
+    hint: 'Each block of 32 activations rounded to 8 bits, integer products (accuracy_level 4, as onnxruntime-genai and llama.cpp’s Q4_0 do): about twice as fast as float32 on a real-size model; the logits move slightly, so greedy text can part from float32’s at near-ties',
+  },
+  {
+    q4Compute: 'exported',
+    label: 'as exported',
+    hint: 'The file’s own level: the Hub’s q4 files set none, so each weight block is dequantized and multiplied in float32',
+  },
+];
+
+/** the weight types whose files have 4-bit MatMulNBits products */
+const MATMUL_NBITS_DTYPES: readonly Dtype[] = ['q4', 'q4f16'];
+
+/**
+ * Why the 4-bit products' compute mode does not apply to this model, naming the control to change,
+ * or null where it does: a q4/q4f16 Hub file, or a local folder (whose file may be 4-bit), on a
+ * provider that can be the CPU (other providers read the file's own levels).
+ */
+export function q4ComputeProblem(
+  kind: SourceKind,
+  dtype: Dtype,
+  ep: ExecutionProviderChoice,
+): string | null {
+  if (kind === 'embedded') return 'The embedded models are fp32: they have no 4-bit products.';
+  if (kind === 'hub' && !MATMUL_NBITS_DTYPES.includes(dtype))
+    return `${dtype} weights have no 4-bit products: choose q4 or q4f16 under Weights.`;
+  if (ep !== 'cpu' && ep !== 'auto')
+    return `On ${ep} the provider computes 4-bit products as the file sets them: choose cpu or auto under Provider.`;
+  return null;
+}
 
 /** "125M" / "1.6B" parameters */
 export function formatParams(params: number): string {

@@ -1,13 +1,20 @@
 /**
  * The model pair as chosen in the set-up: per role, where the model comes from (the embedded
  * pair's model by default, a local folder or a Hub model), its weight type and its execution
- * provider; and whether to use cached downloads only. Nothing here is saved anywhere.
+ * provider, and how the CPU computes a 4-bit file's products; and whether to use cached downloads
+ * only. Nothing here is saved anywhere.
  */
 import { SEED_PAIR, catalogEntry } from '../../../shared/catalog';
 import type { CatalogPair } from '../../../shared/catalogPairs';
-import type { Dtype, ExecutionProviderChoice } from '../../../shared/decoding';
+import type { Dtype, ExecutionProviderChoice, Q4Compute } from '../../../shared/decoding';
+import { DEFAULT_Q4_COMPUTE } from '../../../shared/defaults';
 import type { ChatTemplateChoice, ModelChoice, PairChoice } from '../../../shared/protocol';
-import { checkModelSource, dtypeProblem, type SourceKind } from '../lib/modelChoice';
+import {
+  checkModelSource,
+  dtypeProblem,
+  q4ComputeProblem,
+  type SourceKind,
+} from '../lib/modelChoice';
 
 export type Role = 'target' | 'draft';
 
@@ -19,6 +26,13 @@ export class ModelRoleState {
   repo = $state('');
   dtype = $state<Dtype>('fp32');
   ep = $state<ExecutionProviderChoice>('auto');
+  /** how the CPU computes a 4-bit file's MatMulNBits products (sent only where it applies) */
+  q4Compute = $state<Q4Compute>(DEFAULT_Q4_COMPUTE);
+
+  /** why the 4-bit compute mode does not apply to this model (its control is off), or null */
+  get q4ComputeProblem(): string | null {
+    return q4ComputeProblem(this.kind, this.dtype, this.ep);
+  }
 
   /** why this choice cannot be sent, or null */
   get error(): string | null {
@@ -35,7 +49,12 @@ export class ModelRoleState {
   }
 
   get choice(): ModelChoice {
-    return { source: this.source, dtype: this.dtype, ep: this.ep };
+    return {
+      source: this.source,
+      dtype: this.dtype,
+      ep: this.ep,
+      ...(this.q4ComputeProblem === null ? { q4Compute: this.q4Compute } : {}),
+    };
   }
 
   /** a Hub model (by repo id or catalog name), in `dtype` when given */
