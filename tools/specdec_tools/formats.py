@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -27,23 +28,17 @@ def _initializer_key(t: onnx.TensorProto) -> tuple:
     return (t.data_type, tuple(t.dims), hashlib.sha1(numpy_helper.to_array(t).tobytes()).hexdigest())
 
 
-def merge_decoders(no_past: onnx.ModelProto, with_past: onnx.ModelProto) -> onnx.ModelProto:
-    """One model whose `use_cache_branch` input picks the with-past (true) or no-past graph."""
-    outer_inputs = {i.name for i in with_past.graph.input}
-    initializers: list[onnx.TensorProto] = []
-    by_key: dict[tuple, str] = {}
+def merge_graphs(
+    no_past: onnx.GraphProto, with_past: onnx.GraphProto, share: Callable[[onnx.TensorProto, str], str]
+) -> tuple[onnx.NodeProto, list[onnx.ValueInfoProto], list[onnx.ValueInfoProto]]:
+    """optimum's `If` on `use_cache_branch` (then: with past, else: no past), its inputs and outputs.
+    `share(initializer, prefix)` names the outer initializer a branch's initializer is read as
+    (the caller stores each distinct tensor once)."""
+    outer_inputs = {i.name for i in with_past.input}
 
-    def branch(model: onnx.ModelProto, prefix: str) -> onnx.GraphProto:
-        g = copy.deepcopy(model.graph)
-        rename: dict[str, str] = {}
-        for init in g.initializer:
-            key = _initializer_key(init)
-            if key not in by_key:
-                shared = copy.deepcopy(init)
-                shared.name = f"{prefix}{init.name}"
-                by_key[key] = shared.name
-                initializers.append(shared)
-            rename[init.name] = by_key[key]
+    def branch(graph: onnx.GraphProto, prefix: str) -> onnx.GraphProto:
+        g = copy.deepcopy(graph)
+        rename: dict[str, str] = {init.name: share(init, prefix) for init in g.initializer}
         for node in g.node:
             for value in node.output:
                 rename.setdefault(value, f"{prefix}{value}")
@@ -60,8 +55,8 @@ def merge_decoders(no_past: onnx.ModelProto, with_past: onnx.ModelProto) -> onnx
 
     then_graph = branch(with_past, "with_past/")
     else_graph = branch(no_past, "no_past/")
-    inputs = list(with_past.graph.input) + [helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])]
-    outputs = list(with_past.graph.output)
+    inputs = list(with_past.input) + [helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])]
+    outputs = list(with_past.output)
     merged_if = helper.make_node(
         "If",
         ["use_cache_branch"],
@@ -70,6 +65,24 @@ def merge_decoders(no_past: onnx.ModelProto, with_past: onnx.ModelProto) -> onnx
         then_branch=then_graph,
         else_branch=else_graph,
     )
+    return merged_if, inputs, outputs
+
+
+def merge_decoders(no_past: onnx.ModelProto, with_past: onnx.ModelProto) -> onnx.ModelProto:
+    """One model whose `use_cache_branch` input picks the with-past (true) or no-past graph."""
+    initializers: list[onnx.TensorProto] = []
+    by_key: dict[tuple, str] = {}
+
+    def share(init: onnx.TensorProto, prefix: str) -> str:
+        key = _initializer_key(init)
+        if key not in by_key:
+            shared = copy.deepcopy(init)
+            shared.name = f"{prefix}{init.name}"
+            by_key[key] = shared.name
+            initializers.append(shared)
+        return by_key[key]
+
+    merged_if, inputs, outputs = merge_graphs(no_past.graph, with_past.graph, share)
     graph = helper.make_graph([merged_if], "merged_decoder", inputs, outputs, initializers)
     model = helper.make_model(graph, opset_imports=list(with_past.opset_import), producer_name="specdec-standin")
     model.ir_version = with_past.ir_version
