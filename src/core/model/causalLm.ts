@@ -50,6 +50,12 @@ export class OnnxCausalLM {
   private treeMask: string | null | undefined = undefined;
   /** the model's sessions not yet released */
   private readonly sessions = new Set<ort.InferenceSession>();
+  /**
+   * opens the model's graph again as `open` did (where its tree graph, opened in its place,
+   * fails); the models `agreement` builds over two sessions have none
+   */
+  private reopen: () => Promise<ort.InferenceSession> = () =>
+    Promise.reject(new Error('this model cannot open its graph again'));
 
   private constructor(
     readonly folder: ModelFolder,
@@ -100,8 +106,10 @@ export class OnnxCausalLM {
   }
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
-    const opened = await openModel(folder, options, (a, b) => OnnxCausalLM.agreement(folder, a, b));
-    return new OnnxCausalLM(
+    const agreement = (a: ort.InferenceSession, b: ort.InferenceSession) =>
+      OnnxCausalLM.agreement(folder, a, b);
+    const opened = await openModel(folder, options, agreement);
+    const lm = new OnnxCausalLM(
       folder,
       opened.session,
       opened.executionProvider,
@@ -113,6 +121,9 @@ export class OnnxCausalLM {
       options.logitWidth ?? null,
       opened.q4Compute,
     );
+    // the graph chosen again (the tree graph is only ever a CPU model's, with its cache on the host)
+    lm.reopen = async () => (await openModel(folder, options, agreement)).session;
+    return lm;
   }
 
   /**
@@ -291,14 +302,25 @@ export class OnnxCausalLM {
       treePass: (tokens, tree) =>
         this.runner.aside(() => this.runner.run(tokens, 1, undefined, tree)),
       probe: (path) => this.probe(path),
+      releaseSession: async () => {
+        const session = this.runner.session;
+        this.sessions.delete(session);
+        await session.release();
+      },
+      reopenSession: async () => {
+        const session = await this.reopen();
+        this.sessions.add(session);
+        this.runner.switchTo(session);
+      },
     };
   }
 
   /**
    * Open the graph with a tree_bias input, once, before anything is timed, check it on a small
    * tree against the model's own passes (treeGraph.ts: refused, with the difference, where they
-   * differ), and make it the model's only session: the one it opened with is released and every
-   * later pass, a chain's and the baseline's too, runs in the tree graph with a zero bias.
+   * differ), and make it the model's only session: the one it opened with is released (before
+   * the tree graph opens: one copy of the weights at a time) and every later pass, a chain's and
+   * the baseline's too, runs in the tree graph with a zero bias.
    *
    * Greedy losslessness compares like with like: a sweep with trees under the mask calls this
    * before its first run (sweep.ts), so its baseline, chains and trees all run the tree graph;
@@ -312,11 +334,8 @@ export class OnnxCausalLM {
       this.treeMask = note;
     });
     this.sessions.add(session);
-    const replaced = this.runner.session;
     this.runner.switchTo(session, zeroBias);
     this.onTreeGraph = true;
-    this.sessions.delete(replaced);
-    await replaced.release();
   }
 
   /**

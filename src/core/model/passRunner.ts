@@ -45,10 +45,10 @@ export class PassRunner {
   }
 
   /**
-   * Run every later pass in `session` (the tree graph), feeding its tree_bias zeros of
+   * Run every later pass in `session` (the tree graph), feeding a tree_bias it has zeros of
    * `zeroBias`'s shape where a pass has no tree; the caller releases the one it replaces.
    */
-  switchTo(session: ort.InferenceSession, zeroBias: ZeroTreeBias): void {
+  switchTo(session: ort.InferenceSession, zeroBias: ZeroTreeBias = 'full'): void {
     this.current = session;
     this.feeds = new PassFeeds(this.inputs, session.inputNames, this.nPositions, zeroBias);
   }

@@ -38,6 +38,10 @@ export interface TreeGraphModel {
   treePass: (tokens: readonly number[], tree: Required<TreePass>) => Promise<Logits>;
   /** the model's own logits after `path`, from a fresh pass in its current session */
   probe: (path: readonly number[]) => Promise<Float32Array>;
+  /** releases the model's current session, before the tree graph's opens */
+  releaseSession: () => Promise<void>;
+  /** opens the model's graph again and runs in it, where the tree graph is not used */
+  reopenSession: () => Promise<void>;
 }
 
 /** Why the model has no tree graph; null when it has one. */
@@ -58,63 +62,61 @@ function exportBytes(model: TreeGraphModel): Uint8Array {
 
 /**
  * The model's tree graph, opened and checked: a tree pass's node logits against the model's own
- * passes over each node's path (in the session it runs now), within TREE_MASK_TOLERANCE;
- * refused (BAD_ARGUMENT, with the difference, and `refused` set to it) where they differ.
+ * passes over each node's path, within TREE_MASK_TOLERANCE; refused (BAD_ARGUMENT, with the
+ * difference, and `refused` told it) where they differ.
+ *
+ * The model's own passes run first, and its session is released before the tree graph's opens,
+ * so the two copies of the weights are never held at once (the peak a tree run's memory reaches
+ * is one model's, not two); where the tree graph fails to open or to agree, the model's graph is
+ * opened again and the model goes on as it was.
  */
 export async function openTreeGraph(
   model: TreeGraphModel,
   refused: (note: string) => void,
 ): Promise<{ session: ort.InferenceSession; zeroBias: ZeroTreeBias }> {
   const architecture = architectureOf(model.folder.config.modelType);
+  const probe = treeMaskProbe(model.folder.config.vocabSize);
+  const own: Float32Array[] = [];
+  for (const { path } of probe.rows) own.push(await model.probe(path));
   const built = treeMaskGraph(model.folder, architecture, model.graph, model.cacheType, () =>
     exportBytes(model),
   );
   if ('reason' in built) throw new Error(`prepareTreeMask(): ${built.reason}`);
-  let session: ort.InferenceSession;
+  await model.releaseSession();
+  let session: ort.InferenceSession | null = null;
   try {
-    session = await openTreeMaskSession(built, modelSessionOptions(model.threads, 'host'));
-  } finally {
-    built.dispose();
-  }
-  const { diff, scale } = await treeAgreement(model, session).catch(async (err: unknown) => {
-    await session.release();
-    throw err;
-  });
-  if (!(diff <= TREE_MASK_TOLERANCE * scale)) {
-    await session.release();
-    const note = `its tree graph's logits differ from the export's by ${diff.toPrecision(2)} (largest logit ${scale.toPrecision(3)})`;
-    refused(note);
-    throw new SpecDecError(
-      'BAD_ARGUMENT',
-      `The target cannot verify a tree in one pass under its mask: ${note}. Verify the tree as rows (--tree-verify rows).`,
-    );
-  }
-  return { session, zeroBias: built.zeroBias };
-}
-
-/**
- * A tree pass in `session` against the model's own passes over each node's path alone
- * (treeMaskProbe): the largest logit difference and the largest logit (at least 1).
- */
-async function treeAgreement(
-  model: TreeGraphModel,
-  session: ort.InferenceSession,
-): Promise<{ diff: number; scale: number }> {
-  const probe = treeMaskProbe(model.folder.config.vocabSize);
-  const tree = await model.treePass(probe.tokens, {
-    session,
-    positions: probe.positions,
-    bias: probe.bias,
-  });
-  let diff = 0;
-  let scale = 1;
-  for (const { row, path } of probe.rows) {
-    const own = await model.probe(path);
-    const got = tree.row(row);
-    for (let i = 0; i < own.length; i++) {
-      diff = Math.max(diff, Math.abs(own[i]! - got[i]!));
-      scale = Math.max(scale, Math.abs(own[i]!));
+    try {
+      session = await openTreeMaskSession(built, modelSessionOptions(model.threads, 'host'));
+    } finally {
+      built.dispose();
     }
+    const tree = await model.treePass(probe.tokens, {
+      session,
+      positions: probe.positions,
+      bias: probe.bias,
+    });
+    let diff = 0;
+    let scale = 1;
+    for (const [i, { row }] of probe.rows.entries()) {
+      const expected = own[i]!;
+      const got = tree.row(row);
+      for (let v = 0; v < expected.length; v++) {
+        diff = Math.max(diff, Math.abs(expected[v]! - got[v]!));
+        scale = Math.max(scale, Math.abs(expected[v]!));
+      }
+    }
+    if (!(diff <= TREE_MASK_TOLERANCE * scale)) {
+      const note = `its tree graph's logits differ from the export's by ${diff.toPrecision(2)} (largest logit ${scale.toPrecision(3)})`;
+      refused(note);
+      throw new SpecDecError(
+        'BAD_ARGUMENT',
+        `The target cannot verify a tree in one pass under its mask: ${note}. Verify the tree as rows (--tree-verify rows).`,
+      );
+    }
+    return { session, zeroBias: built.zeroBias };
+  } catch (err) {
+    await session?.release();
+    await model.reopenSession();
+    throw err;
   }
-  return { diff, scale };
 }
