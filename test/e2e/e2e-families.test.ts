@@ -5,7 +5,8 @@
  * chunks) with a chat template in chat_template.jinja, the draft the family's tiny draft. The
  * pair picker shows the pair's repos, sizes per weight type, expected c and published figures
  * before any download and fills the pair; the weight types follow the repo; a sweep and the step
- * view run on llama, and the results name the family and the chat template, applied and off.
+ * view run on llama, and the results name the family and the chat template, applied and off; a
+ * q4 target's 4-bit products switched to as exported, and what they ran in on the card and in the CSV.
  * Screenshots at 1440x900 and 1024x700 go to test-results/screenshots.
  */
 import { readFileSync } from 'node:fs';
@@ -89,6 +90,12 @@ async function openSetup(): Promise<void> {
   const pane = page.getByTestId('setup-pane');
   if (!(await pane.isVisible())) await page.getByTestId('setup-toggle').click();
   await pane.waitFor({ state: 'visible' });
+}
+
+/** `testId` in view within the set-up panel, the window itself at its top (the toolbar, the stream) */
+async function showInSetup(testId: string): Promise<void> {
+  await page.getByTestId(testId).evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  await page.evaluate(() => window.scrollTo(0, 0));
 }
 
 /** the analysis' set-up lines, which name the families and the chat template */
@@ -329,6 +336,82 @@ describe.skipIf(missing !== null)(
         await openSetup();
         await error.scrollIntoViewIfNeeded();
         await page.screenshot({ path: join(SHOTS, `family-dtype-missing-${width}.png`) });
+      }
+      await resize(1280, 900);
+    });
+
+    it('chooses how a q4 file computes its 4-bit products, and says which ran: on the card and in the CSV', async () => {
+      await openSetup();
+      const target = {
+        q4: page.getByTestId('target-q4-compute'),
+        ep: page.getByTestId('target-ep'),
+      };
+      await page.getByTestId('target-repo-input').fill(TARGET_REPO);
+      await page.getByTestId('target-dtype').selectOption('fp32');
+      // fp32 has no 4-bit products: the control is off, and says why and what to change
+      expect(await target.q4.isDisabled()).toBe(true);
+      expect(await text('target-q4-compute-reason')).toBe(
+        'fp32 weights have no 4-bit products: choose q4 or q4f16 under Weights.',
+      );
+      expect(await target.q4.getAttribute('aria-describedby')).toBe('target-q4-compute-reason');
+      // q4 on the CPU: on, int8 activations by default
+      await page.getByTestId('target-dtype').selectOption('q4');
+      await target.ep.selectOption('cpu');
+      expect(await target.q4.isDisabled()).toBe(false);
+      expect(await target.q4.inputValue()).toBe('int8');
+      expect(await page.getByTestId('target-q4-compute-reason').count()).toBe(0);
+      // a GPU provider reads the file's own levels
+      await target.ep.selectOption('webgpu');
+      expect(await target.q4.isDisabled()).toBe(true);
+      expect(await text('target-q4-compute-reason')).toMatch(
+        /On webgpu the provider computes 4-bit products as the file sets them: choose cpu or auto under Provider\.$/,
+      );
+      await target.ep.selectOption('cpu');
+      await target.q4.selectOption('exported');
+      // the draft: the family's fp32 draft from the Hub, no 4-bit products
+      await page.getByTestId('draft-repo-input').fill(DRAFT_REPO);
+      await page.getByTestId('draft-dtype').selectOption('fp32');
+      await page.getByTestId('draft-ep').selectOption('cpu');
+      expect(await page.getByTestId('draft-q4-compute').isDisabled()).toBe(true);
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await resize(width, height);
+        await openSetup();
+        await showInSetup('draft-q4-compute-reason');
+        await page.screenshot({ path: join(SHOTS, `q4-compute-choice-${width}.png`) });
+      }
+      await resize(1280, 900);
+
+      await runSweep(page, 12, [1, 2]);
+      await expect.poll(() => resultRows(page), { timeout: 180_000 }).toBe(3);
+      await idle(page);
+      // the card says what ran: the Hub's q4 file sets no level, so as exported is float32
+      const card = page.getByTestId('loaded-target-q4-compute');
+      expect(await card.getAttribute('data-q4-compute')).toBe('float');
+      expect(await text('loaded-target-q4-compute')).toBe(
+        ', 4-bit products in float32 (as exported)',
+      );
+      expect(await page.getByTestId('loaded-draft-q4-compute').count()).toBe(0);
+      const runs = await exportedRuns();
+      expect(runs.length).toBe(3);
+      for (const run of runs) {
+        expect([run.targetDtype, run.targetQ4Compute, run.draftQ4Compute]).toEqual([
+          'q4',
+          'float',
+          '',
+        ]);
+        expect(run.identical).toBe('true');
+      }
+      for (const [width, height] of [
+        [1440, 900],
+        [1024, 700],
+      ] as const) {
+        await resize(width, height);
+        await openSetup();
+        await showInSetup('loaded-models');
+        await page.screenshot({ path: join(SHOTS, `q4-compute-loaded-${width}.png`) });
       }
       await resize(1280, 900);
     });
