@@ -3,8 +3,8 @@
  * cache in host memory: the fused rebuild's `tree_bias` variant where the model runs the rebuild
  * (fusedGpt2.ts), and otherwise the export itself with the bias added before each attention's
  * Softmax (treeMaskGraph.ts), from the bytes the model's own session opened (4-bit products at
- * the same accuracy level), so a tree's pass computes what a chain's would. A graph over 64 MB
- * (weights inline) is written to a temporary file, not concatenated in memory beside its source.
+ * the same accuracy level), so a tree's pass computes what a chain's would. The export's rewrite
+ * is written to a temporary file and opened by path (treeMaskGraph).
  */
 import { readFileSync, writeSync } from 'node:fs';
 import type * as ort from 'onnxruntime-node';
@@ -16,7 +16,7 @@ import { createSession } from './executionProvider';
 import type { CacheType } from './kvCache';
 import type { ModelFolder } from './modelFolder';
 import { FLOAT16, FLOAT32 } from './onnxGraph';
-import { IN_MEMORY_MAX_BYTES, writeTemporaryGraph } from './matmulNBits';
+import { writeTemporaryGraph } from './matmulNBits';
 import type { ZeroTreeBias } from './passFeeds';
 import { NotMaskable, withTreeBias } from './treeMaskGraph';
 
@@ -55,13 +55,10 @@ export function treeMaskGraph(
     }
     const chunks = withTreeBias(exportBytes(), folder.config.nLayer, elemTypeOf(cacheType));
     const size = chunks.reduce((n, c) => n + c.length, 0);
-    if (size <= IN_MEMORY_MAX_BYTES)
-      return {
-        source: Buffer.concat(chunks),
-        externalDataDir,
-        zeroBias: 'scalar',
-        dispose: () => {},
-      };
+    // Always a file, opened by path: onnxruntime opening the graph from bytes held its external
+    // weights twice for a moment (a SmolLM2-360M tree sweep peaked at 3.35 GB from bytes, 2.57 GB
+    // from a file, 2.45 GB for its chains alone), and a graph with its weights inline is not
+    // concatenated in memory beside its source.
     const written = writeTemporaryGraph(
       folder.onnxPath,
       size,
