@@ -22,6 +22,11 @@ export interface Field {
   value: number;
 }
 
+/**
+ * A varint at `at` and where the next field starts. An int64 below zero (an attribute's -1, a
+ * Softmax's axis) is written as its 64-bit two's complement, ten bytes: read back as the negative
+ * number (ONNX writes no unsigned value that large).
+ */
 export function readVarint(buf: Uint8Array, at: number): [value: number, next: number] {
   let value = 0;
   let scale = 1;
@@ -29,9 +34,16 @@ export function readVarint(buf: Uint8Array, at: number): [value: number, next: n
     const byte = buf[i]!;
     value += (byte & 0x7f) * scale;
     scale *= 128;
-    if (byte < 0x80) return [value, i + 1];
+    if (byte < 0x80) return [i - at === 9 ? signedInt64(buf, at) : value, i + 1];
   }
   throw new Error('a truncated varint');
+}
+
+/** a ten-byte varint at `at` as a signed 64-bit integer */
+function signedInt64(buf: Uint8Array, at: number): number {
+  let v = 0n;
+  for (let i = 9; i >= 0; i--) v = (v << 7n) | BigInt(buf[at + i]! & 0x7f);
+  return Number(BigInt.asIntN(64, v));
 }
 
 /** the top-level fields of one message, each located in `buf` */
@@ -57,7 +69,18 @@ export function* fields(buf: Uint8Array): Generator<Field> {
   }
 }
 
+/** a varint's bytes; a negative value as its 64-bit two's complement (ten bytes), as int64 is */
 export function varint(value: number): Uint8Array {
+  if (value < 0) {
+    let v = BigInt.asUintN(64, BigInt(value));
+    const out: number[] = [];
+    while (v >= 0x80n) {
+      out.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    out.push(Number(v));
+    return Uint8Array.from(out);
+  }
   const out: number[] = [];
   let v = value;
   while (v >= 0x80) {

@@ -19,8 +19,13 @@
  * pass (the Hub's int8/uint8 files: DynamicQuantizeLinear), or whose Softmax count is not one per
  * layer, are not rewritten (NotMaskable, with the reason); trees then verify as rows.
  */
-import protobuf from 'protobufjs';
 import { encodeNode, encodeValueInfo, FLOAT32 } from './onnxGraph';
+import {
+  BYTES as LENGTH_DELIMITED,
+  fields as wireFields,
+  text as wireText,
+  varint,
+} from './protoWire';
 
 /** Why an export does not take a tree mask: its trees verify as rows. */
 export class NotMaskable extends Error {}
@@ -47,10 +52,6 @@ const DYNAMIC_QUANTIZATION = new Set([
   'DynamicQuantizeMatMul',
   'MatMulIntegerToFloat',
 ]);
-
-/** protobuf wire types */
-const VARINT = 0;
-const LENGTH_DELIMITED = 2;
 
 /** field numbers of onnx.proto used here */
 const MODEL_GRAPH = 7;
@@ -82,41 +83,21 @@ interface Field {
   int: number;
 }
 
-/** The top-level fields of one protobuf message, in order; payloads are views (nothing copied). */
+/**
+ * The top-level fields of one protobuf message, in order, read by protoWire.ts; payloads are
+ * views (nothing copied).
+ */
 function fields(bytes: Uint8Array): Field[] {
-  const reader = protobuf.Reader.create(bytes);
-  const out: Field[] = [];
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const tag = reader.uint32();
-    const [number, wire] = [tag >>> 3, tag & 7];
-    let payload = bytes.subarray(0, 0);
-    let int = 0;
-    if (wire === LENGTH_DELIMITED) {
-      const length = reader.uint32();
-      payload = bytes.subarray(reader.pos, reader.pos + length);
-      reader.skip(length);
-    } else if (wire === VARINT) {
-      int = Number(reader.int64().toString());
-    } else reader.skipType(wire);
-    out.push({ number, wire, raw: bytes.subarray(start, reader.pos), payload, int });
-  }
-  return out;
+  return Array.from(wireFields(bytes), (f) => ({
+    number: f.number,
+    wire: f.wire,
+    raw: bytes.subarray(f.start, f.end),
+    payload: f.payload ?? bytes.subarray(0, 0),
+    int: f.value,
+  }));
 }
 
-const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
-
-/** a varint's bytes */
-function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
-}
+const text = (bytes: Uint8Array): string => wireText(bytes);
 
 /** A message written as chunks (views of the original where unchanged), with its byte length. */
 class Chunks {
