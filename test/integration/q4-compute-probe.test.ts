@@ -13,6 +13,7 @@ import { cacheSlots } from '../../src/core/model/architectures/architecture';
 import { architectureOf } from '../../src/core/model/architectures/registry';
 import { providerUnavailable } from '../../src/core/model/executionProvider';
 import { readModelFolder } from '../../src/core/model/modelFolder';
+import { loadPair, releasePair } from '../../src/core/model/pair';
 import {
   chooseProviders,
   probeFiles,
@@ -61,6 +62,28 @@ describe('the probe verdicts of a 4-bit file', () => {
       expect(asked().map((r) => r[0]!.q4Compute)).toEqual(['int8', 'exported']);
       expect((await choose('exported'))[0]!.cached).toBe(true);
       expect(asked()).toHaveLength(2);
+
+      // loading a pair passes the mode asked on to the probe, as to the session
+      const fresh = { ...options, ...probeFiles(mkdtempSync(join(tmpdir(), 'specdec-q4-pair-'))) };
+      const pair = await loadPair(LAYOUT, null, {
+        target: {
+          executionProvider: 'auto',
+          onnxFile: 'onnx/model_q4.onnx',
+          q4Compute: 'exported',
+        },
+        probe: fresh,
+      });
+      try {
+        expect(
+          asked()
+            .at(-1)!
+            .map((m) => m.q4Compute),
+        ).toEqual(['exported']);
+        if (pair.target.lm.executionProvider === 'cpu')
+          expect(pair.target.lm.q4Compute).toBe('float');
+      } finally {
+        await releasePair(pair);
+      }
     },
   );
 });
