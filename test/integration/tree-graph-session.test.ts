@@ -4,6 +4,7 @@
  * released. A zero bias adds exact zeros to the scores, so a chain's and the baseline's logits
  * and tokens through the tree graph are bit for bit the opened graph's (treeGraph.ts).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
@@ -12,6 +13,9 @@ import { TreeRun } from '../../src/core/decoding/tree/treeRun';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import { argmax } from '../../src/core/model/argmax';
 import { readModelFolder } from '../../src/core/model/modelFolder';
+import { decodeGraph, FLOAT32 } from '../../src/core/model/onnxGraph';
+import { writeTreeMaskFile } from '../../src/core/model/treeMaskFile';
+import { withTreeBias } from '../../src/core/model/treeMaskGraph';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
 import { MICRO_A, MICRO_B, ROOT } from '../support/helpers';
 
@@ -116,5 +120,30 @@ describe.each([
       expect(chainTree.outputTokenIds, `K=${k}`).toEqual(chain.outputTokenIds);
       expect(chainTree.metrics.targetPasses, `K=${k}`).toBe(chain.metrics.targetPasses);
     }
+  });
+});
+
+describe('the tree graph of an export with its weights inline (treeMaskFile.ts)', () => {
+  it('is written with every weight copied across and the same nodes as the in-memory rewrite', () => {
+    const folder = readModelFolder(MICRO_A);
+    const inMemory = decodeGraph(
+      Buffer.concat(withTreeBias(readFileSync(folder.onnxPath), folder.config.nLayer, FLOAT32)),
+    );
+    const written = writeTreeMaskFile(folder.onnxPath, folder.config.nLayer, FLOAT32, true);
+    try {
+      const graph = decodeGraph(readFileSync(written.file));
+      expect(graph.node.map((n) => [n.opType, n.input, n.output])).toEqual(
+        inMemory.node.map((n) => [n.opType, n.input, n.output]),
+      );
+      expect(graph.input.map((i) => i.name)).toEqual(inMemory.input.map((i) => i.name));
+      expect(graph.input.map((i) => i.name)).toContain('tree_bias');
+      const weights = (g: typeof graph) =>
+        g.initializer.map((t) => [t.name, Buffer.from(t.rawData ?? []).toString('base64')]);
+      expect(graph.initializer.length).toBeGreaterThan(0);
+      expect(weights(graph)).toEqual(weights(inMemory));
+    } finally {
+      written.dispose();
+    }
+    expect(existsSync(written.file)).toBe(false);
   });
 });

@@ -10,12 +10,10 @@ import { architectureOf } from './architectures/registry';
 import type { ExecutionProvider } from './executionProvider';
 import type { CacheType } from './kvCache';
 import type { Logits } from './logits';
-import { prepareGraph } from './matmulNBits';
 import type { ModelFolder } from './modelFolder';
 import { modelSessionOptions } from './modelSession';
 import type { ZeroTreeBias } from './passFeeds';
 import type { TreePass } from './passRunner';
-import { readFileSync } from 'node:fs';
 import {
   openTreeMaskSession,
   TREE_MASK_TOLERANCE,
@@ -53,13 +51,6 @@ export function treeMaskNoteOf(model: TreeGraphModel): string | null {
   return problem && `its graph takes no tree mask: ${problem}`;
 }
 
-/** the export's bytes as its session opened them: 4-bit products at the same accuracy level */
-function exportBytes(model: TreeGraphModel): Uint8Array {
-  const path = model.folder.onnxPath;
-  const q4 = model.q4Compute === 'int8' ? 'int8' : 'exported';
-  return prepareGraph(path, true, q4).bytes ?? readFileSync(path);
-}
-
 /**
  * The model's tree graph, opened and checked: a tree pass's node logits against the model's own
  * passes over each node's path, within TREE_MASK_TOLERANCE; refused (BAD_ARGUMENT, with the
@@ -78,9 +69,9 @@ export async function openTreeGraph(
   const probe = treeMaskProbe(model.folder.config.vocabSize);
   const own: Float32Array[] = [];
   for (const { path } of probe.rows) own.push(await model.probe(path));
-  const built = treeMaskGraph(model.folder, architecture, model.graph, model.cacheType, () =>
-    exportBytes(model),
-  );
+  // 4-bit products at the accuracy level the model's own session runs them at
+  const q4Int8 = model.q4Compute === 'int8';
+  const built = treeMaskGraph(model.folder, architecture, model.graph, model.cacheType, q4Int8);
   if ('reason' in built) throw new Error(`prepareTreeMask(): ${built.reason}`);
   await model.releaseSession();
   let session: ort.InferenceSession | null = null;

@@ -2,11 +2,10 @@
  * The graph a token tree is verified in under its mask, for a model on the CPU provider with its
  * cache in host memory: the fused rebuild's `tree_bias` variant where the model runs the rebuild
  * (fusedGpt2.ts), and otherwise the export itself with the bias added before each attention's
- * Softmax (treeMaskGraph.ts), from the bytes the model's own session opened (4-bit products at
- * the same accuracy level), so a tree's pass computes what a chain's would. The export's rewrite
- * is written to a temporary file and opened by path (treeMaskGraph).
+ * Softmax (treeMaskGraph.ts), its 4-bit products at the accuracy level the model's own session
+ * runs them at, so a tree's pass computes what a chain's would.
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type * as ort from 'onnxruntime-node';
 import { dirname } from 'node:path';
 import type { ModelGraph } from '../../shared/decoding';
@@ -16,9 +15,9 @@ import { createSession } from './executionProvider';
 import type { CacheType } from './kvCache';
 import type { ModelFolder } from './modelFolder';
 import { FLOAT16, FLOAT32 } from './onnxGraph';
-import { writeTemporaryGraph } from './matmulNBits';
 import type { ZeroTreeBias } from './passFeeds';
-import { NotMaskable, withTreeBias } from './treeMaskGraph';
+import { checkTreeMaskable, writeTreeMaskFile } from './treeMaskFile';
+import { NotMaskable } from './treeMaskGraph';
 
 const elemTypeOf = (cacheType: CacheType): number => (cacheType === 'float16' ? FLOAT16 : FLOAT32);
 
@@ -35,15 +34,18 @@ export interface TreeMaskGraph {
 
 /**
  * The tree-mask graph of a model running `graph`; the reason instead when it has none (its trees
- * then verify as rows).
+ * then verify as rows). The export's rewrite is written to a temporary file (treeMaskFile.ts:
+ * its weights copied across, never read into memory whole) and opened by path: onnxruntime given
+ * the graph as bytes held its external weights twice for a moment (a SmolLM2-360M tree sweep
+ * peaked at 3.35 GB from bytes, 2.57 GB from a file, 2.41 GB for its chains alone).
  */
 export function treeMaskGraph(
   folder: ModelFolder,
   architecture: Architecture,
   graph: ModelGraph,
   cacheType: CacheType,
-  /** the export's bytes as the model's own session opened them */
-  exportBytes: () => Uint8Array,
+  /** whether the model's own session runs its 4-bit products at int8 activations */
+  q4Int8: boolean,
 ): TreeMaskGraph | { reason: string } {
   const externalDataDir = dirname(folder.onnxPath);
   try {
@@ -53,21 +55,8 @@ export function treeMaskGraph(
       });
       return { source: bytes, externalDataDir, zeroBias: 'full', dispose: () => {} };
     }
-    const chunks = withTreeBias(exportBytes(), folder.config.nLayer, elemTypeOf(cacheType));
-    const size = chunks.reduce((n, c) => n + c.length, 0);
-    // Always a file, opened by path: onnxruntime opening the graph from bytes held its external
-    // weights twice for a moment (a SmolLM2-360M tree sweep peaked at 3.35 GB from bytes, 2.57 GB
-    // from a file, 2.45 GB for its chains alone), and a graph with its weights inline is not
-    // concatenated in memory beside its source.
-    const written = writeTemporaryGraph(
-      folder.onnxPath,
-      size,
-      'with a tree mask',
-      { words: 'verify trees as rows (--tree-verify rows)', setting: null },
-      (fd) => {
-        for (const chunk of chunks) writeSync(fd, chunk);
-      },
-    );
+    const { nLayer } = folder.config;
+    const written = writeTreeMaskFile(folder.onnxPath, nLayer, elemTypeOf(cacheType), q4Int8);
     return { source: written.file, externalDataDir, zeroBias: 'scalar', dispose: written.dispose };
   } catch (err) {
     if (err instanceof NotMaskable || err instanceof NotFusable) return { reason: err.message };
@@ -77,7 +66,7 @@ export function treeMaskGraph(
 
 /**
  * Why a model running `graph` has no tree-mask graph; null when it has one. Reads the file as it
- * is: a 4-bit rewrite changes no attention.
+ * is, without its weights: a 4-bit rewrite changes no attention.
  */
 export function treeMaskProblem(
   folder: ModelFolder,
@@ -87,7 +76,7 @@ export function treeMaskProblem(
 ): string | null {
   if (graph === 'fused' && architecture.rebuild) return null;
   try {
-    withTreeBias(readFileSync(folder.onnxPath), folder.config.nLayer, elemTypeOf(cacheType));
+    checkTreeMaskable(folder.onnxPath, folder.config.nLayer, elemTypeOf(cacheType));
     return null;
   } catch (err) {
     if (err instanceof NotMaskable) return err.message;
