@@ -1,9 +1,9 @@
 /**
  * A causal LM over onnxruntime-node that owns its KV cache: the one object the decoding loops
- * drive, composed of the jobs that live in their own modules: its architecture (architectures/),
- * the session and its provider (modelSession.ts), the graph it runs (rebuiltGraph.ts), a pass's
- * inputs (passFeeds.ts), the cache (kvCache.ts), the device-side graphs (deviceGraphs.ts) and the
- * pass timing (passTiming.ts).
+ * drive, composed of the jobs that live in their own modules: opening it (modelOpening.ts: the
+ * session, its provider and the graph it runs), one pass (passRunner.ts, its inputs passFeeds.ts,
+ * its timing passTiming.ts), the cache (kvCache.ts), the device-side graphs (deviceGraphs.ts) and
+ * the tree graph that takes the place of its session for token trees (treeGraph.ts).
  *
  * The decoding loops call `forward` once per model pass, so everything here is on the hot path:
  * per-call JavaScript work (tensor allocation, BigInt conversion, cache copies) competes with a
@@ -18,18 +18,16 @@ import type {
   ProviderChoice,
   Q4ComputeRan,
 } from '../../shared/decoding';
-import { architectureOf } from './architectures/registry';
-import { readDecoderInterface } from './decoderInterface';
 import type { DeviceGraphs } from './deviceGraphs';
-import { DeviceTensorLedger } from './deviceTensors';
+import type { DeviceTensorLedger } from './deviceTensors';
 import type { ExecutionProvider } from './executionProvider';
-import { KvCache, kvLocationFor, type CacheType } from './kvCache';
+import { kvLocationFor, type CacheType, type KvCache } from './kvCache';
 import { Logits, type GreedyRead } from './logits';
 import type { ModelFolder } from './modelFolder';
-import { openModel, type CausalLmOptions } from './modelOpening';
-import { PassRunner } from './passRunner';
-import { PassTimer } from './passTiming';
-import { openTreeGraph, treeMaskNoteOf, type TreeGraphModel } from './treeGraph';
+import { logitAgreement, openModel, type CausalLmOptions } from './modelOpening';
+import { modelPasses, type PassRunner } from './passRunner';
+import type { PassTimer } from './passTiming';
+import { ModelTreeGraph } from './treeGraph';
 
 // the loops, the CLI and the tests take the pass result and the cache location from the model
 export { Logits, kvLocationFor, type CausalLmOptions, type GreedyRead };
@@ -38,18 +36,14 @@ export class OnnxCausalLM {
   /** float16 for fp16 exports: the cache is kept and cropped as 16-bit data */
   readonly cacheType: CacheType;
   private readonly timer: PassTimer;
-  private readonly deviceTensors = new DeviceTensorLedger();
+  private readonly deviceTensors: DeviceTensorLedger;
   private readonly kv: KvCache;
   private readonly runner: PassRunner;
   /**
-   * whether every pass runs in the tree graph (a tree_bias input, fed zeros without a tree): once
-   * it has opened and passed its check it replaces the session the model opened with
+   * the graph with a tree_bias input: once it has opened and passed its check it replaces the
+   * session the model opened with, and every pass runs in it (zeros fed without a tree)
    */
-  private onTreeGraph = false;
-  /** why the tree-mask graph does not build (null: it does), found on first asking */
-  private treeMask: string | null | undefined = undefined;
-  /** the model's sessions not yet released */
-  private readonly sessions = new Set<ort.InferenceSession>();
+  private readonly treeGraph: ModelTreeGraph;
   /**
    * opens the model's graph again as `open` did (where its tree graph, opened in its place,
    * fails); the models `agreement` builds over two sessions have none
@@ -76,33 +70,24 @@ export class OnnxCausalLM {
     /** what its 4-bit MatMulNBits products ran in; null when it has none */
     readonly q4Compute: Q4ComputeRan | null = null,
   ) {
-    const architecture = architectureOf(folder.config.modelType);
-    const { slots, cacheType, logitsType } = readDecoderInterface(session, folder, architecture);
-    this.cacheType = cacheType;
-    this.timer = new PassTimer(folder.dir, executionProvider, this.deviceTensors);
-    this.kv = new KvCache(
-      slots,
-      cacheType,
-      folder.config,
-      this.deviceTensors,
-      this.timer,
-      device?.crop ?? null,
-      device?.gather ?? null,
-      // a GPU provider with the cache in host memory: every pass copies it both ways
-      !device && executionProvider !== 'cpu',
-    );
-    this.sessions.add(session);
-    this.runner = new PassRunner(
-      session,
-      architecture.inputs,
-      folder.config.nPositions,
-      this.kv,
-      this.timer,
-      this.deviceTensors,
-      device,
-      logitsType,
-      logitWidth,
-    );
+    const passes = modelPasses(folder, session, executionProvider, device, logitWidth);
+    ({ cacheType: this.cacheType, deviceTensors: this.deviceTensors, timer: this.timer } = passes);
+    ({ kv: this.kv, runner: this.runner } = passes);
+    this.treeGraph = new ModelTreeGraph({
+      folder,
+      executionProvider,
+      onDevice: device !== null,
+      graph,
+      cacheType: this.cacheType,
+      threads,
+      q4Compute,
+      treePass: (tokens, tree) =>
+        this.runner.aside(() => this.runner.run(tokens, 1, undefined, tree)),
+      probe: (path) => this.probe(path),
+      releaseSession: () => this.runner.releaseSession(),
+      reopenSession: async () => this.runner.switchTo(await this.reopen()),
+      switchTo: (session, zeroBias) => this.runner.switchTo(session, zeroBias),
+    });
   }
 
   static async open(folder: ModelFolder, options: CausalLmOptions = {}): Promise<OnnxCausalLM> {
@@ -137,21 +122,11 @@ export class OnnxCausalLM {
     b: ort.InferenceSession,
   ): Promise<{ diff: number; scale: number }> {
     const [x, y] = [a, b].map((s) => new OnnxCausalLM(folder, s, 'cpu', null, null));
-    const vocab = folder.config.vocabSize;
-    let diff = 0;
-    let scale = 1;
-    for (const tokens of [
-      [0, 1, 2],
-      [3, 4],
-    ]) {
-      const ids = tokens.map((t) => t % vocab);
-      const [p, q] = [(await x!.forward(ids)).data, (await y!.forward(ids)).data];
-      for (let i = 0; i < p.length; i++) {
-        diff = Math.max(diff, Math.abs(p[i]! - q[i]!));
-        scale = Math.max(scale, Math.abs(p[i]!));
-      }
-    }
-    return { diff, scale };
+    return logitAgreement(
+      folder.config.vocabSize,
+      (ids) => x!.forward(ids),
+      (ids) => y!.forward(ids),
+    );
   }
 
   /** model passes (session.run calls) since creation or the last resetCounters() */
@@ -206,7 +181,7 @@ export class OnnxCausalLM {
    * a tree_bias input) has replaced the session the model opened with, `model` before
    */
   get passGraph(): 'model' | 'tree' {
-    return this.onTreeGraph ? 'tree' : 'model';
+    return this.treeGraph.active ? 'tree' : 'model';
   }
 
   /**
@@ -214,7 +189,7 @@ export class OnnxCausalLM {
    * taking the place of the one it opened with
    */
   get openSessions(): number {
-    return this.sessions.size;
+    return this.runner.openSessions;
   }
 
   resetCounters(): void {
@@ -286,33 +261,7 @@ export class OnnxCausalLM {
 
   /** why a token tree cannot be verified here under its mask; null when it can */
   get treeMaskNote(): string | null {
-    if (this.treeMask === undefined) this.treeMask = treeMaskNoteOf(this.treeGraphModel());
-    return this.treeMask;
-  }
-
-  private treeGraphModel(): TreeGraphModel {
-    return {
-      folder: this.folder,
-      executionProvider: this.executionProvider,
-      onDevice: this.device !== null,
-      graph: this.graph,
-      cacheType: this.cacheType,
-      threads: this.threads,
-      q4Compute: this.q4Compute,
-      treePass: (tokens, tree) =>
-        this.runner.aside(() => this.runner.run(tokens, 1, undefined, tree)),
-      probe: (path) => this.probe(path),
-      releaseSession: async () => {
-        const session = this.runner.session;
-        this.sessions.delete(session);
-        await session.release();
-      },
-      reopenSession: async () => {
-        const session = await this.reopen();
-        this.sessions.add(session);
-        this.runner.switchTo(session);
-      },
-    };
+    return this.treeGraph.note;
   }
 
   /**
@@ -320,22 +269,11 @@ export class OnnxCausalLM {
    * tree against the model's own passes (treeGraph.ts: refused, with the difference, where they
    * differ), and make it the model's only session: the one it opened with is released (before
    * the tree graph opens: one copy of the weights at a time) and every later pass, a chain's and
-   * the baseline's too, runs in the tree graph with a zero bias.
-   *
-   * Greedy losslessness compares like with like: a sweep with trees under the mask calls this
-   * before its first run (sweep.ts), so its baseline, chains and trees all run the tree graph;
-   * and a zero bias adds exact zeros to the scores, so the tree graph's logits are bit for bit
-   * the opened graph's anyway (tree-graph-session.test.ts), and a tree opened lazily by
-   * forwardTree, after a baseline in the opened graph, compares the same numbers.
+   * the baseline's too, runs in the tree graph with a zero bias (bit for bit the same logits:
+   * why a baseline before it and trees after it compare like with like, in treeGraph.ts).
    */
   async prepareTreeMask(): Promise<void> {
-    if (this.onTreeGraph || !this.takesTreeMask) return;
-    const { session, zeroBias } = await openTreeGraph(this.treeGraphModel(), (note) => {
-      this.treeMask = note;
-    });
-    this.sessions.add(session);
-    this.runner.switchTo(session, zeroBias);
-    this.onTreeGraph = true;
+    await this.treeGraph.prepare();
   }
 
   /**
@@ -379,8 +317,7 @@ export class OnnxCausalLM {
 
   async release(): Promise<void> {
     this.kv.reset();
-    for (const session of this.sessions) await session.release();
-    this.sessions.clear();
+    await this.runner.release();
     await this.device?.crop.release();
     await this.device?.gather.release();
     await this.device?.head.release();

@@ -114,3 +114,29 @@ export async function openModel(
     q4Compute: opened.q4Compute,
   };
 }
+
+/**
+ * The largest logit difference between two models' passes over the check (a 3-token pass from an
+ * empty cache, then a 2-token pass on top: the prompt's and the verification's shapes), and the
+ * largest logit (at least 1) it is judged against (OnnxCausalLM.agreement).
+ */
+export async function logitAgreement(
+  vocab: number,
+  a: (ids: number[]) => Promise<{ data: Float32Array }>,
+  b: (ids: number[]) => Promise<{ data: Float32Array }>,
+): Promise<{ diff: number; scale: number }> {
+  let diff = 0;
+  let scale = 1;
+  for (const tokens of [
+    [0, 1, 2],
+    [3, 4],
+  ]) {
+    const ids = tokens.map((t) => t % vocab);
+    const [p, q] = [(await a(ids)).data, (await b(ids)).data];
+    for (let i = 0; i < p.length; i++) {
+      diff = Math.max(diff, Math.abs(p[i]! - q[i]!));
+      scale = Math.max(scale, Math.abs(p[i]!));
+    }
+  }
+  return { diff, scale };
+}

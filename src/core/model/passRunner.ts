@@ -5,13 +5,17 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { PassInputs } from './architectures/architecture';
+import { architectureOf } from './architectures/registry';
+import { readDecoderInterface } from './decoderInterface';
 import { readOnDevice, type DeviceGraphs } from './deviceGraphs';
-import type { DeviceTensorLedger } from './deviceTensors';
+import { DeviceTensorLedger } from './deviceTensors';
+import type { ExecutionProvider } from './executionProvider';
 import { halfsToFloats } from './float16';
-import type { CacheType, KvCache } from './kvCache';
+import { KvCache, type CacheType } from './kvCache';
 import { Logits, type GreedyRead } from './logits';
+import type { ModelFolder } from './modelFolder';
 import { PassFeeds, type ZeroTreeBias } from './passFeeds';
-import { byteSize, type PassTimer } from './passTiming';
+import { byteSize, PassTimer } from './passTiming';
 
 /** A token tree's pass: each token's position and the mask added to attention's scores. */
 export interface TreePass {
@@ -23,6 +27,8 @@ export interface TreePass {
 
 export class PassRunner {
   private feeds: PassFeeds;
+  /** the sessions it was given and has not released */
+  private readonly open = new Set<ort.InferenceSession>();
 
   constructor(
     /** the session every pass runs in (switchTo changes it) */
@@ -38,6 +44,24 @@ export class PassRunner {
     private readonly logitWidth: number | null,
   ) {
     this.feeds = new PassFeeds(inputs, current.inputNames, nPositions);
+    this.open.add(current);
+  }
+
+  /** the sessions open now: 1, or 0 between releaseSession and the next switchTo */
+  get openSessions(): number {
+    return this.open.size;
+  }
+
+  /** Release the session it runs in (switchTo gives it the next). */
+  async releaseSession(): Promise<void> {
+    this.open.delete(this.current);
+    await this.current.release();
+  }
+
+  /** Release every session it holds. */
+  async release(): Promise<void> {
+    for (const session of this.open) await session.release();
+    this.open.clear();
   }
 
   get session(): ort.InferenceSession {
@@ -46,10 +70,12 @@ export class PassRunner {
 
   /**
    * Run every later pass in `session` (the tree graph), feeding a tree_bias it has zeros of
-   * `zeroBias`'s shape where a pass has no tree; the caller releases the one it replaces.
+   * `zeroBias`'s shape where a pass has no tree; the one it replaces stays open until
+   * releaseSession or release.
    */
   switchTo(session: ort.InferenceSession, zeroBias: ZeroTreeBias = 'full'): void {
     this.current = session;
+    this.open.add(session);
     this.feeds = new PassFeeds(this.inputs, session.inputNames, this.nPositions, zeroBias);
   }
 
@@ -124,4 +150,50 @@ export class PassRunner {
       this.timer.restore(counters);
     }
   }
+}
+
+/** What a model's passes run on: its cache, their timing, and the runner over its session. */
+export interface ModelPasses {
+  cacheType: CacheType;
+  deviceTensors: DeviceTensorLedger;
+  timer: PassTimer;
+  kv: KvCache;
+  runner: PassRunner;
+}
+
+/** The cache, timer and runner of a model opened as `session` (its interface read from it). */
+export function modelPasses(
+  folder: ModelFolder,
+  session: ort.InferenceSession,
+  executionProvider: ExecutionProvider,
+  device: DeviceGraphs | null,
+  logitWidth: number | null,
+): ModelPasses {
+  const architecture = architectureOf(folder.config.modelType);
+  const { slots, cacheType, logitsType } = readDecoderInterface(session, folder, architecture);
+  const deviceTensors = new DeviceTensorLedger();
+  const timer = new PassTimer(folder.dir, executionProvider, deviceTensors);
+  const kv = new KvCache(
+    slots,
+    cacheType,
+    folder.config,
+    deviceTensors,
+    timer,
+    device?.crop ?? null,
+    device?.gather ?? null,
+    // a GPU provider with the cache in host memory: every pass copies it both ways
+    !device && executionProvider !== 'cpu',
+  );
+  const runner = new PassRunner(
+    session,
+    architecture.inputs,
+    folder.config.nPositions,
+    kv,
+    timer,
+    deviceTensors,
+    device,
+    logitsType,
+    logitWidth,
+  );
+  return { cacheType, deviceTensors, timer, kv, runner };
 }

@@ -40,6 +40,47 @@ export interface TreeGraphModel {
   releaseSession: () => Promise<void>;
   /** opens the model's graph again and runs in it, where the tree graph is not used */
   reopenSession: () => Promise<void>;
+  /** runs every later pass in the tree graph (a zero tree_bias of `zeroBias` without a tree) */
+  switchTo: (session: ort.InferenceSession, zeroBias: ZeroTreeBias) => void;
+}
+
+/** A model's tree graph: whether it can have one, and whether every pass now runs in it. */
+export class ModelTreeGraph {
+  /** why the tree-mask graph does not build (null: it does), found on first asking */
+  private why: string | null | undefined = undefined;
+  private running = false;
+
+  constructor(private readonly model: TreeGraphModel) {}
+
+  /** why a token tree cannot be verified under its mask; null when it can */
+  get note(): string | null {
+    if (this.why === undefined) this.why = treeMaskNoteOf(this.model);
+    return this.why;
+  }
+
+  /** whether the tree graph has taken the place of the session the model opened with */
+  get active(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Open, check and switch to the tree graph, once (openTreeGraph).
+   *
+   * Greedy losslessness compares like with like either way: a sweep with trees under the mask
+   * calls this before its first run (sweep.ts), so its baseline, chains and trees all run the tree
+   * graph; and a zero bias adds exact zeros to the scores, so the tree graph's logits are bit for
+   * bit the opened graph's anyway (tree-graph-session.test.ts: fp32, q4, fp16, GPT-2 exported and
+   * fused), and a tree opened lazily by forwardTree, after a baseline in the opened graph, compares
+   * the same numbers.
+   */
+  async prepare(): Promise<void> {
+    if (this.running || this.note !== null) return;
+    const { session, zeroBias } = await openTreeGraph(this.model, (note) => {
+      this.why = note;
+    });
+    this.model.switchTo(session, zeroBias);
+    this.running = true;
+  }
 }
 
 /** Why the model has no tree graph; null when it has one. */
