@@ -135,7 +135,7 @@ function graphOption(): Option {
 function q4ComputeOption(): Option {
   return new Option(
     '--q4-compute <how>',
-    "how the CPU provider computes 4-bit (MatMulNBits) products: int8 (activations rounded to 8 bits per block of 32, integer products: accuracy_level 4 where the file sets none, as onnxruntime-genai's CPU exports and llama.cpp's Q4_0 do) or exported (the file's own level; the Hub's q4 files set none: float32)",
+    "how the CPU provider computes 4-bit (MatMulNBits) products: int8 (activations rounded to 8 bits per block of 32, integer products: accuracy_level 4 where the file sets none, as onnxruntime-genai's CPU exports and llama.cpp's Q4_0 do) or exported (the file's own level; the Hub's q4 files set none: float32). exported keeps speculation lossless; int8 is about twice as fast at real size but a multi-token pass rounds differently from a one-token pass, so output can part from the baseline at near-ties",
   )
     .choices(Q4_COMPUTES)
     .default(DEFAULT_Q4_COMPUTE);

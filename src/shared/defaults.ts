@@ -24,7 +24,9 @@ export const DEFAULT_WARMUP = 1;
 export const DEFAULT_P_MIN = 0.5;
 
 /**
- * how the CPU provider computes 4-bit MatMulNBits products (`--q4-compute`): int8 activations,
- * as onnxruntime-genai's model builder sets for the CPU (decoding.ts Q4_COMPUTES)
+ * how the CPU provider computes 4-bit MatMulNBits products (`--q4-compute`): as the file sets it.
+ * int8 activations are faster but row-dependent: at real size a K+1-token verification parted from
+ * the one-token baseline (SmolLM2-360M q4, K=2..8, 2 of 3 prompts), so speculation was no longer
+ * lossless; the default keeps it lossless (decoding.ts Q4_COMPUTES)
  */
-export const DEFAULT_Q4_COMPUTE = 'int8' as const;
+export const DEFAULT_Q4_COMPUTE = 'exported' as const;

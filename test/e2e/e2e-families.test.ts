@@ -354,11 +354,12 @@ describe.skipIf(missing !== null)(
         'fp32 weights have no 4-bit products: choose q4 or q4f16 under Weights.',
       );
       expect(await target.q4.getAttribute('aria-describedby')).toBe('target-q4-compute-reason');
-      // q4 on the CPU: on, int8 activations by default
+      // q4 on the CPU: on, as exported (lossless) by default; int8 is the opt-in speed mode
       await page.getByTestId('target-dtype').selectOption('q4');
       await target.ep.selectOption('cpu');
       expect(await target.q4.isDisabled()).toBe(false);
-      expect(await target.q4.inputValue()).toBe('int8');
+      expect(await target.q4.inputValue()).toBe('exported');
+      await target.q4.selectOption('int8');
       expect(await page.getByTestId('target-q4-compute-reason').count()).toBe(0);
       // a GPU provider reads the file's own levels
       await target.ep.selectOption('webgpu');

@@ -53,14 +53,14 @@ describe('the probe verdicts of a 4-bit file', () => {
       const choose = (q4Compute?: Q4Compute) =>
         chooseProviders([{ folder, choice: 'auto', ...(q4Compute ? { q4Compute } : {}) }], options);
 
-      // the default is int8, as the engine opens the file
+      // the default is exported, as the engine opens the file
       expect((await choose())[0]!.cached).toBe(false);
-      expect(asked().map((r) => r[0]!.q4Compute)).toEqual(['int8']);
-      expect((await choose('int8'))[0]!.cached).toBe(true);
-      // int8's verdict is not exported's: exported is probed in its own mode
-      expect((await choose('exported'))[0]!.cached).toBe(false);
-      expect(asked().map((r) => r[0]!.q4Compute)).toEqual(['int8', 'exported']);
+      expect(asked().map((r) => r[0]!.q4Compute)).toEqual(['exported']);
       expect((await choose('exported'))[0]!.cached).toBe(true);
+      // exported's verdict is not int8's: int8 is probed in its own mode
+      expect((await choose('int8'))[0]!.cached).toBe(false);
+      expect(asked().map((r) => r[0]!.q4Compute)).toEqual(['exported', 'int8']);
+      expect((await choose('int8'))[0]!.cached).toBe(true);
       expect(asked()).toHaveLength(2);
 
       // loading a pair passes the mode asked on to the probe, as to the session
@@ -69,7 +69,8 @@ describe('the probe verdicts of a 4-bit file', () => {
         target: {
           executionProvider: 'auto',
           onnxFile: 'onnx/model_q4.onnx',
-          q4Compute: 'exported',
+          // not the default: the probe must be told it
+          q4Compute: 'int8',
         },
         probe: fresh,
       });
@@ -78,9 +79,9 @@ describe('the probe verdicts of a 4-bit file', () => {
           asked()
             .at(-1)!
             .map((m) => m.q4Compute),
-        ).toEqual(['exported']);
+        ).toEqual(['int8']);
         if (pair.target.lm.executionProvider === 'cpu')
-          expect(pair.target.lm.q4Compute).toBe('float');
+          expect(pair.target.lm.q4Compute).toBe('int8');
       } finally {
         await releasePair(pair);
       }

@@ -202,17 +202,17 @@ describe('specdec sweep --q4-compute', () => {
     },
   );
 
-  it('is int8 by default, says so in the report, and refuses a value it does not know', async () => {
+  it('is exported by default (lossless), says so in the report, and refuses a value it does not know', async () => {
     const bad = await specdec(['sweep', '--q4-compute', 'fp8', '--offline']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--q4-compute.*fp8.*int8, exported/s);
     const report = join(mkdtempSync(join(tmpdir(), 'specdec-q4c-report-')), 'report.md');
     const r = await sweep(['--k', '2', '--report', report]);
     expect(r.code, r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout) as Doc).config.q4Compute.target).toBe('int8');
+    expect((JSON.parse(r.stdout) as Doc).config.q4Compute.target).toBe('float');
     // the report names it beside the model; the float32 draft has no 4-bit products to name
     const markdown = readFileSync(report, 'utf8');
-    expect(markdown).toMatch(/Target model: [^;\n]*\(4-bit products: int8 activations\);/);
+    expect(markdown).toMatch(/Target model: [^;\n]*\(4-bit products: float32\);/);
     expect(markdown).not.toMatch(/draft model: [^\n]*4-bit products/);
   });
 });

@@ -105,11 +105,6 @@ export class LiveCsvOutputs {
   }
 }
 
-/**
- * Write the CSVs and the report that were asked for, each atomically (the report's paths go to
- * stderr); returns what could not be written, as "--csv FILE: why (what FILE holds)", for after
- * the results.
- */
 /** a model's name in the report, with what its 4-bit products ran in where it has them */
 function withQ4Compute(name: string, ran: Q4ComputeRan | null): string {
   const words = {
@@ -120,6 +115,12 @@ function withQ4Compute(name: string, ran: Q4ComputeRan | null): string {
   } as const;
   return ran ? `${name} (4-bit products: ${words[ran]})` : name;
 }
+
+/**
+ * Write the CSVs and the report that were asked for, each atomically (the report's paths go to
+ * stderr); returns what could not be written, as "--csv FILE: why (what FILE holds)", for after
+ * the results.
+ */
 
 export function writeOutputFiles(outcome: SweepOutcome): string[] {
   const { opts, prompts, config, opened, result } = outcome;
