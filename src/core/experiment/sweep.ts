@@ -297,7 +297,8 @@ export async function runSweep(
       }
     }
   }
-  // the target's graph with a tree mask is a second session: opened now, not inside a timed run
+  // the target's graph with a tree mask replaces its session: opened now, before the baseline and
+  // outside any timed run, so every run of the sweep runs the same graph
   if (masked) await pair.target.lm.prepareTreeMask();
   /**
    * `truth`: the baseline run of the same repeat and prompt (it runs first), which the oracle
