@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
 import { SpeculativeRun } from '../../src/core/decoding/speculative';
-import { argmaxWithMargin } from '../../src/core/model/argmax';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import { floatToHalf, halfsToFloats } from '../../src/core/model/float16';
 import { readModelFolder } from '../../src/core/model/modelFolder';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
+import { baselineWithMargins } from '../support/baselineMargins';
 import { MICRO_A, ROOT, SYSTEM_PYTHON, maxAbsDiff, torchMissingReason } from '../support/helpers';
 
 const STANDIN = join(ROOT, 'test', 'fixtures', 'standins', 'gpt2-tiny');
@@ -34,32 +34,6 @@ const NEW_TOKENS = 40;
 
 async function open(file: string): Promise<OnnxCausalLM> {
   return OnnxCausalLM.open(readModelFolder(STANDIN, file));
-}
-
-/** The greedy baseline's tokens and, at each new token, the gap between its top two logits. */
-async function baselineWithMargins(
-  pair: ModelPair,
-  prompt: string,
-): Promise<{ ids: number[]; margins: number[]; scale: number }> {
-  const { outputTokenIds: ids } = await new BaselineRun(pair, {
-    prompt,
-    maxNewTokens: NEW_TOKENS,
-  }).runToEnd();
-  const lm = pair.target.lm;
-  lm.reset();
-  const gap = new Float64Array(1);
-  const margins: number[] = [];
-  let scale = 0;
-  let logits = await lm.forward(pair.tokenizer.encode(prompt));
-  for (const id of ids) {
-    const row = logits.row(logits.rows - 1);
-    argmaxWithMargin(row, gap);
-    margins.push(gap[0]!);
-    for (const v of row) scale = Math.max(scale, Math.abs(v));
-    logits = await lm.forward([id]);
-  }
-  lm.reset();
-  return { ids, margins, scale };
 }
 
 describe('float16 conversion', () => {
@@ -222,7 +196,7 @@ print(json.dumps(out))`;
         let identical = 0;
         let rejected = 0;
         for (const prompt of PROMPTS) {
-          const base = await baselineWithMargins(pair, prompt);
+          const base = await baselineWithMargins(pair, prompt, NEW_TOKENS);
           for (let k = 1; k <= 8; k++) {
             const spec = await new SpeculativeRun(pair, k, {
               prompt,
@@ -253,7 +227,7 @@ print(json.dumps(out))`;
     const fp32 = await loadPair(STANDIN, null, { target: { onnxFile: FILES.model } });
     const fp16 = await loadPair(STANDIN, null, { target: { onnxFile: FILES.modelFp16 } });
     for (const prompt of PROMPTS) {
-      const ref = await baselineWithMargins(fp32, prompt);
+      const ref = await baselineWithMargins(fp32, prompt, NEW_TOKENS);
       const half = await new BaselineRun(fp16, { prompt, maxNewTokens: NEW_TOKENS }).runToEnd();
       const at = half.outputTokenIds.findIndex((t, i) => t !== ref.ids[i]);
       if (at !== -1) expect(ref.margins[at]!).toBeLessThan(0.01 * ref.scale);
