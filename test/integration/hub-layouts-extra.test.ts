@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import { readModelFolder } from '../../src/core/model/modelFolder';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
-import { baselineWithMargins } from '../support/baselineMargins';
+import { expectLosslessExceptNearTies } from '../support/baselineMargins';
 import { ROOT, SYSTEM_PYTHON, maxAbsDiff, specdec, torchMissingReason } from '../support/helpers';
 import { startHubServer, type HubServer } from '../support/hubServer';
 
@@ -171,28 +170,13 @@ describe('the Llama family’s 8-bit, bnb4 and merged-decoder files', () => {
         ? 'decodes losslessly for K = 1..6'
         : `decodes losslessly for K = 1..6 except at near-ties (< ${nearTie * 100}% of the logit range)`,
       async () => {
-        let identical = 0;
-        let rejected = 0;
-        for (const prompt of PROMPTS) {
-          const base = await baselineWithMargins(pair, prompt, NEW_TOKENS);
-          for (let k = 1; k <= 6; k++) {
-            const spec = await new SpeculativeRun(pair, k, {
-              prompt,
-              maxNewTokens: NEW_TOKENS,
-            }).runToEnd();
-            rejected += spec.metrics.draftedTokens - spec.metrics.acceptedTokens;
-            const at = spec.outputTokenIds.findIndex((t, i) => t !== base.ids[i]);
-            if (at === -1) {
-              expect(spec.outputTokenIds).toEqual(base.ids);
-              identical++;
-            } else {
-              expect(nearTie, `K=${k} "${prompt}" differs at new token ${at}`).toBeGreaterThan(0);
-              expect(base.margins[at]!, `K=${k} differs at ${at}`).toBeLessThan(
-                nearTie * base.scale,
-              );
-            }
-          }
-        }
+        const { identical, rejected } = await expectLosslessExceptNearTies(
+          pair,
+          PROMPTS,
+          6,
+          NEW_TOKENS,
+          nearTie,
+        );
         expect(rejected).toBeGreaterThan(0); // crops happened
         if (nearTie === 0) expect(identical).toBe(6 * PROMPTS.length);
       },

@@ -12,12 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
-import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { OnnxCausalLM } from '../../src/core/model/causalLm';
 import { floatToHalf, halfsToFloats } from '../../src/core/model/float16';
 import { readModelFolder } from '../../src/core/model/modelFolder';
 import { loadPair, releasePair, type ModelPair } from '../../src/core/model/pair';
-import { baselineWithMargins } from '../support/baselineMargins';
+import { baselineWithMargins, expectLosslessExceptNearTies } from '../support/baselineMargins';
 import { MICRO_A, ROOT, SYSTEM_PYTHON, maxAbsDiff, torchMissingReason } from '../support/helpers';
 
 const STANDIN = join(ROOT, 'test', 'fixtures', 'standins', 'gpt2-tiny');
@@ -193,28 +192,13 @@ print(json.dumps(out))`;
         ? 'decodes losslessly for K = 1..8, rejecting and cropping along the way'
         : `decodes losslessly for K = 1..8 except at near-ties (< ${nearTie * 100}% of the logit range)`,
       async () => {
-        let identical = 0;
-        let rejected = 0;
-        for (const prompt of PROMPTS) {
-          const base = await baselineWithMargins(pair, prompt, NEW_TOKENS);
-          for (let k = 1; k <= 8; k++) {
-            const spec = await new SpeculativeRun(pair, k, {
-              prompt,
-              maxNewTokens: NEW_TOKENS,
-            }).runToEnd();
-            rejected += spec.metrics.draftedTokens - spec.metrics.acceptedTokens;
-            const at = spec.outputTokenIds.findIndex((t, i) => t !== base.ids[i]);
-            if (at === -1) {
-              expect(spec.outputTokenIds).toEqual(base.ids);
-              identical++;
-            } else {
-              expect(nearTie, `K=${k} "${prompt}" differs at new token ${at}`).toBeGreaterThan(0);
-              expect(base.margins[at]!, `K=${k} differs at ${at}`).toBeLessThan(
-                nearTie * base.scale,
-              );
-            }
-          }
-        }
+        const { identical, rejected } = await expectLosslessExceptNearTies(
+          pair,
+          PROMPTS,
+          8,
+          NEW_TOKENS,
+          nearTie,
+        );
         expect(rejected).toBeGreaterThan(0); // crops happened
         // q8: most runs meet a near-tie within 40 tokens of random-weight text (8 of 24 runs
         // were identical on one machine, 5 of 24 on an AVX2 one)

@@ -3,7 +3,9 @@
  * where a quantized model's multi-token pass rounds differently from a one-token pass, speculative
  * output may part from the baseline only where that gap is small (a near-tie).
  */
+import { expect } from 'vitest';
 import { BaselineRun } from '../../src/core/decoding/baseline';
+import { SpeculativeRun } from '../../src/core/decoding/speculative';
 import { argmaxWithMargin } from '../../src/core/model/argmax';
 import type { ModelPair } from '../../src/core/model/pair';
 
@@ -36,4 +38,36 @@ export async function baselineWithMargins(
   }
   lm.reset();
   return { ids, margins, scale };
+}
+
+/**
+ * Greedy speculative runs for K = 1..maxK on each prompt, each checked against the baseline: the
+ * same tokens, or (where `nearTie` > 0) a first difference where the baseline's top-two gap is
+ * under `nearTie` of its logit scale. Returns how many runs were identical and drafts rejected.
+ */
+export async function expectLosslessExceptNearTies(
+  pair: ModelPair,
+  prompts: readonly string[],
+  maxK: number,
+  maxNewTokens: number,
+  nearTie: number,
+): Promise<{ identical: number; rejected: number }> {
+  let identical = 0;
+  let rejected = 0;
+  for (const prompt of prompts) {
+    const base = await baselineWithMargins(pair, prompt, maxNewTokens);
+    for (let k = 1; k <= maxK; k++) {
+      const spec = await new SpeculativeRun(pair, k, { prompt, maxNewTokens }).runToEnd();
+      rejected += spec.metrics.draftedTokens - spec.metrics.acceptedTokens;
+      const at = spec.outputTokenIds.findIndex((t, i) => t !== base.ids[i]);
+      if (at === -1) {
+        expect(spec.outputTokenIds).toEqual(base.ids);
+        identical++;
+      } else {
+        expect(nearTie, `K=${k} "${prompt}" differs at new token ${at}`).toBeGreaterThan(0);
+        expect(base.margins[at]!, `K=${k} differs at ${at}`).toBeLessThan(nearTie * base.scale);
+      }
+    }
+  }
+  return { identical, rejected };
 }
