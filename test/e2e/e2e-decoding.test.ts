@@ -101,8 +101,9 @@ describe.skipIf(missing !== null)(
       await expect
         .poll(() => page.getByTestId('theory-best-k').textContent())
         .toMatch(/Predicted best K: K=\d+/);
+      // a loaded machine may honestly measure no win: the sentence then names the fastest K
       expect(await page.getByTestId('measured-best-k').textContent()).toMatch(
-        /^\s*Measured: K=\d+/,
+        /^\s*Measured: (K=\d+|No configuration beat the baseline: the fastest, K=\d+)/,
       );
       await page.getByTestId('chart-theory').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(SHOTS, 'theory.png') });
